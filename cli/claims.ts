@@ -1,0 +1,52 @@
+// `claims <verb>`: one entry point, one small module per verb. Every failure is one line on
+// stderr and a non-zero exit code; --json puts exactly one JSON object on stdout.
+import { quoteVerb } from '#cli/verbs/quote.ts';
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface CliIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+export type Verb = (args: string[], io: CliIo) => Promise<void>;
+
+const verbs: Record<string, Verb> = {
+  quote: quoteVerb,
+};
+
+const usage = `usage: claims <verb> [options]
+  quote --region R --category C --cost YUAN [--reimbursed YUAN] [--json]`;
+
+const stdio: CliIo = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+export async function main(argv: string[], io: CliIo = stdio): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const verb = verbs[name];
+  if (!verb) {
+    io.err(`claims: unknown verb "${name}" (try: ${Object.keys(verbs).join(', ')})`);
+    return 2;
+  }
+  try {
+    await verb(rest, io);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`claims ${name}: ${message.split('\n')[0]}`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+}

@@ -1,0 +1,50 @@
+// The one list of Lambda handlers and HTTP routes. CDK builds a function per entry and the
+// local runtime serves the same entries, so the two can never drift apart.
+
+export const workflowHandlers = [
+  'validate-claim',
+  'check-duplicates',
+  'assess-claim',
+  'record-payout',
+  'mark-error',
+  'request-review',
+  'escalate-review',
+] as const;
+export type WorkflowHandlerName = (typeof workflowHandlers)[number];
+
+export interface ApiRoute {
+  readonly method: 'GET' | 'POST' | 'PUT';
+  /** API Gateway v2 route path, `{name}` for path parameters. */
+  readonly path: string;
+  readonly handler: string;
+  /** Health is the only route without a JWT. */
+  readonly auth: boolean;
+  /** Streams or returns a large body (export): longer timeout, more memory. */
+  readonly heavy?: boolean;
+}
+
+export const apiRoutes = [
+  { method: 'GET', path: '/health', handler: 'get-health', auth: false },
+  { method: 'GET', path: '/me', handler: 'get-me', auth: true },
+  { method: 'GET', path: '/households', handler: 'list-households', auth: true },
+  { method: 'POST', path: '/claims', handler: 'create-claim', auth: true },
+  { method: 'GET', path: '/claims', handler: 'list-claims', auth: true },
+  { method: 'GET', path: '/claims/{claimId}', handler: 'get-claim', auth: true },
+  { method: 'POST', path: '/claims/{claimId}/reviews', handler: 'decide-review', auth: true },
+  { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
+  { method: 'GET', path: '/policies', handler: 'list-policies', auth: true },
+  { method: 'GET', path: '/ledger', handler: 'list-ledger', auth: true },
+  { method: 'GET', path: '/ledger/export', handler: 'export-ledger', auth: true, heavy: true },
+  { method: 'POST', path: '/ledger/disbursements', handler: 'mark-disbursed', auth: true },
+  { method: 'POST', path: '/quotes', handler: 'quote-claim', auth: true },
+] as const satisfies readonly ApiRoute[];
+export type ApiHandlerName = (typeof apiRoutes)[number]['handler'];
+
+/** Environment variable names every handler reads; CDK sets them, the local runtime too. */
+export const envNames = {
+  claimsTable: 'CLAIMS_TABLE',
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
+  receiptsBucket: 'RECEIPTS_BUCKET',
+  reviewStateMachineArn: 'REVIEW_STATE_MACHINE_ARN',
+  webOrigin: 'WEB_ORIGIN',
+} as const;

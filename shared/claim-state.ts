@@ -1,0 +1,100 @@
+// The claim lifecycle as data, plus one transition() that refuses anything the table does not
+// allow. Every state change anywhere in the system goes through it.
+import { z } from 'zod';
+
+export const claimStates = ['RECEIVED', 'REJECTED', 'PENDING_REVIEW', 'APPROVED', 'PAID', 'DISBURSED', 'ERROR'] as const;
+export const claimStateSchema = z.enum(claimStates);
+export type ClaimState = z.infer<typeof claimStateSchema>;
+
+export const rejectionReasons = [
+  'INVALID_MANIFEST',
+  'INVALID_RECEIPT',
+  'NOT_ON_ROSTER',
+  'NOT_COVERED',
+  'OUTSIDE_POLICY_PERIOD',
+  'FILED_TOO_LATE',
+  'EXPENSE_IN_FUTURE',
+  'BELOW_THRESHOLD',
+  'DUPLICATE_RECEIPT',
+  'CAP_EXHAUSTED',
+  'REVIEW_REJECTED',
+] as const;
+export const rejectionReasonSchema = z.enum(rejectionReasons);
+export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
+
+/** Reasons an assessment can reject with before any person looks at the claim. */
+const automaticReasons: readonly RejectionReason[] = rejectionReasons.filter((r) => r !== 'REVIEW_REJECTED');
+
+interface TransitionRule {
+  readonly to: ClaimState;
+  /** Rejections must carry one of these reasons; other targets carry none. */
+  readonly reasons?: readonly RejectionReason[];
+}
+
+/** Allowed transitions. ERROR can return to the state the fault interrupted, so it can be retried. */
+export const transitions: Readonly<Record<ClaimState, readonly TransitionRule[]>> = {
+  RECEIVED: [
+    { to: 'REJECTED', reasons: automaticReasons },
+    { to: 'PENDING_REVIEW' },
+    { to: 'APPROVED' },
+    { to: 'ERROR' },
+  ],
+  PENDING_REVIEW: [{ to: 'APPROVED' }, { to: 'REJECTED', reasons: ['REVIEW_REJECTED'] }, { to: 'ERROR' }],
+  // A claim approved while another claim used up the household's cap is rejected at payout.
+  APPROVED: [{ to: 'PAID' }, { to: 'REJECTED', reasons: ['CAP_EXHAUSTED'] }, { to: 'ERROR' }],
+  PAID: [{ to: 'DISBURSED' }],
+  DISBURSED: [],
+  REJECTED: [],
+  ERROR: [{ to: 'RECEIVED' }, { to: 'PENDING_REVIEW' }, { to: 'APPROVED' }],
+};
+
+export const terminalStates: readonly ClaimState[] = ['REJECTED', 'DISBURSED'];
+
+export interface HistoryEvent {
+  readonly at: string;
+  readonly from: ClaimState | null;
+  readonly to: ClaimState;
+  readonly actor: string;
+  readonly reason?: RejectionReason;
+  readonly detail?: string;
+}
+
+export type TransitionResult = { ok: true; event: HistoryEvent } | { ok: false; error: string };
+
+export interface TransitionRequest {
+  readonly to: ClaimState;
+  readonly actor: string;
+  readonly at: string;
+  readonly reason?: RejectionReason;
+  readonly detail?: string;
+}
+
+export function canTransition(from: ClaimState, to: ClaimState, reason?: RejectionReason): boolean {
+  const rule = transitions[from].find((r) => r.to === to);
+  if (!rule) return false;
+  if (rule.reasons) return reason !== undefined && rule.reasons.includes(reason);
+  return reason === undefined;
+}
+
+/** Checks one state change against the table and returns the history event to record. */
+export function transition(from: ClaimState, request: TransitionRequest): TransitionResult {
+  const { to, reason } = request;
+  if (!canTransition(from, to, reason)) {
+    const why =
+      to === 'REJECTED' && reason === undefined
+        ? 'a rejection needs a reason'
+        : reason !== undefined && to !== 'REJECTED'
+          ? `only rejections carry a reason (got ${reason})`
+          : `a claim cannot go from ${from} to ${to}${reason ? ` with ${reason}` : ''}`;
+    return { ok: false, error: why };
+  }
+  const event: HistoryEvent = {
+    at: request.at,
+    from,
+    to,
+    actor: request.actor,
+    ...(reason !== undefined ? { reason } : {}),
+    ...(request.detail !== undefined ? { detail: request.detail } : {}),
+  };
+  return { ok: true, event };
+}

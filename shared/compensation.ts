@@ -1,0 +1,126 @@
+// Tiered compensation: each band of the self-paid cost above the threshold is paid at its own
+// rate, rounded half-up per band; fixed-grant categories pay the highest tier reached. The
+// household's remaining annual cap then limits the sum.
+import { applyRateBp, assertFen, type Fen } from '#shared/money.ts';
+import type { CategoryRule, Policy, Category } from '#shared/policy.ts';
+
+export interface BandPayout {
+  readonly fromFen: Fen;
+  /** null for the open-ended top band (or the top grant tier). */
+  readonly toFen: Fen | null;
+  /** null for a fixed grant. */
+  readonly rateBp: number | null;
+  /** The part of the self-paid cost that falls in this band (the whole loss for a grant). */
+  readonly baseFen: Fen;
+  readonly payoutFen: Fen;
+}
+
+export interface Compensation {
+  readonly selfPaidFen: Fen;
+  readonly bands: readonly BandPayout[];
+  /** Sum over bands, before the cap. */
+  readonly grossFen: Fen;
+  readonly capFen: Fen;
+  readonly capUsedFen: Fen;
+  readonly capRemainingFen: Fen;
+  /** What the claim pays: min(gross, remaining cap). */
+  readonly payoutFen: Fen;
+  readonly capLimited: boolean;
+  /** The lowest self-paid amount that pays anything (a band's start, or the smallest loss tier). */
+  readonly thresholdFen: Fen;
+}
+
+/** Gross payout per band for a self-paid cost, ignoring the cap. */
+export function bandPayouts(rule: CategoryRule, selfPaidFen: Fen): BandPayout[] {
+  assertFen(selfPaidFen, 'self-paid cost');
+  if (rule.kind === 'fixed') {
+    let reached: BandPayout | undefined;
+    rule.grants.forEach((grant, i) => {
+      if (selfPaidFen >= grant.minLossYuan) {
+        const next = rule.grants[i + 1];
+        reached = {
+          fromFen: grant.minLossYuan,
+          toFen: next ? next.minLossYuan : null,
+          rateBp: null,
+          baseFen: selfPaidFen,
+          payoutFen: grant.grantYuan,
+        };
+      }
+    });
+    return reached ? [reached] : [];
+  }
+  const bands: BandPayout[] = [];
+  for (const band of rule.bands) {
+    if (selfPaidFen <= band.fromYuan) break;
+    const top = band.toYuan === null ? selfPaidFen : Math.min(selfPaidFen, band.toYuan);
+    const baseFen = top - band.fromYuan;
+    bands.push({
+      fromFen: band.fromYuan,
+      toFen: band.toYuan,
+      rateBp: band.rateBp,
+      baseFen,
+      payoutFen: applyRateBp(baseFen, band.rateBp),
+    });
+  }
+  return bands;
+}
+
+export function thresholdOf(rule: CategoryRule): Fen {
+  return rule.kind === 'fixed' ? (rule.grants[0]?.minLossYuan ?? 0) : (rule.bands[0]?.fromYuan ?? 0);
+}
+
+export interface CompensationInput {
+  readonly rule: CategoryRule;
+  readonly totalCostFen: Fen;
+  readonly reimbursedFen: Fen;
+  /** Already paid to this household in this category and cap period. */
+  readonly capUsedFen: Fen;
+}
+
+export function compensate(input: CompensationInput): Compensation {
+  const { rule, totalCostFen, reimbursedFen, capUsedFen } = input;
+  assertFen(totalCostFen, 'total cost');
+  assertFen(reimbursedFen, 'reimbursed amount');
+  assertFen(capUsedFen, 'cap used');
+  if (reimbursedFen > totalCostFen) throw new RangeError('reimbursed amount exceeds the total cost');
+  const selfPaidFen = totalCostFen - reimbursedFen;
+  const bands = bandPayouts(rule, selfPaidFen);
+  const grossFen = bands.reduce((sum, b) => sum + b.payoutFen, 0);
+  const capFen = rule.annualCapYuan;
+  const capRemainingFen = Math.max(0, capFen - capUsedFen);
+  const payoutFen = Math.min(grossFen, capRemainingFen);
+  return {
+    selfPaidFen,
+    bands,
+    grossFen,
+    capFen,
+    capUsedFen,
+    capRemainingFen,
+    payoutFen,
+    capLimited: payoutFen < grossFen,
+    thresholdFen: thresholdOf(rule),
+  };
+}
+
+export interface Quote extends Compensation {
+  readonly policyId: string;
+  readonly policyVersion: number;
+  readonly category: Category;
+}
+
+export type QuoteResult = { ok: true; quote: Quote } | { ok: false; error: string };
+
+/** A quote for a category under a policy, as the CLI and the web form show it. */
+export function quote(
+  policy: Policy,
+  category: Category,
+  totalCostFen: Fen,
+  reimbursedFen: Fen,
+  capUsedFen: Fen = 0,
+): QuoteResult {
+  const rule = policy.categories[category];
+  if (!rule) return { ok: false, error: `policy ${policy.policyId} v${policy.version} does not cover ${category}` };
+  if (reimbursedFen > totalCostFen) return { ok: false, error: 'reimbursed amount is more than the total cost' };
+  const result = compensate({ rule, totalCostFen, reimbursedFen, capUsedFen });
+  return { ok: true, quote: { ...result, policyId: policy.policyId, policyVersion: policy.version, category } };
+}

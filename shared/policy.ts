@@ -1,0 +1,145 @@
+// Policies are data: one validated document per region and version. Nothing in the code
+// branches on a region; the engine reads bands, grants, caps and review rules from here.
+import { z } from 'zod';
+import { parseYuan, type Fen } from '#shared/money.ts';
+import { isIsoDate } from '#shared/dates.ts';
+import demoV1 from '#shared/data/policies/demo-v1.json' with { type: 'json' };
+
+export const categories = ['education', 'medical', 'disaster', 'industry'] as const;
+export const categorySchema = z.enum(categories);
+export type Category = z.infer<typeof categorySchema>;
+
+export const reviewGates = ['village', 'department', 'audit'] as const;
+export const reviewGateSchema = z.enum(reviewGates);
+export type ReviewGate = z.infer<typeof reviewGateSchema>;
+
+const coverableStatuses = ['out_of_poverty', 'unstable', 'marginal', 'sudden_hardship'] as const;
+
+/** A yuan amount in a policy file, validated and turned into fen once, when the file loads. */
+const yuanField = z.string().transform((value, ctx): Fen => {
+  const parsed = parseYuan(value);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.error });
+    return z.NEVER;
+  }
+  return parsed.fen;
+});
+const isoDate = z.string().refine(isIsoDate, { message: 'must be a real date written YYYY-MM-DD' });
+const rateBp = z.number().int().min(0).max(10_000);
+
+const tieredRuleSchema = z
+  .object({
+    kind: z.literal('tiered'),
+    bands: z
+      .array(z.object({ fromYuan: yuanField, toYuan: yuanField.nullable(), rateBp }).strict())
+      .min(1),
+    annualCapYuan: yuanField,
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    rule.bands.forEach((band, i) => {
+      if (band.toYuan !== null && band.toYuan <= band.fromYuan) {
+        ctx.addIssue({ code: 'custom', path: ['bands', i], message: 'band must end above where it starts' });
+      }
+      const next = rule.bands[i + 1];
+      if (next && next.fromYuan !== band.toYuan) {
+        ctx.addIssue({ code: 'custom', path: ['bands', i + 1], message: 'bands must be contiguous' });
+      }
+      if (!next && band.toYuan !== null) {
+        ctx.addIssue({ code: 'custom', path: ['bands', i], message: 'the last band must be open-ended' });
+      }
+    });
+  });
+
+const fixedRuleSchema = z
+  .object({
+    kind: z.literal('fixed'),
+    grants: z
+      .array(z.object({ minLossYuan: yuanField, grantYuan: yuanField }).strict())
+      .min(1),
+    annualCapYuan: yuanField,
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    rule.grants.forEach((grant, i) => {
+      const prev = rule.grants[i - 1];
+      if (prev && (grant.minLossYuan <= prev.minLossYuan || grant.grantYuan < prev.grantYuan)) {
+        ctx.addIssue({ code: 'custom', path: ['grants', i], message: 'grant tiers must rise with the loss' });
+      }
+    });
+  });
+
+export const categoryRuleSchema = z.discriminatedUnion('kind', [tieredRuleSchema, fixedRuleSchema]);
+export type CategoryRule = z.infer<typeof categoryRuleSchema>;
+export type TieredRule = Extract<CategoryRule, { kind: 'tiered' }>;
+export type FixedRule = Extract<CategoryRule, { kind: 'fixed' }>;
+
+export const policySchema = z
+  .object({
+    policyId: z.string().regex(/^[a-z0-9-]{1,64}$/),
+    region: z.string().regex(/^[a-z0-9-]{1,32}$/),
+    version: z.number().int().min(1),
+    name: z.object({ zh: z.string().min(1), en: z.string().min(1) }).strict(),
+    effectiveFrom: isoDate,
+    /** Exclusive end; null while the policy is in force until replaced. */
+    effectiveTo: isoDate.nullable(),
+    capPeriod: z.literal('calendar_year'),
+    filingDeadlineDays: z.number().int().min(1).max(3650),
+    coveredStatuses: z.array(z.enum(coverableStatuses)).min(1),
+    categories: z.partialRecord(categorySchema, categoryRuleSchema),
+    review: z
+      .object({
+        gates: z.tuple([z.literal('village'), z.literal('department'), z.literal('audit')]),
+        payoutAboveYuan: yuanField,
+        alwaysCategories: z.array(categorySchema),
+        anomaly: z
+          .object({
+            totalCostAboveYuan: yuanField,
+            statusChangedWithinDays: z.number().int().min(0),
+            medicalWithoutReimbursement: z.boolean(),
+          })
+          .strict(),
+      })
+      .strict(),
+  })
+  .strict()
+  .refine((p) => p.effectiveTo === null || p.effectiveTo > p.effectiveFrom, {
+    message: 'effectiveTo must be after effectiveFrom',
+    path: ['effectiveTo'],
+  });
+
+/** Policy as loaded: every yuan field is already integer fen. */
+export type Policy = z.infer<typeof policySchema>;
+export type PolicyDocument = z.input<typeof policySchema>;
+
+export function parsePolicy(document: unknown): Policy {
+  const parsed = policySchema.safeParse(document);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid policy document at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** Every policy this build knows, validated at load so a bad file fails fast. */
+export const builtInPolicies: readonly Policy[] = [parsePolicy(demoV1)];
+
+export function policyInForce(
+  region: string,
+  date: string,
+  policies: readonly Policy[] = builtInPolicies,
+): Policy | undefined {
+  const candidates = policies.filter(
+    (p) => p.region === region && p.effectiveFrom <= date && (p.effectiveTo === null || date < p.effectiveTo),
+  );
+  // Where periods overlap, the highest version wins: a new version replaces the old one.
+  return candidates.sort((a, b) => b.version - a.version)[0];
+}
+
+export function findPolicy(
+  policyId: string,
+  version: number,
+  policies: readonly Policy[] = builtInPolicies,
+): Policy | undefined {
+  return policies.find((p) => p.policyId === policyId && p.version === version);
+}
