@@ -2,7 +2,15 @@
 // allow. Every state change anywhere in the system goes through it.
 import { z } from 'zod';
 
-export const claimStates = ['RECEIVED', 'REJECTED', 'PENDING_REVIEW', 'APPROVED', 'PAID', 'DISBURSED', 'ERROR'] as const;
+export const claimStates = [
+  'RECEIVED',
+  'REJECTED',
+  'PENDING_REVIEW',
+  'APPROVED',
+  'PAID',
+  'DISBURSED',
+  'ERROR',
+] as const;
 export const claimStateSchema = z.enum(claimStates);
 export type ClaimState = z.infer<typeof claimStateSchema>;
 

@@ -119,8 +119,13 @@ export function quote(
   capUsedFen: Fen = 0,
 ): QuoteResult {
   const rule = policy.categories[category];
-  if (!rule) return { ok: false, error: `policy ${policy.policyId} v${policy.version} does not cover ${category}` };
-  if (reimbursedFen > totalCostFen) return { ok: false, error: 'reimbursed amount is more than the total cost' };
+  if (!rule)
+    return { ok: false, error: `policy ${policy.policyId} v${policy.version} does not cover ${category}` };
+  if (reimbursedFen > totalCostFen)
+    return { ok: false, error: 'reimbursed amount is more than the total cost' };
   const result = compensate({ rule, totalCostFen, reimbursedFen, capUsedFen });
-  return { ok: true, quote: { ...result, policyId: policy.policyId, policyVersion: policy.version, category } };
+  return {
+    ok: true,
+    quote: { ...result, policyId: policy.policyId, policyVersion: policy.version, category },
+  };
 }

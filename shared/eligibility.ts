@@ -29,7 +29,12 @@ export interface AssessmentInput {
 }
 
 export type Assessment =
-  | { readonly ok: false; readonly reason: RejectionReason; readonly detail: string; readonly policy?: Policy }
+  | {
+      readonly ok: false;
+      readonly reason: RejectionReason;
+      readonly detail: string;
+      readonly policy?: Policy;
+    }
   | {
       readonly ok: true;
       readonly policy: Policy;
@@ -46,10 +51,18 @@ const statusWords: Record<string, string> = {
 export function assessClaim(input: AssessmentInput): Assessment {
   const { claim, filedDate, periods } = input;
   if (claim.expenseDate > filedDate) {
-    return { ok: false, reason: 'EXPENSE_IN_FUTURE', detail: `expense date ${claim.expenseDate} is after the filing date ${filedDate}` };
+    return {
+      ok: false,
+      reason: 'EXPENSE_IN_FUTURE',
+      detail: `expense date ${claim.expenseDate} is after the filing date ${filedDate}`,
+    };
   }
   if (periods.length === 0) {
-    return { ok: false, reason: 'NOT_ON_ROSTER', detail: `household ${claim.householdId} is not on the monitored roster` };
+    return {
+      ok: false,
+      reason: 'NOT_ON_ROSTER',
+      detail: `household ${claim.householdId} is not on the monitored roster`,
+    };
   }
   const period = statusOn(periods, claim.expenseDate);
   if (!period) {
@@ -86,7 +99,12 @@ export function assessClaim(input: AssessmentInput): Assessment {
   }
   const rule = policy.categories[claim.category];
   if (!rule) {
-    return { ok: false, reason: 'NOT_COVERED', policy, detail: `policy ${policy.policyId} does not cover ${claim.category}` };
+    return {
+      ok: false,
+      reason: 'NOT_COVERED',
+      policy,
+      detail: `policy ${policy.policyId} does not cover ${claim.category}`,
+    };
   }
   const capYear = Number(claim.expenseDate.slice(0, 4));
   const compensation = compensate({

@@ -5,7 +5,9 @@ import { categorySchema, type Category } from '#shared/policy.ts';
 import { isIsoDate } from '#shared/dates.ts';
 
 export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-export const claimIdSchema = z.string().regex(ULID_PATTERN, 'claimId must be a ULID (26 characters, Crockford base32)');
+export const claimIdSchema = z
+  .string()
+  .regex(ULID_PATTERN, 'claimId must be a ULID (26 characters, Crockford base32)');
 export const householdIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'householdId is malformed');
 export const usernameSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'username is malformed');
 export const isoDateSchema = z.string().refine(isIsoDate, 'must be a real date written YYYY-MM-DD');
@@ -46,18 +48,35 @@ export const manifestSchema = z
     const seen = new Set<string>();
     m.receipts.forEach((r, i) => {
       const rest = r.key.startsWith(prefix) ? r.key.slice(prefix.length) : undefined;
-      if (rest === undefined || rest.length === 0 || rest.split('/').some((part) => part === '..' || part === '.' || part === '')) {
-        ctx.addIssue({ code: 'custom', path: ['receipts', i, 'key'], message: `receipt key must be a file under ${prefix}` });
+      if (
+        rest === undefined ||
+        rest.length === 0 ||
+        rest.split('/').some((part) => part === '..' || part === '.' || part === '')
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receipts', i, 'key'],
+          message: `receipt key must be a file under ${prefix}`,
+        });
       } else if (rest === 'manifest.json') {
-        ctx.addIssue({ code: 'custom', path: ['receipts', i, 'key'], message: 'the manifest cannot be its own receipt' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receipts', i, 'key'],
+          message: 'the manifest cannot be its own receipt',
+        });
       }
-      if (seen.has(r.key)) ctx.addIssue({ code: 'custom', path: ['receipts', i, 'key'], message: 'receipt listed twice' });
+      if (seen.has(r.key))
+        ctx.addIssue({ code: 'custom', path: ['receipts', i, 'key'], message: 'receipt listed twice' });
       seen.add(r.key);
     });
     const total = parseYuan(m.totalCost);
     const reimbursed = parseYuan(m.reimbursed);
     if (total.ok && reimbursed.ok && reimbursed.fen > total.fen) {
-      ctx.addIssue({ code: 'custom', path: ['reimbursed'], message: 'reimbursed is more than the total cost' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reimbursed'],
+        message: 'reimbursed is more than the total cost',
+      });
     }
   });
 export type Manifest = z.infer<typeof manifestSchema>;
@@ -74,13 +93,16 @@ export interface ClaimFacts {
   readonly submittedBy: string;
 }
 
-export type ManifestResult = { ok: true; manifest: Manifest; facts: ClaimFacts } | { ok: false; detail: string };
+export type ManifestResult =
+  { ok: true; manifest: Manifest; facts: ClaimFacts } | { ok: false; detail: string };
 
-/** Where a manifest's key says the claim is: `claims/<claimId>/manifest.json`. */
+/**
+ * Where a manifest's key says the claim is: `claims/<claimId>/manifest.json`. Any safe id is
+ * accepted here so even a malformed one gets a claim record (rejected INVALID_MANIFEST later).
+ */
 export function claimIdFromManifestKey(key: string): string | undefined {
-  const match = /^claims\/([^/]+)\/manifest\.json$/.exec(key);
-  const id = match?.[1];
-  return id !== undefined && ULID_PATTERN.test(id) ? id : undefined;
+  const match = /^claims\/([A-Za-z0-9_-]{1,64})\/manifest\.json$/.exec(key);
+  return match?.[1];
 }
 
 /**
@@ -98,13 +120,18 @@ export function parseManifest(bytes: Uint8Array, key: string): ManifestResult {
   try {
     json = JSON.parse(text);
   } catch {
-    return { ok: false, detail: bytes.length === 0 ? 'manifest is empty' : 'manifest is not valid JSON (truncated?)' };
+    return {
+      ok: false,
+      detail: bytes.length === 0 ? 'manifest is empty' : 'manifest is not valid JSON (truncated?)',
+    };
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.slice(0, 3).map((issue) => {
       const where = issue.path.length > 0 ? issue.path.join('.') : 'manifest';
-      return issue.code === 'unrecognized_keys' ? `${where}: unknown field(s) ${issue.keys.join(', ')}` : `${where}: ${issue.message}`;
+      return issue.code === 'unrecognized_keys'
+        ? `${where}: unknown field(s) ${issue.keys.join(', ')}`
+        : `${where}: ${issue.message}`;
     });
     return { ok: false, detail: issues.join('; ') };
   }

@@ -22,7 +22,8 @@ export function parseYuan(input: unknown): ParseYuanResult {
   if (input.length === 0) return { ok: false, error: 'amount is empty' };
   if (input.length > 20) return { ok: false, error: 'amount is too long' };
   if (input.startsWith('-')) return { ok: false, error: `amount "${input}" is negative` };
-  if (/[eE]/.test(input)) return { ok: false, error: `amount "${input}" uses an exponent; write it out in yuan` };
+  if (/[eE]/.test(input))
+    return { ok: false, error: `amount "${input}" uses an exponent; write it out in yuan` };
   const match = YUAN_PATTERN.exec(input);
   if (!match) {
     if (/^\d+\.\d{3,}$/.test(input)) {

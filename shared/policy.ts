@@ -30,9 +30,7 @@ const rateBp = z.number().int().min(0).max(10_000);
 const tieredRuleSchema = z
   .object({
     kind: z.literal('tiered'),
-    bands: z
-      .array(z.object({ fromYuan: yuanField, toYuan: yuanField.nullable(), rateBp }).strict())
-      .min(1),
+    bands: z.array(z.object({ fromYuan: yuanField, toYuan: yuanField.nullable(), rateBp }).strict()).min(1),
     annualCapYuan: yuanField,
   })
   .strict()
@@ -54,9 +52,7 @@ const tieredRuleSchema = z
 const fixedRuleSchema = z
   .object({
     kind: z.literal('fixed'),
-    grants: z
-      .array(z.object({ minLossYuan: yuanField, grantYuan: yuanField }).strict())
-      .min(1),
+    grants: z.array(z.object({ minLossYuan: yuanField, grantYuan: yuanField }).strict()).min(1),
     annualCapYuan: yuanField,
   })
   .strict()

@@ -15,7 +15,12 @@ export interface ReviewRouting {
 
 export interface RoutingInput {
   readonly policy: Policy;
-  readonly claim: { readonly category: Category; readonly expenseDate: string; readonly totalCostFen: Fen; readonly reimbursedFen: Fen };
+  readonly claim: {
+    readonly category: Category;
+    readonly expenseDate: string;
+    readonly totalCostFen: Fen;
+    readonly reimbursedFen: Fen;
+  };
   readonly period: RosterPeriod;
   readonly payoutFen: Fen;
 }
@@ -67,15 +72,23 @@ export function checkGateDecision(
   gate: ReviewGate,
   user: string,
 ): GateCheck {
-  if (decided.some((d) => d.gate === gate)) return { ok: false, error: `the ${gate} gate is already decided` };
+  if (decided.some((d) => d.gate === gate))
+    return { ok: false, error: `the ${gate} gate is already decided` };
   const expected = nextGate(
     policy,
     decided.map((d) => d.gate),
   );
   if (expected !== gate) {
-    return { ok: false, error: expected ? `the ${expected} gate must be decided first` : 'all gates are decided' };
+    return {
+      ok: false,
+      error: expected ? `the ${expected} gate must be decided first` : 'all gates are decided',
+    };
   }
   const earlier = decided.find((d) => d.by === user);
-  if (earlier) return { ok: false, error: `you decided the ${earlier.gate} gate of this claim; another person must decide ${gate}` };
+  if (earlier)
+    return {
+      ok: false,
+      error: `you decided the ${earlier.gate} gate of this claim; another person must decide ${gate}`,
+    };
   return { ok: true };
 }

@@ -7,7 +7,13 @@ import { fenToYuan, parseYuan } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import { normalizeResidentId, residentIdError } from '#shared/resident-id.ts';
 
-export const householdStatuses = ['out_of_poverty', 'unstable', 'marginal', 'sudden_hardship', 'removed'] as const;
+export const householdStatuses = [
+  'out_of_poverty',
+  'unstable',
+  'marginal',
+  'sudden_hardship',
+  'removed',
+] as const;
 export type HouseholdStatus = (typeof householdStatuses)[number];
 
 /** Statuses that make a household eligible for cover (everything but `removed`). */
@@ -46,7 +52,7 @@ const plainText = (max: number) =>
     .min(1, 'is empty')
     .max(max, `is longer than ${String(max)} characters`)
     .refine((s) => s.trim() === s, 'has spaces at the start or end')
-    .refine((s) => !CONTROL_CHARS.test(s), 'contains a control character')
+    .refine((s) => !CONTROL_CHARS.test(s), 'contains a line break or other control character')
     .refine((s) => !FORMULA_START.test(s), 'must not start with =, +, - or @');
 
 // Messages leave out the field's name (callers prefix the path) and never quote the value.
@@ -62,7 +68,8 @@ export const rosterPeriodSchema = z.object({
   headName: plainText(50),
   // Stored normalised (final X upper-case) so equal IDs compare equal.
   idNumber: z.string({ error: 'must be text' }).superRefine((id, ctx) => {
-    const error = residentIdError(id) ?? (id === normalizeResidentId(id) ? undefined : 'ID number must end in X, not x');
+    const error =
+      residentIdError(id) ?? (id === normalizeResidentId(id) ? undefined : 'ID number must end in X, not x');
     if (error !== undefined) ctx.addIssue({ code: 'custom', message: error });
   }),
   members: z
@@ -76,7 +83,10 @@ export const rosterPeriodSchema = z.object({
     .string({ error: 'must be text' })
     .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a username of 1-64 letters, digits, _, . or -'),
   bankAccount: z.string({ error: 'must be text' }).regex(/^\d{10,30}$/, 'must be 10-30 digits'),
-  annualIncomeFen: z.number({ error: 'must be a number' }).int('must be whole fen').min(0, 'must not be negative'),
+  annualIncomeFen: z
+    .number({ error: 'must be a number' })
+    .int('must be whole fen')
+    .min(0, 'must not be negative'),
 });
 export type RosterPeriod = z.infer<typeof rosterPeriodSchema>;
 
@@ -101,10 +111,14 @@ export function parseRosterCsv(text: string): RosterParseResult {
   );
   const headerRecord = records[0];
   if (!headerRecord) {
-    return { periods: [], rejected: [{ row: 1, error: `file is empty: a header row is required (${rosterColumns.join(',')})` }] };
+    return {
+      periods: [],
+      rejected: [{ row: 1, error: `file is empty: a header row is required (${rosterColumns.join(',')})` }],
+    };
   }
   const header = readHeader(headerRecord);
-  if (typeof header === 'string') return { periods: [], rejected: [{ row: headerRecord.line, error: header }] };
+  if (typeof header === 'string')
+    return { periods: [], rejected: [{ row: headerRecord.line, error: header }] };
 
   const periods: RosterPeriod[] = [];
   const rejected: RosterRejection[] = [];
@@ -135,7 +149,8 @@ export function parseRosterCsv(text: string): RosterParseResult {
       continue;
     }
     periodRows.set(periodKey, record.line);
-    if (earlierId === undefined) idRows.set(result.householdId, { idNumber: result.idNumber, row: record.line });
+    if (earlierId === undefined)
+      idRows.set(result.householdId, { idNumber: result.idNumber, row: record.line });
     periods.push(result);
   }
   return { periods, rejected };
@@ -153,7 +168,8 @@ export function statusOn(periods: readonly RosterPeriod[], date: string): Roster
       throw new RangeError('statusOn takes the periods of one household at a time');
     }
     // ISO dates order correctly as strings.
-    if (period.statusFrom <= date && (found === undefined || period.statusFrom > found.statusFrom)) found = period;
+    if (period.statusFrom <= date && (found === undefined || period.statusFrom > found.statusFrom))
+      found = period;
   }
   return found;
 }
@@ -198,10 +214,20 @@ function readHeader(record: CsvRecord): Map<RosterColumn, number> | string {
   const known = new Set<string>(rosterColumns);
   const index = new Map<RosterColumn, number>();
   const problems: string[] = [];
-  record.fields.forEach((raw, i) => {
-    const name = raw.trim();
+  const names = record.fields.map((f) => f.trim());
+  if (!names.some((name) => known.has(name))) {
+    // Most likely a data row (no header at all): quoting it could leak an ID number.
+    return `header: row 1 is not the header row; it must name the columns ${rosterColumns.join(',')}`;
+  }
+  names.forEach((name, i) => {
     if (!known.has(name)) {
-      problems.push(name === '' ? `column ${String(i + 1)} has no name` : `unknown column "${name}"`);
+      problems.push(
+        name === ''
+          ? `column ${String(i + 1)} has no name`
+          : /\d{6}/.test(name) || name.length > 40
+            ? `column ${String(i + 1)} has an unknown name`
+            : `unknown column "${name}"`,
+      );
     } else if (index.has(name as RosterColumn)) {
       problems.push(`column "${name}" appears twice`);
     } else {
@@ -209,7 +235,8 @@ function readHeader(record: CsvRecord): Map<RosterColumn, number> | string {
     }
   });
   const missing = rosterColumns.filter((c) => !index.has(c));
-  if (missing.length > 0) problems.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  if (missing.length > 0)
+    problems.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
   if (problems.length === 0) return index;
   return `header: ${problems.join('; ')} (expected ${rosterColumns.join(',')})`;
 }
@@ -325,7 +352,8 @@ function readCsv(text: string): CsvRecord[] {
           value += c;
           i++;
         }
-        if (!closed) fail('a quoted value starting on this row is never closed, so the rest of the file was swallowed');
+        if (!closed)
+          fail('a quoted value starting on this row is never closed, so the rest of the file was swallowed');
         if (i < n && text[i] !== ',' && !isEol(text[i])) {
           fail('text after the closing quote of a quoted value');
           while (i < n && text[i] !== ',' && !isEol(text[i])) i++;
@@ -334,7 +362,8 @@ function readCsv(text: string): CsvRecord[] {
         const start = i;
         while (i < n && text[i] !== ',' && !isEol(text[i])) i++;
         value = text.slice(start, i);
-        if (value.includes('"')) fail('a quote inside an unquoted value (quote the whole value and double the quote)');
+        if (value.includes('"'))
+          fail('a quote inside an unquoted value (quote the whole value and double the quote)');
       }
       record.fields.push(value);
       if (i < n && text[i] === ',') {

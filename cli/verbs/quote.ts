@@ -16,7 +16,8 @@ export async function quoteVerb(args: string[], io: CliIo): Promise<void> {
   });
   const region = requireOption(values.region, 'region');
   const category = categorySchema.safeParse(requireOption(values.category, 'category'));
-  if (!category.success) throw new CliError(`--category must be one of ${categorySchema.options.join(', ')}`, 2);
+  if (!category.success)
+    throw new CliError(`--category must be one of ${categorySchema.options.join(', ')}`, 2);
   const costFen = yuanOption(values.cost, 'cost');
   const reimbursedFen = yuanOption(values.reimbursed, 'reimbursed', '0');
   const date = values.date ?? chinaDate(new Date());
@@ -33,7 +34,13 @@ export function quoteJson(q: Quote) {
     payoutFen: q.payoutFen,
     selfPaidFen: q.selfPaidFen,
     capFen: q.capFen,
-    bands: q.bands.map(({ fromFen, toFen, rateBp, baseFen, payoutFen }) => ({ fromFen, toFen, rateBp, baseFen, payoutFen })),
+    bands: q.bands.map(({ fromFen, toFen, rateBp, baseFen, payoutFen }) => ({
+      fromFen,
+      toFen,
+      rateBp,
+      baseFen,
+      payoutFen,
+    })),
     policyId: q.policyId,
     policyVersion: q.policyVersion,
   };
@@ -47,7 +54,12 @@ function quoteTable(q: Quote): string {
   });
   const table = [['band 分段', 'rate 比例', 'base 计算基数', 'payout 赔付'], ...rows];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => width(r[i] ?? ''))));
-  const lines = table.map((r) => r.map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - width(cell))).join('  ').trimEnd());
+  const lines = table.map((r) =>
+    r
+      .map((cell, i) => cell + ' '.repeat((widths[i] ?? 0) - width(cell)))
+      .join('  ')
+      .trimEnd(),
+  );
   return [
     `policy 政策: ${q.policyId} v${q.policyVersion}   category 类别: ${q.category}`,
     `self-paid 自付费用: ${formatFen(q.selfPaidFen)}   threshold 起付线: ${formatFen(q.thresholdFen)}`,

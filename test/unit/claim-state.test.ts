@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, claimStates, rejectionReasons, transition, transitions } from '#shared/claim-state.ts';
+import {
+  canTransition,
+  claimStates,
+  rejectionReasons,
+  transition,
+  transitions,
+} from '#shared/claim-state.ts';
 
 const at = '2026-09-01T00:00:00.000Z';
 

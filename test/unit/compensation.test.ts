@@ -11,7 +11,12 @@ const rule = (category: 'education' | 'medical' | 'disaster' | 'industry'): Cate
   if (!r) throw new Error(`no ${category} rule`);
   return r;
 };
-const pay = (category: 'education' | 'medical' | 'disaster' | 'industry', cost: string, reimbursed = '0', used = '0') =>
+const pay = (
+  category: 'education' | 'medical' | 'disaster' | 'industry',
+  cost: string,
+  reimbursed = '0',
+  used = '0',
+) =>
   compensate({
     rule: rule(category),
     totalCostFen: yuanToFen(cost),
@@ -130,7 +135,8 @@ describe('properties', () => {
     fc.assert(
       fc.property(fc.constantFrom(...categories), fen, fen, (category, a, b) => {
         const [low, high] = a <= b ? [a, b] : [b, a];
-        const at = (cost: number) => compensate({ rule: rule(category), totalCostFen: cost, reimbursedFen: 0, capUsedFen: 0 });
+        const at = (cost: number) =>
+          compensate({ rule: rule(category), totalCostFen: cost, reimbursedFen: 0, capUsedFen: 0 });
         expect(at(high).payoutFen).toBeGreaterThanOrEqual(at(low).payoutFen);
         expect(at(high).grossFen).toBeGreaterThanOrEqual(at(low).grossFen);
       }),

@@ -55,12 +55,16 @@ describe('parseYuan', () => {
 
   it('round-trips canonical yuan strings', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: 99 }), (whole, cents) => {
-        const text = `${whole}.${String(cents).padStart(2, '0')}`;
-        const parsed = parseYuan(text);
-        expect(parsed.ok).toBe(whole < 10_000_000 || cents === 0);
-        if (parsed.ok) expect(fenToYuan(parsed.fen)).toBe(text);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 99 }),
+        (whole, cents) => {
+          const text = `${whole}.${String(cents).padStart(2, '0')}`;
+          const parsed = parseYuan(text);
+          expect(parsed.ok).toBe(whole < 10_000_000 || cents === 0);
+          if (parsed.ok) expect(fenToYuan(parsed.fen)).toBe(text);
+        },
+      ),
     );
   });
 });
@@ -100,10 +104,14 @@ describe('applyRateBp', () => {
 
   it('equals exact rational half-up rounding (bigint oracle)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: MAX_YUAN_FEN }), fc.integer({ min: 0, max: 10_000 }), (fen, bp) => {
-        const oracle = (BigInt(fen) * BigInt(bp) * 2n + 10_000n) / 20_000n;
-        expect(applyRateBp(fen, bp)).toBe(Number(oracle));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: MAX_YUAN_FEN }),
+        fc.integer({ min: 0, max: 10_000 }),
+        (fen, bp) => {
+          const oracle = (BigInt(fen) * BigInt(bp) * 2n + 10_000n) / 20_000n;
+          expect(applyRateBp(fen, bp)).toBe(Number(oracle));
+        },
+      ),
     );
   });
 });

@@ -1,0 +1,562 @@
+// DynamoDB implementation of the claim, ledger and roster ports on the single `claims` table
+// (key design in docs/architecture.md). Every write that could race is conditional.
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  type AttributeValue,
+  type DynamoDBClient,
+  type TransactWriteItem,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactWriteItemsCommand,
+  UpdateItemCommand,
+  BatchWriteItemCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  claimRecordSchema,
+  historyEventSchema,
+  ledgerEntrySchema,
+  type ClaimRecord,
+  type LedgerEntry,
+} from '#shared/claim.ts';
+import type { HistoryEvent } from '#shared/claim-state.ts';
+import type { Category } from '#shared/policy.ts';
+import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
+import { addDays } from '#shared/dates.ts';
+import {
+  ConflictError,
+  TransientError,
+  type ClaimFilter,
+  type ClaimStore,
+  type LedgerFilter,
+  type LedgerStore,
+  type Page,
+  type PayoutOutcome,
+  type RosterStore,
+} from '#shared/ports.ts';
+
+/** Payouts per day are spread over this many partitions so a big export can read in parallel. */
+export const LEDGER_SHARDS = 10;
+
+type Item = Record<string, AttributeValue>;
+
+const claimKey = (claimId: string) => ({ pk: { S: `CLAIM#${claimId}` }, sk: { S: 'CLAIM' } });
+const ledgerKey = (claimId: string) => ({ pk: { S: `LEDGER#${claimId}` }, sk: { S: 'LEDGER' } });
+const capKey = (householdId: string, year: number, category: string) => ({
+  pk: { S: `CAP#${householdId}#${year}#${category}` },
+  sk: { S: 'CAP' },
+});
+
+export function ledgerShard(claimId: string): number {
+  let h = 0;
+  for (let i = 0; i < claimId.length; i++) h = (h * 31 + claimId.charCodeAt(i)) >>> 0;
+  return h % LEDGER_SHARDS;
+}
+
+function claimItem(claim: ClaimRecord): Item {
+  const item: Item = {
+    ...marshall(claim, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
+    ...claimKey(claim.claimId),
+    gsi1pk: { S: `STATE#${claim.state}` },
+    gsi1sk: { S: `${claim.updatedAt}#${claim.claimId}` },
+  };
+  if (claim.householdId) {
+    item.gsi2pk = { S: `HH#${claim.householdId}` };
+    item.gsi2sk = { S: `${claim.createdAt}#${claim.claimId}` };
+  }
+  if (claim.gridWorker) {
+    item.gsi3pk = { S: `GW#${claim.gridWorker}` };
+    item.gsi3sk = { S: `${claim.createdAt}#${claim.claimId}` };
+  }
+  return item;
+}
+
+function eventItem(claimId: string, version: number, index: number, event: HistoryEvent): Item {
+  return {
+    ...marshall(event, { removeUndefinedValues: true }),
+    pk: { S: `CLAIM#${claimId}` },
+    // Ordered by the claim version the event produced: monotonic, unlike clocks.
+    sk: { S: `EVENT#${String(version).padStart(8, '0')}#${index}` },
+  };
+}
+
+function ledgerItem(entry: LedgerEntry): Item {
+  return {
+    ...marshall(entry, { removeUndefinedValues: true }),
+    ...ledgerKey(entry.claimId),
+    gsi4pk: { S: `PAID#${entry.paidDate}#${ledgerShard(entry.claimId)}` },
+    gsi4sk: { S: `${entry.paidAt}#${entry.claimId}` },
+  };
+}
+
+export function parseClaimItem(item: Item): ClaimRecord {
+  return claimRecordSchema.parse(unmarshall(item));
+}
+
+function encodeCursor(key: Item | undefined): string | undefined {
+  return key ? Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url') : undefined;
+}
+
+function decodeCursor(cursor: string | undefined): Item | undefined {
+  if (!cursor) return undefined;
+  try {
+    return marshall(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>);
+  } catch {
+    throw new RangeError('cursor is malformed');
+  }
+}
+
+/** Maps the SDK's retryable faults to TransientError so workflows retry them with backoff. */
+async function send<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const name = error instanceof Error ? error.name : '';
+    if (
+      name === 'ProvisionedThroughputExceededException' ||
+      name === 'ThrottlingException' ||
+      name === 'RequestLimitExceeded' ||
+      name === 'InternalServerError' ||
+      name === 'ServiceUnavailable' ||
+      name === 'TimeoutError' ||
+      (error instanceof Error &&
+        'code' in error &&
+        (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET'))
+    ) {
+      throw new TransientError(`DynamoDB: ${name}`);
+    }
+    throw error;
+  }
+}
+
+export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async get(claimId: string): Promise<ClaimRecord | undefined> {
+    const out = await send(() =>
+      this.db.send(
+        new GetItemCommand({ TableName: this.table, Key: claimKey(claimId), ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? parseClaimItem(out.Item) : undefined;
+  }
+
+  async create(claim: ClaimRecord, events: readonly HistoryEvent[]): Promise<boolean> {
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: claimItem(claim),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      ...events.map((e, i) => ({
+        Put: { TableName: this.table, Item: eventItem(claim.claimId, claim.version, i, e) },
+      })),
+    ];
+    try {
+      await send(() => this.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      return true;
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        return false;
+      }
+      if (error instanceof TransactionCanceledException)
+        throw new ConflictError('claim creation raced; retry');
+      throw error;
+    }
+  }
+
+  async update(next: ClaimRecord, expectedVersion: number, event?: HistoryEvent): Promise<void> {
+    const put = {
+      TableName: this.table,
+      Item: claimItem(next),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+    };
+    try {
+      if (!event) {
+        await send(() => this.db.send(new PutItemCommand(put)));
+        return;
+      }
+      await send(() =>
+        this.db.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              { Put: put },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: eventItem(next.claimId, next.version, 0, event),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || error instanceof TransactionCanceledException) {
+        throw new ConflictError(`claim ${next.claimId} changed since version ${expectedVersion}`);
+      }
+      throw error;
+    }
+  }
+
+  async history(claimId: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await send(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+            ExpressionAttributeValues: { ':pk': { S: `CLAIM#${claimId}` }, ':e': { S: 'EVENT#' } },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) events.push(historyEventSchema.parse(unmarshall(item)));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return events;
+  }
+
+  async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
+    const names: Record<string, string> = {};
+    const values: Item = {};
+    const filters: string[] = [];
+    let index: { name: string; pk: string; sk: string; value: string } | undefined;
+    if (filter.householdId)
+      index = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk', value: `HH#${filter.householdId}` };
+    else if (filter.gridWorker)
+      index = { name: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk', value: `GW#${filter.gridWorker}` };
+    else if (filter.state)
+      index = { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk', value: `STATE#${filter.state}` };
+    const add = (field: string, op: string, value: string) => {
+      const n = `#f${filters.length}`;
+      const v = `:f${filters.length}`;
+      names[n] = field;
+      values[v] = { S: value };
+      filters.push(`${n} ${op} ${v}`);
+    };
+    if (filter.state && index?.name !== 'gsi1') add('state', '=', filter.state);
+    if (filter.gridWorker && index?.name !== 'gsi3') add('gridWorker', '=', filter.gridWorker);
+    if (filter.category) add('category', '=', filter.category);
+    if (filter.from) add('createdAt', '>=', `${addDays(filter.from, 0)}T00:00:00.000Z`);
+    if (filter.to) add('createdAt', '<', `${addDays(filter.to, 1)}T00:00:00.000Z`);
+    const common = {
+      TableName: this.table,
+      Limit: filter.limit,
+      ExclusiveStartKey: decodeCursor(filter.cursor),
+      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    };
+    let out;
+    if (index) {
+      const input: QueryCommandInput = {
+        ...common,
+        IndexName: index.name,
+        KeyConditionExpression: `${index.pk} = :ipk`,
+        ExpressionAttributeValues: { ...values, ':ipk': { S: index.value } },
+        ScanIndexForward: false,
+        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+      };
+      out = await send(() => this.db.send(new QueryCommand(input)));
+    } else {
+      // Unfiltered listing (reviewers' "all claims") scans claim items only.
+      names['#sk'] = 'sk';
+      values[':claim'] = { S: 'CLAIM' };
+      out = await send(() =>
+        this.db.send(
+          new ScanCommand({
+            ...common,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            FilterExpression: ['#sk = :claim', ...filters].join(' AND '),
+          }),
+        ),
+      );
+    }
+    const items = (out.Items ?? []).map(parseClaimItem);
+    const cursor = encodeCursor(out.LastEvaluatedKey);
+    return cursor ? { items, cursor } : { items };
+  }
+
+  async registerReceipt(sha256: string, claimId: string): Promise<string> {
+    try {
+      await send(() =>
+        this.db.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { pk: { S: `RECEIPT#${sha256}` }, sk: { S: 'RECEIPT' }, claimId: { S: claimId } },
+            ConditionExpression: 'attribute_not_exists(pk) OR claimId = :c',
+            ExpressionAttributeValues: { ':c': { S: claimId } },
+          }),
+        ),
+      );
+      return claimId;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const out = await send(() =>
+        this.db.send(
+          new GetItemCommand({
+            TableName: this.table,
+            Key: { pk: { S: `RECEIPT#${sha256}` }, sk: { S: 'RECEIPT' } },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const owner = out.Item?.claimId?.S;
+      if (!owner) throw new ConflictError('receipt owner vanished; retry');
+      return owner;
+    }
+  }
+
+  async transferReceipt(sha256: string, fromClaimId: string, toClaimId: string): Promise<boolean> {
+    try {
+      await send(() =>
+        this.db.send(
+          new UpdateItemCommand({
+            TableName: this.table,
+            Key: { pk: { S: `RECEIPT#${sha256}` }, sk: { S: 'RECEIPT' } },
+            UpdateExpression: 'SET claimId = :to',
+            ConditionExpression: 'claimId = :from',
+            ExpressionAttributeValues: { ':to': { S: toClaimId }, ':from': { S: fromClaimId } },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async capUsed(householdId: string, year: number, category: Category): Promise<number> {
+    const out = await send(() =>
+      this.db.send(
+        new GetItemCommand({
+          TableName: this.table,
+          Key: capKey(householdId, year, category),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const used = out.Item?.used?.N;
+    return used === undefined ? 0 : Number(used);
+  }
+
+  async recordPayout(
+    paid: ClaimRecord,
+    expectedVersion: number,
+    entry: LedgerEntry,
+    capFen: number,
+    event: HistoryEvent,
+  ): Promise<PayoutOutcome> {
+    if (!paid.householdId || !paid.category) throw new Error('a payout needs a household and a category');
+    const amount = entry.payoutFen;
+    const items: TransactWriteItem[] = [
+      {
+        Put: {
+          TableName: this.table,
+          Item: claimItem(paid),
+          ConditionExpression: 'version = :v AND #state = :approved',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':v': { N: String(expectedVersion) }, ':approved': { S: 'APPROVED' } },
+        },
+      },
+      {
+        Put: {
+          TableName: this.table,
+          Item: ledgerItem(entry),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      {
+        Update: {
+          TableName: this.table,
+          Key: capKey(paid.householdId, entry.capYear, paid.category),
+          UpdateExpression: 'SET used = if_not_exists(used, :zero) + :amount, capFen = :cap',
+          // used + amount <= cap, written so no expression needs arithmetic on the stored side.
+          ConditionExpression: '(attribute_not_exists(used) AND :amount <= :cap) OR used <= :room',
+          ExpressionAttributeValues: {
+            ':zero': { N: '0' },
+            ':amount': { N: String(amount) },
+            ':cap': { N: String(capFen) },
+            ':room': { N: String(capFen - amount) },
+          },
+        },
+      },
+      { Put: { TableName: this.table, Item: eventItem(paid.claimId, paid.version, 0, event) } },
+    ];
+    try {
+      await send(() => this.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      return { kind: 'paid', claim: paid };
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+      if (codes[1] === 'ConditionalCheckFailed' || codes[0] === 'ConditionalCheckFailed') {
+        const now = await this.get(paid.claimId);
+        if (now && (now.state === 'PAID' || now.state === 'DISBURSED'))
+          return { kind: 'already-paid', claim: now };
+        throw new ConflictError(`claim ${paid.claimId} changed during payout`);
+      }
+      if (codes[2] === 'ConditionalCheckFailed') {
+        return {
+          kind: 'cap-conflict',
+          capUsedFen: await this.capUsed(paid.householdId, entry.capYear, paid.category),
+        };
+      }
+      // TransactionConflict and friends: another writer touched the same items; retry.
+      throw new ConflictError(`payout transaction cancelled (${codes.join(',')})`);
+    }
+  }
+
+  async ledgerEntry(claimId: string): Promise<LedgerEntry | undefined> {
+    const out = await send(() =>
+      this.db.send(
+        new GetItemCommand({ TableName: this.table, Key: ledgerKey(claimId), ConsistentRead: true }),
+      ),
+    );
+    return out.Item ? ledgerEntrySchema.parse(unmarshall(out.Item)) : undefined;
+  }
+
+  async *entries(filter: LedgerFilter): AsyncIterable<LedgerEntry> {
+    for (let day = filter.from; day <= filter.to; day = addDays(day, 1)) {
+      // One day's shards are read in parallel, then merged into paidAt order.
+      const shards = await Promise.all(
+        Array.from({ length: LEDGER_SHARDS }, (_, shard) => this.ledgerShardItems(day, shard)),
+      );
+      const merged = shards
+        .flat()
+        .sort((a, b) =>
+          a.paidAt < b.paidAt ? -1 : a.paidAt > b.paidAt ? 1 : a.claimId < b.claimId ? -1 : 1,
+        );
+      for (const entry of merged) {
+        if (filter.region && entry.region !== filter.region) continue;
+        if (filter.category && entry.category !== filter.category) continue;
+        yield entry;
+      }
+    }
+  }
+
+  private async ledgerShardItems(day: string, shard: number): Promise<LedgerEntry[]> {
+    const entries: LedgerEntry[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await send(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: 'gsi4',
+            KeyConditionExpression: 'gsi4pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: `PAID#${day}#${shard}` } },
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) entries.push(ledgerEntrySchema.parse(unmarshall(item)));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return entries;
+  }
+
+  async markDisbursed(claimIds: readonly string[], batchRef: string, by: string, at: string): Promise<void> {
+    for (const claimId of claimIds) {
+      try {
+        await send(() =>
+          this.db.send(
+            new UpdateItemCommand({
+              TableName: this.table,
+              Key: ledgerKey(claimId),
+              UpdateExpression: 'SET disbursedAt = :at, batchRef = :ref, disbursedBy = :by',
+              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(batchRef)',
+              ExpressionAttributeValues: { ':at': { S: at }, ':ref': { S: batchRef }, ':by': { S: by } },
+            }),
+          ),
+        );
+      } catch (error) {
+        // Already disbursed (a repeated request) is fine; a missing entry is the caller's error.
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+  }
+
+  async periods(householdId: string): Promise<RosterPeriod[]> {
+    const out = await send(() =>
+      this.db.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+          ExpressionAttributeValues: { ':pk': { S: `HH#${householdId}` }, ':p': { S: 'PERIOD#' } },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (out.Items ?? []).map((item) => rosterPeriodSchema.parse(unmarshall(item)));
+  }
+
+  async put(periods: readonly RosterPeriod[]): Promise<void> {
+    const requests = periods.map((p) => ({
+      PutRequest: {
+        Item: {
+          ...marshall(p, { removeUndefinedValues: true }),
+          pk: { S: `HH#${p.householdId}` },
+          sk: { S: `PERIOD#${p.statusFrom}` },
+          gsi3pk: { S: `GWHH#${p.gridWorker}` },
+          gsi3sk: { S: `${p.householdId}#${p.statusFrom}` },
+        },
+      },
+    }));
+    for (let i = 0; i < requests.length; i += 25) {
+      let batch: typeof requests | undefined = requests.slice(i, i + 25);
+      for (let attempt = 0; batch && batch.length > 0; attempt++) {
+        if (attempt > 8) throw new TransientError('roster write kept being throttled');
+        const out = await send(() =>
+          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: batch ?? [] } })),
+        );
+        batch = out.UnprocessedItems?.[this.table] as typeof requests | undefined;
+        if (batch && batch.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  async householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {
+    const ids = new Set<string>();
+    let start: Item | undefined;
+    do {
+      const out = await send(() =>
+        this.db.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: 'gsi3',
+            KeyConditionExpression: 'gsi3pk = :pk',
+            ExpressionAttributeValues: { ':pk': { S: `GWHH#${gridWorker}` } },
+            ProjectionExpression: 'householdId',
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of out.Items ?? []) if (item.householdId?.S) ids.add(item.householdId.S);
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const households = await Promise.all([...ids].sort().map((id) => this.periods(id)));
+    // A household handed to another worker later is theirs now, not this worker's.
+    return households.filter((periods) => {
+      const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
+      return latest?.gridWorker === gridWorker;
+    });
+  }
+}

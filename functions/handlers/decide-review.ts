@@ -1,0 +1,11 @@
+import { decideReview } from '#shared/api/claims-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'decide-review', async (req: ApiRequest) => ({
+    body: await decideReview(deps(), req.principal!, req.params.claimId ?? '', req.json()),
+  }));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

@@ -1,0 +1,11 @@
+import { getClaim } from '#shared/api/claims-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'get-claim', async (req: ApiRequest) => ({
+    body: await getClaim(deps(), req.principal!, req.params.claimId ?? ''),
+  }));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

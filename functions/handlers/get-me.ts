@@ -1,0 +1,7 @@
+import { apiRoute, makeLogger } from '#functions/middleware.ts';
+
+export function makeHandler() {
+  return apiRoute(makeLogger(), 'get-me', async (req) => ({ body: req.principal }));
+}
+
+export const handler = makeHandler();

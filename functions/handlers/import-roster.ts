@@ -1,0 +1,14 @@
+import { importRoster } from '#shared/api/roster-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger } from '#functions/middleware.ts';
+
+/** Accepts the CSV as the body (text/csv), or JSON `{ "csv": "..." }`. */
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'import-roster', async (req) => {
+    const type = req.event.headers['content-type'] ?? '';
+    const csv = type.includes('json') ? String((req.json() as { csv?: unknown }).csv ?? '') : req.text;
+    return { body: await importRoster(deps().roster, csv) };
+  });
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

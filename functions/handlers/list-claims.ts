@@ -1,0 +1,11 @@
+import { listClaims } from '#shared/api/claims-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'list-claims', async (req: ApiRequest) => ({
+    body: await listClaims(deps(), req.principal!, req.query),
+  }));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

@@ -1,0 +1,11 @@
+import { listHouseholds } from '#shared/api/roster-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'list-households', async (req: ApiRequest) => ({
+    body: await listHouseholds(deps().roster, deps().clock, req.principal!, req.query.gridWorker),
+  }));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

@@ -1,0 +1,11 @@
+import { listLedger } from '#shared/api/ledger-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'list-ledger', async (req: ApiRequest) => ({
+    body: await listLedger(deps().ledger, req.query),
+  }));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

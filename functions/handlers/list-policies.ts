@@ -1,0 +1,8 @@
+import { builtInPolicies } from '#shared/policy.ts';
+import { apiRoute, makeLogger } from '#functions/middleware.ts';
+
+export function makeHandler() {
+  return apiRoute(makeLogger(), 'list-policies', async () => ({ body: { items: builtInPolicies } }));
+}
+
+export const handler = makeHandler();

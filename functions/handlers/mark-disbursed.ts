@@ -1,0 +1,11 @@
+import { markDisbursed } from '#shared/api/claims-api.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'mark-disbursed', async (req: ApiRequest) => ({
+    body: await markDisbursed(deps(), req.principal!, req.json()),
+  }));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { markError } from '#shared/workflow/mark-error.ts';
+import type { StepDeps } from '#shared/workflow/steps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { makeLogger, workflowStep } from '#functions/middleware.ts';
+
+// The catch handler takes whatever the failing state had: a claimId, or the manifest key.
+export const markErrorInputSchema = z.object({
+  claimId: z.string().nullish(),
+  key: z.string().optional(),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+export function makeHandler(deps: () => StepDeps) {
+  return workflowStep(makeLogger(), markErrorInputSchema, (input) =>
+    markError(deps(), {
+      claimId: input.claimId ?? null,
+      ...(input.key ? { key: input.key } : {}),
+      ...(input.error ? { error: input.error } : {}),
+    }),
+  );
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

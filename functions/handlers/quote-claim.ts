@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { categorySchema, policyInForce } from '#shared/policy.ts';
+import { quote } from '#shared/compensation.ts';
+import { parseYuan } from '#shared/money.ts';
+import { isoDateSchema } from '#shared/manifest.ts';
+import { chinaDate } from '#shared/dates.ts';
+import { HttpError } from '#shared/api/http-error.ts';
+import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { apiRoute, makeLogger } from '#functions/middleware.ts';
+
+export const quoteBodySchema = z
+  .object({
+    region: z.string().default('demo'),
+    category: categorySchema,
+    totalCost: z.string(),
+    reimbursed: z.string().default('0'),
+    expenseDate: isoDateSchema.optional(),
+    householdId: z.string().optional(),
+  })
+  .strict();
+
+export function makeHandler(deps: () => AppDeps) {
+  return apiRoute(makeLogger(), 'quote-claim', async (req) => {
+    const body = quoteBodySchema.parse(req.json());
+    const total = parseYuan(body.totalCost);
+    const reimbursed = parseYuan(body.reimbursed);
+    if (!total.ok) throw new HttpError(400, 'BAD_AMOUNT', `totalCost: ${total.error}`);
+    if (!reimbursed.ok) throw new HttpError(400, 'BAD_AMOUNT', `reimbursed: ${reimbursed.error}`);
+    const date = body.expenseDate ?? chinaDate(deps().clock.now());
+    const policy = policyInForce(body.region, date);
+    if (!policy) throw new HttpError(404, 'NO_POLICY', `no policy for ${body.region} on ${date}`);
+    const used = body.householdId
+      ? await deps().claims.capUsed(body.householdId, Number(date.slice(0, 4)), body.category)
+      : 0;
+    const result = quote(policy, body.category, total.fen, reimbursed.fen, used);
+    if (!result.ok) throw new HttpError(400, 'NOT_COVERED', result.error);
+    return { body: result.quote };
+  });
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { recordPayout } from '#shared/workflow/record-payout.ts';
+import type { StepDeps } from '#shared/workflow/steps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { makeLogger, workflowStep } from '#functions/middleware.ts';
+
+export const claimStepInputSchema = z.object({ claimId: z.string().min(1) });
+
+export function makeHandler(deps: () => StepDeps) {
+  return workflowStep(makeLogger(), claimStepInputSchema, (input) => recordPayout(deps(), input));
+}
+
+export const handler = makeHandler(lazyDeps(() => awsDeps()));

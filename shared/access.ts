@@ -1,0 +1,60 @@
+// Who may do what, as data. Route handlers check it; the access-matrix test walks it.
+import type { ReviewGate } from '#shared/policy.ts';
+
+export const roles = ['gridWorker', 'villageVerifier', 'insurer', 'auditor', 'finance', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+export interface Principal {
+  readonly username: string;
+  readonly roles: readonly Role[];
+}
+
+export type RouteAccess = 'public' | readonly Role[];
+
+const everyone = roles;
+const reviewers: readonly Role[] = ['villageVerifier', 'insurer', 'auditor'];
+
+/** Per API handler: the roles allowed in at all. Row-level rules (own households) come on top. */
+export const routeAccess: Readonly<Record<string, RouteAccess>> = {
+  'get-health': 'public',
+  'get-me': everyone,
+  'list-households': ['gridWorker', ...reviewers, 'admin'],
+  'create-claim': ['gridWorker'],
+  'list-claims': everyone,
+  'get-claim': everyone,
+  'decide-review': reviewers,
+  'import-roster': ['admin'],
+  'list-policies': everyone,
+  'list-ledger': ['finance', 'auditor', 'insurer', 'admin'],
+  'export-ledger': ['finance'],
+  'mark-disbursed': ['finance'],
+  'quote-claim': everyone,
+};
+
+/** The role that decides each review gate (三关). */
+export const gateRoles: Readonly<Record<ReviewGate, Role>> = {
+  village: 'villageVerifier',
+  department: 'insurer',
+  audit: 'auditor',
+};
+
+export function isRole(value: string): value is Role {
+  return (roles as readonly string[]).includes(value);
+}
+
+export function mayCall(principal: Principal | undefined, handler: string): boolean {
+  const access = routeAccess[handler];
+  if (access === undefined) return false;
+  if (access === 'public') return true;
+  return principal !== undefined && principal.roles.some((r) => access.includes(r));
+}
+
+/** Grid workers are limited to the households assigned to them; other roles see every claim. */
+export function isLimitedToOwnHouseholds(principal: Principal): boolean {
+  return principal.roles.length > 0 && principal.roles.every((r) => r === 'gridWorker');
+}
+
+/** Personal data shown unmasked: only finance (who pays) and admin (who keeps the roster). */
+export function seesPersonalData(principal: Principal): boolean {
+  return principal.roles.some((r) => r === 'finance' || r === 'admin');
+}

@@ -1,0 +1,346 @@
+// What the HTTP API does with claims, over the ports. Handlers only parse and map.
+import { z } from 'zod';
+import type { ClaimRecord } from '#shared/claim.ts';
+import type { HistoryEvent } from '#shared/claim-state.ts';
+import { claimStateSchema } from '#shared/claim-state.ts';
+import { gateRoles, isLimitedToOwnHouseholds, type Principal } from '#shared/access.ts';
+import { categorySchema, findPolicy, reviewGateSchema, type ReviewGate } from '#shared/policy.ts';
+import {
+  householdIdSchema,
+  isoDateSchema,
+  MAX_RECEIPT_BYTES,
+  MAX_RECEIPTS,
+  receiptContentTypes,
+} from '#shared/manifest.ts';
+import { parseYuan } from '#shared/money.ts';
+import { checkGateDecision, nextGate } from '#shared/review-routing.ts';
+import { statusOn, type RosterPeriod } from '#shared/roster.ts';
+import {
+  ConflictError,
+  type ClaimStore,
+  type Clock,
+  type IdSource,
+  type LedgerStore,
+  type ReviewTasks,
+  type RosterStore,
+  type UploadGrant,
+  type UploadSigner,
+} from '#shared/ports.ts';
+import { HttpError } from '#shared/api/http-error.ts';
+import { moveClaim } from '#shared/workflow/steps.ts';
+
+export interface ApiDeps {
+  readonly claims: ClaimStore;
+  readonly roster: RosterStore;
+  readonly ledger: LedgerStore;
+  readonly reviews: ReviewTasks;
+  readonly uploads: UploadSigner;
+  readonly ids: IdSource;
+  readonly clock: Clock;
+}
+
+/** A claim as the API shows it: never task tokens, never personal data (claims hold none). */
+export function claimView(claim: ClaimRecord) {
+  const { gateTokens: _tokens, version: _version, ...rest } = claim;
+  const policy = claim.assessment
+    ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion)
+    : undefined;
+  const decided = Object.keys(claim.gates) as ReviewGate[];
+  return {
+    ...rest,
+    nextGate: claim.state === 'PENDING_REVIEW' && policy ? (nextGate(policy, decided) ?? null) : null,
+  };
+}
+export type ClaimView = ReturnType<typeof claimView>;
+
+async function assignedTo(
+  roster: RosterStore,
+  householdId: string,
+  username: string,
+): Promise<RosterPeriod[] | undefined> {
+  const periods = await roster.periods(householdId);
+  const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
+  return latest?.gridWorker === username ? periods : undefined;
+}
+
+/** Grid workers reach only their own households' claims; 404 rather than 403 so ids do not leak. */
+async function visibleClaim(deps: ApiDeps, principal: Principal, claimId: string): Promise<ClaimRecord> {
+  const claim = await deps.claims.get(claimId);
+  if (!claim) throw new HttpError(404, 'NOT_FOUND', `no claim ${claimId}`);
+  if (isLimitedToOwnHouseholds(principal)) {
+    const own =
+      claim.gridWorker === principal.username ||
+      claim.submittedBy === principal.username ||
+      (claim.householdId !== null &&
+        (await assignedTo(deps.roster, claim.householdId, principal.username)) !== undefined);
+    if (!own) throw new HttpError(404, 'NOT_FOUND', `no claim ${claimId}`);
+  }
+  return claim;
+}
+
+export async function getClaim(deps: ApiDeps, principal: Principal, claimId: string) {
+  const claim = await visibleClaim(deps, principal, claimId);
+  const history: HistoryEvent[] = await deps.claims.history(claimId);
+  let household: { status: string; statusFrom: string; village: string } | null = null;
+  if (claim.householdId && claim.expenseDate) {
+    const period = statusOn(await deps.roster.periods(claim.householdId), claim.expenseDate);
+    if (period) household = { status: period.status, statusFrom: period.statusFrom, village: period.village };
+  }
+  return { ...claimView(claim), history, household };
+}
+
+export const listClaimsQuerySchema = z.object({
+  state: claimStateSchema.optional(),
+  householdId: householdIdSchema.optional(),
+  gridWorker: z.string().optional(),
+  category: categorySchema.optional(),
+  from: isoDateSchema.optional(),
+  to: isoDateSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(2000).optional(),
+});
+
+export async function listClaims(deps: ApiDeps, principal: Principal, query: unknown) {
+  const q = listClaimsQuerySchema.parse(query);
+  const filter = isLimitedToOwnHouseholds(principal) ? { ...q, gridWorker: principal.username } : q;
+  try {
+    const page = await deps.claims.list(filter);
+    return { items: page.items.map(claimView), ...(page.cursor ? { cursor: page.cursor } : {}) };
+  } catch (error) {
+    if (error instanceof RangeError) throw new HttpError(400, 'BAD_CURSOR', error.message);
+    throw error;
+  }
+}
+
+const yuanInput = z.string().superRefine((v, ctx) => {
+  const parsed = parseYuan(v);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+});
+
+export const createClaimBodySchema = z
+  .object({
+    householdId: householdIdSchema,
+    category: categorySchema,
+    expenseDate: isoDateSchema,
+    totalCost: yuanInput,
+    reimbursed: yuanInput.default('0'),
+    receipts: z
+      .array(
+        z
+          .object({
+            contentType: z.enum(receiptContentTypes),
+            extension: z.enum(['jpg', 'png', 'pdf']).optional(),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_RECEIPTS),
+  })
+  .strict();
+
+const extensions: Record<(typeof receiptContentTypes)[number], string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'application/pdf': 'pdf',
+};
+
+/** Upload grants live minutes: long enough for a slow village connection, short enough to be safe. */
+export const UPLOAD_GRANT_SECONDS = 15 * 60;
+
+/**
+ * Starts a claim for an assigned household: a new claimId and upload grants scoped to its
+ * prefix. Nothing is stored until the manifest arrives, which starts the workflow.
+ */
+export async function createClaim(deps: ApiDeps, principal: Principal, body: unknown) {
+  const input = createClaimBodySchema.parse(body);
+  if (!(await assignedTo(deps.roster, input.householdId, principal.username))) {
+    throw new HttpError(403, 'NOT_YOUR_HOUSEHOLD', `household ${input.householdId} is not assigned to you`);
+  }
+  const claimId = deps.ids.next();
+  const receipts: UploadGrant[] = [];
+  for (const [i, r] of input.receipts.entries()) {
+    const key = `claims/${claimId}/receipt-${i + 1}.${extensions[r.contentType]}`;
+    receipts.push(await deps.uploads.grant(key, r.contentType, MAX_RECEIPT_BYTES, UPLOAD_GRANT_SECONDS));
+  }
+  const manifest = await deps.uploads.grant(
+    `claims/${claimId}/manifest.json`,
+    'application/json',
+    64 * 1024,
+    UPLOAD_GRANT_SECONDS,
+  );
+  return {
+    claimId,
+    receipts,
+    manifest,
+    manifestTemplate: {
+      schemaVersion: 1,
+      claimId,
+      householdId: input.householdId,
+      category: input.category,
+      expenseDate: input.expenseDate,
+      totalCost: input.totalCost,
+      reimbursed: input.reimbursed,
+      submittedBy: principal.username,
+    },
+  };
+}
+
+export const decideReviewBodySchema = z
+  .object({
+    gate: reviewGateSchema,
+    decision: z.enum(['approve', 'reject']),
+    comment: z.string().max(1000).optional(),
+  })
+  .strict();
+
+/**
+ * Records a gate decision (four-eyes: in order, once, never two gates by one person), then
+ * resumes the waiting workflow. The claim record is written first: if the resume is lost the
+ * workflow finds the decision when it next asks.
+ */
+export async function decideReview(deps: ApiDeps, principal: Principal, claimId: string, body: unknown) {
+  const input = decideReviewBodySchema.parse(body);
+  if (!principal.roles.includes(gateRoles[input.gate])) {
+    throw new HttpError(403, 'WRONG_GATE', `the ${input.gate} gate is decided by a ${gateRoles[input.gate]}`);
+  }
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const claim = await deps.claims.get(claimId);
+    if (!claim) throw new HttpError(404, 'NOT_FOUND', `no claim ${claimId}`);
+    const already = claim.gates[input.gate];
+    if (already && already.by === principal.username && already.decision === input.decision) {
+      // The same decision sent twice: answer as before, and make sure the workflow heard it.
+      const token = claim.gateTokens[input.gate];
+      if (token) await resume(deps, token, claimId, input.gate, input.decision);
+      return { claim: claimView(claim), repeated: true };
+    }
+    if (claim.state !== 'PENDING_REVIEW') {
+      throw new HttpError(409, 'NOT_IN_REVIEW', `claim ${claimId} is ${claim.state}, not waiting for review`);
+    }
+    const policy = claim.assessment
+      ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion)
+      : undefined;
+    if (!policy) throw new Error(`claim ${claimId} is in review without a known policy`);
+    const decided = Object.entries(claim.gates).map(([gate, d]) => ({ gate: gate as ReviewGate, by: d.by }));
+    const check = checkGateDecision(policy, decided, input.gate, principal.username);
+    if (!check.ok) throw new HttpError(409, 'GATE_REFUSED', check.error);
+
+    const at = deps.clock.now().toISOString();
+    const gates = {
+      ...claim.gates,
+      [input.gate]: {
+        decision: input.decision,
+        by: principal.username,
+        at,
+        ...(input.comment ? { comment: input.comment } : {}),
+      },
+    };
+    const last = nextGate(policy, Object.keys(gates) as ReviewGate[]) === undefined;
+    let next: ClaimRecord;
+    let event: HistoryEvent;
+    if (input.decision === 'reject') {
+      ({ next, event } = moveClaim(
+        claim,
+        {
+          to: 'REJECTED',
+          actor: principal.username,
+          reason: 'REVIEW_REJECTED',
+          detail: `rejected at the ${input.gate} gate${input.comment ? `: ${input.comment}` : ''}`,
+        },
+        at,
+        { gates },
+      ));
+    } else if (last) {
+      ({ next, event } = moveClaim(
+        claim,
+        { to: 'APPROVED', actor: principal.username, detail: `all three gates approved` },
+        at,
+        { gates },
+      ));
+    } else {
+      next = { ...claim, gates, updatedAt: at, version: claim.version + 1 };
+      event = {
+        at,
+        from: 'PENDING_REVIEW',
+        to: 'PENDING_REVIEW',
+        actor: principal.username,
+        detail: `${input.gate} gate approved${input.comment ? `: ${input.comment}` : ''}`,
+      };
+    }
+    try {
+      await deps.claims.update(next, claim.version, event);
+    } catch (error) {
+      if (error instanceof ConflictError) continue;
+      throw error;
+    }
+    const token = claim.gateTokens[input.gate];
+    if (token) await resume(deps, token, claimId, input.gate, input.decision);
+    return { claim: claimView(next), repeated: false };
+  }
+  throw new HttpError(409, 'BUSY', 'the claim is changing; try again');
+}
+
+async function resume(
+  deps: ApiDeps,
+  token: string,
+  claimId: string,
+  gate: ReviewGate,
+  decision: 'approve' | 'reject',
+) {
+  try {
+    await deps.reviews.succeed(token, { claimId, gate, decision });
+  } catch (error) {
+    // A token already used or timed out: the workflow re-asks and finds the recorded decision.
+    const name = error instanceof Error ? error.name : '';
+    if (!['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken'].includes(name)) throw error;
+  }
+}
+
+export const markDisbursedBodySchema = z
+  .object({
+    claimIds: z.array(z.string().min(1)).min(1).max(1000),
+    batchRef: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'batchRef: letters, digits and _ . : - only'),
+  })
+  .strict();
+
+/** Finance confirms the bank transfer of a batch: PAID -> DISBURSED, with the bank's reference. */
+export async function markDisbursed(deps: ApiDeps, principal: Principal, body: unknown) {
+  const input = markDisbursedBodySchema.parse(body);
+  const at = deps.clock.now().toISOString();
+  const disbursed: string[] = [];
+  const skipped: { claimId: string; why: string }[] = [];
+  for (const claimId of new Set(input.claimIds)) {
+    let done = false;
+    for (let attempt = 0; attempt < 5 && !done; attempt++) {
+      const claim = await deps.claims.get(claimId);
+      if (!claim) {
+        skipped.push({ claimId, why: 'no such claim' });
+        break;
+      }
+      if (claim.state === 'DISBURSED') {
+        skipped.push({ claimId, why: `already disbursed in batch ${claim.disbursement?.batchRef ?? '?'}` });
+        break;
+      }
+      if (claim.state !== 'PAID') {
+        skipped.push({ claimId, why: `claim is ${claim.state}, not PAID` });
+        break;
+      }
+      const { next, event } = moveClaim(
+        claim,
+        { to: 'DISBURSED', actor: principal.username, detail: `bank batch ${input.batchRef}` },
+        at,
+        {
+          disbursement: { batchRef: input.batchRef, at, by: principal.username },
+        },
+      );
+      try {
+        await deps.ledger.markDisbursed([claimId], input.batchRef, principal.username, at);
+        await deps.claims.update(next, claim.version, event);
+        disbursed.push(claimId);
+        done = true;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+  }
+  return { batchRef: input.batchRef, disbursed, skipped };
+}

@@ -1,0 +1,143 @@
+// Ports: what the domain needs from the outside world. AWS implementations live in
+// functions/adapters; tests use in-memory ones. Nothing here knows about AWS.
+import type { Fen } from '#shared/money.ts';
+import type { Category } from '#shared/policy.ts';
+import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
+import type { ClaimState, HistoryEvent } from '#shared/claim-state.ts';
+import type { RosterPeriod } from '#shared/roster.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+/** What the system learns about a stored object without holding it all in memory. */
+export interface ObjectInspection {
+  readonly size: number;
+  /** Lowercase hex sha256 of the whole object; absent when it was too large to read. */
+  readonly sha256?: string;
+  /** The first bytes, for magic-number checks. */
+  readonly head: Uint8Array;
+}
+
+export interface ReceiptStore {
+  /** The object's bytes, or undefined when missing; throws TooLargeError past maxBytes. */
+  read(key: string, maxBytes: number): Promise<Uint8Array | undefined>;
+  /** Size, sha256 and leading bytes; the hash is skipped for objects above maxBytes. */
+  inspect(key: string, maxBytes: number): Promise<ObjectInspection | undefined>;
+}
+
+/** The claim changed under us (another delivery or a person got there first): re-read and retry. */
+export class ConflictError extends Error {
+  constructor(message = 'the claim changed concurrently') {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+/** A fault worth retrying (throttling, a dropped connection): workflows retry it with backoff. */
+export class TransientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransientError';
+  }
+}
+
+export interface ClaimFilter {
+  readonly state?: ClaimState;
+  readonly householdId?: string;
+  readonly gridWorker?: string;
+  readonly category?: Category;
+  /** Filed on or after / on or before (ISO dates, China time). */
+  readonly from?: string;
+  readonly to?: string;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly cursor?: string;
+}
+
+export type PayoutOutcome =
+  | { readonly kind: 'paid'; readonly claim: ClaimRecord }
+  | { readonly kind: 'already-paid'; readonly claim: ClaimRecord }
+  /** The household's counter moved: `capUsedFen` is what it holds now. */
+  | { readonly kind: 'cap-conflict'; readonly capUsedFen: Fen };
+
+export interface ClaimStore {
+  get(claimId: string): Promise<ClaimRecord | undefined>;
+  /** Creates the claim with its first history events; false when it already exists. */
+  create(claim: ClaimRecord, events: readonly HistoryEvent[]): Promise<boolean>;
+  /**
+   * Writes `next` if the stored claim still has `expectedVersion`, appending `event` to the
+   * history in the same transaction. Throws ConflictError otherwise.
+   */
+  update(next: ClaimRecord, expectedVersion: number, event?: HistoryEvent): Promise<void>;
+  history(claimId: string): Promise<HistoryEvent[]>;
+  list(filter: ClaimFilter): Promise<Page<ClaimRecord>>;
+  /** Claims a receipt's hash for a claim; returns the claim that owns it now. */
+  registerReceipt(sha256: string, claimId: string): Promise<string>;
+  /** Moves a hash from a rejected claim to a new one; false if the owner changed meanwhile. */
+  transferReceipt(sha256: string, fromClaimId: string, toClaimId: string): Promise<boolean>;
+  capUsed(householdId: string, year: number, category: Category): Promise<Fen>;
+  /**
+   * One transaction: claim APPROVED -> PAID (version-checked), ledger entry keyed by claimId
+   * (attribute_not_exists), cap counter raised only if used + amount <= cap.
+   */
+  recordPayout(
+    paid: ClaimRecord,
+    expectedVersion: number,
+    entry: LedgerEntry,
+    capFen: Fen,
+    event: HistoryEvent,
+  ): Promise<PayoutOutcome>;
+  ledgerEntry(claimId: string): Promise<LedgerEntry | undefined>;
+}
+
+export interface LedgerFilter {
+  readonly from: string;
+  readonly to: string;
+  readonly region?: string;
+  readonly category?: Category;
+}
+
+export interface LedgerStore {
+  /** Every entry paid between from and to (inclusive ISO dates), in paidAt order per day. */
+  entries(filter: LedgerFilter): AsyncIterable<LedgerEntry>;
+  markDisbursed(claimIds: readonly string[], batchRef: string, by: string, at: string): Promise<void>;
+}
+
+export interface RosterStore {
+  periods(householdId: string): Promise<RosterPeriod[]>;
+  /** Upserts periods (a household's period is keyed by its statusFrom). */
+  put(periods: readonly RosterPeriod[]): Promise<void>;
+  /** Households whose latest period names this grid worker, with all their periods. */
+  householdsOf(gridWorker: string): Promise<RosterPeriod[][]>;
+}
+
+/** Resumes or fails a workflow waiting on a review gate. */
+export interface ReviewTasks {
+  start(claimId: string): Promise<void>;
+  succeed(taskToken: string, output: unknown): Promise<void>;
+  fail(taskToken: string, error: string, cause: string): Promise<void>;
+}
+
+/** A short-lived, narrowly scoped permission to upload one object (an S3 presigned POST). */
+export interface UploadGrant {
+  readonly key: string;
+  readonly url: string;
+  readonly fields: Readonly<Record<string, string>>;
+  readonly maxBytes: number;
+  readonly contentType: string;
+  readonly expiresAt: string;
+}
+
+export interface UploadSigner {
+  grant(key: string, contentType: string, maxBytes: number, expiresSeconds: number): Promise<UploadGrant>;
+}
+
+export interface IdSource {
+  /** A new ULID. */
+  next(): string;
+}

@@ -1,0 +1,77 @@
+// Shared vocabulary of the workflow steps: their inputs, outputs and dependencies.
+import type { ClaimStore, Clock, ReceiptStore, ReviewTasks, RosterStore } from '#shared/ports.ts';
+import type { Policy } from '#shared/policy.ts';
+import type { ClaimRecord } from '#shared/claim.ts';
+import { transition, type ClaimState, type RejectionReason, type HistoryEvent } from '#shared/claim-state.ts';
+
+export const SYSTEM_ACTOR = 'system';
+
+export interface StepDeps {
+  readonly claims: ClaimStore;
+  readonly receipts: ReceiptStore;
+  readonly roster: RosterStore;
+  readonly reviews: ReviewTasks;
+  readonly clock: Clock;
+  readonly policies?: readonly Policy[];
+}
+
+export type StepOutcome = 'continue' | 'rejected' | 'approved' | 'review' | 'paid' | 'skip';
+
+/** What every step returns to the workflow: small, and free of personal data. */
+export interface StepResult {
+  readonly claimId: string;
+  readonly outcome: StepOutcome;
+}
+
+/** Where a replayed step should send the workflow, judged from the claim's current state. */
+export function outcomeForState(state: ClaimState): StepOutcome {
+  switch (state) {
+    case 'RECEIVED':
+      return 'continue';
+    case 'REJECTED':
+      return 'rejected';
+    case 'APPROVED':
+      return 'approved';
+    case 'PENDING_REVIEW':
+      return 'review';
+    case 'PAID':
+    case 'DISBURSED':
+      return 'paid';
+    case 'ERROR':
+      return 'skip';
+  }
+}
+
+export interface Move {
+  readonly to: ClaimState;
+  readonly actor: string;
+  readonly reason?: RejectionReason;
+  readonly detail?: string;
+}
+
+/** Applies a state change through the state machine, returning the new record and its event. */
+export function moveClaim(
+  claim: ClaimRecord,
+  move: Move,
+  at: string,
+  patch: Partial<ClaimRecord> = {},
+): { next: ClaimRecord; event: HistoryEvent } {
+  const result = transition(claim.state, { ...move, at });
+  if (!result.ok) throw new Error(`claim ${claim.claimId}: ${result.error}`);
+  const next: ClaimRecord = {
+    ...claim,
+    ...patch,
+    state: move.to,
+    ...(move.reason !== undefined ? { reason: move.reason } : {}),
+    ...(move.detail !== undefined ? { detail: move.detail } : {}),
+    updatedAt: at,
+    version: claim.version + 1,
+  };
+  return { next, event: result.event };
+}
+
+export async function mustGet(claims: ClaimStore, claimId: string): Promise<ClaimRecord> {
+  const claim = await claims.get(claimId);
+  if (!claim) throw new Error(`claim ${claimId} does not exist`);
+  return claim;
+}

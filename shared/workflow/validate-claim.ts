@@ -1,0 +1,164 @@
+// Step 1: read the manifest and its receipts, and put the claim on record. Whatever arrives,
+// a claim record comes out (rejected if need be) and the uploaded objects stay where they are.
+import {
+  claimIdFromManifestKey,
+  MAX_RECEIPT_BYTES,
+  parseManifest,
+  type ClaimFacts,
+} from '#shared/manifest.ts';
+import { receiptProblem } from '#shared/receipt-check.ts';
+import type { ClaimRecord } from '#shared/claim.ts';
+import type { HistoryEvent, RejectionReason } from '#shared/claim-state.ts';
+import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
+import { statusOn } from '#shared/roster.ts';
+
+export interface ValidateInput {
+  readonly bucket: string;
+  readonly key: string;
+  /** When the manifest was stored (the event's time); the claim's filing time. */
+  readonly time?: string;
+}
+
+/** Manifests are small JSON documents; anything bigger is not a manifest. */
+export const MAX_MANIFEST_BYTES = 64 * 1024;
+
+export type ValidateResult =
+  StepResult | { readonly claimId: null; readonly outcome: 'ignored'; readonly detail: string };
+
+export async function validateClaim(deps: StepDeps, input: ValidateInput): Promise<ValidateResult> {
+  const claimId = claimIdFromManifestKey(input.key);
+  if (!claimId) {
+    return { claimId: null, outcome: 'ignored', detail: 'object key is not claims/<claimId>/manifest.json' };
+  }
+  const existing = await deps.claims.get(claimId);
+  if (existing) return { claimId, outcome: outcomeForState(existing.state) };
+
+  const filedAt = validTime(input.time) ?? deps.clock.now().toISOString();
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = await deps.receipts.read(input.key, MAX_MANIFEST_BYTES);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'TooLargeError') {
+      return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', 'manifest is larger than 64 KB');
+    }
+    throw error;
+  }
+  // The event said it exists; a missing object is an eventual-consistency blip or a fault.
+  if (!bytes) throw new Error(`manifest of claim ${claimId} is not readable`);
+
+  const parsed = parseManifest(bytes, input.key);
+  if (!parsed.ok) return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', parsed.detail);
+
+  const claim = await claimFromFacts(deps, parsed.facts, filedAt, await sha256Hex(bytes));
+  const problems: string[] = [];
+  const hashes = new Set<string>();
+  for (const ref of parsed.facts.receipts) {
+    const problem = receiptProblem(ref, await deps.receipts.inspect(ref.key, MAX_RECEIPT_BYTES));
+    if (problem) problems.push(problem);
+    else if (hashes.has(ref.sha256))
+      problems.push(`receipt ${ref.key.split('/').pop()} is the same file as another receipt`);
+    hashes.add(ref.sha256);
+  }
+  if (problems.length > 0) return record(deps, claim, 'INVALID_RECEIPT', problems.join('; '));
+  return record(deps, claim);
+}
+
+async function record(
+  deps: StepDeps,
+  claim: ClaimRecord,
+  reason?: RejectionReason,
+  detail?: string,
+): Promise<StepResult> {
+  const received: HistoryEvent = {
+    at: claim.filedAt,
+    from: null,
+    to: 'RECEIVED',
+    actor: claim.submittedBy ?? 'unknown',
+  };
+  const events: HistoryEvent[] = [received];
+  let stored = claim;
+  if (reason) {
+    const at = deps.clock.now().toISOString();
+    events.push({
+      at,
+      from: 'RECEIVED',
+      to: 'REJECTED',
+      actor: SYSTEM_ACTOR,
+      reason,
+      ...(detail ? { detail } : {}),
+    });
+    stored = { ...claim, state: 'REJECTED', reason, ...(detail ? { detail } : {}), updatedAt: at };
+  }
+  const created = await deps.claims.create(stored, events);
+  if (!created) {
+    // Another delivery of the same event got there first: follow what it recorded.
+    const winner = await deps.claims.get(claim.claimId);
+    return { claimId: claim.claimId, outcome: winner ? outcomeForState(winner.state) : 'skip' };
+  }
+  return { claimId: claim.claimId, outcome: reason ? 'rejected' : 'continue' };
+}
+
+function blankClaim(claimId: string, filedAt: string): ClaimRecord {
+  return {
+    claimId,
+    householdId: null,
+    category: null,
+    expenseDate: null,
+    totalCostFen: null,
+    reimbursedFen: null,
+    receipts: [],
+    submittedBy: null,
+    gridWorker: null,
+    region: null,
+    village: null,
+    state: 'RECEIVED',
+    gates: {},
+    gateTokens: {},
+    manifestSha256: null,
+    filedAt,
+    createdAt: filedAt,
+    updatedAt: filedAt,
+    version: 0,
+  };
+}
+
+async function claimFromFacts(
+  deps: StepDeps,
+  facts: ClaimFacts,
+  filedAt: string,
+  manifestSha256: string,
+): Promise<ClaimRecord> {
+  // The roster says whose household it is; the assessment re-reads it for the expense date.
+  const periods = await deps.roster.periods(facts.householdId);
+  const period = (facts.expenseDate && statusOn(periods, facts.expenseDate)) || latest(periods);
+  return {
+    ...blankClaim(facts.claimId, filedAt),
+    householdId: facts.householdId,
+    category: facts.category,
+    expenseDate: facts.expenseDate,
+    totalCostFen: facts.totalCostFen,
+    reimbursedFen: facts.reimbursedFen,
+    receipts: [...facts.receipts],
+    submittedBy: facts.submittedBy,
+    gridWorker: period?.gridWorker ?? null,
+    region: period?.region ?? null,
+    village: period?.village ?? null,
+    manifestSha256,
+  };
+}
+
+function latest<T extends { statusFrom: string }>(periods: readonly T[]): T | undefined {
+  return [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
+}
+
+function validTime(time: string | undefined): string | undefined {
+  if (!time) return undefined;
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  // Web Crypto exists in Node 20+, Lambda and browsers alike, so shared/ stays portable.
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
