@@ -1,6 +1,7 @@
 // `claims <verb>`: one entry point, one small module per verb. Every failure is one line on
 // stderr and a non-zero exit code; --json puts exactly one JSON object on stdout.
 import { quoteVerb } from '#cli/verbs/quote.ts';
+import { exportVerb, reviewVerb, rosterVerb, statusVerb, submitVerb } from '#cli/verbs/api-verbs.ts';
 
 export class CliError extends Error {
   constructor(
@@ -20,10 +21,22 @@ export type Verb = (args: string[], io: CliIo) => Promise<void>;
 
 const verbs: Record<string, Verb> = {
   quote: quoteVerb,
+  submit: submitVerb,
+  status: statusVerb,
+  review: reviewVerb,
+  roster: rosterVerb,
+  export: exportVerb,
+  start: async (args, io) => (await import('#cli/local/start.ts')).startVerb(args, io),
 };
 
 const usage = `usage: claims <verb> [options]
-  quote --region R --category C --cost YUAN [--reimbursed YUAN] [--json]`;
+  start [--port 8787] [--s3-port 4569] [--dynamodb-port 8000] [--data-dir DIR] [--no-demo]
+  quote --region R --category C --cost YUAN [--reimbursed YUAN] [--json]
+  roster import FILE.csv [--as USER] [--api URL] [--json]
+  submit --household H --category C --cost YUAN [--reimbursed YUAN] --expense-date D --receipt FILE [--as USER] [--api URL] [--json]
+  status CLAIM_ID [--as USER] [--api URL] [--json]
+  review CLAIM_ID --gate G --decision approve|reject --as USER [--comment TEXT] [--api URL] [--json]
+  export --from D --to D [--region R] [--format csv] --out FILE [--as USER] [--api URL]`;
 
 const stdio: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

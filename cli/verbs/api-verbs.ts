@@ -1,0 +1,241 @@
+// CLI verbs that work through the HTTP API, exactly as the web app does.
+import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { basename, extname } from 'node:path';
+import { CliError, type CliIo } from '#cli/claims.ts';
+import { parseVerbArgs, requireOption, yuanOption } from '#cli/args.ts';
+import { connect } from '#cli/api-client.ts';
+import { categorySchema, reviewGateSchema } from '#shared/policy.ts';
+import { isIsoDate } from '#shared/dates.ts';
+import { sniffContentType } from '#shared/receipt-check.ts';
+import { formatFen, fenToYuan } from '#shared/money.ts';
+import type { UploadGrant } from '#shared/ports.ts';
+
+const common = {
+  as: { type: 'string' },
+  api: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+interface StatusBody {
+  claimId: string;
+  householdId: string | null;
+  category: string | null;
+  state: string;
+  reason?: string;
+  detail?: string;
+  payoutFen?: number;
+  history: { at: string; from: string | null; to: string; actor: string; reason?: string; detail?: string }[];
+}
+
+const terminal = new Set(['PAID', 'REJECTED', 'PENDING_REVIEW', 'DISBURSED', 'ERROR']);
+
+export async function submitVerb(args: string[], io: CliIo): Promise<void> {
+  const { values } = parseVerbArgs(args, {
+    ...common,
+    household: { type: 'string' },
+    category: { type: 'string' },
+    cost: { type: 'string' },
+    reimbursed: { type: 'string' },
+    'expense-date': { type: 'string' },
+    receipt: { type: 'string', multiple: true },
+    wait: { type: 'string', default: '30' },
+  });
+  const householdId = requireOption(values.household, 'household');
+  const category = categorySchema.safeParse(requireOption(values.category, 'category'));
+  if (!category.success)
+    throw new CliError(`--category must be one of ${categorySchema.options.join(', ')}`, 2);
+  const totalFen = yuanOption(values.cost, 'cost');
+  const reimbursedFen = yuanOption(values.reimbursed, 'reimbursed', '0');
+  const expenseDate = requireOption(values['expense-date'], 'expense-date');
+  if (!isIsoDate(expenseDate)) throw new CliError('--expense-date must be a real date written YYYY-MM-DD', 2);
+  const files = values.receipt ?? [];
+  if (files.length === 0) throw new CliError('--receipt FILE is required', 2);
+  const receipts = await Promise.all(
+    files.map(async (path) => {
+      const bytes = await readFile(path).catch(() => {
+        throw new CliError(`cannot read receipt ${path}`);
+      });
+      const contentType = sniffContentType(bytes.subarray(0, 16));
+      if (!contentType) throw new CliError(`${basename(path)} is not a JPEG, PNG or PDF file`);
+      return { path, bytes, contentType, sha256: createHash('sha256').update(bytes).digest('hex') };
+    }),
+  );
+  const api = await connect(values.api, values.as ?? 'worker1');
+  const created = (await api.request('POST', '/claims', {
+    householdId,
+    category: category.data,
+    expenseDate,
+    totalCost: fenToYuan(totalFen),
+    reimbursed: fenToYuan(reimbursedFen),
+    receipts: receipts.map((r) => ({ contentType: r.contentType })),
+  })) as {
+    claimId: string;
+    receipts: UploadGrant[];
+    manifest: UploadGrant;
+    manifestTemplate: Record<string, unknown>;
+  };
+  for (const [i, r] of receipts.entries()) {
+    const grant = created.receipts[i];
+    if (!grant) throw new CliError('the API granted fewer uploads than receipts');
+    await upload(grant, r.bytes, r.contentType, extname(r.path));
+  }
+  const manifest = {
+    ...created.manifestTemplate,
+    receipts: receipts.map((r, i) => ({
+      key: created.receipts[i]?.key,
+      sha256: r.sha256,
+      contentType: r.contentType,
+    })),
+  };
+  await upload(created.manifest, Buffer.from(JSON.stringify(manifest)), 'application/json', '.json');
+  // The workflow runs on its own; wait a little so the caller usually sees the outcome.
+  const deadline = Date.now() + Number(values.wait) * 1000;
+  let state = 'RECEIVED';
+  while (Date.now() < deadline) {
+    const claim = await api.raw('GET', `/claims/${created.claimId}`);
+    if (claim.ok) {
+      state = ((await claim.json()) as StatusBody).state;
+      if (terminal.has(state)) break;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  io.out(values.json ? JSON.stringify({ claimId: created.claimId, state }) : `${created.claimId}  ${state}`);
+}
+
+async function upload(
+  grant: UploadGrant,
+  bytes: Uint8Array,
+  contentType: string,
+  ext: string,
+): Promise<void> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(grant.fields)) form.append(k, v);
+  form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: contentType }), `upload${ext}`);
+  let response: Response;
+  try {
+    response = await fetch(grant.url, { method: 'POST', body: form });
+  } catch {
+    throw new CliError(`cannot reach the receipts store at ${grant.url}`);
+  }
+  if (!response.ok)
+    throw new CliError(`upload of ${grant.key.split('/').pop()} failed: HTTP ${response.status}`);
+}
+
+export async function statusVerb(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseVerbArgs(args, common, true);
+  const claimId = positionals[0];
+  if (!claimId) throw new CliError('usage: claims status CLAIM_ID', 2);
+  const api = await connect(values.api, values.as ?? 'admin1');
+  const c = (await api.request('GET', `/claims/${encodeURIComponent(claimId)}`)) as StatusBody;
+  const status = {
+    claimId: c.claimId,
+    householdId: c.householdId,
+    category: c.category,
+    state: c.state,
+    ...(c.reason ? { reason: c.reason } : {}),
+    ...(c.detail ? { detail: c.detail } : {}),
+    ...(c.payoutFen !== undefined ? { payoutFen: c.payoutFen } : {}),
+    history: c.history.map((h) => ({
+      at: h.at,
+      from: h.from,
+      to: h.to,
+      actor: h.actor,
+      ...(h.reason ? { reason: h.reason } : {}),
+    })),
+  };
+  if (values.json) {
+    io.out(JSON.stringify(status));
+    return;
+  }
+  io.out(
+    `${c.claimId}  ${c.householdId ?? '-'}  ${c.category ?? '-'}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`,
+  );
+  if (c.payoutFen !== undefined) io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);
+  if (c.detail) io.out(c.detail);
+  for (const h of c.history)
+    io.out(
+      `  ${h.at}  ${h.from ?? '-'} -> ${h.to}  by ${h.actor}${h.reason ? `  ${h.reason}` : ''}${h.detail ? `  ${h.detail}` : ''}`,
+    );
+}
+
+export async function reviewVerb(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseVerbArgs(
+    args,
+    { ...common, gate: { type: 'string' }, decision: { type: 'string' }, comment: { type: 'string' } },
+    true,
+  );
+  const claimId = positionals[0];
+  if (!claimId)
+    throw new CliError('usage: claims review CLAIM_ID --gate G --decision approve|reject --as USER', 2);
+  const gate = reviewGateSchema.safeParse(requireOption(values.gate, 'gate'));
+  if (!gate.success) throw new CliError('--gate must be village, department or audit', 2);
+  const decision = requireOption(values.decision, 'decision');
+  if (decision !== 'approve' && decision !== 'reject')
+    throw new CliError('--decision must be approve or reject', 2);
+  const user = requireOption(values.as, 'as');
+  const api = await connect(values.api, user);
+  const result = (await api.request('POST', `/claims/${encodeURIComponent(claimId)}/reviews`, {
+    gate: gate.data,
+    decision,
+    ...(values.comment ? { comment: values.comment } : {}),
+  })) as { claim: { claimId: string; state: string; nextGate: string | null } };
+  const out = { claimId: result.claim.claimId, state: result.claim.state, nextGate: result.claim.nextGate };
+  io.out(
+    values.json
+      ? JSON.stringify(out)
+      : `${out.claimId}  ${out.state}${out.nextGate ? `  next gate: ${out.nextGate}` : ''}`,
+  );
+}
+
+export async function rosterVerb(args: string[], io: CliIo): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'import') throw new CliError('usage: claims roster import FILE.csv', 2);
+  const { values, positionals } = parseVerbArgs(rest, common, true);
+  const file = positionals[0];
+  if (!file) throw new CliError('usage: claims roster import FILE.csv', 2);
+  const csv = await readFile(file, 'utf8').catch(() => {
+    throw new CliError(`cannot read ${file}`);
+  });
+  const api = await connect(values.api, values.as ?? 'admin1');
+  const result = (await api.request('POST', '/roster/imports', csv, {
+    'content-type': 'text/csv; charset=utf-8',
+  })) as {
+    imported: number;
+    rejected: { row: number; error: string }[];
+  };
+  if (values.json) {
+    io.out(JSON.stringify(result));
+    return;
+  }
+  io.out(`imported ${result.imported} rows; rejected ${result.rejected.length}`);
+  for (const r of result.rejected) io.out(`  row ${r.row}: ${r.error}`);
+}
+
+export async function exportVerb(args: string[], io: CliIo): Promise<void> {
+  const { values } = parseVerbArgs(args, {
+    as: { type: 'string' },
+    api: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    region: { type: 'string' },
+    format: { type: 'string', default: 'csv' },
+    out: { type: 'string' },
+  });
+  const from = requireOption(values.from, 'from');
+  const to = requireOption(values.to, 'to');
+  const out = requireOption(values.out, 'out');
+  if (values.format !== 'csv')
+    throw new CliError(`--format ${values.format} is not available yet; use csv`, 2);
+  const api = await connect(values.api, values.as ?? 'finance1');
+  const query = new URLSearchParams({ from, to, ...(values.region ? { region: values.region } : {}) });
+  const response = await api.raw('GET', `/ledger/export?${query.toString()}`);
+  if (!response.ok) {
+    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
+    throw new CliError(body.error?.message ?? `export failed: HTTP ${response.status}`);
+  }
+  const text = await response.text();
+  await writeFile(out, text);
+  const rows = text.split('\r\n').filter(Boolean).length - 2;
+  io.out(`wrote ${rows} payout rows to ${out}`);
+}

@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { parseRosterCsv } from '#shared/roster.ts';
+import type { StepDeps } from '#shared/workflow/steps.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
+import {
+  MemoryReceipts,
+  MemoryStore,
+  RecordingReviews,
+  fakeJpeg,
+  sha256,
+} from '#test/support/memory-store.ts';
+
+export const demoRosterCsv = readFileSync(
+  new URL('../../shared/data/demo-roster.csv', import.meta.url),
+  'utf8',
+);
+
+export class FakeClock {
+  constructor(public current = new Date('2026-09-05T02:00:00.000Z')) {}
+  now = () => new Date(this.current);
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+let counter = 0;
+/** Valid ULIDs, unique within a test run. */
+export function nextUlid(): string {
+  counter += 1;
+  return `01JC${String(counter).padStart(22, '0')}`;
+}
+
+export interface World extends StepDeps, ApiDeps {
+  readonly store: MemoryStore;
+  readonly bucket: MemoryReceipts;
+  readonly reviewsLog: RecordingReviews;
+  readonly clockControl: FakeClock;
+}
+
+export async function makeWorld(): Promise<World> {
+  const store = new MemoryStore();
+  await store.put(parseRosterCsv(demoRosterCsv).periods);
+  const bucket = new MemoryReceipts();
+  const reviewsLog = new RecordingReviews();
+  const clockControl = new FakeClock();
+  return {
+    store,
+    bucket,
+    reviewsLog,
+    clockControl,
+    claims: store,
+    roster: store,
+    ledger: store,
+    receipts: bucket,
+    reviews: reviewsLog,
+    clock: { now: clockControl.now },
+    ids: { next: nextUlid },
+    uploads: {
+      grant: async (key, contentType, maxBytes) => ({
+        key,
+        url: 'memory://',
+        fields: { key },
+        maxBytes,
+        contentType,
+        expiresAt: '',
+      }),
+    },
+  };
+}
+
+export interface ClaimSpec {
+  householdId?: string;
+  category?: string;
+  expenseDate?: string;
+  totalCost?: string;
+  reimbursed?: string;
+  receipt?: Uint8Array;
+  submittedBy?: string;
+  claimId?: string;
+}
+
+/** Uploads a receipt and a manifest the way a phone would; returns the manifest key. */
+export function upload(world: World, spec: ClaimSpec = {}): { claimId: string; key: string } {
+  const claimId = spec.claimId ?? nextUlid();
+  const receipt = spec.receipt ?? fakeJpeg(claimId);
+  const receiptKey = `claims/${claimId}/receipt-1.jpg`;
+  world.bucket.put(receiptKey, receipt);
+  const manifest = {
+    schemaVersion: 1,
+    claimId,
+    householdId: spec.householdId ?? 'HH-0001',
+    category: spec.category ?? 'education',
+    expenseDate: spec.expenseDate ?? '2026-09-01',
+    totalCost: spec.totalCost ?? '15000',
+    reimbursed: spec.reimbursed ?? '0',
+    receipts: [{ key: receiptKey, sha256: sha256(receipt), contentType: 'image/jpeg' }],
+    submittedBy: spec.submittedBy ?? 'worker1',
+  };
+  const key = `claims/${claimId}/manifest.json`;
+  world.bucket.put(key, JSON.stringify(manifest));
+  return { claimId, key };
+}

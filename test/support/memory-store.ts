@@ -1,0 +1,190 @@
+// In-memory ports with the same conditional semantics as the DynamoDB adapter: version-checked
+// updates, put-if-absent ledger entries and a cap counter that never passes its cap.
+import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
+import type { HistoryEvent } from '#shared/claim-state.ts';
+import type { Category } from '#shared/policy.ts';
+import type { RosterPeriod } from '#shared/roster.ts';
+import {
+  ConflictError,
+  type ClaimFilter,
+  type ClaimStore,
+  type LedgerFilter,
+  type LedgerStore,
+  type ObjectInspection,
+  type Page,
+  type PayoutOutcome,
+  type ReceiptStore,
+  type ReviewTasks,
+  type RosterStore,
+} from '#shared/ports.ts';
+import { createHash } from 'node:crypto';
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
+  readonly claimsById = new Map<string, ClaimRecord>();
+  readonly events = new Map<string, HistoryEvent[]>();
+  readonly receiptOwners = new Map<string, string>();
+  readonly caps = new Map<string, number>();
+  readonly ledger = new Map<string, LedgerEntry>();
+  readonly roster = new Map<string, RosterPeriod[]>();
+
+  async get(claimId: string) {
+    const c = this.claimsById.get(claimId);
+    return c ? copy(c) : undefined;
+  }
+  async create(claim: ClaimRecord, events: readonly HistoryEvent[]) {
+    if (this.claimsById.has(claim.claimId)) return false;
+    this.claimsById.set(claim.claimId, copy(claim));
+    this.events.set(claim.claimId, copy([...events]));
+    return true;
+  }
+  async update(next: ClaimRecord, expectedVersion: number, event?: HistoryEvent) {
+    const current = this.claimsById.get(next.claimId);
+    if (!current || current.version !== expectedVersion) throw new ConflictError();
+    this.claimsById.set(next.claimId, copy(next));
+    if (event) this.events.get(next.claimId)?.push(copy(event));
+  }
+  async history(claimId: string) {
+    return copy(this.events.get(claimId) ?? []);
+  }
+  async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
+    const items = [...this.claimsById.values()].filter(
+      (c) =>
+        (!filter.state || c.state === filter.state) &&
+        (!filter.householdId || c.householdId === filter.householdId) &&
+        (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
+        (!filter.category || c.category === filter.category),
+    );
+    return { items: copy(items.slice(0, filter.limit)) };
+  }
+  async registerReceipt(sha256: string, claimId: string) {
+    const owner = this.receiptOwners.get(sha256);
+    if (owner === undefined) this.receiptOwners.set(sha256, claimId);
+    return owner ?? claimId;
+  }
+  async transferReceipt(sha256: string, from: string, to: string) {
+    if (this.receiptOwners.get(sha256) !== from) return false;
+    this.receiptOwners.set(sha256, to);
+    return true;
+  }
+  async capUsed(householdId: string, year: number, category: Category) {
+    return this.caps.get(`${householdId}#${year}#${category}`) ?? 0;
+  }
+  async recordPayout(
+    paid: ClaimRecord,
+    expectedVersion: number,
+    entry: LedgerEntry,
+    capFen: number,
+    event: HistoryEvent,
+  ): Promise<PayoutOutcome> {
+    const current = this.claimsById.get(paid.claimId);
+    if (this.ledger.has(entry.claimId) || (current && current.state === 'PAID')) {
+      return { kind: 'already-paid', claim: copy(current ?? paid) };
+    }
+    if (!current || current.version !== expectedVersion || current.state !== 'APPROVED')
+      throw new ConflictError();
+    const key = `${paid.householdId}#${entry.capYear}#${paid.category}`;
+    const used = this.caps.get(key) ?? 0;
+    if (used + entry.payoutFen > capFen) return { kind: 'cap-conflict', capUsedFen: used };
+    this.caps.set(key, used + entry.payoutFen);
+    this.ledger.set(entry.claimId, copy(entry));
+    this.claimsById.set(paid.claimId, copy(paid));
+    this.events.get(paid.claimId)?.push(copy(event));
+    return { kind: 'paid', claim: copy(paid) };
+  }
+  async ledgerEntry(claimId: string) {
+    const e = this.ledger.get(claimId);
+    return e ? copy(e) : undefined;
+  }
+  async *entries(filter: LedgerFilter): AsyncIterable<LedgerEntry> {
+    const sorted = [...this.ledger.values()].sort((a, b) => (a.paidAt < b.paidAt ? -1 : 1));
+    for (const e of sorted) {
+      if (e.paidDate < filter.from || e.paidDate > filter.to) continue;
+      if (filter.region && e.region !== filter.region) continue;
+      if (filter.category && e.category !== filter.category) continue;
+      yield copy(e);
+    }
+  }
+  async markDisbursed(claimIds: readonly string[], batchRef: string, _by: string, at: string) {
+    for (const id of claimIds) {
+      const e = this.ledger.get(id);
+      if (e && !e.batchRef) this.ledger.set(id, { ...e, batchRef, disbursedAt: at });
+    }
+  }
+  async periods(householdId: string) {
+    return copy(this.roster.get(householdId) ?? []);
+  }
+  async put(periods: readonly RosterPeriod[]) {
+    for (const p of periods) {
+      const list = (this.roster.get(p.householdId) ?? []).filter((x) => x.statusFrom !== p.statusFrom);
+      list.push(copy(p));
+      this.roster.set(p.householdId, list);
+    }
+  }
+  async householdsOf(gridWorker: string) {
+    return [...this.roster.values()]
+      .filter(
+        (ps) => [...ps].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0]?.gridWorker === gridWorker,
+      )
+      .map(copy);
+  }
+}
+
+export class MemoryReceipts implements ReceiptStore {
+  readonly objects = new Map<string, Uint8Array>();
+  put(key: string, bytes: Uint8Array | string) {
+    this.objects.set(key, typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+  }
+  async read(key: string, maxBytes: number) {
+    const bytes = this.objects.get(key);
+    if (bytes && bytes.length > maxBytes) {
+      const error = new Error('too large');
+      error.name = 'TooLargeError';
+      throw error;
+    }
+    return bytes;
+  }
+  async inspect(key: string, maxBytes: number): Promise<ObjectInspection | undefined> {
+    const bytes = this.objects.get(key);
+    if (!bytes) return undefined;
+    return {
+      size: bytes.length,
+      head: bytes.subarray(0, 16),
+      ...(bytes.length <= maxBytes ? { sha256: createHash('sha256').update(bytes).digest('hex') } : {}),
+    };
+  }
+}
+
+export class RecordingReviews implements ReviewTasks {
+  readonly started: string[] = [];
+  readonly resumed: { token: string; output: unknown }[] = [];
+  async start(claimId: string) {
+    if (!this.started.includes(claimId)) this.started.push(claimId);
+  }
+  async succeed(token: string, output: unknown) {
+    this.resumed.push({ token, output });
+  }
+  async fail() {}
+}
+
+export const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** A minimal real JPEG header followed by distinguishing bytes. */
+export function fakeJpeg(seed: string): Uint8Array {
+  return new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xe0,
+    0x00,
+    0x10,
+    0x4a,
+    0x46,
+    0x49,
+    0x46,
+    ...new TextEncoder().encode(seed),
+    0xff,
+    0xd9,
+  ]);
+}
