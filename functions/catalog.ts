@@ -30,6 +30,7 @@ export const apiRoutes = [
   { method: 'POST', path: '/claims', handler: 'create-claim', auth: true },
   { method: 'GET', path: '/claims', handler: 'list-claims', auth: true },
   { method: 'GET', path: '/claims/{claimId}', handler: 'get-claim', auth: true },
+  { method: 'GET', path: '/claims/{claimId}/receipts/{n}', handler: 'get-receipt', auth: true },
   { method: 'POST', path: '/claims/{claimId}/reviews', handler: 'decide-review', auth: true },
   { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
   { method: 'GET', path: '/policies', handler: 'list-policies', auth: true },

@@ -22,6 +22,8 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'create-claim': ['gridWorker'],
   'list-claims': everyone,
   'get-claim': everyone,
+  // Receipts show the household's paperwork: the people who check claims, not finance.
+  'get-receipt': ['gridWorker', ...reviewers, 'admin'],
   'decide-review': reviewers,
   'import-roster': ['admin'],
   'list-policies': everyone,

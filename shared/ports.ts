@@ -135,6 +135,8 @@ export interface UploadGrant {
 
 export interface UploadSigner {
   grant(key: string, contentType: string, maxBytes: number, expiresSeconds: number): Promise<UploadGrant>;
+  /** A short-lived link to read one stored object. */
+  viewUrl(key: string, expiresSeconds: number): Promise<string>;
 }
 
 export interface IdSource {

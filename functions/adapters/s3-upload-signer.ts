@@ -1,7 +1,8 @@
 // Presigned POSTs pinned to one key, one content type and a size range: a phone can upload
 // exactly the receipt it announced and nothing else.
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Clock, UploadGrant, UploadSigner } from '#shared/ports.ts';
 
 export class S3UploadSigner implements UploadSigner {
@@ -36,5 +37,9 @@ export class S3UploadSigner implements UploadSigner {
       contentType,
       expiresAt: new Date(this.clock.now().getTime() + expiresSeconds * 1000).toISOString(),
     };
+  }
+
+  async viewUrl(key: string, expiresSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresSeconds });
   }
 }

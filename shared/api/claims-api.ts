@@ -78,6 +78,15 @@ async function visibleClaim(deps: ApiDeps, principal: Principal, claimId: string
   return claim;
 }
 
+/** A short-lived link to one receipt of a claim the caller may see. */
+export async function receiptLink(deps: ApiDeps, principal: Principal, claimId: string, n: string) {
+  const claim = await visibleClaim(deps, principal, claimId);
+  const index = Number(n);
+  const receipt = Number.isInteger(index) && index >= 1 ? claim.receipts[index - 1] : undefined;
+  if (!receipt) throw new HttpError(404, 'NOT_FOUND', `claim ${claimId} has no receipt ${n}`);
+  return { url: await deps.uploads.viewUrl(receipt.key, 5 * 60), contentType: receipt.contentType };
+}
+
 export async function getClaim(deps: ApiDeps, principal: Principal, claimId: string) {
   const claim = await visibleClaim(deps, principal, claimId);
   const history: HistoryEvent[] = await deps.claims.history(claimId);

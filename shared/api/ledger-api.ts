@@ -58,16 +58,17 @@ function csvCell(value: string | number | undefined): string {
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
+export type LedgerRow = (string | number | undefined)[];
+
 /**
- * Streams the finance export row by row: UTF-8 BOM (so Excel reads Chinese), a header, one row
- * per payout, and a control-total row (count and sum in yuan and fen) to reconcile against.
- * Only finance gets this file: it holds the payee's name and bank account.
+ * The finance export's rows, one payout at a time, then the control-total row (count, and the
+ * sum in yuan and fen) to reconcile against. Only finance gets these: they hold the payee's
+ * name and bank account.
  */
-export async function* ledgerCsv(
+export async function* ledgerRows(
   entries: AsyncIterable<LedgerEntry>,
   roster: Pick<RosterStore, 'periods'>,
-): AsyncGenerator<string> {
-  yield `\uFEFF${ledgerCsvColumns.join(',')}\r\n`;
+): AsyncGenerator<{ kind: 'entry' | 'total'; cells: LedgerRow }> {
   const payees = new Map<string, RosterPeriod | undefined>();
   let count = 0;
   let totalFen = 0;
@@ -79,32 +80,42 @@ export async function* ledgerCsv(
     const payee = payees.get(e.householdId);
     count += 1;
     totalFen += e.payoutFen;
-    const row = [
-      e.claimId,
-      e.paidDate,
-      e.paidAt,
-      e.region,
-      e.village,
-      e.householdId,
-      payee?.headName,
-      payee?.bankAccount,
-      e.category,
-      fenToYuan(e.payoutFen),
-      e.payoutFen,
-      e.policyId,
-      e.policyVersion,
-      e.gridWorker,
-      e.disbursedAt,
-      e.batchRef,
-    ];
-    yield `${row.map(csvCell).join(',')}\r\n`;
+    yield {
+      kind: 'entry',
+      cells: [
+        e.claimId,
+        e.paidDate,
+        e.paidAt,
+        e.region,
+        e.village,
+        e.householdId,
+        payee?.headName,
+        payee?.bankAccount,
+        e.category,
+        fenToYuan(e.payoutFen),
+        e.payoutFen,
+        e.policyId,
+        e.policyVersion,
+        e.gridWorker,
+        e.disbursedAt,
+        e.batchRef,
+      ],
+    };
   }
-  if (!Number.isSafeInteger(totalFen))
-    throw new HttpError(500, 'TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
-  const total = ledgerCsvColumns.map(() => '');
+  if (!Number.isSafeInteger(totalFen)) throw new HttpError(500, 'TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
+  const total: LedgerRow = ledgerCsvColumns.map(() => undefined);
   total[0] = 'TOTAL';
-  total[1] = String(count);
+  total[1] = count;
   total[9] = fenToYuan(totalFen);
-  total[10] = String(totalFen);
-  yield `${total.join(',')}\r\n`;
+  total[10] = totalFen;
+  yield { kind: 'total', cells: total };
+}
+
+/** The export as CSV text chunks: UTF-8 BOM so Excel reads Chinese, CRLF line ends. */
+export async function* ledgerCsv(
+  entries: AsyncIterable<LedgerEntry>,
+  roster: Pick<RosterStore, 'periods'>,
+): AsyncGenerator<string> {
+  yield `\uFEFF${ledgerCsvColumns.join(',')}\r\n`;
+  for await (const row of ledgerRows(entries, roster)) yield `${row.cells.map(csvCell).join(',')}\r\n`;
 }

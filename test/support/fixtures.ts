@@ -56,6 +56,7 @@ export async function makeWorld(): Promise<World> {
     clock: { now: clockControl.now },
     ids: { next: nextUlid },
     uploads: {
+      viewUrl: async (key) => `memory://${key}`,
       grant: async (key, contentType, maxBytes) => ({
         key,
         url: 'memory://',
