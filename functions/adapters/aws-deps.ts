@@ -18,17 +18,33 @@ export interface AppDeps extends StepDeps, ApiDeps {
   readonly bucket: string;
 }
 
-function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+function requireEnv(env: Readonly<Record<string, string | undefined>>, name: string): string {
   const value = env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);
   return value;
 }
 
-export function awsDeps(env: NodeJS.ProcessEnv = process.env): AppDeps {
-  // The SDK reads AWS_ENDPOINT_URL_* itself; locally those point at the stand-ins.
-  const s3 = new S3Client({ forcePathStyle: env.AWS_S3_FORCE_PATH_STYLE === 'true' });
-  const db = new DynamoDBClient({});
-  const sfn = new SFNClient({});
+/** Where the local runtime points the SDK clients; on AWS nothing is overridden. */
+export interface ClientOverrides {
+  readonly region?: string;
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string };
+  readonly endpoints?: { readonly dynamodb?: string; readonly s3?: string; readonly sfn?: string };
+}
+
+export function awsDeps(env: Readonly<Record<string, string | undefined>> = process.env, overrides: ClientOverrides = {}): AppDeps {
+  const base = {
+    ...(overrides.region ? { region: overrides.region } : {}),
+    ...(overrides.credentials ? { credentials: overrides.credentials } : {}),
+  };
+  const endpoints = overrides.endpoints ?? {};
+  // Without overrides the SDK reads AWS_ENDPOINT_URL_* and the Lambda role itself.
+  const s3 = new S3Client({
+    ...base,
+    ...(endpoints.s3 ? { endpoint: endpoints.s3 } : {}),
+    forcePathStyle: endpoints.s3 !== undefined || env.AWS_S3_FORCE_PATH_STYLE === 'true',
+  });
+  const db = new DynamoDBClient({ ...base, ...(endpoints.dynamodb ? { endpoint: endpoints.dynamodb } : {}) });
+  const sfn = new SFNClient({ ...base, ...(endpoints.sfn ? { endpoint: endpoints.sfn } : {}) });
   const store = new DynamoClaimStore(db, requireEnv(env, envNames.claimsTable));
   const bucket = requireEnv(env, envNames.receiptsBucket);
   const clock = { now: () => new Date() };

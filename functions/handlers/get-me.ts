@@ -1,6 +1,6 @@
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
-export function makeHandler() {
+export function makeHandler(_deps?: () => unknown) {
   return apiRoute(makeLogger(), 'get-me', async (req) => ({ body: req.principal }));
 }
 

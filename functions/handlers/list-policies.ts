@@ -1,7 +1,7 @@
 import { builtInPolicies } from '#shared/policy.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
-export function makeHandler() {
+export function makeHandler(_deps?: () => unknown) {
   return apiRoute(makeLogger(), 'list-policies', async () => ({ body: { items: builtInPolicies } }));
 }
 

@@ -62,7 +62,7 @@ describe('review path (三关)', () => {
     expect(world.reviewsLog.resumed.at(-1)?.token).toBe('t-village');
     await expect(
       decideReview(world, village1, claimId, { gate: 'department', decision: 'approve' }),
-    ).rejects.toThrow(/decided by a insurer/);
+    ).rejects.toThrow(/decided by the insurer role/);
     await decideReview(world, insurer1, claimId, { gate: 'department', decision: 'approve' });
     const last = await decideReview(world, auditor1, claimId, { gate: 'audit', decision: 'approve' });
     expect(last.claim.state).toBe('APPROVED');

@@ -1,0 +1,412 @@
+// The whole system on one machine: DynamoDB Local, an S3 emulator, a local Step Functions
+// service running the deployed ASL, and the HTTP API, all wired to the same handler modules the
+// AWS stack deploys. Nothing here exists in the deployed stack.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { apiRoutes, workflowHandlers, type ApiRoute } from '#functions/catalog.ts';
+import { awsDeps, type AppDeps, type ClientOverrides } from '#functions/adapters/aws-deps.ts';
+import { claimsTableSpec, idempotencyTableSpec, toCreateTableInput, toTimeToLiveInput } from '#infra/tables.ts';
+import {
+  functionArnPlaceholder,
+  renderDefinition,
+  reviewStateMachinePlaceholder,
+} from '#infra/workflows/definitions.ts';
+import { startDynamoDbLocal, type DynamoDbLocal } from '#cli/local/dynamodb-local.ts';
+import { startS3Local, s3LocalCredentials, type S3Local, type S3ObjectCreatedEvent } from '#cli/local/s3-local.ts';
+import {
+  createLocalStepFunctions,
+  serveStepFunctionsApi,
+  type LocalStepFunctions,
+  type StepFunctionsApi,
+} from '#cli/local/step-functions.ts';
+import { bearerToken, findDemoUser, issueToken, jwtAuthorizerContext, verifyToken } from '#cli/local/auth.ts';
+import {
+  matchRoute,
+  notFound,
+  payloadTooLarge,
+  readRequestBody,
+  RequestTooLargeError,
+  splitUrl,
+  toApiGatewayEvent,
+  unauthorized,
+  writeHttpResponse,
+  writeLambdaResult,
+} from '#cli/local/http-event.ts';
+import { listen } from '#cli/local/net.ts';
+import { serveStatic } from '#cli/local/static-files.ts';
+import { importRoster } from '#shared/api/roster-api.ts';
+import { claimIdFromManifestKey } from '#shared/manifest.ts';
+import { demoRosterCsv } from '#cli/local/demo-data.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+export const RECEIPTS_BUCKET = 'receipts';
+export const CLAIMS_TABLE = 'claims';
+export const IDEMPOTENCY_TABLE = 'idempotency';
+export const assessArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:assess-claim`;
+export const reviewArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:review-claim`;
+const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+export interface LocalStackOptions {
+  readonly port: number;
+  readonly s3Port: number;
+  readonly dynamodbPort: number;
+  readonly dataDir: string;
+  readonly demo: boolean;
+  readonly host?: string;
+  /** Retry backoff multiplier for the workflows (tests use a small one). */
+  readonly retryIntervalScale?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly apiUrl: string;
+  readonly s3Url: string;
+  readonly dynamodbUrl: string;
+  readonly sfnUrl: string;
+  readonly deps: AppDeps;
+  readonly stepFunctions: LocalStepFunctions;
+  /** Resolves when every workflow started so far has settled (finished or is waiting on people). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
+interface HandlerModule {
+  makeHandler(deps: () => AppDeps): LambdaHandler;
+}
+
+/** Loads every handler module of the catalog and builds it with the local dependencies. */
+async function loadHandlers(names: readonly string[], deps: AppDeps): Promise<Map<string, LambdaHandler>> {
+  const handlers = new Map<string, LambdaHandler>();
+  for (const name of names) {
+    const mod = (await import(`../../functions/handlers/${name}.ts`)) as HandlerModule;
+    handlers.set(name, mod.makeHandler(() => deps));
+  }
+  return handlers;
+}
+
+function lambdaContext(name: string): Context {
+  const started = Date.now();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(name),
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, 30_000 - (Date.now() - started)),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function tokenSecret(dataDir: string): Promise<Buffer> {
+  // Kept in the data dir so sign-ins survive a restart on the same data.
+  const file = join(dataDir, 'local-token-secret');
+  try {
+    return Buffer.from(await readFile(file, 'utf8'), 'base64');
+  } catch {
+    const secret = randomBytes(32);
+    await writeFile(file, secret.toString('base64'), { mode: 0o600 });
+    return secret;
+  }
+}
+
+async function createTables(endpoint: string): Promise<void> {
+  const db = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: s3LocalCredentials });
+  for (const [spec, name] of [
+    [claimsTableSpec, CLAIMS_TABLE],
+    [idempotencyTableSpec, IDEMPOTENCY_TABLE],
+  ] as const) {
+    try {
+      await db.send(new CreateTableCommand(toCreateTableInput(spec, name) as ConstructorParameters<typeof CreateTableCommand>[0]));
+      const ttl = toTimeToLiveInput(spec, name);
+      if (ttl) await db.send(new UpdateTimeToLiveCommand(ttl as ConstructorParameters<typeof UpdateTimeToLiveCommand>[0]));
+    } catch (error) {
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
+  }
+  db.destroy();
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? (() => undefined);
+  await mkdir(options.dataDir, { recursive: true });
+  const secret = await tokenSecret(options.dataDir);
+  const cleanups: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
+    cleanups.push(() => dynamo.stop());
+    await createTables(dynamo.endpoint);
+
+    // The Step Functions API endpoint comes up first so handlers can reach it; the service
+    // behind it is attached once the handlers exist.
+    let service: LocalStepFunctions | undefined;
+    const pending = new Set<Promise<unknown>>();
+    const track = (p: Promise<unknown>) => {
+      pending.add(p);
+      void p.finally(() => pending.delete(p)).catch(() => undefined);
+    };
+
+    const sfnApi: StepFunctionsApi = await serveStepFunctionsApi({
+      port: 0,
+      service: new Proxy({} as LocalStepFunctions, {
+        get: (_t, prop: keyof LocalStepFunctions) => {
+          if (!service) throw new Error('step functions not ready');
+          const value = service[prop];
+          return typeof value === 'function' ? value.bind(service) : value;
+        },
+      }),
+    });
+    cleanups.push(() => sfnApi.close());
+
+    let onManifest: (event: S3ObjectCreatedEvent) => void = () => undefined;
+    const s3: S3Local = await startS3Local({
+      port: options.s3Port,
+      dataDir: options.dataDir,
+      bucket: RECEIPTS_BUCKET,
+      corsOrigins: [`http://${host}:${options.port}`, `http://localhost:${options.port}`],
+      region: LOCAL_REGION,
+      // The stand-in for the EventBridge rule: every manifest creation starts assess-claim.
+      onObjectCreated: (event) => onManifest(event),
+    });
+    cleanups.push(() => s3.stop());
+
+    const overrides: ClientOverrides = {
+      region: LOCAL_REGION,
+      credentials: { ...s3LocalCredentials },
+      endpoints: { dynamodb: dynamo.endpoint, s3: s3.endpoint, sfn: sfnApi.endpoint },
+    };
+    const deps = awsDeps(
+      {
+        CLAIMS_TABLE,
+        IDEMPOTENCY_TABLE,
+        RECEIPTS_BUCKET,
+        REVIEW_STATE_MACHINE_ARN: reviewArn,
+      },
+      overrides,
+    );
+
+    const stepHandlers = await loadHandlers(workflowHandlers, deps);
+    const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
+    for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = functionArn(name);
+    service = createLocalStepFunctions({
+      definitions: {
+        [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },
+        [reviewArn]: { definition: renderDefinition('review-claim', substitutions), type: 'STANDARD' },
+      },
+      invokeLambda: async (fn, payload) => {
+        const name = fn.split(':').pop() ?? fn;
+        const handler = stepHandlers.get(name);
+        if (!handler) {
+          const error = new Error(`no local function ${name}`);
+          error.name = 'Lambda.ResourceNotFoundException';
+          throw error;
+        }
+        return handler(payload, lambdaContext(name));
+      },
+      ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+    });
+    const sfn = service;
+    cleanups.push(() => sfn.close());
+
+    const startAssess = (event: S3ObjectCreatedEvent) => {
+      const { executionArn } = sfn.startExecution({ stateMachineArn: assessArn, input: JSON.stringify(event) });
+      track(sfn.waitForExecution(executionArn));
+    };
+    onManifest = startAssess;
+
+    const apiHandlers = await loadHandlers(
+      apiRoutes.map((r) => r.handler),
+      deps,
+    );
+    const server = createServer((req, res) => {
+      void handleRequest(req, res).catch((error: unknown) => {
+        log(`request failed: ${error instanceof Error ? error.name : 'error'}`);
+        if (!res.headersSent) writeHttpResponse(res, { statusCode: 500, headers: {}, cookies: [], body: Buffer.from('') });
+      });
+    });
+    const webRoot = new URL('../../web/dist/', import.meta.url);
+
+    async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      const { rawPath } = splitUrl(req.url ?? '/');
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (rawPath === '/local/sign-in' && method === 'POST') return signIn(req, res);
+      if (rawPath === '/config.json' && method === 'GET') {
+        return writeJson(res, 200, { auth: 'local', apiBase: '', demoUsers: ['worker1', 'worker2', 'village1', 'insurer1', 'auditor1', 'finance1', 'admin1'] });
+      }
+      const match = matchRoute<ApiRoute>(apiRoutes, method, rawPath);
+      if (!match) {
+        if (method === 'GET' && (await serveStatic(webRoot, rawPath, res))) return;
+        return writeHttpResponse(res, notFound);
+      }
+      let body: Buffer;
+      try {
+        body = await readRequestBody(req);
+      } catch (error) {
+        if (error instanceof RequestTooLargeError) return writeHttpResponse(res, payloadTooLarge);
+        throw error;
+      }
+      let event;
+      if (match.route.auth) {
+        // As API Gateway's JWT authorizer: a missing or bad token never reaches the handler.
+        const token = bearerToken(req.headers.authorization);
+        if (!token) return writeHttpResponse(res, unauthorized);
+        let claims;
+        try {
+          claims = verifyToken(token, secret);
+        } catch {
+          return writeHttpResponse(res, unauthorized);
+        }
+        event = toApiGatewayEvent({ req, body, match, authorizer: jwtAuthorizerContext({ ...claims }) });
+      } else {
+        event = toApiGatewayEvent({ req, body, match });
+      }
+      const handler = apiHandlers.get(match.route.handler);
+      if (!handler) return writeHttpResponse(res, notFound);
+      const result = await handler(event, lambdaContext(match.route.handler));
+      const invalid = writeLambdaResult(res, result, event.requestContext.requestId);
+      if (invalid) log(`handler ${match.route.handler} returned an invalid response`);
+    }
+
+    async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      let username: unknown;
+      try {
+        username = (JSON.parse((await readRequestBody(req, 4096)).toString('utf8')) as { username?: unknown }).username;
+      } catch {
+        return writeJson(res, 400, { error: { code: 'BAD_JSON', message: 'send {"username": "..."}' } });
+      }
+      if (typeof username !== 'string' || !findDemoUser(username)) {
+        return writeJson(res, 401, { error: { code: 'UNKNOWN_USER', message: 'not a demo user' } });
+      }
+      return writeJson(res, 200, { token: issueToken(username, secret) });
+    }
+
+    const port = await listen(server, options.port, host);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+
+    if (options.demo) await loadDemoData(deps, log);
+    await resumeInFlight(deps, startAssess, sfn, log);
+
+    return {
+      apiUrl: `http://${host}:${port}`,
+      s3Url: s3.endpoint,
+      dynamodbUrl: dynamo.endpoint,
+      sfnUrl: sfnApi.endpoint,
+      deps,
+      stepFunctions: sfn,
+      async idle() {
+        while (pending.size > 0) await Promise.allSettled([...pending]);
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function writeJson(res: ServerResponse, status: number, body: unknown): void {
+  writeHttpResponse(res, {
+    statusCode: status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    cookies: [],
+    body: Buffer.from(JSON.stringify(body)),
+  });
+}
+
+async function loadDemoData(deps: AppDeps, log: (line: string) => void): Promise<void> {
+  const existing = await deps.roster.periods('HH-0001');
+  if (existing.length > 0) return;
+  const result = await importRoster(deps.roster, demoRosterCsv());
+  log(`demo roster loaded: ${result.imported} periods`);
+}
+
+/**
+ * After a stop (even kill -9) every claim that was mid-flight is driven on to its proper end:
+ * manifests that never got a claim record, claims stopped before a decision or before payout,
+ * and reviews whose workflow was waiting. Every step is idempotent, so running one again is safe.
+ */
+async function resumeInFlight(
+  deps: AppDeps,
+  startAssess: (event: S3ObjectCreatedEvent) => void,
+  sfn: LocalStepFunctions,
+  log: (line: string) => void,
+): Promise<void> {
+  let resumed = 0;
+  let token: string | undefined;
+  do {
+    const page = await deps.s3.send(
+      new ListObjectsV2Command({ Bucket: RECEIPTS_BUCKET, Prefix: 'claims/', ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      const key = object.Key ?? '';
+      const claimId = claimIdFromManifestKey(key);
+      if (!claimId) continue;
+      const claim = await deps.claims.get(claimId);
+      if (claim && claim.state !== 'RECEIVED' && claim.state !== 'APPROVED') {
+        if (claim.state === 'PENDING_REVIEW') {
+          try {
+            sfn.startExecution({ stateMachineArn: reviewArn, name: claimId, input: JSON.stringify({ claimId }) });
+            resumed += 1;
+          } catch {
+            // Already running in this process.
+          }
+        }
+        continue;
+      }
+      startAssess(manifestEvent(key, object.Size ?? 0, object.LastModified ?? new Date()));
+      resumed += 1;
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  if (resumed > 0) log(`resumed ${resumed} claims that were in flight`);
+}
+
+/** The EventBridge "Object Created" event for a stored manifest, as S3 would have sent it. */
+export function manifestEvent(key: string, size: number, time: Date): S3ObjectCreatedEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: LOCAL_ACCOUNT,
+    time: time.toISOString(),
+    region: LOCAL_REGION,
+    resources: [`arn:aws:s3:::${RECEIPTS_BUCKET}`],
+    detail: {
+      version: '0',
+      bucket: { name: RECEIPTS_BUCKET },
+      object: { key, size, etag: '', sequencer: '0' },
+      'request-id': randomUUID(),
+      requester: LOCAL_ACCOUNT,
+      'source-ip-address': '127.0.0.1',
+      reason: 'PutObject',
+    },
+  } as S3ObjectCreatedEvent;
+}
