@@ -15,14 +15,24 @@ import {
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { apiRoutes, workflowHandlers, type ApiRoute } from '#functions/catalog.ts';
 import { awsDeps, type AppDeps, type ClientOverrides } from '#functions/adapters/aws-deps.ts';
-import { claimsTableSpec, idempotencyTableSpec, toCreateTableInput, toTimeToLiveInput } from '#infra/tables.ts';
+import {
+  claimsTableSpec,
+  idempotencyTableSpec,
+  toCreateTableInput,
+  toTimeToLiveInput,
+} from '#infra/tables.ts';
 import {
   functionArnPlaceholder,
   renderDefinition,
   reviewStateMachinePlaceholder,
 } from '#infra/workflows/definitions.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '#cli/local/dynamodb-local.ts';
-import { startS3Local, s3LocalCredentials, type S3Local, type S3ObjectCreatedEvent } from '#cli/local/s3-local.ts';
+import {
+  startS3Local,
+  s3LocalCredentials,
+  type S3Local,
+  type S3ObjectCreatedEvent,
+} from '#cli/local/s3-local.ts';
 import {
   createLocalStepFunctions,
   serveStepFunctionsApi,
@@ -76,6 +86,8 @@ export interface LocalStack {
   readonly sfnUrl: string;
   readonly deps: AppDeps;
   readonly stepFunctions: LocalStepFunctions;
+  /** How many in-flight claims were picked up again at start. */
+  readonly resumedAtStart: number;
   /** Resolves when every workflow started so far has settled (finished or is waiting on people). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -91,7 +103,10 @@ async function loadHandlers(names: readonly string[], deps: AppDeps): Promise<Ma
   const handlers = new Map<string, LambdaHandler>();
   for (const name of names) {
     const mod = (await import(`../../functions/handlers/${name}.ts`)) as HandlerModule;
-    handlers.set(name, mod.makeHandler(() => deps));
+    handlers.set(
+      name,
+      mod.makeHandler(() => deps),
+    );
   }
   return handlers;
 }
@@ -133,9 +148,16 @@ async function createTables(endpoint: string): Promise<void> {
     [idempotencyTableSpec, IDEMPOTENCY_TABLE],
   ] as const) {
     try {
-      await db.send(new CreateTableCommand(toCreateTableInput(spec, name) as ConstructorParameters<typeof CreateTableCommand>[0]));
+      await db.send(
+        new CreateTableCommand(
+          toCreateTableInput(spec, name) as ConstructorParameters<typeof CreateTableCommand>[0],
+        ),
+      );
       const ttl = toTimeToLiveInput(spec, name);
-      if (ttl) await db.send(new UpdateTimeToLiveCommand(ttl as ConstructorParameters<typeof UpdateTimeToLiveCommand>[0]));
+      if (ttl)
+        await db.send(
+          new UpdateTimeToLiveCommand(ttl as ConstructorParameters<typeof UpdateTimeToLiveCommand>[0]),
+        );
     } catch (error) {
       if (!(error instanceof ResourceInUseException)) throw error;
     }
@@ -154,7 +176,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.length = 0;
   };
   try {
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({ port: options.dynamodbPort, dataDir: options.dataDir });
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+      port: options.dynamodbPort,
+      dataDir: options.dataDir,
+    });
     cleanups.push(() => dynamo.stop());
     await createTables(dynamo.endpoint);
 
@@ -230,7 +255,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => sfn.close());
 
     const startAssess = (event: S3ObjectCreatedEvent) => {
-      const { executionArn } = sfn.startExecution({ stateMachineArn: assessArn, input: JSON.stringify(event) });
+      const { executionArn } = sfn.startExecution({
+        stateMachineArn: assessArn,
+        input: JSON.stringify(event),
+      });
       track(sfn.waitForExecution(executionArn));
     };
     onManifest = startAssess;
@@ -242,7 +270,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const server = createServer((req, res) => {
       void handleRequest(req, res).catch((error: unknown) => {
         log(`request failed: ${error instanceof Error ? error.name : 'error'}`);
-        if (!res.headersSent) writeHttpResponse(res, { statusCode: 500, headers: {}, cookies: [], body: Buffer.from('') });
+        if (!res.headersSent)
+          writeHttpResponse(res, { statusCode: 500, headers: {}, cookies: [], body: Buffer.from('') });
       });
     });
     const webRoot = new URL('../../web/dist/', import.meta.url);
@@ -252,7 +281,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const method = (req.method ?? 'GET').toUpperCase();
       if (rawPath === '/local/sign-in' && method === 'POST') return signIn(req, res);
       if (rawPath === '/config.json' && method === 'GET') {
-        return writeJson(res, 200, { auth: 'local', apiBase: '', demoUsers: ['worker1', 'worker2', 'village1', 'insurer1', 'auditor1', 'finance1', 'admin1'] });
+        return writeJson(res, 200, {
+          auth: 'local',
+          apiBase: '',
+          demoUsers: ['worker1', 'worker2', 'village1', 'insurer1', 'auditor1', 'finance1', 'admin1'],
+        });
       }
       const match = matchRoute<ApiRoute>(apiRoutes, method, rawPath);
       if (!match) {
@@ -291,7 +324,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async function signIn(req: IncomingMessage, res: ServerResponse): Promise<void> {
       let username: unknown;
       try {
-        username = (JSON.parse((await readRequestBody(req, 4096)).toString('utf8')) as { username?: unknown }).username;
+        username = (JSON.parse((await readRequestBody(req, 4096)).toString('utf8')) as { username?: unknown })
+          .username;
       } catch {
         return writeJson(res, 400, { error: { code: 'BAD_JSON', message: 'send {"username": "..."}' } });
       }
@@ -311,7 +345,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
 
     if (options.demo) await loadDemoData(deps, log);
-    await resumeInFlight(deps, startAssess, sfn, log);
+    const resumedAtStart = await resumeInFlight(deps, startAssess, sfn, log);
 
     return {
       apiUrl: `http://${host}:${port}`,
@@ -320,6 +354,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sfnUrl: sfnApi.endpoint,
       deps,
       stepFunctions: sfn,
+      resumedAtStart,
       async idle() {
         while (pending.size > 0) await Promise.allSettled([...pending]);
       },
@@ -357,7 +392,7 @@ async function resumeInFlight(
   startAssess: (event: S3ObjectCreatedEvent) => void,
   sfn: LocalStepFunctions,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<number> {
   let resumed = 0;
   let token: string | undefined;
   do {
@@ -372,7 +407,11 @@ async function resumeInFlight(
       if (claim && claim.state !== 'RECEIVED' && claim.state !== 'APPROVED') {
         if (claim.state === 'PENDING_REVIEW') {
           try {
-            sfn.startExecution({ stateMachineArn: reviewArn, name: claimId, input: JSON.stringify({ claimId }) });
+            sfn.startExecution({
+              stateMachineArn: reviewArn,
+              name: claimId,
+              input: JSON.stringify({ claimId }),
+            });
             resumed += 1;
           } catch {
             // Already running in this process.
@@ -386,6 +425,7 @@ async function resumeInFlight(
     token = page.NextContinuationToken;
   } while (token);
   if (resumed > 0) log(`resumed ${resumed} claims that were in flight`);
+  return resumed;
 }
 
 /** The EventBridge "Object Created" event for a stored manifest, as S3 would have sent it. */

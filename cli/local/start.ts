@@ -7,7 +7,8 @@ import { startLocalStack } from '#cli/local/runtime.ts';
 function portOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--${name} must be a port number`, 2);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new CliError(`--${name} must be a port number`, 2);
   return port;
 }
 

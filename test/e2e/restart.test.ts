@@ -1,0 +1,111 @@
+// Nothing lost: kill -9 the local runtime while claims are mid-flight, start it again on the
+// same data dir, and every claim still reaches its proper end exactly once.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { findFreePort, isPortFree } from '#cli/local/net.ts';
+import { startLocalStack, uploadClaim, settled, type TestStack } from '#test/support/local-stack.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { s3LocalCredentials } from '#cli/local/s3-local.ts';
+
+const bin = new URL('../../cli/bin.mjs', import.meta.url).pathname;
+let dataDir = '';
+let restarted: (TestStack & { stop(): Promise<void> }) | undefined;
+let child: ChildProcess | undefined;
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  await restarted?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function startChild(ports: { api: number; s3: number; db: number }): Promise<ChildProcess> {
+  const proc = spawn(
+    process.execPath,
+    [
+      bin,
+      'start',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(ports.api),
+      '--s3-port',
+      String(ports.s3),
+      '--dynamodb-port',
+      String(ports.db),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' } },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready: ')) resolve(proc);
+    });
+    proc.stderr?.resume();
+    proc.on('exit', (code) => reject(new Error(`claims start exited ${code}: ${out}`)));
+  });
+}
+
+async function waitForFreePort(port: number) {
+  const deadline = Date.now() + 20_000;
+  while (!(await isPortFree(port, '0.0.0.0'))) {
+    if (Date.now() > deadline) throw new Error(`port ${port} stayed busy`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('kill -9 and restart', () => {
+  it('resumes every mid-flight claim to its end, paying each once', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'claims-restart-'));
+    const ports = { api: await findFreePort(), s3: await findFreePort(), db: await findFreePort() };
+    child = await startChild(ports);
+    const s3 = new S3Client({
+      endpoint: `http://127.0.0.1:${ports.s3}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { ...s3LocalCredentials },
+    });
+    // Just enough of TestStack for uploadClaim.
+    const uploader = { s3 } as unknown as TestStack;
+    const households = ['HH-0014', 'HH-0015', 'HH-0016', 'HH-0017', 'HH-0018'];
+    const claims = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        uploadClaim(uploader, {
+          householdId: households[i % households.length] ?? 'HH-0014',
+          // Every fourth goes to review; the rest are paid automatically (3,500 each, cap 20,000).
+          totalCost: i % 4 === 0 ? '22700' : '15000',
+        }),
+      ),
+    );
+    child.kill('SIGKILL');
+    s3.destroy();
+    await new Promise((r) => child?.once('exit', r));
+    await Promise.all([waitForFreePort(ports.db), waitForFreePort(ports.s3), waitForFreePort(ports.api)]);
+
+    restarted = await startLocalStack({ dataDir, demo: true });
+    // Claims were caught mid-flight (and reviews waiting): the restart had work to pick up.
+    expect(restarted.resumedAtStart).toBeGreaterThan(0);
+    for (const { claimId } of claims) {
+      const claim = await settled(restarted, claimId, 30_000);
+      expect(['PAID', 'PENDING_REVIEW']).toContain(claim.state);
+    }
+    await restarted.idle();
+    for (const hh of households) {
+      let ledgerTotal = 0;
+      for (const { claimId } of claims) {
+        const claim = await restarted.deps.claims.get(claimId);
+        const entry = await restarted.deps.claims.ledgerEntry(claimId);
+        if (claim?.householdId !== hh) continue;
+        expect(claim.state === 'PAID').toBe(entry !== undefined);
+        const paidEvents = (await restarted.deps.claims.history(claimId)).filter((h) => h.to === 'PAID');
+        expect(paidEvents.length).toBe(claim.state === 'PAID' ? 1 : 0);
+        ledgerTotal += entry?.payoutFen ?? 0;
+      }
+      const year = new Date(Date.now() + 8 * 3_600_000).getUTCFullYear();
+      expect(await restarted.deps.claims.capUsed(hh, year, 'education')).toBe(ledgerTotal);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,158 @@
+// Starts the real local stack (DynamoDB Local, S3 emulator, local Step Functions, HTTP API) on
+// free ports with a fresh data dir: one per test file.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ulid } from 'ulid';
+import { startLocalStack as start, type LocalStack } from '#cli/local/runtime.ts';
+import { findFreePort } from '#cli/local/net.ts';
+import { s3LocalCredentials } from '#cli/local/s3-local.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect API bodies ad hoc
+export type ApiCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; body: any }>;
+
+export interface TestStack extends LocalStack {
+  readonly dataDir: string;
+  readonly s3: S3Client;
+  /** Signs in a demo user and calls the API as them. */
+  as(username: string): Promise<ApiCall>;
+}
+
+export async function startLocalStack(
+  opts: { demo?: boolean; dataDir?: string } = {},
+): Promise<TestStack & { stop(): Promise<void> }> {
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'claims-e2e-')));
+  const stack = await start({
+    port: await findFreePort(),
+    s3Port: await findFreePort(),
+    dynamodbPort: await findFreePort(),
+    dataDir,
+    demo: opts.demo ?? true,
+    retryIntervalScale: 0.01,
+  });
+  const s3 = new S3Client({
+    endpoint: stack.s3Url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { ...s3LocalCredentials },
+  });
+  return {
+    ...stack,
+    dataDir,
+    s3,
+    async as(username) {
+      const signIn = await fetch(`${stack.apiUrl}/local/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username }),
+      });
+      const { token } = (await signIn.json()) as { token: string };
+      return async (method, path, body) => {
+        const response = await fetch(`${stack.apiUrl}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          },
+          ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        });
+        const text = await response.text();
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        return { status: response.status, body: parsed };
+      };
+    },
+    async stop() {
+      s3.destroy();
+      await stack.stop();
+      if (!opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small real JPEG (1x1), made unique by a trailing comment segment. */
+export function jpeg(seed: string): Uint8Array {
+  const base = Buffer.from(
+    'ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9',
+    'hex',
+  );
+  const comment = Buffer.from(seed, 'utf8');
+  const segment = Buffer.concat([Buffer.from([0xff, 0xfe, 0, comment.length + 2]), comment]);
+  return Buffer.concat([base.subarray(0, 2), segment, base.subarray(2)]);
+}
+
+export interface ManifestSpec {
+  householdId?: string;
+  category?: string;
+  expenseDate?: string;
+  totalCost?: string;
+  reimbursed?: string;
+  receipt?: Uint8Array;
+  submittedBy?: string;
+  /** Replace the manifest bytes entirely. */
+  rawManifest?: Uint8Array | string;
+}
+
+export const recentDate = (daysAgo = 3): string => {
+  const d = new Date(Date.now() + 8 * 3_600_000 - daysAgo * 86_400_000);
+  return d.toISOString().slice(0, 10);
+};
+
+/** Uploads a receipt then its manifest straight to S3, as any S3 client (a phone, the AWS CLI) may. */
+export async function uploadClaim(
+  stack: TestStack,
+  spec: ManifestSpec = {},
+): Promise<{ claimId: string; key: string }> {
+  const claimId = ulid();
+  const receipt = spec.receipt ?? jpeg(claimId);
+  const receiptKey = `claims/${claimId}/receipt-1.jpg`;
+  await stack.s3.send(
+    new PutObjectCommand({ Bucket: 'receipts', Key: receiptKey, Body: receipt, ContentType: 'image/jpeg' }),
+  );
+  const manifest =
+    spec.rawManifest ??
+    JSON.stringify({
+      schemaVersion: 1,
+      claimId,
+      householdId: spec.householdId ?? 'HH-0001',
+      category: spec.category ?? 'education',
+      expenseDate: spec.expenseDate ?? recentDate(),
+      totalCost: spec.totalCost ?? '15000',
+      reimbursed: spec.reimbursed ?? '0',
+      receipts: [
+        {
+          key: receiptKey,
+          sha256: createHash('sha256').update(receipt).digest('hex'),
+          contentType: 'image/jpeg',
+        },
+      ],
+      submittedBy: spec.submittedBy ?? 'worker1',
+    });
+  const key = `claims/${claimId}/manifest.json`;
+  await stack.s3.send(
+    new PutObjectCommand({ Bucket: 'receipts', Key: key, Body: manifest, ContentType: 'application/json' }),
+  );
+  return { claimId, key };
+}
+
+/** Polls until the claim leaves RECEIVED/APPROVED (or the deadline passes). */
+export async function settled(stack: TestStack, claimId: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const claim = await stack.deps.claims.get(claimId);
+    if (claim && !['RECEIVED', 'APPROVED'].includes(claim.state)) return claim;
+    if (Date.now() > deadline) throw new Error(`claim ${claimId} still ${claim?.state ?? 'missing'}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
