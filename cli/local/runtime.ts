@@ -3,7 +3,7 @@
 // AWS stack deploys. Nothing here exists in the deployed stack.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import {
@@ -185,7 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // The Step Functions API endpoint comes up first so handlers can reach it; the service
     // behind it is attached once the handlers exist.
-    let service: LocalStepFunctions | undefined;
+    const ref: { service?: LocalStepFunctions } = {};
     const pending = new Set<Promise<unknown>>();
     const track = (p: Promise<unknown>) => {
       pending.add(p);
@@ -196,6 +196,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: 0,
       service: new Proxy({} as LocalStepFunctions, {
         get: (_t, prop: keyof LocalStepFunctions) => {
+          const service = ref.service;
           if (!service) throw new Error('step functions not ready');
           const value = service[prop];
           return typeof value === 'function' ? value.bind(service) : value;
@@ -234,7 +235,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const stepHandlers = await loadHandlers(workflowHandlers, deps);
     const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
     for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = functionArn(name);
-    service = createLocalStepFunctions({
+    const sfn = createLocalStepFunctions({
       definitions: {
         [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },
         [reviewArn]: { definition: renderDefinition('review-claim', substitutions), type: 'STANDARD' },
@@ -250,8 +251,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         return handler(payload, lambdaContext(name));
       },
       ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+      // Executions survive a restart: waiting review gates resume where they were.
+      stateFile: join(options.dataDir, 'stepfunctions', 'executions.json'),
     });
-    const sfn = service;
+    ref.service = sfn;
     cleanups.push(() => sfn.close());
 
     const startAssess = (event: S3ObjectCreatedEvent) => {

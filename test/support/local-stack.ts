@@ -11,11 +11,12 @@ import { findFreePort } from '#cli/local/net.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect API bodies ad hoc
+type Loose = any;
 export type ApiCall = (
   method: string,
   path: string,
   body?: unknown,
-) => Promise<{ status: number; body: any }>;
+) => Promise<{ status: number; body: Loose }>;
 
 export interface TestStack extends LocalStack {
   readonly dataDir: string;
