@@ -225,9 +225,15 @@ export async function exportVerb(args: string[], io: CliIo): Promise<void> {
   const from = requireOption(values.from, 'from');
   const to = requireOption(values.to, 'to');
   const out = requireOption(values.out, 'out');
-  if (values.format !== 'csv' && values.format !== 'xlsx') throw new CliError('--format must be csv or xlsx', 2);
+  if (values.format !== 'csv' && values.format !== 'xlsx')
+    throw new CliError('--format must be csv or xlsx', 2);
   const api = await connect(values.api, values.as ?? 'finance1');
-  const query = new URLSearchParams({ from, to, format: values.format ?? 'csv', ...(values.region ? { region: values.region } : {}) });
+  const query = new URLSearchParams({
+    from,
+    to,
+    format: values.format ?? 'csv',
+    ...(values.region ? { region: values.region } : {}),
+  });
   const response = await api.raw('GET', `/ledger/export?${query.toString()}`);
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
