@@ -31,7 +31,10 @@ export interface ClientOverrides {
   readonly endpoints?: { readonly dynamodb?: string; readonly s3?: string; readonly sfn?: string };
 }
 
-export function awsDeps(env: Readonly<Record<string, string | undefined>> = process.env, overrides: ClientOverrides = {}): AppDeps {
+export function awsDeps(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  overrides: ClientOverrides = {},
+): AppDeps {
   const base = {
     ...(overrides.region ? { region: overrides.region } : {}),
     ...(overrides.credentials ? { credentials: overrides.credentials } : {}),

@@ -8,7 +8,11 @@ export async function writeLedgerXlsx(
   rows: AsyncIterable<{ kind: 'entry' | 'total'; cells: LedgerRow }>,
   out: Writable,
 ): Promise<void> {
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: out,
+    useSharedStrings: false,
+    useStyles: true,
+  });
   const sheet = workbook.addWorksheet('赔付台账 ledger', { views: [{ state: 'frozen', ySplit: 1 }] });
   sheet.columns = ledgerCsvColumns.map((header) => ({
     header,
@@ -27,7 +31,9 @@ export async function writeLedgerXlsx(
 }
 
 /** The workbook as one buffer, for API Gateway, whose Lambda responses are not streamed. */
-export async function ledgerXlsxBuffer(rows: AsyncIterable<{ kind: 'entry' | 'total'; cells: LedgerRow }>): Promise<Buffer> {
+export async function ledgerXlsxBuffer(
+  rows: AsyncIterable<{ kind: 'entry' | 'total'; cells: LedgerRow }>,
+): Promise<Buffer> {
   const sink = new PassThrough();
   const chunks: Buffer[] = [];
   sink.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,8 +1,9 @@
 import { createClaim } from '#shared/api/claims-api.ts';
-import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
 
-export function makeHandler(deps: () => AppDeps) {
+export function makeHandler(deps: () => ApiDeps) {
   return apiRoute(makeLogger(), 'create-claim', async (req: ApiRequest) => ({
     status: 201,
     body: await createClaim(deps(), req.principal!, req.json()),

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ledgerCsv, ledgerQuerySchema, ledgerRows } from '#shared/api/ledger-api.ts';
-import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { ledgerXlsxBuffer } from '#functions/adapters/ledger-xlsx.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
 const formatSchema = z.object({ format: z.enum(['csv', 'xlsx']).default('csv') });
 
-export function makeHandler(deps: () => AppDeps) {
+export function makeHandler(deps: () => ApiDeps) {
   return apiRoute(makeLogger(), 'export-ledger', async (req) => {
     const { format, ...query } = req.query;
     const filter = ledgerQuerySchema.parse(query);
@@ -18,7 +19,10 @@ export function makeHandler(deps: () => AppDeps) {
       const body = await ledgerXlsxBuffer(ledgerRows(d.ledger.entries(filter), d.roster));
       return {
         statusCode: 200,
-        headers: { ...headers, 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        headers: {
+          ...headers,
+          'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        },
         body: body.toString('base64'),
         isBase64Encoded: true,
       };
@@ -26,7 +30,11 @@ export function makeHandler(deps: () => AppDeps) {
     const chunks: string[] = [];
     // Rows are generated one at a time; API Gateway needs the body whole, so it is joined here.
     for await (const chunk of ledgerCsv(d.ledger.entries(filter), d.roster)) chunks.push(chunk);
-    return { statusCode: 200, headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' }, body: chunks.join('') };
+    return {
+      statusCode: 200,
+      headers: { ...headers, 'content-type': 'text/csv; charset=utf-8' },
+      body: chunks.join(''),
+    };
   });
 }
 

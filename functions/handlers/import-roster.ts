@@ -1,9 +1,10 @@
 import { importRoster } from '#shared/api/roster-api.ts';
-import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
 /** Accepts the CSV as the body (text/csv), or JSON `{ "csv": "..." }`. */
-export function makeHandler(deps: () => AppDeps) {
+export function makeHandler(deps: () => ApiDeps) {
   return apiRoute(makeLogger(), 'import-roster', async (req) => {
     const type = req.event.headers['content-type'] ?? '';
     const csv = type.includes('json') ? String((req.json() as { csv?: unknown }).csv ?? '') : req.text;

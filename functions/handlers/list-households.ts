@@ -1,8 +1,9 @@
 import { listHouseholds } from '#shared/api/roster-api.ts';
-import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
 
-export function makeHandler(deps: () => AppDeps) {
+export function makeHandler(deps: () => ApiDeps) {
   return apiRoute(makeLogger(), 'list-households', async (req: ApiRequest) => ({
     body: await listHouseholds(deps().roster, deps().clock, req.principal!, req.query.gridWorker),
   }));

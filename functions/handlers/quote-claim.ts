@@ -5,7 +5,8 @@ import { parseYuan } from '#shared/money.ts';
 import { isoDateSchema } from '#shared/manifest.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { HttpError } from '#shared/api/http-error.ts';
-import { awsDeps, lazyDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
 export const quoteBodySchema = z
@@ -19,7 +20,7 @@ export const quoteBodySchema = z
   })
   .strict();
 
-export function makeHandler(deps: () => AppDeps) {
+export function makeHandler(deps: () => ApiDeps) {
   return apiRoute(makeLogger(), 'quote-claim', async (req) => {
     const body = quoteBodySchema.parse(req.json());
     const total = parseYuan(body.totalCost);

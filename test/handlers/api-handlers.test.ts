@@ -1,0 +1,242 @@
+// The API handlers with API Gateway v2 event fixtures over in-memory ports: authorization from
+// the JWT authorizer's claims, parsing, error mapping and masking.
+import { describe, expect, it } from 'vitest';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
+import { makeWorld, upload } from '#test/support/fixtures.ts';
+import { runAssess } from '#test/support/run-workflow.ts';
+import { makeHandler as makeGetClaim } from '#functions/handlers/get-claim.ts';
+import { makeHandler as makeCreateClaim } from '#functions/handlers/create-claim.ts';
+import { makeHandler as makeListHouseholds } from '#functions/handlers/list-households.ts';
+import { makeHandler as makeImportRoster } from '#functions/handlers/import-roster.ts';
+import { makeHandler as makeExport } from '#functions/handlers/export-ledger.ts';
+import { makeHandler as makeQuote } from '#functions/handlers/quote-claim.ts';
+import { makeHandler as makeHealth } from '#functions/handlers/get-health.ts';
+import { principalOf } from '#functions/middleware.ts';
+import { fenToYuan } from '#shared/money.ts';
+
+const context = { awsRequestId: 'req-1', functionName: 'test' } as Context;
+
+/** An HTTP API event as API Gateway sends it after the JWT authorizer: groups as "[a b]". */
+function event(
+  user: { name: string; groups: string } | null,
+  init: {
+    body?: unknown;
+    query?: Record<string, string>;
+    params?: Record<string, string>;
+    contentType?: string;
+  } = {},
+): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const body =
+    init.body === undefined
+      ? undefined
+      : typeof init.body === 'string'
+        ? init.body
+        : JSON.stringify(init.body);
+  return {
+    version: '2.0',
+    routeKey: 'ANY /x',
+    rawPath: '/x',
+    rawQueryString: '',
+    headers: { 'content-type': init.contentType ?? 'application/json' },
+    ...(init.query ? { queryStringParameters: init.query } : {}),
+    ...(init.params ? { pathParameters: init.params } : {}),
+    ...(body !== undefined ? { body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '0',
+      apiId: 'api',
+      domainName: 'x',
+      domainPrefix: 'x',
+      http: { method: 'GET', path: '/x', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: 'ANY /x',
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: {
+          claims: user ? { sub: 's', 'cognito:username': user.name, 'cognito:groups': user.groups } : {},
+          scopes: null,
+        },
+      },
+    },
+  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+const worker1 = { name: 'worker1', groups: '[gridWorker]' };
+const worker2 = { name: 'worker2', groups: '[gridWorker]' };
+const admin1 = { name: 'admin1', groups: '[admin]' };
+const finance1 = { name: 'finance1', groups: '[finance]' };
+const insurer1 = { name: 'insurer1', groups: '[insurer]' };
+
+const json = (result: unknown) => {
+  const r = result as { statusCode: number; body: string };
+  return {
+    status: r.statusCode,
+    body: JSON.parse(r.body) as Record<string, unknown> & { error?: { code: string; message: string } },
+  };
+};
+
+describe('principalOf', () => {
+  it.each([
+    ['[finance admin]', ['finance', 'admin']],
+    ['[gridWorker]', ['gridWorker']],
+    ['finance', ['finance']],
+    ['[]', []],
+    ['[root]', []],
+  ])('reads cognito:groups %j', (groups, roles) => {
+    expect(principalOf(event({ name: 'u', groups }))?.roles).toEqual(roles);
+  });
+
+  it('has no principal without claims', () => {
+    expect(principalOf(event(null))).toBeUndefined();
+  });
+});
+
+describe('API handlers', () => {
+  it('health needs no token; everything else does', async () => {
+    const world = await makeWorld();
+    expect(json(await makeHealth(() => world)(event(null), context)).status).toBe(200);
+    expect(
+      json(await makeGetClaim(() => world)(event(null, { params: { claimId: 'x' } }), context)).status,
+    ).toBe(401);
+  });
+
+  it('a grid worker sees their own claim and gets 404 for another worker’s', async () => {
+    const world = await makeWorld();
+    const { claimId, key } = upload(world, { householdId: 'HH-0001' });
+    await runAssess(world, key);
+    const getClaim = makeGetClaim(() => world);
+    const own = json(await getClaim(event(worker1, { params: { claimId } }), context));
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ claimId, state: 'PAID', payoutFen: 350_000 });
+    expect(own.body).not.toHaveProperty('gateTokens');
+    expect(json(await getClaim(event(worker2, { params: { claimId } }), context)).status).toBe(404);
+    expect(json(await getClaim(event(insurer1, { params: { claimId } }), context)).status).toBe(200);
+  });
+
+  it('creating a claim: own household gets scoped upload grants; another’s is refused', async () => {
+    const world = await makeWorld();
+    const create = makeCreateClaim(() => world);
+    const body = {
+      householdId: 'HH-0001',
+      category: 'education',
+      expenseDate: '2026-09-01',
+      totalCost: '15000',
+      receipts: [{ contentType: 'image/jpeg' }],
+    };
+    const ok = json(await create(event(worker1, { body }), context));
+    expect(ok.status).toBe(201);
+    const claimId = String(ok.body.claimId);
+    expect((ok.body.receipts as { key: string }[])[0]?.key).toBe(`claims/${claimId}/receipt-1.jpg`);
+    expect((ok.body.manifest as { key: string }).key).toBe(`claims/${claimId}/manifest.json`);
+    const theirs = json(await create(event(worker2, { body }), context));
+    expect(theirs).toMatchObject({ status: 403, body: { error: { code: 'NOT_YOUR_HOUSEHOLD' } } });
+    const admin = json(await create(event(admin1, { body }), context));
+    expect(admin.status).toBe(403);
+  });
+
+  it('bad bodies get a specific 400', async () => {
+    const world = await makeWorld();
+    const create = makeCreateClaim(() => world);
+    const bad = json(
+      await create(
+        event(worker1, {
+          body: {
+            householdId: 'HH-0001',
+            category: 'education',
+            expenseDate: '2026-02-30',
+            totalCost: '1e5',
+            receipts: [],
+          },
+        }),
+        context,
+      ),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.message).toMatch(/expenseDate/);
+    expect(bad.body.error?.message).toMatch(/exponent/);
+    expect(json(await create(event(worker1, { body: '{not json' }), context)).body.error?.code).toBe(
+      'BAD_JSON',
+    );
+  });
+
+  it('households are masked for grid workers and whole for admin', async () => {
+    const world = await makeWorld();
+    const list = makeListHouseholds(() => world);
+    const mine = json(await list(event(worker1), context));
+    const first = (mine.body.items as { idNumber: string; headName: string; bankAccount: string }[])[0];
+    expect(first?.idNumber).toMatch(/^\d{6}\*{8}\d{3}[\dX]$/);
+    expect(first?.bankAccount).toMatch(/^\*{4} /);
+    expect((mine.body.items as unknown[]).length).toBe(30);
+    const admin = json(await list(event(admin1, { query: { gridWorker: 'worker1' } }), context));
+    expect((admin.body.items as { idNumber: string }[])[0]?.idNumber).toMatch(/^\d{17}[\dX]$/);
+  });
+
+  it('roster import reports each bad row and stores the good ones', async () => {
+    const world = await makeWorld();
+    const csv = [
+      'householdId,region,village,headName,idNumber,members,status,statusFrom,gridWorker,bankAccount,annualIncome',
+      'HH-0200,demo,红星村,李四,430381199001011234,3,marginal,2025-01-01,worker2,6230900000000000200,9000',
+      'HH-0201,demo,红星村,王五,430381199001011235,3,marginal,2025-01-01,worker2,6230900000000000201,9000',
+    ].join('\n');
+    const r = json(
+      await makeImportRoster(() => world)(event(admin1, { body: csv, contentType: 'text/csv' }), context),
+    );
+    expect(r.body).toMatchObject({ imported: 1, rejected: [{ row: 3 }] });
+    expect(JSON.stringify(r.body)).not.toContain('430381199001011235');
+    expect(
+      json(
+        await makeImportRoster(() => world)(event(worker1, { body: csv, contentType: 'text/csv' }), context),
+      ).status,
+    ).toBe(403);
+  });
+
+  it('the ledger export reconciles to the fen and is finance-only', async () => {
+    const world = await makeWorld();
+    for (const cost of ['15000', '15000.01', '14999.99'])
+      await runAssess(world, upload(world, { totalCost: cost, householdId: 'HH-0003' }).key);
+    const exportLedger = makeExport(() => world);
+    const query = { from: '2026-09-01', to: '2026-09-30' };
+    const r = (await exportLedger(event(finance1, { query }), context)) as {
+      statusCode: number;
+      body: string;
+    };
+    expect(r.statusCode).toBe(200);
+    const lines = r.body.split('\r\n').filter(Boolean);
+    expect(lines[0]?.startsWith('\uFEFFclaimId,')).toBe(true);
+    const rows = lines.slice(1, -1).map((l) => l.split(','));
+    const sum = rows.reduce((s, cells) => s + Number(cells[10]), 0);
+    expect(lines.at(-1)).toBe(`TOTAL,3,,,,,,,,${fenToYuan(sum)},${sum},,,,,`);
+    // 7,000.01 and 6,999.99 in the 50% band: 350,000.5 and 349,999.5 fen, each rounded half up.
+    expect(sum).toBe(350_000 + 350_001 + 350_000);
+    expect(json(await exportLedger(event(insurer1, { query }), context)).status).toBe(403);
+    const xlsx = (await exportLedger(event(finance1, { query: { ...query, format: 'xlsx' } }), context)) as {
+      isBase64Encoded: boolean;
+      body: string;
+    };
+    expect(xlsx.isBase64Encoded).toBe(true);
+    expect(Buffer.from(xlsx.body, 'base64').subarray(0, 2).toString()).toBe('PK');
+  });
+
+  it('quote uses the household’s remaining cap', async () => {
+    const world = await makeWorld();
+    await runAssess(world, upload(world, { householdId: 'HH-0005', totalCost: '15000' }).key);
+    const q = json(
+      await makeQuote(() => world)(
+        event(worker1, {
+          body: {
+            category: 'education',
+            totalCost: '50000',
+            expenseDate: '2026-09-02',
+            householdId: 'HH-0005',
+          },
+        }),
+        context,
+      ),
+    );
+    expect(q.body).toMatchObject({ grossFen: 2_700_000, capRemainingFen: 1_650_000, payoutFen: 1_650_000 });
+  });
+});
