@@ -20,6 +20,7 @@ const objectCreated = (claimId: string) => ({
   version: '0',
   'detail-type': 'Object Created',
   source: 'aws.s3',
+  time: '2026-09-05T02:00:00Z',
   detail: { bucket: { name: 'receipts' }, object: { key: `claims/${claimId}/manifest.json` } },
 });
 

@@ -1,0 +1,57 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import { Match, Rule } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+
+export const manifestKeyPattern = 'claims/*/manifest.json';
+
+export interface IntakeProps {
+  readonly bucket: IBucket;
+  readonly assessClaim: IStateMachine;
+  /** Encrypts the dead-letter queue (events hold bucket and key only, no personal data). */
+  readonly key: IKey;
+}
+
+/** S3 "Object Created" for a claim manifest -> EventBridge rule -> assess-claim, with retries and a DLQ. */
+export class Intake extends Construct {
+  readonly rule: Rule;
+  readonly deadLetterQueue: Queue;
+
+  constructor(scope: Construct, id: string, props: IntakeProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the intake rule; it has no DLQ of its own.',
+    });
+
+    this.rule = new Rule(this, 'ManifestCreated', {
+      description: 'A claim manifest was uploaded: start assess-claim',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [props.bucket.bucketName] },
+          object: { key: Match.wildcard(manifestKeyPattern) },
+        },
+      },
+    });
+    // EventBridge's longest retry window; whatever still fails lands in the DLQ (and an alarm).
+    this.rule.addTarget(
+      new SfnStateMachine(props.assessClaim, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Rule } from 'aws-cdk-lib/aws-events';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { pascalCase } from '#infra/constructs/handler-functions.ts';
+
+export interface MonitoringProps {
+  readonly functions: ReadonlyMap<string, IFunction>;
+  readonly workflows: ReadonlyMap<string, StateMachine>;
+  readonly intakeRule: Rule;
+  readonly deadLetterQueue: IQueue;
+  readonly api: IHttpApi;
+  /** Gets the alarm notifications (the admin's address). */
+  readonly alarmEmail: string;
+  /** Encrypts the alarm topic. */
+  readonly key: IKey;
+}
+
+const period = Duration.minutes(5);
+
+/** Alarms on anything that means a claim is stuck or lost, and one dashboard. */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: 'Claims processor alarms',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+
+    // Every alarm fires on the first occurrence: one failed claim is already an operator's job.
+    const alarm = (alarmId: string, metric: IMetric, description: string): Alarm => {
+      const a = new Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(a);
+      return a;
+    };
+
+    for (const [name, machine] of props.workflows) {
+      const id = pascalCase(name);
+      alarm(
+        `${id}Failed`,
+        machine.metricFailed({ period, statistic: 'Sum' }),
+        `${name}: an execution failed (a claim is in ERROR)`,
+      );
+      alarm(
+        `${id}TimedOut`,
+        machine.metricTimedOut({ period, statistic: 'Sum' }),
+        `${name}: an execution timed out`,
+      );
+    }
+    alarm(
+      'IntakeDeadLetters',
+      props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+      'intake: a manifest event could not start assess-claim and is in the DLQ',
+    );
+    const ruleMetric = (metricName: string) =>
+      new Metric({
+        namespace: 'AWS/Events',
+        metricName,
+        dimensionsMap: { RuleName: props.intakeRule.ruleName },
+        period,
+        statistic: 'Sum',
+      });
+    const failedInvocations = ruleMetric('FailedInvocations');
+    alarm('IntakeFailedInvocations', failedInvocations, 'intake: EventBridge failed to start assess-claim');
+    for (const [name, fn] of props.functions) {
+      alarm(
+        `${pascalCase(name)}Errors`,
+        fn.metricErrors({ period, statistic: 'Sum' }),
+        `${name}: the Lambda function threw`,
+      );
+    }
+    alarm(
+      'ApiServerErrors',
+      props.api.metricServerError({ period, statistic: 'Sum' }),
+      'API: a request ended in 5xx',
+    );
+
+    const machines = [...props.workflows];
+    const functions = [...props.functions];
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: Stack.of(this).stackName,
+      defaultInterval: Duration.days(1),
+      widgets: [
+        [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+        [
+          ...machines.map(
+            ([name, m]) =>
+              new GraphWidget({
+                title: `${name} executions`,
+                width: 8,
+                left: [
+                  m.metricStarted({ period }),
+                  m.metricSucceeded({ period }),
+                  m.metricFailed({ period }),
+                  m.metricTimedOut({ period }),
+                ],
+              }),
+          ),
+          new GraphWidget({
+            title: 'Intake',
+            width: 8,
+            left: [ruleMetric('Invocations'), failedInvocations],
+            right: [
+              props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+                period,
+                statistic: 'Maximum',
+              }),
+            ],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'API requests',
+            width: 12,
+            left: [
+              props.api.metricCount({ period }),
+              props.api.metricClientError({ period }),
+              props.api.metricServerError({ period }),
+            ],
+          }),
+          new GraphWidget({
+            title: 'API latency (p90)',
+            width: 12,
+            left: [props.api.metricLatency({ period, statistic: 'p90' })],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Lambda errors',
+            width: 12,
+            left: functions.map(([name, fn]) => fn.metricErrors({ period, label: name })),
+          }),
+          new GraphWidget({
+            title: 'Lambda duration (p90)',
+            width: 12,
+            left: functions.map(([name, fn]) => fn.metricDuration({ period, statistic: 'p90', label: name })),
+          }),
+        ],
+      ],
+    });
+  }
+}

@@ -1,0 +1,99 @@
+import { ArnFormat, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { workflowHandlers, type WorkflowHandlerName } from '#functions/catalog.ts';
+import {
+  definitionPlaceholders,
+  functionArnPlaceholder,
+  loadDefinition,
+  reviewStateMachinePlaceholder,
+  type WorkflowName,
+} from '#infra/workflows/definitions.ts';
+
+/**
+ * Fixed state machine names. The review definition references request-review's ARN, and every
+ * handler's environment (request-review's included) holds the review machine's ARN: building
+ * that ARN from the name instead of the resource breaks the dependency cycle.
+ */
+export function stateMachineName(scope: Construct, workflow: WorkflowName): string {
+  return `${Stack.of(scope).stackName}-${workflow}`;
+}
+
+export function stateMachineArn(scope: Construct, workflow: WorkflowName): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: stateMachineName(scope, workflow),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+export interface WorkflowsProps {
+  readonly functions: Readonly<Record<WorkflowHandlerName, IFunction>>;
+  /** Encrypts the execution log groups. */
+  readonly logKey: IKey;
+}
+
+/** assess-claim (Express) and review-claim (Standard), deployed from the ASL files in infra/workflows. */
+export class Workflows extends Construct {
+  readonly assess: StateMachine;
+  readonly review: StateMachine;
+
+  constructor(scope: Construct, id: string, props: WorkflowsProps) {
+    super(scope, id);
+    this.review = this.stateMachine('ReviewClaim', 'review-claim', StateMachineType.STANDARD, props, {});
+    // Express executions are capped at five minutes by the service; the steps take seconds.
+    this.assess = this.stateMachine('AssessClaim', 'assess-claim', StateMachineType.EXPRESS, props, {
+      [reviewStateMachinePlaceholder]: this.review.stateMachineArn,
+    });
+    this.review.grantStartExecution(this.assess);
+  }
+
+  private stateMachine(
+    id: string,
+    workflow: WorkflowName,
+    type: StateMachineType,
+    props: WorkflowsProps,
+    extra: Readonly<Record<string, string>>,
+  ): StateMachine {
+    // The file text is deployed as is; CloudFormation fills in the ${Name} placeholders.
+    const text = loadDefinition(workflow);
+    const placeholders = definitionPlaceholders(text);
+    const invoked = workflowHandlers.filter((h) => placeholders.includes(functionArnPlaceholder(h)));
+    const available: Record<string, string> = { ...extra };
+    for (const h of invoked) available[functionArnPlaceholder(h)] = props.functions[h].functionArn;
+    const missing = placeholders.filter((p) => !(p in available));
+    if (missing.length > 0) throw new Error(`${workflow}: nothing provides ${missing.join(', ')}`);
+
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: RetentionDays.ONE_YEAR,
+      encryptionKey: props.logKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const machine = new StateMachine(this, id, {
+      stateMachineName: stateMachineName(this, workflow),
+      stateMachineType: type,
+      definitionBody: DefinitionBody.fromString(text),
+      definitionSubstitutions: Object.fromEntries(placeholders.map((p) => [p, available[p] ?? ''])),
+      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // Exactly the functions the definition names, by ARN (no version wildcard).
+    machine.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: invoked.map((h) => props.functions[h].functionArn),
+      }),
+    );
+    Validations.of(machine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only the statements CDK adds for log delivery (logs:CreateLogDelivery etc.) and X-Ray use "*": neither supports resource-level permissions.',
+    });
+    return machine;
+  }
+}

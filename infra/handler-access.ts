@@ -1,0 +1,53 @@
+// What each catalog handler may touch. The rule comes from the catalog (GET routes read, the
+// rest write); the few exceptions are named here with the reason, so grants stay least-privilege
+// without a second list of handlers.
+import { apiRoutes, type ApiHandlerName, type WorkflowHandlerName } from '#functions/catalog.ts';
+
+export type HandlerName = WorkflowHandlerName | ApiHandlerName;
+
+export interface HandlerAccess {
+  readonly claimsTable: 'read' | 'readWrite';
+  readonly idempotencyTable: boolean;
+  /**
+   * `read`: GetObject and ListBucket (a missing receipt must read as 404); `view`: GetObject
+   * only, to sign short-lived download links; `upload`: PutObject, to sign presigned POSTs.
+   * All limited to claims/, never delete.
+   */
+  readonly receipts: 'none' | 'read' | 'view' | 'upload';
+  /** SendTaskSuccess / SendTaskFailure on the review workflow's waiting gates. */
+  readonly reviewTaskResponse: boolean;
+}
+
+const reader: HandlerAccess = {
+  claimsTable: 'read',
+  idempotencyTable: false,
+  receipts: 'none',
+  reviewTaskResponse: false,
+};
+const writer: HandlerAccess = {
+  claimsTable: 'readWrite',
+  idempotencyTable: true,
+  receipts: 'none',
+  reviewTaskResponse: false,
+};
+
+const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = {
+  // Reads the manifest and hashes every receipt.
+  'validate-claim': { receipts: 'read' },
+  // Resumes a replayed wait at once when the gate was already decided.
+  'request-review': { reviewTaskResponse: true },
+  // Signs the presigned POST the client uploads receipts and the manifest with.
+  'create-claim': { receipts: 'upload' },
+  // Signs a five-minute download link for one receipt.
+  'get-receipt': { receipts: 'view' },
+  // Resumes the gate the decision is for.
+  'decide-review': { reviewTaskResponse: true },
+  // A POST only because the quote input is a body: it reads the household's cap, stores nothing.
+  'quote-claim': { claimsTable: 'read', idempotencyTable: false },
+};
+
+export function handlerAccess(name: HandlerName): HandlerAccess {
+  const route = apiRoutes.find((r) => r.handler === name);
+  const base = route?.method === 'GET' ? reader : writer;
+  return { ...base, ...exceptions[name] };
+}

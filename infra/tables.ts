@@ -1,0 +1,122 @@
+// DynamoDB tables as plain data. CDK builds the deployed tables from these specs and the local
+// runtime creates DynamoDB Local tables from the same specs, so keys and indexes cannot drift.
+// No CDK or AWS SDK imports here: the local runtime imports this module directly.
+
+export type AttributeType = 'S' | 'N' | 'B';
+
+export interface KeySpec {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface IndexSpec {
+  readonly indexName: string;
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+  readonly projection: 'ALL' | 'KEYS_ONLY';
+}
+
+export interface TableSpec {
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+  readonly globalSecondaryIndexes: readonly IndexSpec[];
+  /** Epoch-seconds attribute DynamoDB uses to expire items. */
+  readonly timeToLiveAttribute?: string;
+}
+
+const s = (name: string): KeySpec => ({ name, type: 'S' });
+
+/** Number of write shards for the payouts-by-date index (`PAID#<yyyy-mm-dd>#<shard>`). */
+export const payoutDateShards = 10;
+
+/** Index names by purpose, so callers don't hard-code `gsi3` and guess what it holds. */
+export const claimsIndexes = {
+  /** `STATE#<state>` / `<updatedAt>#<id>`: claims by state. */
+  byState: 'gsi1',
+  /** `HH#<householdId>` / `<createdAt>#<id>`: claims by household. */
+  byHousehold: 'gsi2',
+  /** `GW#<gridWorker>` / `<createdAt>#<id>` (claims) and `GWHH#<gridWorker>` / `<householdId>#<statusFrom>` (roster). */
+  byGridWorker: 'gsi3',
+  /** `PAID#<yyyy-mm-dd>#<shard>` / `<paidAt>#<claimId>`: ledger entries by payout date, write-sharded. */
+  payoutsByDate: 'gsi4',
+} as const;
+
+const gsi = (indexName: string): IndexSpec => ({
+  indexName,
+  partitionKey: s(`${indexName}pk`),
+  sortKey: s(`${indexName}sk`),
+  projection: 'ALL',
+});
+
+/** The single table: claims, history events, review gates, receipt hashes, ledger, caps, roster. */
+export const claimsTableSpec: TableSpec = {
+  partitionKey: s('pk'),
+  sortKey: s('sk'),
+  globalSecondaryIndexes: Object.values(claimsIndexes).map(gsi),
+};
+
+/** Powertools idempotency records (`id` key, `expiration` TTL as Powertools writes it). */
+export const idempotencyTableSpec: TableSpec = {
+  partitionKey: s('id'),
+  globalSecondaryIndexes: [],
+  timeToLiveAttribute: 'expiration',
+};
+
+/** Plain-object shape of the DynamoDB CreateTable input (structurally what the SDK accepts). */
+export interface CreateTableInputShape {
+  TableName: string;
+  BillingMode: 'PAY_PER_REQUEST';
+  KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  AttributeDefinitions: { AttributeName: string; AttributeType: AttributeType }[];
+  GlobalSecondaryIndexes?: {
+    IndexName: string;
+    KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' };
+  }[];
+}
+
+const keySchema = (pk: KeySpec, sk?: KeySpec) => [
+  { AttributeName: pk.name, KeyType: 'HASH' as const },
+  ...(sk ? [{ AttributeName: sk.name, KeyType: 'RANGE' as const }] : []),
+];
+
+export function toCreateTableInput(spec: TableSpec, tableName: string): CreateTableInputShape {
+  // Every key attribute of the table and its indexes, declared once.
+  const attributes = new Map<string, AttributeType>();
+  for (const key of [
+    spec.partitionKey,
+    spec.sortKey,
+    ...spec.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ]) {
+    if (key) attributes.set(key.name, key.type);
+  }
+  const input: CreateTableInputShape = {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    KeySchema: keySchema(spec.partitionKey, spec.sortKey),
+    AttributeDefinitions: [...attributes].map(([AttributeName, AttributeType]) => ({
+      AttributeName,
+      AttributeType,
+    })),
+  };
+  if (spec.globalSecondaryIndexes.length > 0) {
+    input.GlobalSecondaryIndexes = spec.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: keySchema(index.partitionKey, index.sortKey),
+      Projection: { ProjectionType: index.projection },
+    }));
+  }
+  return input;
+}
+
+/** The UpdateTimeToLive input for a spec with a TTL attribute (CreateTable can't set TTL). */
+export function toTimeToLiveInput(
+  spec: TableSpec,
+  tableName: string,
+): { TableName: string; TimeToLiveSpecification: { AttributeName: string; Enabled: true } } | undefined {
+  if (!spec.timeToLiveAttribute) return undefined;
+  return {
+    TableName: tableName,
+    TimeToLiveSpecification: { AttributeName: spec.timeToLiveAttribute, Enabled: true },
+  };
+}
