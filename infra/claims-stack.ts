@@ -10,6 +10,7 @@ import { Intake } from '#infra/constructs/intake.ts';
 import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { ReceiptsBucket } from '#infra/constructs/receipts-bucket.ts';
 import { stateMachineArn, Workflows } from '#infra/constructs/workflows.ts';
+import { WebHosting } from '#infra/constructs/web-hosting.ts';
 import type { HandlerName } from '#infra/handler-access.ts';
 
 export interface ClaimsStackProps extends StackProps {
@@ -41,7 +42,10 @@ export class ClaimsStack extends Stack {
     }).valueAsString;
 
     const keys = new EncryptionKeys(this, 'Keys');
-    const receipts = new ReceiptsBucket(this, 'Receipts', { key: keys.data, webOrigin });
+    const web = new WebHosting(this, 'Web');
+    // The CloudFront origin always works; WebOrigin adds a custom domain or a dev server.
+    const webOrigins = [web.origin, webOrigin];
+    const receipts = new ReceiptsBucket(this, 'Receipts', { key: keys.data, webOrigins });
     const tables = new DataTables(this, 'Tables', { key: keys.data });
     const handlers = new HandlerFunctions(this, 'Handlers', {
       entryFor: props.handlerEntry ?? defaultHandlerEntry,
@@ -67,7 +71,7 @@ export class ClaimsStack extends Stack {
       functions: handlers.apiFunctions,
       userPool: auth.userPool,
       userPoolClient: auth.client,
-      webOrigin,
+      webOrigins,
       logKey: keys.ops,
     });
     new Monitoring(this, 'Monitoring', {
@@ -83,6 +87,14 @@ export class ClaimsStack extends Stack {
       key: keys.ops,
     });
 
+    web.deployApp({
+      apiBase: api.stage.url,
+      userPoolId: auth.userPool.userPoolId,
+      clientId: auth.client.userPoolClientId,
+      region: this.region,
+    });
+
+    new CfnOutput(this, 'WebUrl', { value: web.origin, description: 'The web app' });
     new CfnOutput(this, 'ApiUrl', { value: api.stage.url, description: 'Base URL for `claims --api`' });
     new CfnOutput(this, 'UserPoolId', { value: auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: auth.client.userPoolClientId });

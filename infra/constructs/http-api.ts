@@ -23,7 +23,7 @@ export interface ClaimsHttpApiProps {
   readonly functions: Readonly<Record<ApiHandlerName, IFunction>>;
   readonly userPool: IUserPool;
   readonly userPoolClient: IUserPoolClient;
-  readonly webOrigin: string;
+  readonly webOrigins: readonly string[];
   /** Encrypts the access-log group. */
   readonly logKey: IKey;
 }
@@ -47,7 +47,7 @@ export class ClaimsHttpApi extends Construct {
       description: 'Claims processor API',
       createDefaultStage: false,
       corsPreflight: {
-        allowOrigins: [props.webOrigin],
+        allowOrigins: [...props.webOrigins],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.OPTIONS],
         allowHeaders: ['authorization', 'content-type'],
         maxAge: Duration.hours(1),

@@ -18,7 +18,7 @@ export const claimsPrefix = 'claims/';
 export interface ReceiptsBucketProps {
   readonly key: IKey;
   /** Browser origin allowed to upload with presigned POST. */
-  readonly webOrigin: string;
+  readonly webOrigins: readonly string[];
 }
 
 /** The receipts bucket (private, KMS, versioned, logged, never expiring current receipts) and its access-log bucket. */
@@ -61,7 +61,7 @@ export class ReceiptsBucket extends Construct {
       cors: [
         {
           allowedMethods: [HttpMethods.POST],
-          allowedOrigins: [props.webOrigin],
+          allowedOrigins: [...props.webOrigins],
           allowedHeaders: ['*'],
           exposedHeaders: ['ETag'],
           maxAge: 3000,

@@ -74,19 +74,28 @@ const allIdentityStatements = () =>
     ([, r]) => (r.Properties.PolicyDocument as { Statement: Statement[] }).Statement,
   );
 
+/** The project's own functions (CDK's asset-deployment helper aside). */
+const claimsFunctions = () =>
+  ofType('AWS::Lambda::Function').filter(([, r]) => String(r.Properties.Description).startsWith('claims '));
+
 describe('handlers', () => {
   it('every catalog handler has its entry file under functions/handlers', () => {
     expect(missingEntries).toEqual([]);
   });
 
   it('builds exactly one Lambda per workflow handler and per API route', () => {
-    const descriptions = ofType('AWS::Lambda::Function').map(([, r]) => r.Properties.Description);
+    const descriptions = claimsFunctions().map(([, r]) => r.Properties.Description);
     expect(descriptions.sort()).toEqual(handlerNames.map((n) => `claims ${n}`).sort());
+    // The only other function is CDK's own BucketDeployment that uploads the web app.
+    const others = ofType('AWS::Lambda::Function').filter(
+      ([id]) => !claimsFunctions().some(([c]) => c === id),
+    );
+    expect(others.map(([id]) => id.startsWith('CustomCDKBucketDeployment'))).toEqual([true]);
     expect(handlerNames).toHaveLength(workflowHandlers.length + apiRoutes.length);
   });
 
   it('every Lambda: nodejs22.x, arm64, X-Ray, Powertools env, the catalog env, its own encrypted log group', () => {
-    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+    for (const [id, fn] of claimsFunctions()) {
       expect(fn.Properties, id).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -151,8 +160,12 @@ describe('least privilege', () => {
     const claimsTableId = ofType('AWS::DynamoDB::Table').find(([, t]) =>
       JSON.stringify(t.Properties.KeySchema).includes('"pk"'),
     )![0];
+    const webAssetsId = ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('WebAssets'))![0];
     for (const s of allIdentityStatements()) {
+      // Replacing the web app's files is the one delete anywhere, and only in its own bucket.
+      const onWebAssetsOnly = [s.Resource].flat().every((r) => JSON.stringify(r).includes(webAssetsId));
       for (const a of actions(s)) {
+        if (onWebAssetsOnly && a.startsWith('s3:Delete')) continue;
         expect(a).not.toMatch(/^s3:(Delete|\*)|^dynamodb:\*|^kms:\*|^states:\*|^lambda:\*/);
       }
       if (actions(s).includes('dynamodb:DeleteItem'))
@@ -331,7 +344,15 @@ describe('receipts bucket', () => {
       CorsRules: [
         {
           AllowedMethods: ['POST'],
-          AllowedOrigins: [{ Ref: 'WebOrigin' }],
+          AllowedOrigins: [
+            {
+              'Fn::Join': [
+                '',
+                ['https://', { 'Fn::GetAtt': [expect.stringMatching(/^WebCdn/), 'DomainName'] }],
+              ],
+            },
+            { Ref: 'WebOrigin' },
+          ],
           AllowedHeaders: ['*'],
           ExposedHeaders: ['ETag'],
           MaxAge: 3000,
@@ -506,7 +527,17 @@ describe('HTTP API and auth', () => {
     expect(logs.Properties).toMatchObject({ KmsKeyId: expect.anything(), RetentionInDays: 365 });
     template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
-      CorsConfiguration: Match.objectLike({ AllowOrigins: [{ Ref: 'WebOrigin' }] }),
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: [
+          {
+            'Fn::Join': [
+              '',
+              ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^WebCdn'), 'DomainName'] }],
+            ],
+          },
+          { Ref: 'WebOrigin' },
+        ],
+      }),
     });
   });
 
@@ -603,6 +634,9 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::ApiGatewayV2::Integration': 14,
       'AWS::ApiGatewayV2::Route': 14,
       'AWS::ApiGatewayV2::Stage': 1,
+      'AWS::CloudFront::Distribution': 1,
+      'AWS::CloudFront::OriginAccessControl': 1,
+      'AWS::CloudFront::ResponseHeadersPolicy': 1,
       'AWS::CloudWatch::Alarm': 28,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
@@ -612,21 +646,69 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
       'AWS::DynamoDB::Table': 2,
       'AWS::Events::Rule': 1,
-      'AWS::IAM::Policy': 24,
-      'AWS::IAM::Role': 24,
+      'AWS::IAM::Policy': 25,
+      'AWS::IAM::Role': 25,
       'AWS::KMS::Key': 2,
-      'AWS::Lambda::Function': 21,
+      'AWS::Lambda::Function': 22,
+      'AWS::Lambda::LayerVersion': 1,
       'AWS::Lambda::Permission': 14,
       'AWS::Logs::LogGroup': 24,
-      'AWS::S3::Bucket': 2,
-      'AWS::S3::BucketPolicy': 2,
+      'AWS::S3::Bucket': 4,
+      'AWS::S3::BucketPolicy': 4,
       'AWS::SNS::Subscription': 1,
       'AWS::SNS::Topic': 1,
       'AWS::SNS::TopicPolicy': 1,
       'AWS::SQS::Queue': 1,
       'AWS::SQS::QueuePolicy': 1,
       'AWS::StepFunctions::StateMachine': 2,
+      'Custom::CDKBucketDeployment': 1,
     });
+  });
+});
+
+describe('web hosting', () => {
+  it('serves the app from a private bucket through CloudFront OAC, HTTPS only, with security headers', () => {
+    template.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https' }),
+        Origins: [Match.objectLike({ OriginAccessControlId: Match.anyValue() })],
+        Logging: Match.anyValue(),
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::OriginAccessControl', {
+      OriginAccessControlConfig: Match.objectLike({
+        OriginAccessControlOriginType: 's3',
+        SigningBehavior: 'always',
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          ContentSecurityPolicy: Match.objectLike({
+            ContentSecurityPolicy: Match.stringLikeRegexp("frame-ancestors 'none'"),
+          }),
+          StrictTransportSecurity: Match.objectLike({ Override: true, IncludeSubdomains: true }),
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ContentTypeOptions: { Override: true },
+        }),
+      }),
+    });
+    const web = ofType('AWS::S3::Bucket').find(([id]) => id.startsWith('WebAssets'))![1];
+    expect(web.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+  });
+
+  it('writes config.json at deploy time with this stack’s API and user pool', () => {
+    const deployment = ofType('Custom::CDKBucketDeployment')[0]![1];
+    const markers = JSON.stringify(deployment.Properties.SourceMarkers);
+    expect(markers).toMatch(/UserPool/);
+    expect(markers).toMatch(/HttpApi|Http/);
+    expect(deployment.Properties.DistributionPaths).toEqual(['/index.html', '/config.json']);
   });
 });
 
@@ -724,20 +806,35 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
     // Logical-id hashes are normalised so the list reads as rules, not as hashes.
     const fixed: Record<string, number> = {};
     for (const a of acks) {
-      const id = a.id.replace(/<ReceiptsBucket[0-9A-F]+\.Arn>/, '<ReceiptsBucket.Arn>');
+      const id = a.id
+        .replace(/<ReceiptsBucket[0-9A-F]+\.Arn>/, '<ReceiptsBucket.Arn>')
+        .replace(/<WebAssets[0-9A-F]+\.Arn>/, '<WebAssets.Arn>');
       fixed[id] = (fixed[id] ?? 0) + 1;
     }
     expect(fixed).toEqual({
       // Public health check route.
       'AwsSolutions-APIG4': 1,
-      // X-Ray (21 Lambda roles) and log delivery + X-Ray (2 state machine roles).
-      'AwsSolutions-IAM5[Resource::*]': 23,
+      // X-Ray (21 Lambda roles), log delivery + X-Ray (2 state machine roles), CDK's deployment.
+      'AwsSolutions-IAM5[Resource::*]': 24,
+      // CloudFront for the web app: no geo block, no WAF on static assets, default certificate.
+      'AwsSolutions-CFR1': 1,
+      'AwsSolutions-CFR2': 1,
+      'AwsSolutions-CFR4': 1,
+      // CDK's own BucketDeployment custom resource (copies the built app, invalidates the CDN).
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': 1,
+      'AwsSolutions-IAM5[Action::s3:Abort*]': 1,
+      'AwsSolutions-IAM5[Action::s3:DeleteObject*]': 1,
+      'AwsSolutions-IAM5[Action::s3:GetBucket*]': 1,
+      'AwsSolutions-IAM5[Action::s3:GetObject*]': 1,
+      'AwsSolutions-IAM5[Action::s3:List*]': 1,
+      'AwsSolutions-IAM5[Resource::<WebAssets.Arn>/*]': 1,
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': 1,
       // validate-claim, create-claim, get-receipt: objects under claims/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 3,
-      // nodejs22.x on all 21 functions.
-      'AwsSolutions-L1': 21,
-      // The access-log bucket.
-      'AwsSolutions-S1': 1,
+      // nodejs22.x on all 21 functions; CDK's deployment function pins its own runtime.
+      'AwsSolutions-L1': 22,
+      // The two log buckets (receipts access logs, web app logs).
+      'AwsSolutions-S1': 2,
       // The DLQ itself.
       'AwsSolutions-SQS3': 1,
     });
