@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { CliError, type CliIo } from '#cli/claims.ts';
 import { parseVerbArgs } from '#cli/args.ts';
 import { startLocalStack } from '#cli/local/runtime.ts';
+import { ensureWebBuild } from '#infra/web-build.ts';
 
 function portOption(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -24,6 +25,8 @@ export async function startVerb(args: string[], io: CliIo): Promise<void> {
   // Handler logs are for operators; on a laptop only warnings reach the console unless asked.
   process.env.POWERTOOLS_LOG_LEVEL ??= values.verbose ? 'INFO' : 'WARN';
   const dataDir = resolve(values['data-dir'] ?? '.data');
+  // A fresh clone has no built web app yet; build it once (seconds) so `/` serves it.
+  ensureWebBuild();
   const stack = await startLocalStack({
     port: portOption(values.port, 'port', 8787),
     s3Port: portOption(values['s3-port'], 's3-port', 4569),

@@ -1,9 +1,6 @@
 // The web app: built assets in a private bucket, served by CloudFront through origin access
 // control with security headers, and a config.json written at deploy time so the same build
 // finds this stack's API and user pool.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AllowedMethods,
@@ -20,24 +17,7 @@ import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const webDistDir = fileURLToPath(new URL('../../web/dist/', import.meta.url));
-
-/** Builds the web app once when the synth runs in a fresh clone, as NodejsFunction bundles handlers. */
-export function ensureWebBuild(): string {
-  if (!existsSync(`${webDistDir}index.html`)) {
-    execFileSync(
-      process.execPath,
-      ['node_modules/vite/bin/vite.js', 'build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'],
-      {
-        cwd: repoRoot,
-        stdio: 'inherit',
-      },
-    );
-  }
-  return webDistDir;
-}
+import { ensureWebBuild } from '#infra/web-build.ts';
 
 export interface WebConfig {
   readonly apiBase: string;
