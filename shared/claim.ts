@@ -97,3 +97,28 @@ export const ledgerEntrySchema = z.object({
   batchRef: z.string().optional(),
 });
 export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
+
+/** A claim known only by its id: before (or without) a readable manifest. */
+export function blankClaim(claimId: string, filedAt: string): ClaimRecord {
+  return {
+    claimId,
+    householdId: null,
+    category: null,
+    expenseDate: null,
+    totalCostFen: null,
+    reimbursedFen: null,
+    receipts: [],
+    submittedBy: null,
+    gridWorker: null,
+    region: null,
+    village: null,
+    state: 'RECEIVED',
+    gates: {},
+    gateTokens: {},
+    manifestSha256: null,
+    filedAt,
+    createdAt: filedAt,
+    updatedAt: filedAt,
+    version: 0,
+  };
+}

@@ -210,7 +210,11 @@ export const decideReviewBodySchema = z
 export async function decideReview(deps: ApiDeps, principal: Principal, claimId: string, body: unknown) {
   const input = decideReviewBodySchema.parse(body);
   if (!principal.roles.includes(gateRoles[input.gate])) {
-    throw new HttpError(403, 'WRONG_GATE', `the ${input.gate} gate is decided by the ${gateRoles[input.gate]} role`);
+    throw new HttpError(
+      403,
+      'WRONG_GATE',
+      `the ${input.gate} gate is decided by the ${gateRoles[input.gate]} role`,
+    );
   }
   for (let attempt = 0; attempt < 5; attempt++) {
     const claim = await deps.claims.get(claimId);

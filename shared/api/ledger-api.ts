@@ -102,7 +102,8 @@ export async function* ledgerRows(
       ],
     };
   }
-  if (!Number.isSafeInteger(totalFen)) throw new HttpError(500, 'TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
+  if (!Number.isSafeInteger(totalFen))
+    throw new HttpError(500, 'TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
   const total: LedgerRow = ledgerCsvColumns.map(() => undefined);
   total[0] = 'TOTAL';
   total[1] = count;

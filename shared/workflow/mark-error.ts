@@ -1,7 +1,7 @@
 // The catch-all: a step failed past its retries. The claim goes to ERROR with the cause, so an
 // operator sees it and can retry; a claim whose record never got written gets one now.
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
-import type { ClaimRecord } from '#shared/claim.ts';
+import { blankClaim, type ClaimRecord } from '#shared/claim.ts';
 import { ConflictError } from '#shared/ports.ts';
 import { SYSTEM_ACTOR, type StepDeps } from '#shared/workflow/steps.ts';
 
@@ -26,27 +26,10 @@ export async function markError(
     const claim = await deps.claims.get(claimId);
     if (!claim) {
       const record: ClaimRecord = {
-        claimId,
-        householdId: null,
-        category: null,
-        expenseDate: null,
-        totalCostFen: null,
-        reimbursedFen: null,
-        receipts: [],
-        submittedBy: null,
-        gridWorker: null,
-        region: null,
-        village: null,
+        ...blankClaim(claimId, at),
         state: 'ERROR',
         errorFrom: 'RECEIVED',
         detail,
-        gates: {},
-        gateTokens: {},
-        manifestSha256: null,
-        filedAt: at,
-        createdAt: at,
-        updatedAt: at,
-        version: 0,
       };
       const created = await deps.claims.create(record, [
         { at, from: null, to: 'RECEIVED', actor: SYSTEM_ACTOR },

@@ -7,10 +7,11 @@ import {
   type ClaimFacts,
 } from '#shared/manifest.ts';
 import { receiptProblem } from '#shared/receipt-check.ts';
-import type { ClaimRecord } from '#shared/claim.ts';
+import { blankClaim, type ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent, RejectionReason } from '#shared/claim-state.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 import { statusOn } from '#shared/roster.ts';
+import { ConflictError } from '#shared/ports.ts';
 
 export interface ValidateInput {
   readonly bucket: string;
@@ -31,15 +32,24 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
     return { claimId: null, outcome: 'ignored', detail: 'object key is not claims/<claimId>/manifest.json' };
   }
   const existing = await deps.claims.get(claimId);
-  if (existing) return { claimId, outcome: outcomeForState(existing.state) };
+  // mark-error leaves a blank record when validation died before writing one; once an operator
+  // retries it (ERROR -> RECEIVED) it is validated here, or it would stay blank forever.
+  const placeholder = existing && isPlaceholder(existing) ? existing : undefined;
+  if (existing && !placeholder) return { claimId, outcome: outcomeForState(existing.state) };
 
-  const filedAt = validTime(input.time) ?? deps.clock.now().toISOString();
+  const filedAt = placeholder?.filedAt ?? validTime(input.time) ?? deps.clock.now().toISOString();
   let bytes: Uint8Array | undefined;
   try {
     bytes = await deps.receipts.read(input.key, MAX_MANIFEST_BYTES);
   } catch (error) {
     if (error instanceof Error && error.name === 'TooLargeError') {
-      return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', 'manifest is larger than 64 KB');
+      return record(
+        deps,
+        blankClaim(claimId, filedAt),
+        'INVALID_MANIFEST',
+        'manifest is larger than 64 KB',
+        placeholder,
+      );
     }
     throw error;
   }
@@ -47,7 +57,8 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
   if (!bytes) throw new Error(`manifest of claim ${claimId} is not readable`);
 
   const parsed = parseManifest(bytes, input.key);
-  if (!parsed.ok) return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', parsed.detail);
+  if (!parsed.ok)
+    return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', parsed.detail, placeholder);
 
   const claim = await claimFromFacts(deps, parsed.facts, filedAt, await sha256Hex(bytes));
   const problems: string[] = [];
@@ -59,8 +70,8 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
       problems.push(`receipt ${ref.key.split('/').pop()} is the same file as another receipt`);
     hashes.add(ref.sha256);
   }
-  if (problems.length > 0) return record(deps, claim, 'INVALID_RECEIPT', problems.join('; '));
-  return record(deps, claim);
+  if (problems.length > 0) return record(deps, claim, 'INVALID_RECEIPT', problems.join('; '), placeholder);
+  return record(deps, claim, undefined, undefined, placeholder);
 }
 
 async function record(
@@ -68,6 +79,7 @@ async function record(
   claim: ClaimRecord,
   reason?: RejectionReason,
   detail?: string,
+  placeholder?: ClaimRecord,
 ): Promise<StepResult> {
   const received: HistoryEvent = {
     at: claim.filedAt,
@@ -89,6 +101,7 @@ async function record(
     });
     stored = { ...claim, state: 'REJECTED', reason, ...(detail ? { detail } : {}), updatedAt: at };
   }
+  if (placeholder) return fillPlaceholder(deps, placeholder, stored, events.slice(1));
   const created = await deps.claims.create(stored, events);
   if (!created) {
     // Another delivery of the same event got there first: follow what it recorded.
@@ -98,28 +111,27 @@ async function record(
   return { claimId: claim.claimId, outcome: reason ? 'rejected' : 'continue' };
 }
 
-function blankClaim(claimId: string, filedAt: string): ClaimRecord {
-  return {
-    claimId,
-    householdId: null,
-    category: null,
-    expenseDate: null,
-    totalCostFen: null,
-    reimbursedFen: null,
-    receipts: [],
-    submittedBy: null,
-    gridWorker: null,
-    region: null,
-    village: null,
-    state: 'RECEIVED',
-    gates: {},
-    gateTokens: {},
-    manifestSha256: null,
-    filedAt,
-    createdAt: filedAt,
-    updatedAt: filedAt,
-    version: 0,
-  };
+/** A record mark-error wrote for a claim whose manifest was never read, put back to RECEIVED. */
+function isPlaceholder(claim: ClaimRecord): boolean {
+  return claim.state === 'RECEIVED' && claim.manifestSha256 === null && claim.householdId === null;
+}
+
+async function fillPlaceholder(
+  deps: StepDeps,
+  placeholder: ClaimRecord,
+  stored: ClaimRecord,
+  events: readonly HistoryEvent[],
+): Promise<StepResult> {
+  // Its history already says RECEIVED (and ERROR, and the retry): only a rejection is new.
+  const next: ClaimRecord = { ...stored, createdAt: placeholder.createdAt, version: placeholder.version + 1 };
+  try {
+    await deps.claims.update(next, placeholder.version, events[0]);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const winner = await deps.claims.get(placeholder.claimId);
+    return { claimId: placeholder.claimId, outcome: winner ? outcomeForState(winner.state) : 'skip' };
+  }
+  return { claimId: placeholder.claimId, outcome: next.state === 'REJECTED' ? 'rejected' : 'continue' };
 }
 
 async function claimFromFacts(
