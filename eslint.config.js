@@ -3,11 +3,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const forbiddenInShared = [
-  { group: ['@aws-sdk/*', 'aws-sdk'], message: 'shared/ is pure domain code: AWS SDK adapters live in functions/.' },
-  { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'], message: 'shared/ must not depend on CDK.' },
+  {
+    group: ['@aws-sdk/*', 'aws-sdk'],
+    message: 'shared/ is pure domain code: AWS SDK adapters live in functions/.',
+  },
+  {
+    group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'],
+    message: 'shared/ must not depend on CDK.',
+  },
   { group: ['@middy/*'], message: 'shared/ must not depend on middy.' },
   { group: ['@aws-lambda-powertools/*'], message: 'shared/ must not depend on Powertools.' },
-  { group: ['#functions/*', '#infra/*', '#cli/*', '../functions/*', '../infra/*', '../cli/*'], message: 'shared/ depends on nothing outside shared/.' },
+  {
+    group: ['#functions/*', '#infra/*', '#cli/*', '../functions/*', '../infra/*', '../cli/*'],
+    message: 'shared/ depends on nothing outside shared/.',
+  },
 ];
 
 export default tseslint.config(
@@ -21,7 +30,10 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.name='parseFloat']", message: 'Money is integer fen: parse yuan with parseYuan().' },
+        {
+          selector: "CallExpression[callee.name='parseFloat']",
+          message: 'Money is integer fen: parse yuan with parseYuan().',
+        },
       ],
     },
   },
