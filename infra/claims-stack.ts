@@ -66,7 +66,7 @@ export class ClaimsStack extends Stack {
       assessClaim: workflows.assess,
       key: keys.ops,
     });
-    const auth = new Auth(this, 'Auth', { adminEmail });
+    const auth = new Auth(this, 'Auth', { adminEmail, webOrigins, regionCode: props.regionCode });
     const api = new ClaimsHttpApi(this, 'Http', {
       functions: handlers.apiFunctions,
       userPool: auth.userPool,
@@ -91,6 +91,7 @@ export class ClaimsStack extends Stack {
       apiBase: api.stage.url,
       userPoolId: auth.userPool.userPoolId,
       clientId: auth.client.userPoolClientId,
+      domain: auth.domain.baseUrl(),
       region: this.region,
     });
 

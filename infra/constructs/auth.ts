@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import type { UserPoolGroup } from 'aws-cdk-lib/aws-cognito';
 import {
   AccountRecovery,
@@ -7,8 +7,10 @@ import {
   FeaturePlan,
   Mfa,
   StandardThreatProtectionMode,
+  OAuthScope,
   UserPool,
   type UserPoolClient,
+  type UserPoolDomain,
 } from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 import { roles, type Role } from '#shared/access.ts';
@@ -18,12 +20,17 @@ export const adminUsername = 'admin';
 export interface AuthProps {
   /** The first administrator gets an invitation with a temporary password at this address. */
   readonly adminEmail: string;
+  /** Origins the web app is served from: the hosted UI sends people back to these. */
+  readonly webOrigins: readonly string[];
+  /** Makes the hosted-UI domain prefix unique per deployment. */
+  readonly regionCode: string;
 }
 
 /** Cognito user pool whose groups are the contract's roles, a web/CLI client, and the first admin. */
 export class Auth extends Construct {
   readonly userPool: UserPool;
   readonly client: UserPoolClient;
+  readonly domain: UserPoolDomain;
   readonly groups: ReadonlyMap<Role, UserPoolGroup>;
 
   constructor(scope: Construct, id: string, props: AuthProps) {
@@ -79,10 +86,20 @@ export class Auth extends Construct {
       generateSecret: false,
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
-      disableOAuth: true,
+      // The web app signs in through the hosted UI: authorization code with PKCE, no secret.
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: props.webOrigins.map((o) => `${o}/`),
+        logoutUrls: props.webOrigins.map((o) => `${o}/`),
+      },
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
+    });
+
+    this.domain = this.userPool.addDomain('HostedUi', {
+      cognitoDomain: { domainPrefix: Fn.join('-', ['fangpin', props.regionCode, Aws.ACCOUNT_ID]) },
     });
 
     const admin = new CfnUserPoolUser(this, 'AdminUser', {

@@ -23,6 +23,8 @@ export interface WebConfig {
   readonly apiBase: string;
   readonly userPoolId: string;
   readonly clientId: string;
+  /** Hosted-UI base URL for sign-in. */
+  readonly domain: string;
   readonly region: string;
 }
 
@@ -64,7 +66,7 @@ export class WebHosting extends Construct {
         contentSecurityPolicy: {
           // The app talks to its API and Cognito, and previews receipts from the receipts bucket.
           contentSecurityPolicy:
-            "default-src 'self'; img-src 'self' blob: data: https://*.amazonaws.com; connect-src 'self' https://*.amazonaws.com https://*.amazoncognito.com; frame-src 'self' blob: https://*.amazonaws.com; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' blob: data: https://*.amazonaws.com; connect-src 'self' https://*.amazonaws.com https://*.amazoncognito.com; frame-src 'self' blob: https://*.amazonaws.com; style-src 'self' 'unsafe-inline'; object-src https://*.amazonaws.com; form-action 'self' https://*.amazoncognito.com; base-uri 'self'; frame-ancestors 'none'",
           override: true,
         },
         strictTransportSecurity: {
@@ -132,7 +134,7 @@ export class WebHosting extends Construct {
       ],
       destinationBucket: this.bucket,
       distribution: this.distribution,
-      distributionPaths: ['/index.html', '/config.json'],
+      distributionPaths: ['/index.html', '/config.json', '/sw.js'],
       memoryLimit: 256,
     });
     const stack = Stack.of(this);

@@ -641,6 +641,7 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
+      'AWS::Cognito::UserPoolDomain': 1,
       'AWS::Cognito::UserPoolGroup': 6,
       'AWS::Cognito::UserPoolUser': 1,
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
@@ -708,7 +709,7 @@ describe('web hosting', () => {
     const markers = JSON.stringify(deployment.Properties.SourceMarkers);
     expect(markers).toMatch(/UserPool/);
     expect(markers).toMatch(/HttpApi|Http/);
-    expect(deployment.Properties.DistributionPaths).toEqual(['/index.html', '/config.json']);
+    expect(deployment.Properties.DistributionPaths).toEqual(['/index.html', '/config.json', '/sw.js']);
   });
 });
 

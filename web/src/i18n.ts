@@ -1,0 +1,64 @@
+// The current language and the words for it. zh-CN unless the person chose English; the
+// choice is kept in localStorage so it survives a reload on a shared phone. The English table
+// is loaded on demand.
+import { zh, type MessageKey } from './messages.ts';
+
+export type Lang = 'zh' | 'en';
+const STORAGE_KEY = 'claims.lang';
+const tables: Partial<Record<Lang, Record<MessageKey, string>>> = { zh };
+
+/** Makes sure the words for `lang` are here (English is a separate chunk). */
+export async function loadLang(lang: Lang): Promise<void> {
+  if (!tables[lang]) tables.en = (await import('./messages-en.ts')).en;
+}
+
+function storedLang(): Lang {
+  try {
+    return localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'zh';
+  } catch {
+    return 'zh';
+  }
+}
+
+let current: Lang = storedLang();
+const listeners = new Set<(lang: Lang) => void>();
+
+export function getLang(): Lang {
+  return current;
+}
+
+export async function setLang(lang: Lang): Promise<void> {
+  await loadLang(lang);
+  current = lang;
+  try {
+    localStorage.setItem(STORAGE_KEY, lang);
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  for (const listener of listeners) listener(lang);
+}
+
+export function onLangChange(listener: (lang: Lang) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export type Params = Record<string, string | number>;
+
+/** The message for `key` with `{name}` placeholders filled in. */
+export function t(key: MessageKey, params: Params = {}): string {
+  const text = (tables[current] ?? zh)[key];
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
+}
+
+/** For keys built from data (states, reasons, categories): falls back to the raw code. */
+export function tCode(prefix: string, code: string | null | undefined, params: Params = {}): string {
+  if (code === null || code === undefined) return '—';
+  const key = `${prefix}.${code}`;
+  return key in zh ? t(key as MessageKey, params) : code;
+}
+
+export function isMessageKey(key: string): key is MessageKey {
+  return key in zh;
+}

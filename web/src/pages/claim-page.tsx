@@ -1,0 +1,366 @@
+// One claim: what a reviewer needs to decide (the receipt, the household's roster status on
+// the expense date, the pricing per band, the cap left, the history) and the decision form.
+// Four-eyes is checked here with the API's own rule (checkGateDecision), and again by the API.
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError } from '../api.ts';
+import { hasRole, useApp } from '../context.ts';
+import { formatDate, formatDateTime, formatFen, formatMaybeFen } from '../format.ts';
+import { getLang, t, tCode } from '../i18n.ts';
+import { cached } from '../offline-cache.ts';
+import {
+  reviewGates,
+  type ClaimDetail,
+  type Policy,
+  type ReceiptLink,
+  type ReviewGate,
+  type Role,
+} from '../types.ts';
+import { reviewOption } from '../review-state.ts';
+import { useAsync } from '../use-async.ts';
+import { ErrorBox, errorMessage, Field, Loading, Page, StateBadge, StatusBadge } from '../components.tsx';
+import { Breakdown } from './quote-panel.tsx';
+
+/** States the workflow leaves by itself within seconds: keep asking. */
+const moving = new Set(['RECEIVED', 'APPROVED']);
+const receiptRoles: Role[] = ['gridWorker', 'villageVerifier', 'insurer', 'auditor', 'admin'];
+
+export function ClaimPage({ claimId }: { claimId: string }) {
+  const { principal } = useApp();
+  const [claim, setClaim] = useState<ClaimDetail | undefined>();
+  const [error, setError] = useState<unknown>();
+  const [polls, setPolls] = useState(0);
+  // Lives here, not in the form: the form goes away once the claim moves to the next gate.
+  const [decided, setDecided] = useState(false);
+  const policies = useAsync(() => cached('policies', async () => (await api.policies()).items), []);
+
+  const load = async () => {
+    try {
+      setClaim(await api.claim(claimId));
+      setError(undefined);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  useEffect(() => {
+    setClaim(undefined);
+    setPolls(0);
+    setDecided(false);
+    void load();
+  }, [claimId]);
+
+  // Just uploaded (404 until the workflow records it) or still moving: look again shortly.
+  const waiting =
+    (error instanceof ApiError && error.status === 404 && polls < 30) ||
+    (claim !== undefined && moving.has(claim.state) && polls < 60);
+  useEffect(() => {
+    if (!waiting) return;
+    const timer = setTimeout(() => {
+      setPolls((n) => n + 1);
+      void load();
+    }, 1500);
+    return () => clearTimeout(timer);
+  }, [waiting, polls]);
+
+  if (!claim) {
+    return (
+      <Page title={t('claim.title')}>
+        {waiting ? (
+          <p role="status">{t('claim.processing')}</p>
+        ) : error ? (
+          <ErrorBox error={error} onRetry={load} />
+        ) : (
+          <Loading />
+        )}
+      </Page>
+    );
+  }
+
+  const a = claim.assessment;
+  const policy = a
+    ? policies.data?.find((p) => p.policyId === a.policyId && p.version === a.policyVersion)
+    : undefined;
+  return (
+    <Page
+      title={`${t('claim.title')} ${claim.householdId ?? ''}`}
+      actions={
+        <button type="button" class="secondary" onClick={() => void load()}>
+          {t('refresh')}
+        </button>
+      }
+    >
+      <div class="two-col">
+        <div>
+          <section class="card" aria-labelledby="summary-title">
+            <h2 id="summary-title" class="state-line">
+              <StateBadge state={claim.state} />
+              {claim.reason && <span class="reason">{tCode('reason', claim.reason)}</span>}
+            </h2>
+            <dl class="fields">
+              <Field label={t('claims.payout')}>
+                <strong class="amount" data-testid="claim-payout">
+                  {formatMaybeFen(claim.payoutFen ?? a?.payoutFen)}
+                </strong>
+              </Field>
+              {claim.detail && <Field label={t('claim.detail')}>{claim.detail}</Field>}
+              <Field label={t('claims.claimId')}>
+                <span class="mono">{claim.claimId}</span>
+              </Field>
+              <Field label={t('claim.household')}>
+                {claim.householdId ?? '—'}
+                {claim.village ? ` · ${claim.village}` : ''}
+              </Field>
+              <Field label={t('claim.category')}>{tCode('category', claim.category)}</Field>
+              <Field label={t('claim.expenseDate')}>{formatDate(claim.expenseDate)}</Field>
+              <Field label={t('claim.totalCost')}>{formatMaybeFen(claim.totalCostFen)}</Field>
+              <Field label={t('claim.reimbursed')}>{formatMaybeFen(claim.reimbursedFen)}</Field>
+              <Field label={t('claim.rosterOnDate')}>
+                {claim.household ? (
+                  <>
+                    <StatusBadge status={claim.household.status} />{' '}
+                    <span class="muted">
+                      {t('claim.rosterSince', { date: formatDate(claim.household.statusFrom) })}
+                    </span>
+                  </>
+                ) : claim.householdId ? (
+                  <StatusBadge status={null} />
+                ) : (
+                  '—'
+                )}
+              </Field>
+              <Field label={t('claim.submittedBy')}>{claim.submittedBy ?? '—'}</Field>
+              <Field label={t('claims.filed')}>{formatDateTime(claim.filedAt)}</Field>
+              {claim.disbursement && (
+                <Field label={t('ledger.disbursed')}>
+                  {t('claim.disbursement', { batch: claim.disbursement.batchRef })} ·{' '}
+                  {formatDateTime(claim.disbursement.at)}
+                </Field>
+              )}
+            </dl>
+          </section>
+
+          {a && (
+            <section class="card" aria-labelledby="pricing-title">
+              <h2 id="pricing-title">{t('claim.pricing')}</h2>
+              <Breakdown c={a} />
+              <p class="payout">
+                <span>{t('quote.payout')}</span>
+                <output>{formatFen(a.payoutFen)}</output>
+              </p>
+              <p class="hint">
+                {t('claim.policy')}: {policy ? policy.name[getLang()] : a.policyId} v{a.policyVersion} ·{' '}
+                {a.capYear}
+              </p>
+              {a.reviewReasons.length > 0 && (
+                <>
+                  <h3>{t('claim.reviewReasons')}</h3>
+                  <ul>
+                    {a.reviewReasons.map((r) => (
+                      <li key={r}>{r}</li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </section>
+          )}
+
+          {(claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0) && (
+            <Gates
+              claim={claim}
+              policy={policy}
+              decidedNotice={decided}
+              onDecided={async () => {
+                setDecided(true);
+                await load();
+              }}
+            />
+          )}
+
+          <History claim={claim} />
+        </div>
+        {hasRole(principal, ...receiptRoles) && claim.receipts.length > 0 && <Receipts claim={claim} />}
+      </div>
+    </Page>
+  );
+}
+
+function Receipts({ claim }: { claim: ClaimDetail }) {
+  const links = useAsync(
+    () =>
+      Promise.all(claim.receipts.map((_, i) => api.receipt(claim.claimId, i + 1).catch((e: unknown) => e))),
+    [claim.claimId, claim.receipts.length],
+  );
+  return (
+    <section class="card receipt-view" aria-labelledby="receipt-title">
+      <h2 id="receipt-title">{t('claim.receipt')}</h2>
+      {links.loading && <Loading />}
+      {links.data?.map((link, i) =>
+        link && typeof link === 'object' && 'url' in link ? (
+          <ReceiptPreview key={i} link={link as ReceiptLink} n={i + 1} />
+        ) : (
+          <p key={i} class="muted">
+            {t('claim.receiptUnavailable')}
+          </p>
+        ),
+      )}
+    </section>
+  );
+}
+
+function ReceiptPreview({ link, n }: { link: ReceiptLink; n: number }) {
+  const alt = t('claim.receiptAlt', { n });
+  return (
+    <figure>
+      {link.contentType === 'application/pdf' ? (
+        <object data={link.url} type="application/pdf" class="pdf-frame" aria-label={alt}>
+          <a href={link.url} target="_blank" rel="noopener noreferrer">
+            {alt}
+          </a>
+        </object>
+      ) : (
+        <img src={link.url} alt={alt} class="receipt-img" data-testid="receipt-image" />
+      )}
+      <figcaption>
+        <a href={link.url} target="_blank" rel="noopener noreferrer">
+          {alt} · {t('claim.receiptOpen')}
+        </a>
+      </figcaption>
+    </figure>
+  );
+}
+
+function Gates({
+  claim,
+  policy,
+  onDecided,
+  decidedNotice = false,
+}: {
+  claim: ClaimDetail;
+  policy: Policy | undefined;
+  onDecided: () => Promise<void>;
+  decidedNotice?: boolean;
+}) {
+  const { principal } = useApp();
+  const gates = policy?.review.gates ?? reviewGates;
+  const next = claim.nextGate;
+  const option = reviewOption(claim, principal, policy);
+
+  return (
+    <section class="card" aria-labelledby="gates-title">
+      <h2 id="gates-title">{t('claim.gates')}</h2>
+      {decidedNotice && (
+        <p class="notice ok" role="status">
+          {t('claim.decided')}
+        </p>
+      )}
+      <ol class="gates">
+        {gates.map((g) => {
+          const d = claim.gates[g];
+          return (
+            <li key={g} class={d ? `gate ${d.decision}` : g === next ? 'gate current' : 'gate'}>
+              <strong>{tCode('gate', g)}</strong>{' '}
+              {d ? (
+                <span>
+                  {t('claim.gateBy', {
+                    user: d.by,
+                    at: formatDateTime(d.at),
+                    decision: d.decision === 'approve' ? t('claim.approved') : t('claim.rejected'),
+                  })}
+                  {d.comment && <q class="comment">{d.comment}</q>}
+                </span>
+              ) : (
+                <span class="muted">{t('claim.gatePending')}</span>
+              )}
+            </li>
+          );
+        })}
+      </ol>
+      {option.kind === 'fourEyes' && (
+        <p class="notice warn">{t('claim.fourEyes', { gate: tCode('gate', option.decidedGate) })}</p>
+      )}
+      {option.kind === 'otherGate' && (
+        <p class="muted">{t('claim.notYourGate', { gate: tCode('gate', option.gate) })}</p>
+      )}
+      {option.kind === 'refused' && <p class="notice warn">{option.error}</p>}
+      {option.kind === 'decide' && (
+        <DecisionForm claimId={claim.claimId} gate={option.gate} onDecided={onDecided} />
+      )}
+    </section>
+  );
+}
+
+function DecisionForm({
+  claimId,
+  gate,
+  onDecided,
+}: {
+  claimId: string;
+  gate: ReviewGate;
+  onDecided: () => Promise<void>;
+}) {
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<string | undefined>();
+  const decide = async (decision: 'approve' | 'reject') => {
+    if (decision === 'reject' && !comment.trim()) {
+      setMessage(t('claim.commentRequired'));
+      document.getElementById('review-comment')?.focus();
+      return;
+    }
+    setBusy(true);
+    setMessage(undefined);
+    try {
+      await api.decide(claimId, { gate, decision, ...(comment.trim() ? { comment: comment.trim() } : {}) });
+    } catch (e) {
+      setMessage(errorMessage(e));
+      setBusy(false);
+      return;
+    }
+    await onDecided();
+  };
+  return (
+    <form class="decision" onSubmit={(e) => e.preventDefault()}>
+      <h3>{t('claim.decide', { gate: tCode('gate', gate) })}</h3>
+      <label for="review-comment">{t('claim.comment')}</label>
+      <textarea
+        id="review-comment"
+        rows={3}
+        maxLength={1000}
+        value={comment}
+        onInput={(e) => setComment(e.currentTarget.value)}
+      />
+      {message && (
+        <p class="notice error" role="alert">
+          {message}
+        </p>
+      )}
+      <div class="actions">
+        <button type="button" class="primary" disabled={busy} onClick={() => void decide('approve')}>
+          {t('claim.approve')}
+        </button>
+        <button type="button" class="danger" disabled={busy} onClick={() => void decide('reject')}>
+          {t('claim.reject')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function History({ claim }: { claim: ClaimDetail }) {
+  return (
+    <section class="card" aria-labelledby="history-title">
+      <h2 id="history-title">{t('claim.history')}</h2>
+      <ol class="history">
+        {claim.history.map((h, i) => (
+          <li key={i}>
+            <time dateTime={h.at}>{formatDateTime(h.at)}</time>
+            <span>
+              <StateBadge state={h.to} /> {t('claim.historyBy', { actor: h.actor })}
+              {h.reason && <span class="reason"> · {tCode('reason', h.reason)}</span>}
+            </span>
+            {h.detail && <span class="muted">{h.detail}</span>}
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}
