@@ -26,7 +26,7 @@ export interface TableSpec {
 
 const s = (name: string): KeySpec => ({ name, type: 'S' });
 
-/** Number of write shards for the payouts-by-date index (`PAID#<yyyy-mm-dd>#<shard>`). */
+/** Number of write shards for the payouts-by-date index (`PAID#<yyyy-mm>#<shard>`). */
 export const payoutDateShards = 10;
 
 /** Index names by purpose, so callers don't hard-code `gsi3` and guess what it holds. */
@@ -37,7 +37,7 @@ export const claimsIndexes = {
   byHousehold: 'gsi2',
   /** `GW#<gridWorker>` / `<createdAt>#<id>` (claims) and `GWHH#<gridWorker>` / `<householdId>#<statusFrom>` (roster). */
   byGridWorker: 'gsi3',
-  /** `PAID#<yyyy-mm-dd>#<shard>` / `<paidAt>#<claimId>`: ledger entries by payout date, write-sharded. */
+  /** `PAID#<yyyy-mm>#<shard>` / `<paidAt>#<claimId>`: ledger entries by payout month, write-sharded; a date range is a sort-key range. */
   payoutsByDate: 'gsi4',
 } as const;
 

@@ -27,6 +27,7 @@ import type { HistoryEvent } from '#shared/claim-state.ts';
 import type { Category } from '#shared/policy.ts';
 import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
 import { addDays } from '#shared/dates.ts';
+import { payoutDateShards } from '#infra/tables.ts';
 import {
   ConflictError,
   TransientError,
@@ -39,8 +40,8 @@ import {
   type RosterStore,
 } from '#shared/ports.ts';
 
-/** Payouts per day are spread over this many partitions so a big export can read in parallel. */
-export const LEDGER_SHARDS = 10;
+/** Payouts per month are spread over this many partitions so a big export can read in parallel. */
+export const LEDGER_SHARDS = payoutDateShards;
 
 type Item = Record<string, AttributeValue>;
 
@@ -88,7 +89,8 @@ function ledgerItem(entry: LedgerEntry): Item {
   return {
     ...marshall(entry, { removeUndefinedValues: true }),
     ...ledgerKey(entry.claimId),
-    gsi4pk: { S: `PAID#${entry.paidDate}#${ledgerShard(entry.claimId)}` },
+    // Month x shard partitions: a year is 120 queries, and a big month still fans out 10 ways.
+    gsi4pk: { S: `PAID#${entry.paidDate.slice(0, 7)}#${ledgerShard(entry.claimId)}` },
     gsi4sk: { S: `${entry.paidAt}#${entry.claimId}` },
   };
 }
@@ -434,17 +436,37 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async *entries(filter: LedgerFilter): AsyncIterable<LedgerEntry> {
-    for (let day = filter.from; day <= filter.to; day = addDays(day, 1)) {
-      // One day's shards are read in parallel, then merged into paidAt order.
+    // paidDate is the China calendar date; the sort key holds paidAt in UTC.
+    const lo = new Date(`${filter.from}T00:00:00+08:00`).toISOString();
+    const hi = new Date(`${addDays(filter.to, 1)}T00:00:00+08:00`).toISOString();
+    const months: string[] = [];
+    for (let month = filter.from.slice(0, 7); month <= filter.to.slice(0, 7); month = nextMonth(month))
+      months.push(month);
+    // The next month is fetched while this one is read; each month's shards in parallel,
+    // merged into paidAt order. Memory stays bounded by two months of one region's payouts.
+    const fetchMonth = async (month: string) => {
       const shards = await Promise.all(
-        Array.from({ length: LEDGER_SHARDS }, (_, shard) => this.ledgerShardItems(day, shard)),
+        Array.from({ length: LEDGER_SHARDS }, (_, shard) => this.ledgerShardItems(month, shard, lo, hi)),
       );
-      const merged = shards
+      return shards
         .flat()
         .sort((a, b) =>
           a.paidAt < b.paidAt ? -1 : a.paidAt > b.paidAt ? 1 : a.claimId < b.claimId ? -1 : 1,
         );
+    };
+    const prefetch = (month: string) => {
+      const fetched = fetchMonth(month);
+      // If the reader stops early, a prefetched month that fails must not crash the process.
+      fetched.catch(() => undefined);
+      return fetched;
+    };
+    let ahead = months[0] !== undefined ? prefetch(months[0]) : undefined;
+    for (let i = 0; ahead; i++) {
+      const merged = await ahead;
+      const following = months[i + 1];
+      ahead = following !== undefined ? prefetch(following) : undefined;
       for (const entry of merged) {
+        if (entry.paidDate < filter.from || entry.paidDate > filter.to) continue;
         if (filter.region && entry.region !== filter.region) continue;
         if (filter.category && entry.category !== filter.category) continue;
         yield entry;
@@ -452,7 +474,12 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     }
   }
 
-  private async ledgerShardItems(day: string, shard: number): Promise<LedgerEntry[]> {
+  private async ledgerShardItems(
+    month: string,
+    shard: number,
+    lo: string,
+    hi: string,
+  ): Promise<LedgerEntry[]> {
     const entries: LedgerEntry[] = [];
     let start: Item | undefined;
     do {
@@ -461,8 +488,12 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
           new QueryCommand({
             TableName: this.table,
             IndexName: 'gsi4',
-            KeyConditionExpression: 'gsi4pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: `PAID#${day}#${shard}` } },
+            KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi',
+            ExpressionAttributeValues: {
+              ':pk': { S: `PAID#${month}#${shard}` },
+              ':lo': { S: lo },
+              ':hi': { S: hi },
+            },
             ExclusiveStartKey: start,
           }),
         ),
@@ -559,4 +590,10 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       return latest?.gridWorker === gridWorker;
     });
   }
+}
+
+/** "2026-12" -> "2027-01". */
+function nextMonth(month: string): string {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
 }

@@ -228,3 +228,21 @@ describe('at-least-once delivery', () => {
     expect(used).toBe(500_000);
   });
 });
+
+describe('the ledger', () => {
+  it('lists a whole year with totals that match the payouts, in paidAt order', async () => {
+    const finance = await stack.as('finance1');
+    const year = recentDate().slice(0, 4);
+    const started = Date.now();
+    const r = await finance('GET', `/ledger?from=${year}-01-01&to=${year}-12-31`);
+    const elapsed = Date.now() - started;
+    expect(r.status).toBe(200);
+    const items = r.body.items as { payoutFen: number; paidAt: string }[];
+    expect(r.body.count).toBe(items.length);
+    expect(r.body.totalFen).toBe(items.reduce((s, e) => s + e.payoutFen, 0));
+    expect(items.length).toBeGreaterThan(3);
+    expect(items.map((e) => e.paidAt)).toEqual([...items.map((e) => e.paidAt)].sort());
+    // Not a timing assertion: printed so a slow index shows up in the log.
+    console.info(`ledger year listing: ${items.length} entries in ${elapsed} ms`);
+  });
+});
