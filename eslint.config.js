@@ -22,7 +22,8 @@ const forbiddenInShared = [
 
 // Value imports of these modules would bundle zod into the phone app; types are fine.
 const heavyForWeb = {
-  regex: '^(zod|#shared/(policy|claim|claim-state|manifest|roster|eligibility|receipt-check)\\.ts|#shared/(api|workflow)/.*)$',
+  regex:
+    '^(zod|#shared/(policy|claim|claim-state|manifest|roster|eligibility|receipt-check)\\.ts|#shared/(api|workflow)/.*)$',
   allowTypeImports: true,
   message: 'web/: this module bundles zod into the phone app; import types only.',
 };

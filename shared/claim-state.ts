@@ -1,6 +1,6 @@
 // The claim lifecycle as data, plus one transition() that refuses anything the table does not
 // allow. Every state change anywhere in the system goes through it.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const claimStates = [
   'RECEIVED',

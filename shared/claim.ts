@@ -1,5 +1,5 @@
 // The stored claim: one schema for the DynamoDB item, the API body and the CLI's --json.
-import { z } from 'zod';
+import * as z from 'zod';
 import { categorySchema, reviewGateSchema } from '#shared/policy.ts';
 import { claimStateSchema, rejectionReasonSchema } from '#shared/claim-state.ts';
 import { receiptRefSchema } from '#shared/manifest.ts';

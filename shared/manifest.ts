@@ -1,14 +1,23 @@
 // The claim manifest a phone (or any S3 client) uploads as claims/<claimId>/manifest.json.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseYuan, type Fen } from '#shared/money.ts';
 import { categorySchema, type Category } from '#shared/policy.ts';
 import { isIsoDate } from '#shared/dates.ts';
+import { isValidResidentId } from '#shared/resident-id.ts';
 
 export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const claimIdSchema = z
   .string()
   .regex(ULID_PATTERN, 'claimId must be a ULID (26 characters, Crockford base32)');
-export const householdIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,40}$/, 'householdId is malformed');
+export const householdIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9-]{1,40}$/, 'householdId is malformed')
+  // A head's resident ID typed where the roster id belongs would be stored on the claim and shown
+  // to every reviewer: refuse it here, without repeating it.
+  .refine(
+    (id) => !isValidResidentId(id),
+    'householdId is a resident ID number; use the roster id (e.g. HH-0001)',
+  );
 export const usernameSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'username is malformed');
 export const isoDateSchema = z.string().refine(isIsoDate, 'must be a real date written YYYY-MM-DD');
 

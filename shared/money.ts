@@ -14,28 +14,29 @@ export type ParseYuanResult = { ok: true; fen: Fen } | { ok: false; error: strin
 /**
  * Parses a decimal-yuan string ("22700", "22700.5", "22700.50") to integer fen.
  * Rejects negatives, exponents, more than two decimals, separators, blanks and > 10,000,000.
+ * Messages never quote the input: they end up in claim details and API errors, and a mistyped
+ * amount field can hold an ID number or a bank account.
  */
 export function parseYuan(input: unknown): ParseYuanResult {
   if (typeof input !== 'string') {
-    return { ok: false, error: `amount must be a string of yuan such as "22700.50", got ${describe(input)}` };
+    return { ok: false, error: `amount must be a string of yuan such as "22700.50", not ${describe(input)}` };
   }
   if (input.length === 0) return { ok: false, error: 'amount is empty' };
   if (input.length > 20) return { ok: false, error: 'amount is too long' };
-  if (input.startsWith('-')) return { ok: false, error: `amount "${input}" is negative` };
-  if (/[eE]/.test(input))
-    return { ok: false, error: `amount "${input}" uses an exponent; write it out in yuan` };
+  if (input.startsWith('-')) return { ok: false, error: 'amount is negative' };
+  if (/[eE]/.test(input)) return { ok: false, error: 'amount uses an exponent; write it out in yuan' };
   const match = YUAN_PATTERN.exec(input);
   if (!match) {
     if (/^\d+\.\d{3,}$/.test(input)) {
-      return { ok: false, error: `amount "${input}" has more than two decimals (fen is the smallest unit)` };
+      return { ok: false, error: 'amount has more than two decimals (fen is the smallest unit)' };
     }
-    return { ok: false, error: `amount "${input}" is not a yuan amount such as "22700" or "22700.50"` };
+    return { ok: false, error: 'amount is not a yuan amount such as "22700" or "22700.50"' };
   }
   const whole = match[1] ?? '0';
   const decimals = (match[2] ?? '').padEnd(2, '0');
-  if (whole.length > 8) return { ok: false, error: `amount "${input}" is above 10,000,000 yuan` };
+  if (whole.length > 8) return { ok: false, error: 'amount is above 10,000,000 yuan' };
   const fen = Number(whole) * 100 + Number(decimals);
-  if (fen > MAX_YUAN_FEN) return { ok: false, error: `amount "${input}" is above 10,000,000 yuan` };
+  if (fen > MAX_YUAN_FEN) return { ok: false, error: 'amount is above 10,000,000 yuan' };
   return { ok: true, fen };
 }
 
@@ -75,8 +76,9 @@ export function applyRateBp(fen: Fen, bp: number): Fen {
   return (scaled - (scaled % 10_000)) / 10_000;
 }
 
+/** The kind of a non-string amount, never its value (see parseYuan). */
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'number') return `the number ${String(value)}`;
-  return typeof value;
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

@@ -1,6 +1,6 @@
 // Policies are data: one validated document per region and version. Nothing in the code
 // branches on a region; the engine reads bands, grants, caps and review rules from here.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseYuan, type Fen } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import demoV1 from '#shared/data/policies/demo-v1.json' with { type: 'json' };

@@ -2,7 +2,7 @@
 // CSV by admins. Import is never all-or-nothing: good rows come back, each bad row with a reason
 // that names its column. ID numbers and bank accounts are never echoed in those reasons.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { fenToYuan, parseYuan } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import { normalizeResidentId, residentIdError } from '#shared/resident-id.ts';

@@ -36,6 +36,7 @@ import {
 import {
   createLocalStepFunctions,
   serveStepFunctionsApi,
+  type ExecutionEvent,
   type LocalStepFunctions,
   type StepFunctionsApi,
 } from '#cli/local/step-functions.ts';
@@ -77,6 +78,10 @@ export interface LocalStackOptions {
   /** Retry backoff multiplier for the workflows (tests use a small one). */
   readonly retryIntervalScale?: number;
   readonly log?: (line: string) => void;
+  /** Sees every workflow event (transitions, retries): the benchmark counts and times them. */
+  readonly onStepFunctionsEvent?: (event: ExecutionEvent) => void;
+  /** Told of every local Lambda invocation (workflow steps and API routes), with its duration. */
+  readonly onLambdaInvoke?: (name: string, durationMs: number, ok: boolean) => void;
 }
 
 export interface LocalStack {
@@ -248,9 +253,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           error.name = 'Lambda.ResourceNotFoundException';
           throw error;
         }
-        return handler(payload, lambdaContext(name));
+        const observe = options.onLambdaInvoke;
+        if (!observe) return handler(payload, lambdaContext(name));
+        const started = performance.now();
+        try {
+          const result = await handler(payload, lambdaContext(name));
+          observe(name, performance.now() - started, true);
+          return result;
+        } catch (error) {
+          observe(name, performance.now() - started, false);
+          throw error;
+        }
       },
       ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+      ...(options.onStepFunctionsEvent ? { onEvent: options.onStepFunctionsEvent } : {}),
       // Executions survive a restart: waiting review gates resume where they were.
       stateFile: join(options.dataDir, 'stepfunctions', 'executions.json'),
     });
@@ -319,7 +335,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       const handler = apiHandlers.get(match.route.handler);
       if (!handler) return writeHttpResponse(res, notFound);
+      const started = performance.now();
       const result = await handler(event, lambdaContext(match.route.handler));
+      options.onLambdaInvoke?.(match.route.handler, performance.now() - started, true);
       const invalid = writeLambdaResult(res, result, event.requestContext.requestId);
       if (invalid) log(`handler ${match.route.handler} returned an invalid response`);
     }

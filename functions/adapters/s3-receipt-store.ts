@@ -1,7 +1,7 @@
 // S3 implementation of the receipt port. Objects are streamed and hashed, never buffered whole
 // beyond the limit; nothing here can delete an object.
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, NotFound, type S3Client } from '@aws-sdk/client-s3';
 import type { ObjectInspection, ReceiptStore } from '#shared/ports.ts';
 
 export class TooLargeError extends Error {
@@ -47,46 +47,54 @@ export class S3ReceiptStore implements ReceiptStore {
   }
 
   async inspect(key: string, maxBytes: number): Promise<ObjectInspection | undefined> {
-    let size: number;
+    // One GET, not HEAD then GET: the response's length says whether to hash the body or only
+    // look at its first bytes, and every claim's receipts pass here.
+    let out;
     try {
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      size = head.ContentLength ?? 0;
+      out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;
     }
-    if (size === 0) return { size, head: new Uint8Array() };
-    if (size > maxBytes) {
-      // Too big to accept: read only the leading bytes so the rejection can still say what it is.
-      const out = await this.s3.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=0-${HEAD_BYTES - 1}` }),
-      );
-      return { size, head: (await out.Body?.transformToByteArray()) ?? new Uint8Array() };
+    const declared = out.ContentLength;
+    const stream = out.Body?.transformToWebStream();
+    if (declared === 0 || !stream) {
+      await stream?.cancel().catch(() => undefined);
+      return { size: declared ?? 0, head: new Uint8Array() };
     }
-    const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    const hash = createHash('sha256');
+    const reader = stream.getReader();
     const head = new Uint8Array(HEAD_BYTES);
     let filled = 0;
-    let total = 0;
-    const stream = out.Body?.transformToWebStream();
-    if (stream) {
-      const reader = stream.getReader();
-      for (;;) {
+    const keepHead = (value: Uint8Array) => {
+      if (filled >= HEAD_BYTES) return;
+      const take = value.subarray(0, HEAD_BYTES - filled);
+      head.set(take, filled);
+      filled += take.length;
+    };
+    if (declared !== undefined && declared > maxBytes) {
+      // Too big to accept: the leading bytes are enough to say what it is.
+      while (filled < HEAD_BYTES) {
         const { done, value } = await reader.read();
         if (done) break;
-        total += value.length;
-        if (total > maxBytes) {
-          await reader.cancel();
-          return { size: total, head };
-        }
-        hash.update(value);
-        if (filled < HEAD_BYTES) {
-          const take = value.subarray(0, HEAD_BYTES - filled);
-          head.set(take, filled);
-          filled += take.length;
-        }
+        keepHead(value);
       }
+      await reader.cancel().catch(() => undefined);
+      return { size: declared, head: head.subarray(0, filled) };
     }
+    const hash = createHash('sha256');
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > maxBytes) {
+        await reader.cancel();
+        return { size: total, head: head.subarray(0, filled) };
+      }
+      hash.update(value);
+      keepHead(value);
+    }
+    if (total === 0) return { size: 0, head: new Uint8Array() };
     return { size: total, sha256: hash.digest('hex'), head: head.subarray(0, filled) };
   }
 }

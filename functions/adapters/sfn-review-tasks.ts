@@ -5,10 +5,19 @@ import {
   ExecutionAlreadyExists,
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
+  SFNClient,
   StartExecutionCommand,
-  type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { envNames } from '#functions/catalog.ts';
+import { baseClientConfig, type AdapterContext } from '#functions/adapters/handler-deps.ts';
 import type { ReviewTasks } from '#shared/ports.ts';
+
+/** The review port for handlers that name it (see handler-deps.ts). */
+export function sfnReviews(context: AdapterContext): ReviewTasks {
+  const endpoint = context.overrides.endpoints?.sfn;
+  const sfn = new SFNClient({ ...baseClientConfig(context.overrides), ...(endpoint ? { endpoint } : {}) });
+  return new SfnReviewTasks(sfn, context.env[envNames.reviewStateMachineArn] ?? '');
+}
 
 export class SfnReviewTasks implements ReviewTasks {
   constructor(

@@ -1,5 +1,6 @@
 import { createClaim } from '#shared/api/claims-api.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
+import { s3Uploads } from '#functions/adapters/s3-ports.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
 
@@ -10,4 +11,4 @@ export function makeHandler(deps: () => ApiDeps) {
   }));
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps({ uploads: s3Uploads })));

@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { escalateReview } from '#shared/workflow/review-gates.ts';
 import { reviewGateSchema } from '#shared/policy.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 export const escalateReviewInputSchema = z.object({ claimId: z.string().min(1), gate: reviewGateSchema });
@@ -11,4 +11,4 @@ export function makeHandler(deps: () => StepDeps) {
   return workflowStep(makeLogger(), escalateReviewInputSchema, (input) => escalateReview(deps(), input));
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps()));

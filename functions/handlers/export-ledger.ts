@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ledgerCsv, ledgerQuerySchema, ledgerRows } from '#shared/api/ledger-api.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { ledgerXlsxBuffer } from '#functions/adapters/ledger-xlsx.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
@@ -38,4 +38,4 @@ export function makeHandler(deps: () => ApiDeps) {
   });
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps()));

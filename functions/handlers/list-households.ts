@@ -1,5 +1,5 @@
 import { listHouseholds } from '#shared/api/roster-api.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
 
@@ -9,4 +9,4 @@ export function makeHandler(deps: () => ApiDeps) {
   }));
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps()));

@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { markError } from '#shared/workflow/mark-error.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 // The catch handler takes whatever the failing state had: a claimId, or the manifest key.
@@ -21,4 +21,4 @@ export function makeHandler(deps: () => StepDeps) {
   );
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps()));

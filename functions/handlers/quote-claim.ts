@@ -1,11 +1,11 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { categorySchema, policyInForce } from '#shared/policy.ts';
 import { quote } from '#shared/compensation.ts';
 import { parseYuan } from '#shared/money.ts';
 import { isoDateSchema } from '#shared/manifest.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { HttpError } from '#shared/api/http-error.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
@@ -39,4 +39,4 @@ export function makeHandler(deps: () => ApiDeps) {
   });
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps()));

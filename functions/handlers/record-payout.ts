@@ -1,7 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordPayout } from '#shared/workflow/record-payout.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 export const claimStepInputSchema = z.object({ claimId: z.string().min(1) });
@@ -10,4 +10,4 @@ export function makeHandler(deps: () => StepDeps) {
   return workflowStep(makeLogger(), claimStepInputSchema, (input) => recordPayout(deps(), input));
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps()));

@@ -1,8 +1,9 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { requestReview } from '#shared/workflow/review-gates.ts';
 import { reviewGateSchema } from '#shared/policy.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { awsDeps, lazyDeps } from '#functions/adapters/aws-deps.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
+import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 export const requestReviewInputSchema = z.object({
@@ -15,4 +16,4 @@ export function makeHandler(deps: () => StepDeps) {
   return workflowStep(makeLogger(), requestReviewInputSchema, (input) => requestReview(deps(), input));
 }
 
-export const handler = makeHandler(lazyDeps(() => awsDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps({ reviews: sfnReviews })));

@@ -1,5 +1,5 @@
 // What the HTTP API does with claims, over the ports. Handlers only parse and map.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import { claimStateSchema } from '#shared/claim-state.ts';
@@ -63,17 +63,20 @@ async function assignedTo(
   return latest?.gridWorker === username ? periods : undefined;
 }
 
-/** Grid workers reach only their own households' claims; 404 rather than 403 so ids do not leak. */
+/**
+ * Grid workers reach only their own households' claims; 404 rather than 403 so ids do not leak.
+ * The 404 never echoes the id asked for: a path typed by a person can hold anything, even an ID number.
+ */
 async function visibleClaim(deps: ApiDeps, principal: Principal, claimId: string): Promise<ClaimRecord> {
   const claim = await deps.claims.get(claimId);
-  if (!claim) throw new HttpError(404, 'NOT_FOUND', `no claim ${claimId}`);
+  if (!claim) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
   if (isLimitedToOwnHouseholds(principal)) {
     const own =
       claim.gridWorker === principal.username ||
       claim.submittedBy === principal.username ||
       (claim.householdId !== null &&
         (await assignedTo(deps.roster, claim.householdId, principal.username)) !== undefined);
-    if (!own) throw new HttpError(404, 'NOT_FOUND', `no claim ${claimId}`);
+    if (!own) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
   }
   return claim;
 }
@@ -83,7 +86,7 @@ export async function receiptLink(deps: ApiDeps, principal: Principal, claimId: 
   const claim = await visibleClaim(deps, principal, claimId);
   const index = Number(n);
   const receipt = Number.isInteger(index) && index >= 1 ? claim.receipts[index - 1] : undefined;
-  if (!receipt) throw new HttpError(404, 'NOT_FOUND', `claim ${claimId} has no receipt ${n}`);
+  if (!receipt) throw new HttpError(404, 'NOT_FOUND', 'the claim has no such receipt');
   return { url: await deps.uploads.viewUrl(receipt.key, 5 * 60), contentType: receipt.contentType };
 }
 
@@ -218,7 +221,7 @@ export async function decideReview(deps: ApiDeps, principal: Principal, claimId:
   }
   for (let attempt = 0; attempt < 5; attempt++) {
     const claim = await deps.claims.get(claimId);
-    if (!claim) throw new HttpError(404, 'NOT_FOUND', `no claim ${claimId}`);
+    if (!claim) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
     const already = claim.gates[input.gate];
     if (already && already.by === principal.username && already.decision === input.decision) {
       // The same decision sent twice: answer as before, and make sure the workflow heard it.

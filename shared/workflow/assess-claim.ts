@@ -38,9 +38,12 @@ async function assessOnce(deps: StepDeps, claim: ClaimRecord): Promise<StepResul
   ) {
     throw new Error(`claim ${claim.claimId} has no manifest facts to assess`);
   }
-  const periods = await deps.roster.periods(householdId);
   const capYear = Number(expenseDate.slice(0, 4));
-  const capUsed = await deps.claims.capUsed(householdId, capYear, category as Category);
+  // Two independent reads: one round trip, not two.
+  const [periods, capUsed] = await Promise.all([
+    deps.roster.periods(householdId),
+    deps.claims.capUsed(householdId, capYear, category as Category),
+  ]);
   const result = assessClaim({
     claim: { householdId, category, expenseDate, totalCostFen, reimbursedFen },
     filedDate: chinaDate(new Date(claim.filedAt)),

@@ -4,7 +4,7 @@
 import type { LedgerEntry } from '#shared/claim.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { formatFen } from '#shared/money.ts';
-import { ConflictError } from '#shared/ports.ts';
+import { ConflictError, TransientError } from '#shared/ports.ts';
 import {
   moveClaim,
   mustGet,
@@ -30,8 +30,14 @@ export async function recordPayout(deps: StepDeps, input: { claimId: string }): 
       throw new Error(`claim ${claim.claimId} is approved without an assessment`);
     }
     const at = deps.clock.now().toISOString();
-    // Re-price against what is left of the cap now: another claim may have been paid since.
-    const used = await deps.claims.capUsed(claim.householdId, a.capYear, claim.category);
+    // Re-price against what is left of the cap now: another claim may have been paid since. The
+    // first try trusts what the assessment saw, saving a read on every claim's path: if the
+    // counter has moved, the transaction's condition (used + amount <= cap) refuses it as a
+    // cap conflict and the next try reads the counter.
+    const used =
+      attempt === 0 && a.capRemainingFen > 0
+        ? a.capFen - a.capRemainingFen
+        : await deps.claims.capUsed(claim.householdId, a.capYear, claim.category);
     const remaining = Math.max(0, a.capFen - used);
     const payoutFen = Math.min(a.grossFen, remaining);
     if (payoutFen === 0) {
@@ -89,5 +95,8 @@ export async function recordPayout(deps: StepDeps, input: { claimId: string }): 
     if (outcome.kind === 'cap-conflict') continue;
     return { claimId: claim.claimId, outcome: 'paid' };
   }
-  throw new ConflictError(`claim ${input.claimId}: payout kept conflicting; will retry`);
+  // TransientError, not ConflictError: the workflow retries this one with backoff and jitter
+  // (spreading out the claims that keep colliding on one counter); a ConflictError would go
+  // straight to MarkError and leave a payable claim in ERROR.
+  throw new TransientError(`claim ${input.claimId}: payout kept conflicting; will retry`);
 }

@@ -149,12 +149,8 @@ describe('parseRosterCsv', () => {
     ['a status in the wrong case', { status: 'Removed' }, 'status: must be one of'],
     ['an unreal date', { statusFrom: '2026-02-30' }, 'statusFrom: must be a real date written YYYY-MM-DD'],
     ['a slashed date', { statusFrom: '2026/01/01' }, 'statusFrom: must be a real date'],
-    [
-      'a three-decimal income',
-      { annualIncome: '22700.505' },
-      'annualIncome: amount "22700.505" has more than two',
-    ],
-    ['a negative income', { annualIncome: '-1' }, 'annualIncome: amount "-1" is negative'],
+    ['a three-decimal income', { annualIncome: '22700.505' }, 'annualIncome: amount has more than two'],
+    ['a negative income', { annualIncome: '-1' }, 'annualIncome: amount is negative'],
     ['zero members', { members: '0' }, 'members: must be at least 1'],
     ['fractional members', { members: '2.5' }, 'members: must be a whole number of people'],
     [

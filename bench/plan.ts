@@ -1,0 +1,33 @@
+// How much each figure group measures: the full run the README reports, and --quick, a smoke run
+// of every group in under a minute.
+
+export interface Plan {
+  readonly endToEnd: {
+    readonly claims: number;
+    readonly concurrencies: readonly number[];
+    readonly warmup: number;
+  };
+  readonly computePath: { readonly claims: number; readonly concurrencies: readonly number[] };
+  readonly coldStart: { readonly samples: number; readonly handlers?: readonly string[] };
+  readonly ledgerExport: { readonly sizes: readonly number[] };
+  readonly cost: { readonly automatic: number; readonly review: number };
+}
+
+export const fullPlan: Plan = {
+  endToEnd: { claims: 2000, concurrencies: [1, 8, 32], warmup: 20 },
+  computePath: { claims: 2000, concurrencies: [1, 8, 32] },
+  coldStart: { samples: 20 },
+  ledgerExport: { sizes: [100_000, 1_000_000] },
+  cost: { automatic: 200, review: 20 },
+};
+
+export const quickPlan: Plan = {
+  endToEnd: { claims: 40, concurrencies: [1, 8, 32], warmup: 5 },
+  computePath: { claims: 200, concurrencies: [1, 8, 32] },
+  coldStart: { samples: 5, handlers: ['validate-claim', 'record-payout', 'export-ledger'] },
+  ledgerExport: { sizes: [10_000, 50_000] },
+  cost: { automatic: 10, review: 2 },
+};
+
+export const groupNames = ['end-to-end', 'cold-start', 'ledger-export', 'upload-weight', 'cost'] as const;
+export type GroupName = (typeof groupNames)[number];

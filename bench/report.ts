@@ -1,0 +1,256 @@
+// The human table and the goal verdicts, from the groups' results.
+import type { ColdStartResult } from './cold-start.ts';
+import type { CostLine, PerClaimUse } from './cost.ts';
+import type { EndToEndResult, LatencyRun } from './end-to-end.ts';
+import type { ExportResult } from './ledger-export.ts';
+import type { UploadWeight } from './upload-weight.ts';
+
+export interface GroupResults {
+  'end-to-end'?: { disk: EndToEndResult; compute: LatencyRun[]; stepsOnly: LatencyRun[] };
+  'cold-start'?: ColdStartResult;
+  'ledger-export'?: ExportResult;
+  'upload-weight'?: UploadWeight;
+  cost?: {
+    prices: { source: string; asOf: string };
+    paths: Record<
+      'automatic' | 'review',
+      {
+        claims: number;
+        use: PerClaimUse;
+        lines: CostLine[];
+        totalUsdPer1000: number;
+        outcomes: Record<string, number>;
+      }
+    >;
+  };
+}
+
+export interface Verdict {
+  readonly figure: string;
+  readonly goal: string;
+  readonly value: string;
+  readonly met: boolean;
+}
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+
+export function verdicts(r: GroupResults): Verdict[] {
+  const out: Verdict[] = [];
+  const e2e = r['end-to-end'];
+  if (e2e) {
+    const c1 = e2e.disk.runs.find((x) => x.concurrency === 1);
+    if (c1)
+      out.push({
+        figure: 'p50 upload->PAID, c=1',
+        goal: '<= 150 ms',
+        value: `${c1.p50Ms} ms`,
+        met: c1.p50Ms <= 150,
+      });
+    const best = Math.max(...e2e.disk.runs.map((x) => x.claimsPerSecond));
+    out.push({
+      figure: 'end-to-end throughput (best c)',
+      goal: '>= 50 claims/s',
+      value: `${best} claims/s`,
+      met: best >= 50,
+    });
+  }
+  const cold = r['cold-start'];
+  if (cold) {
+    const sdk = cold.bundles.filter((b) => b.usesSdk);
+    const largest = Math.max(...sdk.map((b) => b.bytes));
+    const over = sdk.filter((b) => b.bytes > 150 * 1024).length;
+    out.push({
+      figure: 'largest SDK-using bundle',
+      goal: '<= 150 KB each',
+      value: `${kb(largest)} (${over}/${sdk.length} over)`,
+      met: over === 0,
+    });
+    const slowest = Math.max(...cold.bundles.map((b) => b.initMs));
+    const slowOver = cold.bundles.filter((b) => b.initMs > 100).length;
+    out.push({
+      figure: 'slowest init (wall - bare node)',
+      goal: '<= 100 ms each',
+      value: `${slowest} ms (${slowOver}/${cold.bundles.length} over)`,
+      met: slowOver === 0,
+    });
+  }
+  const ex = r['ledger-export'];
+  if (ex) {
+    const largest = (format: 'csv' | 'xlsx') => {
+      const of = ex.figures.filter((f) => f.format === format);
+      return of[of.length - 1];
+    };
+    const csv = largest('csv');
+    const xlsx = largest('xlsx');
+    if (csv) {
+      out.push({
+        figure: `CSV rows/s at ${csv.rows} rows`,
+        goal: '>= 250,000 rows/s',
+        value: `${csv.rowsPerSecond} (${csv.rowsPerCpuSecond} per CPU-s)`,
+        met: csv.rowsPerSecond >= 250_000,
+      });
+      out.push({
+        figure: `CSV peak RSS at ${csv.rows} rows`,
+        goal: '<= 150 MB',
+        value: `${csv.peakRssMiB} MiB`,
+        met: csv.peakRssMiB <= 150,
+      });
+    }
+    if (xlsx)
+      out.push({
+        figure: `XLSX peak RSS at ${xlsx.rows} rows`,
+        goal: '<= 250 MB',
+        value: `${xlsx.peakRssMiB} MiB`,
+        met: xlsx.peakRssMiB <= 250,
+      });
+    out.push({
+      figure: 'RSS growth, largest / smallest size',
+      goal: '<= 1.2x',
+      value: `CSV ${ex.rssGrowth.csv}x, XLSX ${ex.rssGrowth.xlsx}x`,
+      met: ex.rssGrowth.csv <= 1.2 && ex.rssGrowth.xlsx <= 1.2,
+    });
+  }
+  const cost = r.cost;
+  if (cost) {
+    const auto = cost.paths.automatic.totalUsdPer1000;
+    out.push({
+      figure: 'US$ per 1,000 automatic claims',
+      goal: '<= 0.05',
+      value: `$${auto.toFixed(4)}`,
+      met: auto <= 0.05,
+    });
+  }
+  return out;
+}
+
+function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [headers, ...rows].map((row) => row.map(String));
+  const widths = headers.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: readonly string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(cells[0] ?? []),
+    widths.map((w) => '-'.repeat(w)).join('  '),
+    ...cells.slice(1).map(line),
+  ].join('\n');
+}
+
+export function humanReport(r: GroupResults, header: string): string {
+  const parts: string[] = [header];
+  const e2e = r['end-to-end'];
+  if (e2e) {
+    const rows = (label: string, runs: readonly LatencyRun[]) =>
+      runs.map((x) => [
+        label,
+        x.concurrency,
+        x.claims,
+        x.claimsPerSecond,
+        x.p50Ms,
+        x.p95Ms,
+        x.p99Ms,
+        `${x.paid}/${x.claims}`,
+      ]);
+    parts.push(
+      '1. End to end, automatic path (manifest PutObject resolved -> PAID)',
+      table(
+        ['path', 'c', 'claims', 'claims/s', 'p50 ms', 'p95 ms', 'p99 ms', 'PAID'],
+        [
+          ...rows('disk (local stack)', e2e.disk.runs),
+          ...rows('compute (handlers+ASL, memory ports)', e2e.compute),
+          ...rows('steps only (memory ports)', e2e.stepsOnly),
+        ],
+      ),
+      `   CPU per claim on disk: ${e2e.disk.runs.map((x) => `c=${x.concurrency} node ${x.nodeCpuMsPerClaim} ms + DynamoDB Local ${x.jvmCpuMsPerClaim} ms`).join('; ')}`,
+      `   step p50 at c=1: ${Object.entries(e2e.disk.stepP50Ms)
+        .map(([k, v]) => `${k} ${v} ms`)
+        .join(', ')}`,
+    );
+  }
+  const cold = r['cold-start'];
+  if (cold) {
+    parts.push(
+      `2. Cold-start weight per Lambda (esbuild as CDK bundles it; init = median of ${cold.samples} fresh node --enable-source-maps processes importing the bundle minus bare node ${cold.baselineMs} ms)`,
+      table(
+        ['handler', 'bundle', 'gzip', 'SDK', 'init ms', 'import ms', 'import CPU ms', 'heaviest'],
+        cold.bundles.map((b) => [
+          b.handler,
+          kb(b.bytes),
+          kb(b.gzipBytes),
+          b.usesSdk ? 'yes' : 'no',
+          b.initMs,
+          b.importMs,
+          b.importCpuMs,
+          b.heaviest.map((h) => `${h.name} ${kb(h.bytes)}`).join(', '),
+        ]),
+      ),
+      cold.drift.length > 0
+        ? `   WARNING: bundle options drifted from infra/constructs/claims-function.ts: ${cold.drift.join('; ')}`
+        : '   bundle options match infra/constructs/claims-function.ts',
+    );
+  }
+  const ex = r['ledger-export'];
+  if (ex) {
+    parts.push(
+      '3. Ledger export (synthetic entries, counting sink, fresh process per size)',
+      table(
+        ['format', 'rows', 'rows/s', 'rows/CPU-s', 'seconds', 'output MiB', 'peak RSS MiB'],
+        ex.figures.map((f) => [
+          f.format,
+          f.rows,
+          f.rowsPerSecond,
+          f.rowsPerCpuSecond,
+          f.seconds,
+          f.outputMiB,
+          f.peakRssMiB,
+        ]),
+      ),
+      `   peak RSS growth largest/smallest: CSV ${ex.rssGrowth.csv}x, XLSX ${ex.rssGrowth.xlsx}x (V8's default heap sizing)`,
+      `   largest size with the heap capped at 48 MiB old space: ${ex.cappedHeap.map((f) => `${f.format} peak RSS ${f.peakRssMiB} MiB`).join(', ')} (both run at once: a memory check, not a speed one)`,
+    );
+  }
+  const up = r['upload-weight'];
+  if (up) {
+    parts.push(
+      '4. Receipt upload weight (headless Chromium)',
+      `   photo ${up.photoWidth}x${up.photoHeight} ${kb(up.photoBytes)} -> sent ${up.uploadWidth}x${up.uploadHeight} ${kb(up.uploadBytes)} (${(up.ratio * 100).toFixed(1)}%), by ${up.compressor}`,
+    );
+  }
+  const cost = r.cost;
+  if (cost) {
+    const auto = cost.paths.automatic;
+    const review = cost.paths.review;
+    parts.push(
+      `5. Cost per 1,000 claims (${cost.prices.source})`,
+      table(
+        ['service', 'automatic: per claim', 'US$/1k', 'review: per claim', 'US$/1k'],
+        auto.lines.map((l, i) => [
+          l.service,
+          l.perClaim,
+          l.usdPer1000.toFixed(5),
+          review.lines[i]?.perClaim ?? '',
+          (review.lines[i]?.usdPer1000 ?? 0).toFixed(5),
+        ]),
+      ),
+      `   total: automatic $${auto.totalUsdPer1000.toFixed(4)} per 1,000 claims (${auto.claims} measured), review path $${review.totalUsdPer1000.toFixed(4)} (${review.claims} measured)`,
+      `   DynamoDB write units per automatic claim spent on indexes (all projection ALL): ${Object.entries(
+        auto.use.dynamoIndexWriteUnits,
+      )
+        .map(([index, units]) => `${index} ${units}`)
+        .join(', ')} of ${auto.use.dynamoWriteUnits}`,
+    );
+  }
+  const v = verdicts(r);
+  if (v.length > 0) {
+    parts.push(
+      'Goals',
+      table(
+        ['figure', 'goal', 'measured', ''],
+        v.map((x) => [x.figure, x.goal, x.value, x.met ? 'met' : 'MISSED']),
+      ),
+    );
+  }
+  return parts.join('\n\n');
+}

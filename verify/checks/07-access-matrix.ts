@@ -1,0 +1,320 @@
+// 7. Access matrix. Every API route x every caller (each demo role, a user holding two reviewer
+// roles, anonymous, expired, forged and foreign tokens) over real HTTP against the local stack,
+// each cell compared with what the policy table in shared/access.ts says; then the row-level
+// rules (verify/lib/access-rules.ts): grid workers see only their households, gates go in
+// order to their own role, and nobody decides two gates of one claim.
+import { createHmac, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { apiRoutes, type ApiHandlerName } from '#functions/catalog.ts';
+import { issueToken, localClientId, localIssuer } from '#cli/local/auth.ts';
+import { routeAccess, type Role } from '#shared/access.ts';
+import { addDays } from '#shared/dates.ts';
+import { demoRosterCsv } from '#cli/local/demo-data.ts';
+import { recentDate, settled, uploadClaim } from '#test/support/local-stack.ts';
+import { rowRules } from '../lib/access-rules.ts';
+import { secondsSince, withStack, type VerifyStack } from '../lib/stack.ts';
+import { todayInChina } from '../lib/synthetic.ts';
+import type { CheckOptions, CheckResult } from '../types.ts';
+
+interface Caller {
+  readonly name: string;
+  readonly token?: string;
+  /** Roles the API should see; none for callers it must turn away (401). */
+  readonly roles: readonly Role[];
+  readonly authentic: boolean;
+  readonly username?: string;
+}
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** HS256 over any claims with the stack's own secret: how a two-group Cognito user looks locally. */
+function sign(claims: Record<string, unknown>, secret: Buffer): string {
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+async function callers(stack: VerifyStack): Promise<Caller[]> {
+  const secret = Buffer.from(await readFile(join(stack.dataDir, 'local-token-secret'), 'utf8'), 'base64');
+  const demo: [string, Role][] = [
+    ['worker1', 'gridWorker'],
+    ['worker2', 'gridWorker'],
+    ['village1', 'villageVerifier'],
+    ['insurer1', 'insurer'],
+    ['auditor1', 'auditor'],
+    ['finance1', 'finance'],
+    ['admin1', 'admin'],
+  ];
+  const now = Math.floor(Date.now() / 1000);
+  const adminClaims = {
+    sub: 'x',
+    'cognito:username': 'admin1',
+    'cognito:groups': ['admin'],
+    iss: localIssuer,
+    aud: localClientId,
+    token_use: 'id',
+    iat: now,
+    exp: now + 3600,
+  };
+  const [head, , sig] = issueToken('worker1', secret).split('.');
+  return [
+    { name: 'anonymous', roles: [], authentic: false },
+    {
+      name: 'expired',
+      token: issueToken('admin1', secret, new Date(Date.now() - 9 * 3_600_000)),
+      roles: [],
+      authentic: false,
+    },
+    { name: 'wrong-secret', token: issueToken('admin1', randomBytes(32)), roles: [], authentic: false },
+    {
+      name: 'alg-none',
+      token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64(adminClaims)}.`,
+      roles: [],
+      authentic: false,
+    },
+    // worker1's real header and signature over a payload that says admin.
+    {
+      name: 'tampered',
+      token: `${head}.${b64({ ...adminClaims, 'cognito:username': 'worker1' })}.${sig}`,
+      roles: [],
+      authentic: false,
+    },
+    {
+      name: 'foreign-issuer',
+      token: issueToken('admin1', secret, new Date(), { issuer: 'https://cognito-idp.example.com/other' }),
+      roles: [],
+      authentic: false,
+    },
+    { name: 'garbage', token: 'not.a.token', roles: [], authentic: false },
+    ...demo.map(([username, role]) => ({
+      name: username,
+      username,
+      token: issueToken(username, secret),
+      roles: [role],
+      authentic: true,
+    })),
+    {
+      name: 'twoRoles',
+      username: 'reviewer9',
+      token: sign(
+        {
+          ...adminClaims,
+          sub: 'reviewer9-sub',
+          'cognito:username': 'reviewer9',
+          'cognito:groups': ['villageVerifier', 'insurer'],
+        },
+        secret,
+      ),
+      roles: ['villageVerifier', 'insurer'],
+      authentic: true,
+    },
+  ];
+}
+
+async function call(stack: VerifyStack, caller: Caller, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    headers: {
+      ...(caller.token ? { authorization: `Bearer ${caller.token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // CSV and other non-JSON bodies stay text
+  }
+  return {
+    status: response.status,
+    body: parsed as { error?: { code?: string }; message?: string; items?: { gridWorker?: string }[] },
+  };
+}
+
+/** What the policy table says a caller gets from a route, before any row-level rule (200: allowed). */
+export function expectedStatus(handler: ApiHandlerName, caller: Pick<Caller, 'roles' | 'authentic'>): number {
+  const access = routeAccess[handler];
+  if (access === 'public') return 200;
+  if (!caller.authentic) return 401;
+  return access !== undefined && caller.roles.some((r) => access.includes(r)) ? 200 : 403;
+}
+
+interface Fixture {
+  w1Claim: string;
+  w2Claim: string;
+  village: string;
+  department: string;
+  audit: string;
+  twoRolesClaim: string;
+  freshReviewClaim: string;
+}
+
+async function fixtures(stack: VerifyStack): Promise<Fixture> {
+  const pendingReview = async (householdId: string) => {
+    const { claimId } = await uploadClaim(stack, { householdId, totalCost: '22700' });
+    await settled(stack, claimId);
+    return claimId;
+  };
+  const w1 = await uploadClaim(stack, { householdId: 'HH-0001', totalCost: '15000' });
+  const w2 = await uploadClaim(stack, { householdId: 'HH-0031', totalCost: '15000', submittedBy: 'worker2' });
+  await settled(stack, w1.claimId);
+  await settled(stack, w2.claimId);
+  const f: Fixture = {
+    w1Claim: w1.claimId,
+    w2Claim: w2.claimId,
+    village: await pendingReview('HH-0002'),
+    department: await pendingReview('HH-0003'),
+    audit: await pendingReview('HH-0004'),
+    twoRolesClaim: await pendingReview('HH-0006'),
+    freshReviewClaim: await pendingReview('HH-0007'),
+  };
+  const village1 = await stack.as('village1');
+  const insurer1 = await stack.as('insurer1');
+  await village1('POST', `/claims/${f.department}/reviews`, { gate: 'village', decision: 'approve' });
+  await village1('POST', `/claims/${f.audit}/reviews`, { gate: 'village', decision: 'approve' });
+  await insurer1('POST', `/claims/${f.audit}/reviews`, { gate: 'department', decision: 'approve' });
+  return f;
+}
+
+/** A well-formed request to each route, as this caller would make it. */
+function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
+  const today = todayInChina();
+  const gridWorker = caller.roles.includes('gridWorker');
+  const ownClaim = caller.name === 'worker2' ? f.w2Claim : f.w1Claim;
+  const range = `from=${addDays(today, -1)}&to=${addDays(today, 1)}`;
+  const hh001 = demoRosterCsv().split('\n').slice(0, 2).join('\n');
+  switch (handler) {
+    case 'get-health':
+      return { method: 'GET', path: '/health' };
+    case 'get-me':
+      return { method: 'GET', path: '/me' };
+    case 'list-households':
+      return { method: 'GET', path: gridWorker ? '/households' : '/households?gridWorker=worker1' };
+    case 'create-claim':
+      return {
+        method: 'POST',
+        path: '/claims',
+        body: {
+          householdId: caller.name === 'worker2' ? 'HH-0031' : 'HH-0001',
+          category: 'education',
+          expenseDate: recentDate(),
+          totalCost: '15000',
+          receipts: [{ contentType: 'image/jpeg' }],
+        },
+      };
+    case 'list-claims':
+      return { method: 'GET', path: '/claims' };
+    case 'get-claim':
+      return { method: 'GET', path: `/claims/${ownClaim}` };
+    case 'get-receipt':
+      return { method: 'GET', path: `/claims/${ownClaim}/receipts/1` };
+    case 'decide-review': {
+      const [claimId, gate] =
+        caller.name === 'insurer1'
+          ? [f.department, 'department']
+          : caller.name === 'auditor1'
+            ? [f.audit, 'audit']
+            : caller.name === 'twoRoles'
+              ? [f.twoRolesClaim, 'village']
+              : [f.village, 'village'];
+      return { method: 'POST', path: `/claims/${claimId}/reviews`, body: { gate, decision: 'approve' } };
+    }
+    case 'import-roster':
+      return { method: 'POST', path: '/roster/imports', body: { csv: hh001 } };
+    case 'list-policies':
+      return { method: 'GET', path: '/policies' };
+    case 'list-ledger':
+      return { method: 'GET', path: `/ledger?${range}` };
+    case 'export-ledger':
+      return { method: 'GET', path: `/ledger/export?${range}` };
+    case 'mark-disbursed':
+      return {
+        method: 'POST',
+        path: '/ledger/disbursements',
+        body: { claimIds: [f.w2Claim], batchRef: 'B-ACCESS-1' },
+      };
+    case 'quote-claim':
+      return { method: 'POST', path: '/quotes', body: { category: 'education', totalCost: '22700' } };
+  }
+}
+
+export async function run({ log = () => undefined }: CheckOptions): Promise<CheckResult> {
+  const started = performance.now();
+  return withStack({ demo: true }, async (stack) => {
+    const f = await fixtures(stack);
+    const all = await callers(stack);
+    let cells = 0;
+    let asExpected = 0;
+    const failures: string[] = [];
+    const grid: string[] = [`| route | ${all.map((c) => c.name).join(' | ')} |`];
+    for (const route of apiRoutes) {
+      const row: string[] = [];
+      for (const caller of all) {
+        const req = requestFor(route.handler, caller, f);
+        const got = await call(stack, caller, req.method, req.path, 'body' in req ? req.body : undefined);
+        const want = expectedStatus(route.handler, caller);
+        // The refusal must also be the right one: API Gateway's 401, the API's FORBIDDEN.
+        const shapeOk =
+          want === 401
+            ? got.body?.message === 'Unauthorized'
+            : want === 403
+              ? got.body?.error?.code === 'FORBIDDEN'
+              : true;
+        cells += 1;
+        // "Allowed" is any 2xx: creating a claim answers 201.
+        const statusOk = want === 200 ? got.status >= 200 && got.status < 300 : got.status === want;
+        if (statusOk && shapeOk) asExpected += 1;
+        else
+          failures.push(
+            `${route.method} ${route.path} as ${caller.name}: ${got.status} ${JSON.stringify(got.body).slice(0, 100)}, policy says ${want}`,
+          );
+        row.push(String(got.status));
+      }
+      grid.push(`| ${route.handler} | ${row.join(' | ')} |`);
+    }
+    log(grid.join('\n'));
+    let rowCells = 0;
+    let rowAsExpected = 0;
+    for (const rule of rowRules) {
+      const caller = all.find((c) => c.name === rule.caller);
+      if (!caller) throw new Error(`no caller ${rule.caller}`);
+      const path = rule.path.replace(/\{(\w+)\}/g, (_m, k: string) => String(f[k as keyof Fixture]));
+      const body =
+        rule.body === undefined
+          ? undefined
+          : JSON.parse(JSON.stringify(rule.body).replace('{recent}', recentDate()));
+      const got = await call(stack, caller, rule.method, path, body);
+      const foreign = rule.noItemsOf
+        ? (got.body?.items ?? []).filter((i) => i.gridWorker === rule.noItemsOf).length
+        : 0;
+      rowCells += 1;
+      if (
+        got.status === rule.status &&
+        (rule.code === undefined || got.body?.error?.code === rule.code) &&
+        foreign === 0
+      )
+        rowAsExpected += 1;
+      else
+        failures.push(
+          `${rule.rule}: ${got.status} ${got.body?.error?.code ?? ''} (${foreign} foreign items), expected ${rule.status} ${rule.code ?? ''}`,
+        );
+    }
+    return {
+      label: 'access matrix',
+      figures: {
+        routes: apiRoutes.length,
+        callers: all.length,
+        cells,
+        asPolicy: asExpected,
+        rowRules: rowCells,
+        rowAsPolicy: rowAsExpected,
+        match: `${Math.round(((asExpected + rowAsExpected) / (cells + rowCells)) * 1000) / 10}%`,
+        seconds: secondsSince(started),
+      },
+      ok: asExpected === cells && rowAsExpected === rowCells,
+      failures: failures.slice(0, 12),
+    };
+  });
+}

@@ -1,0 +1,333 @@
+// 8. Personal data. An end-to-end run on the local stack with synthetic ID numbers, bank accounts
+// and names (the demo roster plus generated households): claims of every kind, reviews, bad
+// uploads and bad requests that carry personal data where it does not belong, finance's export
+// and disbursement. Then every byte the system produced is searched for every raw ID number,
+// bank account and head name: handler logs at DEBUG, every API response (error bodies included),
+// every claim record and history event in the table, and the workflows' execution inputs,
+// outputs and errors. Allowed places, exactly: finance's ledger export, the household list and
+// roster import answers for admin (the role keeps the roster), and the roster's own items.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ulid } from 'ulid';
+import { parseRosterCsv } from '#shared/roster.ts';
+import { demoRosterCsv } from '#cli/local/demo-data.ts';
+import { s3LocalCredentials } from '#cli/local/s3-local.ts';
+import { addDays } from '#shared/dates.ts';
+import {
+  settled,
+  startLocalStack,
+  uploadClaim,
+  recentDate,
+  type ApiCall,
+} from '#test/support/local-stack.ts';
+import { sampleBadUploads } from '../lib/bad-input.ts';
+import { seededRandom } from '../lib/random.ts';
+import { secondsSince, sleep } from '../lib/stack.ts';
+import { rosterCsv, syntheticHouseholds, todayInChina } from '../lib/synthetic.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+
+interface Source {
+  readonly place: string;
+  readonly text: string;
+  /** A place the role needs the raw data in. */
+  readonly allowed: boolean;
+}
+
+/** Captures everything written to stdout and stderr (Powertools Logger writes there). */
+function captureOutput() {
+  const chunks: string[] = [];
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const grab = (chunk: unknown) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    return true;
+  };
+  process.stdout.write = grab as typeof process.stdout.write;
+  process.stderr.write = grab as typeof process.stderr.write;
+  return {
+    text: () => chunks.join(''),
+    restore() {
+      process.stdout.write = out;
+      process.stderr.write = err;
+    },
+  };
+}
+
+export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise<CheckResult> {
+  const started = performance.now();
+  const full = scale === 'full';
+  const random = seededRandom(seed);
+  const households = syntheticHouseholds('PD', full ? 40 : 8, random.fork('hh'));
+  const roster = [
+    ...parseRosterCsv(demoRosterCsv()).periods,
+    ...parseRosterCsv(rosterCsv(households)).periods,
+  ];
+  const terms = new Map<string, string>();
+  for (const p of roster) {
+    terms.set(p.idNumber, `idNumber of ${p.householdId}`);
+    terms.set(p.bankAccount, `bankAccount of ${p.householdId}`);
+    terms.set(p.headName, `headName of ${p.householdId}`);
+  }
+  const sources: Source[] = [];
+  const dataDir = await mkdtemp(join(tmpdir(), 'verify-pii-'));
+  const previousLevel = process.env.POWERTOOLS_LOG_LEVEL;
+  // Loggers read the level when handlers are built: set it before the stack starts.
+  process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+  const output = captureOutput();
+  let claims = 0;
+  try {
+    const stack = await startLocalStack({ demo: true, dataDir });
+    try {
+      const as = async (user: string) => {
+        const call = await stack.as(user);
+        const recorded: ApiCall = async (method, path, body) => {
+          const r = await call(method, path, body);
+          const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+          const allowed =
+            (user === 'finance1' && path.startsWith('/ledger/export')) ||
+            (user === 'admin1' && (path.startsWith('/households') || path.startsWith('/roster/imports')));
+          sources.push({
+            place: `api ${user} ${method} ${path.split('?')[0]} -> ${r.status}`,
+            text,
+            allowed,
+          });
+          return r;
+        };
+        return recorded;
+      };
+      const admin = await as('admin1');
+      await admin('POST', '/roster/imports', { csv: rosterCsv(households) });
+      // Bad rows carrying real people's data: a wrong check digit on a real ID, a changed ID.
+      const [first, second] = households;
+      if (first && second) {
+        const wrongDigit = `${first.idNumber.slice(0, 17)}${first.idNumber.endsWith('1') ? '2' : '1'}`;
+        await admin('POST', '/roster/imports', {
+          csv: `${rosterCsv([]).trim()}\n${first.householdId},demo,红星村,${first.headName},${wrongDigit},3,unstable,2024-01-01,worker1,${first.bankAccount},8000.00\n${first.householdId},demo,红星村,${first.headName},${second.idNumber},3,unstable,2025-01-01,worker1,${first.bankAccount},8000.00\n`,
+        });
+      }
+      // Claims of every kind over the synthetic households (and the demo ones).
+      const ids: string[] = [];
+      for (const [i, h] of households.entries()) {
+        const totalCost = ['15000', '22700', '8000', '40000'][i % 4] ?? '15000';
+        const { claimId } = await uploadClaim(stack, {
+          householdId: h.householdId,
+          totalCost,
+          submittedBy: h.gridWorker,
+        });
+        ids.push(claimId);
+      }
+      // Bad uploads, some with personal data stuffed into the manifest.
+      for (const build of sampleBadUploads(full ? 60 : 12, seed)) {
+        const claimId = ulid();
+        for (const o of build(claimId).objects)
+          await stack.s3.send(
+            new PutObjectCommand({
+              Bucket: 'receipts',
+              Key: o.key,
+              Body: o.body,
+              ContentType: o.contentType,
+            }),
+          );
+        ids.push(claimId);
+      }
+      // A head's ID number typed as the household id, everything else right.
+      for (const h of households.slice(0, 2)) {
+        const { claimId } = await uploadClaim(stack, { householdId: h.idNumber, totalCost: '15000' });
+        ids.push(claimId);
+      }
+      for (const h of households.slice(0, 4)) {
+        const claimId = ulid();
+        const key = `claims/${claimId}/manifest.json`;
+        const manifest = {
+          schemaVersion: 1,
+          claimId,
+          householdId: h.idNumber,
+          category: 'education',
+          expenseDate: recentDate(),
+          totalCost: h.bankAccount,
+          reimbursed: '0',
+          receipts: [
+            { key: `claims/${claimId}/${h.headName}.jpg`, sha256: '0'.repeat(64), contentType: 'image/jpeg' },
+          ],
+          submittedBy: h.headName,
+          idNumber: h.idNumber,
+          bankAccount: h.bankAccount,
+          headName: h.headName,
+        };
+        await stack.s3.send(
+          new PutObjectCommand({
+            Bucket: 'receipts',
+            Key: key,
+            Body: JSON.stringify(manifest),
+            ContentType: 'application/json',
+          }),
+        );
+        ids.push(claimId);
+      }
+      await stack.idle();
+      for (const id of ids) await settled(stack, id, 30_000).catch(() => undefined);
+      claims = ids.length;
+      // Reviews: approve the first waiting claims through three gates, reject one.
+      const village = await as('village1');
+      const insurer = await as('insurer1');
+      const auditor = await as('auditor1');
+      let reviewed = 0;
+      for (const id of ids) {
+        const c = await stack.deps.claims.get(id);
+        if (c?.state !== 'PENDING_REVIEW') continue;
+        if (reviewed++ % 3 === 2) {
+          await village('POST', `/claims/${id}/reviews`, {
+            gate: 'village',
+            decision: 'reject',
+            comment: '材料不全',
+          });
+          continue;
+        }
+        await village('POST', `/claims/${id}/reviews`, { gate: 'village', decision: 'approve' });
+        await insurer('POST', `/claims/${id}/reviews`, { gate: 'department', decision: 'approve' });
+        await auditor('POST', `/claims/${id}/reviews`, { gate: 'audit', decision: 'approve' });
+      }
+      await stack.idle();
+      await sleep(300);
+      // Every role reads what it may (and tries what it may not), with personal data in bad requests.
+      const today = todayInChina();
+      const range = `from=${addDays(today, -2)}&to=${addDays(today, 1)}`;
+      const h0 = households[0];
+      for (const user of ['worker1', 'worker2', 'village1', 'insurer1', 'auditor1', 'finance1', 'admin1']) {
+        const call = await as(user);
+        await call('GET', '/me');
+        await call('GET', '/claims?limit=200');
+        await call('GET', user.startsWith('worker') ? '/households' : '/households?gridWorker=worker1');
+        await call('GET', `/ledger?${range}`);
+        await call('GET', '/policies');
+        for (const id of ids) {
+          await call('GET', `/claims/${id}`);
+          await call('GET', `/claims/${id}/receipts/1`);
+        }
+        if (h0) {
+          await call('POST', '/claims', {
+            householdId: h0.idNumber,
+            category: 'education',
+            expenseDate: recentDate(),
+            totalCost: h0.bankAccount,
+            receipts: [{ contentType: 'image/jpeg' }],
+          });
+          await call('POST', '/claims', {
+            householdId: h0.householdId,
+            category: h0.headName,
+            expenseDate: h0.idNumber,
+            totalCost: '15000',
+            receipts: [{ contentType: 'image/jpeg' }],
+            note: h0.bankAccount,
+          });
+          await call('POST', '/quotes', {
+            category: 'education',
+            totalCost: h0.idNumber,
+            reimbursed: h0.bankAccount,
+          });
+          await call('GET', `/claims/${h0.idNumber}`);
+          await call('GET', `/claims/${ids[0]}/receipts/${h0.idNumber}`);
+          await call('POST', '/claims', {
+            householdId: h0.idNumber,
+            category: 'education',
+            expenseDate: recentDate(),
+            totalCost: '15000',
+            receipts: [{ contentType: 'image/jpeg' }],
+          });
+          await call(
+            'GET',
+            `/claims?householdId=${h0.idNumber}&gridWorker=${encodeURIComponent(h0.headName)}`,
+          );
+          await call('POST', `/claims/${ids[0]}/reviews`, {
+            gate: 'village',
+            decision: h0.headName,
+            comment: 'x',
+          });
+          await call('GET', `/ledger?from=${h0.idNumber}&to=${h0.bankAccount}`);
+        }
+      }
+      const finance = await as('finance1');
+      await finance('GET', `/ledger/export?${range}`);
+      const paid = (await stack.deps.claims.list({ state: 'PAID', limit: 200 })).items.map((c) => c.claimId);
+      if (paid.length > 0)
+        await finance('POST', '/ledger/disbursements', {
+          claimIds: paid.slice(0, 3),
+          batchRef: 'PII-CHECK-1',
+        });
+      await finance('GET', `/ledger/export?${range}&format=csv`);
+      // The table: every claim, history event, receipt hash, ledger entry and cap counter.
+      const db = new DynamoDBClient({
+        endpoint: stack.dynamodbUrl,
+        region: 'us-east-1',
+        credentials: s3LocalCredentials,
+      });
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await db.send(
+          new ScanCommand({ TableName: 'claims', ...(start ? { ExclusiveStartKey: start as never } : {}) }),
+        );
+        for (const item of page.Items ?? []) {
+          const pk = item.pk?.S ?? '';
+          sources.push({
+            place: `table ${pk.split('#')[0]}`,
+            text: JSON.stringify(item),
+            allowed: pk.startsWith('HH#'),
+          });
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      db.destroy();
+    } finally {
+      await stack.stop();
+    }
+    // Executions: inputs, outputs, errors and causes, as the Step Functions console would show.
+    const executions = await readFile(join(dataDir, 'stepfunctions', 'executions.json'), 'utf8').catch(
+      () => '',
+    );
+    sources.push({ place: 'workflow executions', text: executions, allowed: false });
+  } finally {
+    output.restore();
+    if (previousLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = previousLevel;
+    sources.push({ place: 'logs', text: output.text(), allowed: false });
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  let leaks = 0;
+  let allowedHits = 0;
+  let scanned = 0;
+  const failures: string[] = [];
+  for (const source of sources) {
+    scanned += Buffer.byteLength(source.text);
+    for (const [term, what] of terms) {
+      if (!source.text.includes(term)) continue;
+      if (source.allowed) allowedHits += 1;
+      else {
+        leaks += 1;
+        failures.push(`${what} in ${source.place}`);
+      }
+    }
+  }
+  const logText = sources.find((s) => s.place === 'logs')?.text ?? '';
+  const logBytes = Buffer.byteLength(logText);
+  const logLines = logText.split('\n').filter((l) => l.startsWith('{')).length;
+  return {
+    label: 'personal data',
+    figures: {
+      identifiers: terms.size,
+      claims,
+      apiResponses: sources.filter((s) => s.place.startsWith('api')).length,
+      tableItems: sources.filter((s) => s.place.startsWith('table')).length,
+      logLines,
+      scannedKiB: Math.round(scanned / 1024),
+      leaks,
+      allowedHits,
+      seconds: secondsSince(started),
+    },
+    // The scan must see the data where it is allowed, or it proves nothing.
+    ok: leaks === 0 && allowedHits > 0 && logBytes > 0,
+    failures: [...new Set(failures)].slice(0, 12),
+  };
+}

@@ -1,0 +1,201 @@
+// The deployed workflow definitions (infra/workflows/*.asl.json) run by the local Step Functions
+// service over any claim store, with the real handler modules, and a fault injector between the
+// handlers and their dependencies. Retry and Catch are the ASL's own, not a re-implementation.
+import type { Context } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { workflowHandlers } from '#functions/catalog.ts';
+import {
+  functionArnPlaceholder,
+  renderDefinition,
+  reviewStateMachinePlaceholder,
+} from '#infra/workflows/definitions.ts';
+import {
+  createLocalStepFunctions,
+  type ExecutionDescription,
+  type LocalStepFunctions,
+} from '#cli/local/step-functions.ts';
+import { assessArn, manifestEvent, reviewArn } from '#cli/local/runtime.ts';
+import { claimIdFromManifestKey } from '#shared/manifest.ts';
+import type { ApiDeps } from '#shared/api/claims-api.ts';
+import type {
+  ClaimStore,
+  Clock,
+  LedgerStore,
+  ReceiptStore,
+  ReviewTasks,
+  RosterStore,
+} from '#shared/ports.ts';
+import type { StepDeps } from '#shared/workflow/steps.ts';
+import { faultyClaims, faultyReviews, type FaultInjector } from './fault-injection.ts';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+type HandlerModule = { makeHandler(deps: () => StepDeps): Handler };
+
+const functionArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
+
+export interface HarnessPorts {
+  readonly store: ClaimStore & LedgerStore & RosterStore;
+  readonly receipts: ReceiptStore;
+  readonly clock: Clock;
+}
+
+export interface Harness {
+  readonly sfn: LocalStepFunctions;
+  /** Starts assess-claim with the manifest's "Object Created" event and waits for it to end. */
+  deliver(key: string): Promise<ExecutionDescription>;
+  /** The review execution of a claim, or undefined when none was started. */
+  review(claimId: string): ExecutionDescription | undefined;
+  /** API dependencies as a reviewer's request sees them, faults included. */
+  apiDeps(scope: string): ApiDeps;
+  close(): Promise<void>;
+}
+
+/** The deployed review definition with only its gates' TimeoutSeconds changed. */
+function withGateTimeout(definition: string, seconds: number | undefined): string {
+  if (seconds === undefined) return definition;
+  const asl = JSON.parse(definition) as {
+    States: Record<string, { Resource?: string; TimeoutSeconds?: number }>;
+  };
+  for (const state of Object.values(asl.States)) {
+    if (state.Resource?.endsWith('.waitForTaskToken')) state.TimeoutSeconds = seconds;
+  }
+  return JSON.stringify(asl);
+}
+
+let modules: Map<string, HandlerModule> | undefined;
+async function handlerModules(): Promise<Map<string, HandlerModule>> {
+  if (!modules) {
+    const loaded = new Map<string, HandlerModule>();
+    for (const name of workflowHandlers) {
+      loaded.set(name, (await import(`../../functions/handlers/${name}.ts`)) as HandlerModule);
+    }
+    modules = loaded;
+  }
+  return modules;
+}
+
+function lambdaContext(name: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: functionArn(name),
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'verify',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** One run's world: its ports, its fault plan and how its claims are named in fault sites. */
+export interface RunContext {
+  readonly ports: HarnessPorts;
+  readonly injector: FaultInjector;
+  /** A stable name for a claim in fault sites (claimIds differ between runs on one table). */
+  readonly label: (claimId: string) => string;
+  /** Steps never faulted (e.g. mark-error, whose own failure is a separate experiment). */
+  readonly spare?: (step: string) => boolean;
+}
+
+/**
+ * Compiling the definitions costs a few hundred milliseconds, so one harness serves many runs:
+ * `use` switches it to the next run's world (runs are sequential).
+ */
+export async function createHarness(
+  first: RunContext,
+  options: {
+    /** Shortens the review gates' 14-day wait (seconds), to exercise the timeout path. */
+    readonly gateTimeoutSeconds?: number;
+  } = {},
+): Promise<Harness & { use(context: RunContext): void }> {
+  const mods = await handlerModules();
+  const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
+  for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = functionArn(name);
+  let context = first;
+  let attempts = new Map<string, number>();
+  // The review port the steps and the API use: the local service's task-token calls.
+  const sfnRef: { current?: LocalStepFunctions } = {};
+  const reviews: ReviewTasks = {
+    start: async () => {
+      throw new Error('the workflows start reviews through StartReview, not this port');
+    },
+    succeed: async (token, output) => sfnRef.current?.sendTaskSuccess(token, JSON.stringify(output)),
+    fail: async (token, error, cause) => sfnRef.current?.sendTaskFailure(token, error, cause),
+  };
+  const scoped = (scope: string, faulted: boolean): StepDeps & ApiDeps => {
+    const { ports, injector } = context;
+    return {
+      claims: faulted ? faultyClaims(ports.store, injector, scope) : ports.store,
+      roster: ports.store,
+      ledger: ports.store,
+      receipts: ports.receipts,
+      reviews: faulted ? faultyReviews(reviews, injector, scope) : reviews,
+      clock: ports.clock,
+      ids: { next: () => randomUUID() },
+      uploads: {
+        grant: async () => {
+          throw new Error('no uploads in the workflow harness');
+        },
+        viewUrl: async (key) => `memory://${key}`,
+      },
+    };
+  };
+  const sfn = createLocalStepFunctions({
+    definitions: {
+      [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },
+      [reviewArn]: {
+        definition: withGateTimeout(
+          renderDefinition('review-claim', substitutions),
+          options.gateTimeoutSeconds,
+        ),
+        type: 'STANDARD',
+      },
+    },
+    // Backoff shrunk to microseconds: the retry count and order are what is under test.
+    retryIntervalScale: 0.0001,
+    invokeLambda: async (fn, payload) => {
+      const step = fn.split(':').pop() ?? fn;
+      const mod = mods.get(step);
+      if (!mod)
+        throw Object.assign(new Error(`no function ${step}`), { name: 'Lambda.ResourceNotFoundException' });
+      const p = payload as { claimId?: string | null; key?: string };
+      const claimId = p.claimId ?? (p.key ? claimIdFromManifestKey(p.key) : undefined) ?? '?';
+      const who = `${step}/${context.label(claimId)}`;
+      const attempt = (attempts.get(who) ?? 0) + 1;
+      attempts.set(who, attempt);
+      const scope = `${who}#${attempt}`;
+      const faulted = !(context.spare?.(step) ?? false);
+      if (faulted) context.injector.at(`${scope}/start`);
+      const deps = scoped(scope, faulted);
+      return mod.makeHandler(() => deps)(payload, lambdaContext(step));
+    },
+  });
+  sfnRef.current = sfn;
+  return {
+    sfn,
+    use(next) {
+      context = next;
+      attempts = new Map();
+    },
+    async deliver(key) {
+      const { executionArn } = sfn.startExecution({
+        stateMachineArn: assessArn,
+        input: JSON.stringify(manifestEvent(key, 400, new Date())),
+      });
+      return sfn.waitForExecution(executionArn);
+    },
+    review(claimId) {
+      try {
+        return sfn.describeExecution(`${reviewArn.replace(':stateMachine:', ':execution:')}:${claimId}`);
+      } catch {
+        return undefined;
+      }
+    },
+    apiDeps: (scope) => scoped(scope, true),
+    close: () => sfn.close(),
+  };
+}
