@@ -22,11 +22,11 @@ export const fullPlan: Plan = {
 };
 
 export const quickPlan: Plan = {
-  endToEnd: { claims: 40, concurrencies: [1, 8, 32], warmup: 5 },
-  computePath: { claims: 200, concurrencies: [1, 8, 32] },
+  endToEnd: { claims: 25, concurrencies: [1, 8, 32], warmup: 3 },
+  computePath: { claims: 100, concurrencies: [1, 8, 32] },
   coldStart: { samples: 5, handlers: ['validate-claim', 'record-payout', 'export-ledger'] },
   ledgerExport: { sizes: [10_000, 50_000] },
-  cost: { automatic: 10, review: 2 },
+  cost: { automatic: 6, review: 1 },
 };
 
 export const groupNames = ['end-to-end', 'cold-start', 'ledger-export', 'upload-weight', 'cost'] as const;
