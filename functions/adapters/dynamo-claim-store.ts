@@ -216,24 +216,26 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async history(claimId: string): Promise<HistoryEvent[]> {
-    const events: HistoryEvent[] = [];
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+      ExpressionAttributeValues: { ':pk': { S: `CLAIM#${claimId}` }, ':e': { S: 'EVENT#' } },
+      ConsistentRead: true,
+    });
+    return items.map((item) => historyEventSchema.parse(unmarshall(item)));
+  }
+
+  /** Every item a query matches, following LastEvaluatedKey page by page. */
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    const items: Item[] = [];
     let start: Item | undefined;
     do {
       const out = await send(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-            ExpressionAttributeValues: { ':pk': { S: `CLAIM#${claimId}` }, ':e': { S: 'EVENT#' } },
-            ConsistentRead: true,
-            ExclusiveStartKey: start,
-          }),
-        ),
+        this.db.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start })),
       );
-      for (const item of out.Items ?? []) events.push(historyEventSchema.parse(unmarshall(item)));
+      items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    return events;
+    return items;
   }
 
   async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
@@ -480,28 +482,16 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     lo: string,
     hi: string,
   ): Promise<LedgerEntry[]> {
-    const entries: LedgerEntry[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await send(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: 'gsi4',
-            KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi',
-            ExpressionAttributeValues: {
-              ':pk': { S: `PAID#${month}#${shard}` },
-              ':lo': { S: lo },
-              ':hi': { S: hi },
-            },
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? []) entries.push(ledgerEntrySchema.parse(unmarshall(item)));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return entries;
+    const items = await this.queryAll({
+      IndexName: 'gsi4',
+      KeyConditionExpression: 'gsi4pk = :pk AND gsi4sk BETWEEN :lo AND :hi',
+      ExpressionAttributeValues: {
+        ':pk': { S: `PAID#${month}#${shard}` },
+        ':lo': { S: lo },
+        ':hi': { S: hi },
+      },
+    });
+    return items.map((item) => ledgerEntrySchema.parse(unmarshall(item)));
   }
 
   async markDisbursed(claimIds: readonly string[], batchRef: string, by: string, at: string): Promise<void> {
@@ -526,17 +516,12 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async periods(householdId: string): Promise<RosterPeriod[]> {
-    const out = await send(() =>
-      this.db.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': { S: `HH#${householdId}` }, ':p': { S: 'PERIOD#' } },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return (out.Items ?? []).map((item) => rosterPeriodSchema.parse(unmarshall(item)));
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': { S: `HH#${householdId}` }, ':p': { S: 'PERIOD#' } },
+      ConsistentRead: true,
+    });
+    return items.map((item) => rosterPeriodSchema.parse(unmarshall(item)));
   }
 
   async put(periods: readonly RosterPeriod[]): Promise<void> {
@@ -565,24 +550,13 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {
-    const ids = new Set<string>();
-    let start: Item | undefined;
-    do {
-      const out = await send(() =>
-        this.db.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: 'gsi3',
-            KeyConditionExpression: 'gsi3pk = :pk',
-            ExpressionAttributeValues: { ':pk': { S: `GWHH#${gridWorker}` } },
-            ProjectionExpression: 'householdId',
-            ExclusiveStartKey: start,
-          }),
-        ),
-      );
-      for (const item of out.Items ?? []) if (item.householdId?.S) ids.add(item.householdId.S);
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const items = await this.queryAll({
+      IndexName: 'gsi3',
+      KeyConditionExpression: 'gsi3pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `GWHH#${gridWorker}` } },
+      ProjectionExpression: 'householdId',
+    });
+    const ids = new Set(items.flatMap((item) => (item.householdId?.S ? [item.householdId.S] : [])));
     const households = await Promise.all([...ids].sort().map((id) => this.periods(id)));
     // A household handed to another worker later is theirs now, not this worker's.
     return households.filter((periods) => {
