@@ -7,12 +7,14 @@ import type { Context } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { workflowHandlers } from '#functions/catalog.ts';
 import { createLocalStepFunctions } from '#cli/local/step-functions.ts';
-import { manifestEvent } from '#cli/local/runtime.ts';
 import {
-  functionArnPlaceholder,
-  renderDefinition,
-  reviewStateMachinePlaceholder,
-} from '#infra/workflows/definitions.ts';
+  assessArn,
+  localFunctionArn,
+  localWorkflowSubstitutions,
+  manifestEvent,
+  reviewArn,
+} from '#cli/local/runtime.ts';
+import { renderDefinition } from '#infra/workflows/definitions.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 import { validateClaim } from '#shared/workflow/validate-claim.ts';
@@ -25,11 +27,6 @@ import { summarise, type LatencyRun } from './end-to-end.ts';
 import { runPool } from './stats.ts';
 import { claimUpload, householdId, syntheticRosterCsv } from './synthetic.ts';
 
-const account = '000000000000';
-const assessArn = `arn:aws:states:us-east-1:${account}:stateMachine:assess-claim`;
-const reviewArn = `arn:aws:states:us-east-1:${account}:stateMachine:review-claim`;
-const functionArn = (name: string) => `arn:aws:lambda:us-east-1:${account}:function:${name}`;
-
 type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
 function context(name: string): Context {
@@ -37,7 +34,7 @@ function context(name: string): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
     functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(name),
+    invokedFunctionArn: localFunctionArn(name),
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
@@ -76,8 +73,7 @@ export async function measureComputePath(claims: number, concurrency: number): P
       mod.makeHandler(() => world.deps),
     );
   }
-  const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
-  for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = functionArn(name);
+  const substitutions = localWorkflowSubstitutions();
   const sfn = createLocalStepFunctions({
     definitions: {
       [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },

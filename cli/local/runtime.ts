@@ -66,7 +66,15 @@ export const CLAIMS_TABLE = 'claims';
 export const IDEMPOTENCY_TABLE = 'idempotency';
 export const assessArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:assess-claim`;
 export const reviewArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:review-claim`;
-const functionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+export const localFunctionArn = (name: string) =>
+  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+/** The ASL substitutions that point both workflows at the local functions and review machine. */
+export function localWorkflowSubstitutions(): Record<string, string> {
+  const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
+  for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = localFunctionArn(name);
+  return substitutions;
+}
 
 export interface LocalStackOptions {
   readonly port: number;
@@ -122,7 +130,7 @@ function lambdaContext(name: string): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
     functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(name),
+    invokedFunctionArn: localFunctionArn(name),
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
@@ -238,8 +246,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
 
     const stepHandlers = await loadHandlers(workflowHandlers, deps);
-    const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
-    for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = functionArn(name);
+    const substitutions = localWorkflowSubstitutions();
     const sfn = createLocalStepFunctions({
       definitions: {
         [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },

@@ -1,53 +1,24 @@
 // Nothing lost: kill -9 the local runtime while claims are mid-flight, start it again on the
 // same data dir, and every claim still reaches its proper end exactly once.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort, isPortFree } from '#cli/local/net.ts';
+import { startChild, type RunningChild } from '../../verify/lib/child-stack.ts';
 import { startLocalStack, uploadClaim, settled, type TestStack } from '#test/support/local-stack.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 
-const bin = new URL('../../cli/bin.mjs', import.meta.url).pathname;
 let dataDir = '';
 let restarted: (TestStack & { stop(): Promise<void> }) | undefined;
-let child: ChildProcess | undefined;
+let child: RunningChild | undefined;
 
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  child?.process.kill('SIGKILL');
   await restarted?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
-
-function startChild(ports: { api: number; s3: number; db: number }): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [
-      bin,
-      'start',
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(ports.api),
-      '--s3-port',
-      String(ports.s3),
-      '--dynamodb-port',
-      String(ports.db),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' } },
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('ready: ')) resolve(proc);
-    });
-    proc.stderr?.resume();
-    proc.on('exit', (code) => reject(new Error(`claims start exited ${code}: ${out}`)));
-  });
-}
 
 async function waitForFreePort(port: number) {
   const deadline = Date.now() + 20_000;
@@ -61,7 +32,7 @@ describe('kill -9 and restart', () => {
   it('resumes every mid-flight claim to its end, paying each once', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'claims-restart-'));
     const ports = { api: await findFreePort(), s3: await findFreePort(), db: await findFreePort() };
-    child = await startChild(ports);
+    child = await startChild(dataDir, ports);
     const s3 = new S3Client({
       endpoint: `http://127.0.0.1:${ports.s3}`,
       region: 'us-east-1',
@@ -80,9 +51,9 @@ describe('kill -9 and restart', () => {
         }),
       ),
     );
-    child.kill('SIGKILL');
+    child.process.kill('SIGKILL');
     s3.destroy();
-    await new Promise((r) => child?.once('exit', r));
+    await child.exited;
     await Promise.all([waitForFreePort(ports.db), waitForFreePort(ports.s3), waitForFreePort(ports.api)]);
 
     restarted = await startLocalStack({ dataDir, demo: true });

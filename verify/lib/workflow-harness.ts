@@ -4,17 +4,19 @@
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { workflowHandlers } from '#functions/catalog.ts';
-import {
-  functionArnPlaceholder,
-  renderDefinition,
-  reviewStateMachinePlaceholder,
-} from '#infra/workflows/definitions.ts';
+import { renderDefinition } from '#infra/workflows/definitions.ts';
 import {
   createLocalStepFunctions,
   type ExecutionDescription,
   type LocalStepFunctions,
 } from '#cli/local/step-functions.ts';
-import { assessArn, manifestEvent, reviewArn } from '#cli/local/runtime.ts';
+import {
+  assessArn,
+  localFunctionArn,
+  localWorkflowSubstitutions,
+  manifestEvent,
+  reviewArn,
+} from '#cli/local/runtime.ts';
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import type {
@@ -30,8 +32,6 @@ import { faultyClaims, faultyReviews, type FaultInjector } from './fault-injecti
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 type HandlerModule = { makeHandler(deps: () => StepDeps): Handler };
-
-const functionArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
 export interface HarnessPorts {
   readonly store: ClaimStore & LedgerStore & RosterStore;
@@ -79,7 +79,7 @@ function lambdaContext(name: string): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
     functionVersion: '$LATEST',
-    invokedFunctionArn: functionArn(name),
+    invokedFunctionArn: localFunctionArn(name),
     memoryLimitInMB: '512',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
@@ -113,8 +113,7 @@ export async function createHarness(
   } = {},
 ): Promise<Harness & { use(context: RunContext): void }> {
   const mods = await handlerModules();
-  const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
-  for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = functionArn(name);
+  const substitutions = localWorkflowSubstitutions();
   let context = first;
   let attempts = new Map<string, number>();
   // The review port the steps and the API use: the local service's task-token calls.
