@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClaimsApp } from '#infra/claims-app.ts';
-import { LAMBDA_PLATFORM_LOG_BYTES, Meter, type Counts } from './instrument.ts';
+import { LAMBDA_PLATFORM_LOG_BYTES, Meter, type Counts, type WorkflowLogBytes } from './instrument.ts';
 import { startBenchStack, type BenchStack } from './end-to-end.ts';
 import { round } from './stats.ts';
 import { chinaDaysAgo, householdId, receiptJpeg } from './synthetic.ts';
@@ -47,6 +47,8 @@ export interface StackFacts {
     { type: string; logLevel: string; includeExecutionData: boolean; tracing: boolean }
   >;
   readonly lambdaTracing: boolean;
+  /** Share of workflow executions traced: the stack's Step Functions sampling rule, else 1. */
+  readonly workflowTraceRate: number;
 }
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
@@ -102,7 +104,23 @@ export function synthStackFacts(): StackFacts {
       tracing: (r.Properties?.TracingConfiguration as { Enabled?: boolean } | undefined)?.Enabled === true,
     };
   }
-  return { lambdaMemoryMb, lambdaArchitectures: [...architectures], workflows, lambdaTracing };
+  // Without a rule, X-Ray's default (1 per second, then 5%) records every claim at a county's rate.
+  let workflowTraceRate = 1;
+  for (const [, r] of resources) {
+    if (r.Type !== 'AWS::XRay::SamplingRule') continue;
+    const rule = r.Properties?.SamplingRule as
+      { ServiceType?: string; FixedRate?: number; ReservoirSize?: number } | undefined;
+    // A reservoir would record its first N per second at any rate: only a rule without one counts.
+    if (rule?.ServiceType === 'AWS::StepFunctions::StateMachine' && rule.ReservoirSize === 0)
+      workflowTraceRate = Number(rule.FixedRate ?? 1);
+  }
+  return {
+    lambdaMemoryMb,
+    lambdaArchitectures: [...architectures],
+    workflows,
+    lambdaTracing,
+    workflowTraceRate,
+  };
 }
 
 type ApiCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: unknown }>;
@@ -284,7 +302,7 @@ export interface PerClaimUse {
   readonly expressTransitions: number;
   readonly dynamoReadUnits: number;
   readonly dynamoWriteUnits: number;
-  /** Of dynamoWriteUnits, those spent keeping each global secondary index (projection ALL) up to date. */
+  /** Of dynamoWriteUnits, those spent keeping each global secondary index up to date. */
   readonly dynamoIndexWriteUnits: Record<string, number>;
   readonly dynamoRequests: number;
   readonly s3PutRequests: number;
@@ -292,6 +310,8 @@ export interface PerClaimUse {
   readonly apiRequests: number;
   readonly eventBridgeEvents: number;
   readonly logBytes: number;
+  /** logBytes by source: handler output, Lambda's START/END/REPORT lines, workflow execution logs. */
+  readonly logParts: { readonly handlers: number; readonly platform: number; readonly workflows: number };
   readonly traces: number;
 }
 
@@ -319,11 +339,18 @@ export function perClaimUse(use: PathUse, facts: StackFacts, prices: Prices): Pe
     (c.dynamo.transactWriteUnits * (LOCAL_TRANSACT_WRITE_FACTOR - 1)) / LOCAL_TRANSACT_WRITE_FACTOR;
   const s3Put = Object.entries(c.s3).reduce((sum, [k, v]) => sum + (putClass.has(k) ? v : 0), 0);
   const s3Get = Object.entries(c.s3).reduce((sum, [k, v]) => sum + (putClass.has(k) ? 0 : v), 0);
-  const logBytes =
-    c.handlerLogBytes +
-    invocations * LAMBDA_PLATFORM_LOG_BYTES +
-    (facts.workflows['assess-claim']?.logLevel === 'OFF' ? 0 : c.express.logBytes) +
-    (facts.workflows['review-claim']?.logLevel === 'OFF' ? 0 : c.standard.logBytes);
+  const logParts = {
+    handlers: Math.round(c.handlerLogBytes / n),
+    platform: Math.round((invocations * LAMBDA_PLATFORM_LOG_BYTES) / n),
+    workflows: Math.round(
+      (workflowLogBytes(c.express.log, facts.workflows['assess-claim']) +
+        workflowLogBytes(c.standard.log, facts.workflows['review-claim'])) /
+        n,
+    ),
+  };
+  const logBytes = logParts.handlers + logParts.platform + logParts.workflows;
+  const executions = c.express.executions + c.standard.executions;
+  const workflowsTraced = Object.values(facts.workflows).some((w) => w.tracing);
   const expressGb = prices.stepFunctions.expressMemoryIncrementMb / 1024;
   return {
     lambdaInvocations: round(invocations / n, 2),
@@ -343,13 +370,30 @@ export function perClaimUse(use: PathUse, facts: StackFacts, prices: Prices): Pe
     s3GetRequests: round(s3Get / n, 2),
     apiRequests: round(c.apiRequests / n, 2),
     eventBridgeEvents: round(c.express.executions / n, 2),
-    logBytes: Math.round(logBytes / n),
-    // Every execution and every API call is one trace when tracing is on (sampled at 100%: an
-    // upper bound; X-Ray's default rule samples 1/s plus 5%).
-    traces: facts.lambdaTracing
-      ? round((c.express.executions + c.standard.executions + c.apiRequests) / n, 2)
-      : 0,
+    logBytes,
+    logParts,
+    // An API call is one trace when its Lambda traces actively: Lambda samples those itself (the
+    // first each second, then 5%), so at claim rates every one is recorded (an upper bound). A
+    // workflow execution is recorded at the stack's sampling rate.
+    traces: round(
+      ((facts.lambdaTracing ? c.apiRequests : 0) +
+        (workflowsTraced ? executions * facts.workflowTraceRate : 0)) /
+        n,
+      3,
+    ),
   };
+}
+
+/** The bytes a workflow's log group ingests at its configured level. */
+function workflowLogBytes(
+  log: WorkflowLogBytes,
+  config: { logLevel: string; includeExecutionData: boolean } | undefined,
+): number {
+  if (!config || config.logLevel === 'OFF') return 0;
+  const all = config.logLevel === 'ALL';
+  const envelope = all ? log.envelope : log.errorEnvelope;
+  const data = all ? log.data : log.errorData;
+  return envelope + (config.includeExecutionData ? data : 0);
 }
 
 export interface CostLine {
@@ -413,11 +457,11 @@ export function costPer1000(
     },
     {
       service: 'CloudWatch Logs ingestion (estimate)',
-      perClaim: `${round(use.logBytes / 1024, 1)} KiB`,
+      perClaim: `${round(use.logBytes / 1024, 1)} KiB (handlers ${round(use.logParts.handlers / 1024, 1)}, platform ${round(use.logParts.platform / 1024, 1)}, workflows ${round(use.logParts.workflows / 1024, 1)})`,
       usdPer1000: (use.logBytes / 1024 ** 3) * prices.cloudWatchLogs.standardIngestionPerGb * k,
     },
     {
-      service: 'X-Ray traces (100% sampled, upper bound)',
+      service: 'X-Ray traces (API calls all, workflows sampled)',
       perClaim: `${use.traces} traces`,
       usdPer1000: use.traces * prices.xRay.perTraceRecorded * k,
     },

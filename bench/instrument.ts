@@ -10,10 +10,23 @@ export const LOG_EVENT_ENVELOPE_BYTES = 350;
 /** START, END and REPORT lines Lambda writes per invocation, an estimate. */
 export const LAMBDA_PLATFORM_LOG_BYTES = 350;
 
+/** What a workflow's execution events would put in CloudWatch Logs, by log level and part. */
+export interface WorkflowLogBytes {
+  /** Every event's envelope (level ALL). */
+  envelope: number;
+  /** Every event's input/output (level ALL with execution data). */
+  data: number;
+  /** The envelopes and data of error events only (level ERROR). */
+  errorEnvelope: number;
+  errorData: number;
+}
+
+const emptyLog = (): WorkflowLogBytes => ({ envelope: 0, data: 0, errorEnvelope: 0, errorData: 0 });
+
 export interface Counts {
   readonly lambda: Record<string, { invocations: number; totalMs: number; billedMs: number }>;
-  readonly express: { executions: number; billedMs: number; transitions: number; logBytes: number };
-  readonly standard: { executions: number; transitions: number; logBytes: number };
+  readonly express: { executions: number; billedMs: number; transitions: number; log: WorkflowLogBytes };
+  readonly standard: { executions: number; transitions: number; log: WorkflowLogBytes };
   readonly dynamo: {
     requests: Record<string, number>;
     readUnits: number;
@@ -31,8 +44,8 @@ export interface Counts {
 
 const emptyCounts = (): Counts => ({
   lambda: {},
-  express: { executions: 0, billedMs: 0, transitions: 0, logBytes: 0 },
-  standard: { executions: 0, transitions: 0, logBytes: 0 },
+  express: { executions: 0, billedMs: 0, transitions: 0, log: emptyLog() },
+  standard: { executions: 0, transitions: 0, log: emptyLog() },
   dynamo: {
     requests: {},
     readUnits: 0,
@@ -104,7 +117,8 @@ export class Meter {
     const express = executionArn.includes(':express:');
     const bucket = express ? this.counts.express : this.counts.standard;
     const e = event as { type: string; timestamp: number; state?: { input?: unknown; output?: unknown } };
-    let logBytes = LOG_EVENT_ENVELOPE_BYTES + jsonBytes(e.state?.input) + jsonBytes(e.state?.output);
+    let envelope = LOG_EVENT_ENVELOPE_BYTES;
+    const data = jsonBytes(e.state?.input) + jsonBytes(e.state?.output);
     switch (e.type) {
       case 'ExecutionStarted':
         bucket.executions += 1;
@@ -125,12 +139,18 @@ export class Meter {
         break;
       case 'StateExited':
         // AWS logs a Task as entered, scheduled, started, succeeded, exited: three more events.
-        logBytes += 3 * LOG_EVENT_ENVELOPE_BYTES;
+        envelope += 3 * LOG_EVENT_ENVELOPE_BYTES;
         break;
       default:
         break;
     }
-    bucket.logBytes += logBytes;
+    bucket.log.envelope += envelope;
+    bucket.log.data += data;
+    // Step Functions' ERROR level keeps failed, timed-out and aborted events.
+    if (/Failed|TimedOut|Aborted|Terminated/.test(e.type)) {
+      bucket.log.errorEnvelope += envelope;
+      bucket.log.errorData += data;
+    }
   };
 
   /** Counts every DynamoDB request and the capacity units DynamoDB (Local) reports for it. */

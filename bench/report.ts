@@ -235,7 +235,7 @@ export function humanReport(r: GroupResults, header: string): string {
         ]),
       ),
       `   total: automatic $${auto.totalUsdPer1000.toFixed(4)} per 1,000 claims (${auto.claims} measured), review path $${review.totalUsdPer1000.toFixed(4)} (${review.claims} measured)`,
-      `   DynamoDB write units per automatic claim spent on indexes (all projection ALL): ${Object.entries(
+      `   DynamoDB write units per automatic claim spent on indexes: ${Object.entries(
         auto.use.dynamoIndexWriteUnits,
       )
         .map(([index, units]) => `${index} ${units}`)

@@ -13,6 +13,7 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
   BatchWriteItemCommand,
+  BatchGetItemCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -239,63 +240,103 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
-    const names: Record<string, string> = {};
-    const values: Item = {};
-    const filters: string[] = [];
-    let index: { name: string; pk: string; sk: string; value: string } | undefined;
-    if (filter.householdId)
-      index = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk', value: `HH#${filter.householdId}` };
-    else if (filter.gridWorker)
-      index = { name: 'gsi3', pk: 'gsi3pk', sk: 'gsi3sk', value: `GW#${filter.gridWorker}` };
-    else if (filter.state)
-      index = { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk', value: `STATE#${filter.state}` };
-    const add = (field: string, op: string, value: string) => {
-      const n = `#f${filters.length}`;
-      const v = `:f${filters.length}`;
-      names[n] = field;
-      values[v] = { S: value };
-      filters.push(`${n} ${op} ${v}`);
-    };
-    if (filter.state && index?.name !== 'gsi1') add('state', '=', filter.state);
-    if (filter.gridWorker && index?.name !== 'gsi3') add('gridWorker', '=', filter.gridWorker);
-    if (filter.category) add('category', '=', filter.category);
-    if (filter.from) add('createdAt', '>=', `${addDays(filter.from, 0)}T00:00:00.000Z`);
-    if (filter.to) add('createdAt', '<', `${addDays(filter.to, 1)}T00:00:00.000Z`);
+    let index: { name: string; pk: string; value: string } | undefined;
+    if (filter.householdId) index = { name: 'gsi2', pk: 'gsi2pk', value: `HH#${filter.householdId}` };
+    else if (filter.gridWorker) index = { name: 'gsi3', pk: 'gsi3pk', value: `GW#${filter.gridWorker}` };
+    else if (filter.state) index = { name: 'gsi1', pk: 'gsi1pk', value: `STATE#${filter.state}` };
+    const createdFrom = filter.from ? `${addDays(filter.from, 0)}T00:00:00.000Z` : undefined;
+    const createdBefore = filter.to ? `${addDays(filter.to, 1)}T00:00:00.000Z` : undefined;
     const common = {
       TableName: this.table,
       Limit: filter.limit,
       ExclusiveStartKey: decodeCursor(filter.cursor),
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
     };
-    let out;
+    let claims: ClaimRecord[];
+    let last: Item | undefined;
     if (index) {
-      const input: QueryCommandInput = {
-        ...common,
-        IndexName: index.name,
-        KeyConditionExpression: `${index.pk} = :ipk`,
-        ExpressionAttributeValues: { ...values, ':ipk': { S: index.value } },
-        ScanIndexForward: false,
-        ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
-      };
-      out = await send(() => this.db.send(new QueryCommand(input)));
+      // The claim indexes project keys only (a claim is rewritten at every step; projecting it
+      // all tripled the write units). Read the page's keys, then the claims themselves; the
+      // filters run on the claim as it is now, as a FilterExpression would after Limit.
+      const out = await send(() =>
+        this.db.send(
+          new QueryCommand({
+            ...common,
+            IndexName: index.name,
+            KeyConditionExpression: '#ipk = :ipk',
+            ExpressionAttributeNames: { '#ipk': index.pk },
+            ExpressionAttributeValues: { ':ipk': { S: index.value } },
+            ScanIndexForward: false,
+          }),
+        ),
+      );
+      last = out.LastEvaluatedKey;
+      const ids = (out.Items ?? []).flatMap((item) => {
+        const pk = item.pk?.S;
+        return pk?.startsWith('CLAIM#') ? [pk.slice('CLAIM#'.length)] : [];
+      });
+      claims = (await this.getMany(ids)).filter(
+        (c) =>
+          (!filter.state || c.state === filter.state) &&
+          (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
+          (!filter.category || c.category === filter.category) &&
+          (!createdFrom || c.createdAt >= createdFrom) &&
+          (!createdBefore || c.createdAt < createdBefore),
+      );
     } else {
       // Unfiltered listing (reviewers' "all claims") scans claim items only.
-      names['#sk'] = 'sk';
-      values[':claim'] = { S: 'CLAIM' };
-      out = await send(() =>
+      const names: Record<string, string> = { '#sk': 'sk' };
+      const values: Item = { ':claim': { S: 'CLAIM' } };
+      const filters = ['#sk = :claim'];
+      const add = (field: string, op: string, value: string) => {
+        const n = `#f${filters.length}`;
+        const v = `:f${filters.length}`;
+        names[n] = field;
+        values[v] = { S: value };
+        filters.push(`${n} ${op} ${v}`);
+      };
+      if (filter.category) add('category', '=', filter.category);
+      if (createdFrom) add('createdAt', '>=', createdFrom);
+      if (createdBefore) add('createdAt', '<', createdBefore);
+      const out = await send(() =>
         this.db.send(
           new ScanCommand({
             ...common,
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
-            FilterExpression: ['#sk = :claim', ...filters].join(' AND '),
+            FilterExpression: filters.join(' AND '),
           }),
         ),
       );
+      last = out.LastEvaluatedKey;
+      claims = (out.Items ?? []).map(parseClaimItem);
     }
-    const items = (out.Items ?? []).map(parseClaimItem);
-    const cursor = encodeCursor(out.LastEvaluatedKey);
-    return cursor ? { items, cursor } : { items };
+    const cursor = encodeCursor(last);
+    return cursor ? { items: claims, cursor } : { items: claims };
+  }
+
+  /** Claims by id, in the order given; ids with no claim item are left out. */
+  private async getMany(claimIds: readonly string[]): Promise<ClaimRecord[]> {
+    const found = new Map<string, ClaimRecord>();
+    const unique = [...new Set(claimIds)];
+    for (let i = 0; i < unique.length; i += 100) {
+      let keys: Item[] | undefined = unique.slice(i, i + 100).map(claimKey);
+      for (let attempt = 0; keys && keys.length > 0; attempt++) {
+        if (attempt > 8) throw new TransientError('claim reads kept being throttled');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+        const out = await send(() =>
+          this.db.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys ?? [] } } })),
+        );
+        for (const item of out.Responses?.[this.table] ?? []) {
+          const claim = parseClaimItem(item);
+          found.set(claim.claimId, claim);
+        }
+        keys = out.UnprocessedKeys?.[this.table]?.Keys;
+      }
+    }
+    return claimIds.flatMap((id) => {
+      const claim = found.get(id);
+      return claim ? [claim] : [];
+    });
   }
 
   async registerReceipt(sha256: string, claimId: string): Promise<string> {
@@ -554,9 +595,11 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       IndexName: 'gsi3',
       KeyConditionExpression: 'gsi3pk = :pk',
       ExpressionAttributeValues: { ':pk': { S: `GWHH#${gridWorker}` } },
-      ProjectionExpression: 'householdId',
     });
-    const ids = new Set(items.flatMap((item) => (item.householdId?.S ? [item.householdId.S] : [])));
+    // Keys only in the index: the base key `HH#<householdId>` names the household.
+    const ids = new Set(
+      items.flatMap((item) => (item.pk?.S?.startsWith('HH#') ? [item.pk.S.slice('HH#'.length)] : [])),
+    );
     const households = await Promise.all([...ids].sort().map((id) => this.periods(id)));
     // A household handed to another worker later is theirs now, not this worker's.
     return households.filter((periods) => {

@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { workflowHandlers, type WorkflowHandlerName } from '#functions/catalog.ts';
@@ -32,6 +33,9 @@ export function stateMachineArn(scope: Construct, workflow: WorkflowName): strin
   });
 }
 
+/** Share of workflow executions X-Ray records (the stack's sampling rule, no reservoir). */
+export const workflowTraceSampleRate = 0.05;
+
 export interface WorkflowsProps {
   readonly functions: Readonly<Record<WorkflowHandlerName, IFunction>>;
   /** Encrypts the execution log groups. */
@@ -51,6 +55,25 @@ export class Workflows extends Construct {
       [reviewStateMachinePlaceholder]: this.review.stateMachineArn,
     });
     this.review.grantStartExecution(this.assess);
+
+    // X-Ray's default rule records the first request each second, which at a county's claim
+    // rate is every claim. A 5% sample still shows where time goes; every failure is in the
+    // logs and every claim's steps are in its history.
+    new CfnSamplingRule(this, 'TraceSampling', {
+      samplingRule: {
+        ruleName: `${Stack.of(this).stackName}-workflows`.slice(0, 32),
+        priority: 100,
+        fixedRate: workflowTraceSampleRate,
+        reservoirSize: 0,
+        serviceName: `${Stack.of(this).stackName}-*`,
+        serviceType: 'AWS::StepFunctions::StateMachine',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*',
+        resourceArn: '*',
+        version: 1,
+      },
+    });
   }
 
   private stateMachine(
@@ -79,7 +102,10 @@ export class Workflows extends Construct {
       stateMachineType: type,
       definitionBody: DefinitionBody.fromString(text),
       definitionSubstitutions: Object.fromEntries(placeholders.map((p) => [p, available[p] ?? ''])),
-      logs: { destination: logGroup, level: LogLevel.ALL, includeExecutionData: true },
+      // Errors only, with their data (payloads carry ids and outcomes, never personal data).
+      // A claim's steps and reasons are already in its DynamoDB history, and logging every
+      // state of every execution was the larger part of the log bill.
+      logs: { destination: logGroup, level: LogLevel.ERROR, includeExecutionData: true },
       tracingEnabled: true,
     });
     // Exactly the functions the definition names, by ARN (no version wildcard).
@@ -93,6 +119,11 @@ export class Workflows extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'Only the statements CDK adds for log delivery (logs:CreateLogDelivery etc.) and X-Ray use "*": neither supports resource-level permissions.',
+    });
+    Validations.of(machine).acknowledge({
+      id: 'AwsSolutions-SF1',
+      reason:
+        'Logs errors with their data, not every state: each claim step is recorded with its reason in the claim history in DynamoDB, Standard executions keep their own history, and ALL was most of the per-claim log volume.',
     });
     return machine;
   }
