@@ -12,6 +12,7 @@ import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { startLocalDynamo, type LocalDynamo } from '../../verify/lib/dynamo.ts';
+import { claimRecord } from '#test/support/fixtures.ts';
 
 let dynamo: LocalDynamo;
 let db: DynamoDBClient;
@@ -35,28 +36,7 @@ afterAll(async () => {
 function claim(n: number, over: Partial<ClaimRecord>): ClaimRecord {
   // createdAt one minute apart, so "newest first" has one answer.
   const at = new Date(Date.UTC(2026, 8, 1, 2, n)).toISOString();
-  return {
-    claimId: ulid(),
-    householdId: 'HH-0001',
-    category: 'education',
-    expenseDate: '2026-09-01',
-    totalCostFen: 1_500_000,
-    reimbursedFen: 0,
-    receipts: [],
-    submittedBy: 'worker1',
-    gridWorker: 'worker1',
-    region: 'demo',
-    village: '红星村',
-    state: 'RECEIVED',
-    gates: {},
-    gateTokens: {},
-    manifestSha256: null,
-    filedAt: at,
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-    ...over,
-  };
+  return claimRecord({ claimId: ulid(), createdAt: at, filedAt: at, updatedAt: at, ...over });
 }
 
 async function all(filter: Omit<ClaimFilter, 'limit' | 'cursor'>, limit: number): Promise<string[]> {

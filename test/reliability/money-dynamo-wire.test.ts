@@ -14,6 +14,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import { ConflictError } from '#shared/ports.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
+import { claimRecord } from '#test/support/fixtures.ts';
 
 type Command = { input: Record<string, unknown>; constructor: { name: string } };
 
@@ -39,28 +40,12 @@ const cancelled = (...codes: string[]) =>
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'failed', $metadata: {} });
 
 const at = '2026-09-05T02:00:00.000Z';
-const claim: ClaimRecord = {
+const claim: ClaimRecord = claimRecord({
   claimId: '01JC0000000000000000000009',
-  householdId: 'HH-0001',
-  category: 'education',
-  expenseDate: '2026-09-01',
-  totalCostFen: 1_500_000,
-  reimbursedFen: 0,
-  receipts: [],
-  submittedBy: 'worker1',
-  gridWorker: 'worker1',
-  region: 'demo',
-  village: '红星村',
   state: 'PAID',
-  gates: {},
-  gateTokens: {},
-  manifestSha256: null,
-  filedAt: at,
-  createdAt: at,
-  updatedAt: at,
   version: 3,
   payoutFen: 350_000,
-};
+});
 const entry: LedgerEntry = {
   claimId: claim.claimId,
   householdId: 'HH-0001',

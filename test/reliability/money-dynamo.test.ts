@@ -11,6 +11,7 @@ import { ConflictError } from '#shared/ports.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { startLocalDynamo, type LocalDynamo } from '../../verify/lib/dynamo.ts';
+import { claimRecord } from '#test/support/fixtures.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -39,29 +40,15 @@ const at = '2026-09-05T02:00:00.000Z';
 const CAP = 2_000_000;
 
 function claim(over: Partial<ClaimRecord> = {}): ClaimRecord {
-  return {
+  return claimRecord({
     claimId: ulid(),
     householdId: `HH-${ulid()}`,
-    category: 'education',
-    expenseDate: '2026-09-01',
-    totalCostFen: 1_500_000,
-    reimbursedFen: 0,
-    receipts: [],
-    submittedBy: 'worker1',
-    gridWorker: 'worker1',
-    region: 'demo',
-    village: '红星村',
     state: 'APPROVED',
-    gates: {},
-    gateTokens: {},
-    manifestSha256: null,
-    filedAt: at,
     createdAt: at,
-    updatedAt: at,
     version: 2,
     payoutFen: 350_000,
     ...over,
-  };
+  });
 }
 
 function entryFor(c: ClaimRecord, over: Partial<LedgerEntry> = {}): LedgerEntry {

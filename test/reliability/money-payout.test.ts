@@ -6,7 +6,7 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import { ConflictError, TransientError, type PayoutOutcome } from '#shared/ports.ts';
 import { recordPayout } from '#shared/workflow/record-payout.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { FakeClock } from '#test/support/fixtures.ts';
+import { FakeClock, claimRecord } from '#test/support/fixtures.ts';
 import { MemoryReceipts, MemoryStore, RecordingReviews } from '#test/support/memory-store.ts';
 
 const CAP = 2_000_000; // education, 20,000 yuan
@@ -16,18 +16,8 @@ function approved(
   over: Partial<ClaimRecord> & { grossFen?: number; capRemainingFen?: number } = {},
 ): ClaimRecord {
   const { grossFen = 350_000, capRemainingFen = CAP, ...rest } = over;
-  return {
+  return claimRecord({
     claimId: '01JC0000000000000000000001',
-    householdId: 'HH-0001',
-    category: 'education',
-    expenseDate: '2026-09-01',
-    totalCostFen: 1_500_000,
-    reimbursedFen: 0,
-    receipts: [],
-    submittedBy: 'worker1',
-    gridWorker: 'worker1',
-    region: 'demo',
-    village: '红星村',
     state: 'APPROVED',
     assessment: {
       policyId: 'demo-fangpin',
@@ -44,15 +34,9 @@ function approved(
       reviewReasons: [],
     },
     payoutFen: Math.min(grossFen, capRemainingFen),
-    gates: {},
-    gateTokens: {},
-    manifestSha256: null,
-    filedAt: at,
-    createdAt: at,
-    updatedAt: at,
     version: 2,
     ...rest,
-  };
+  });
 }
 
 async function setup(claim: ClaimRecord, usedFen = 0) {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseRosterCsv } from '#shared/roster.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
+import type { ClaimRecord } from '#shared/claim.ts';
 import {
   MemoryReceipts,
   MemoryStore,
@@ -100,4 +101,31 @@ export function upload(world: World, spec: ClaimSpec = {}): { claimId: string; k
   const key = `claims/${claimId}/manifest.json`;
   world.bucket.put(key, JSON.stringify(manifest));
   return { claimId, key };
+}
+
+/** A stored claim with every field set (an education claim of HH-0001 filed by worker1), for adapter tests. */
+export function claimRecord(over: Partial<ClaimRecord> = {}): ClaimRecord {
+  const at = over.createdAt ?? '2026-09-05T02:00:00.000Z';
+  return {
+    claimId: nextUlid(),
+    householdId: 'HH-0001',
+    category: 'education',
+    expenseDate: '2026-09-01',
+    totalCostFen: 1_500_000,
+    reimbursedFen: 0,
+    receipts: [],
+    submittedBy: 'worker1',
+    gridWorker: 'worker1',
+    region: 'demo',
+    village: '红星村',
+    state: 'RECEIVED',
+    gates: {},
+    gateTokens: {},
+    manifestSha256: null,
+    filedAt: at,
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+    ...over,
+  };
 }
