@@ -42,6 +42,9 @@ export const apiRoutes = [
 export type ApiHandlerName = (typeof apiRoutes)[number]['handler'];
 
 /** Environment variable names every handler reads; CDK sets them, the local runtime too. */
+/** Where ledger exports are written in the receipts bucket (kept a day, then expired by lifecycle). */
+export const exportsPrefix = 'exports/';
+
 export const envNames = {
   claimsTable: 'CLAIMS_TABLE',
   idempotencyTable: 'IDEMPOTENCY_TABLE',

@@ -16,6 +16,8 @@ export interface HandlerAccess {
   readonly receipts: 'none' | 'read' | 'view' | 'upload';
   /** SendTaskSuccess / SendTaskFailure on the review workflow's waiting gates. */
   readonly reviewTaskResponse: boolean;
+  /** Write and read ledger exports under exports/ (never claims/). */
+  readonly exports: boolean;
 }
 
 const reader: HandlerAccess = {
@@ -23,12 +25,14 @@ const reader: HandlerAccess = {
   idempotencyTable: false,
   receipts: 'none',
   reviewTaskResponse: false,
+  exports: false,
 };
 const writer: HandlerAccess = {
   claimsTable: 'readWrite',
   idempotencyTable: true,
   receipts: 'none',
   reviewTaskResponse: false,
+  exports: false,
 };
 
 const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = {
@@ -42,6 +46,8 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'get-receipt': { receipts: 'view' },
   // Resumes the gate the decision is for.
   'decide-review': { reviewTaskResponse: true },
+  // Writes the export file and signs its download link; a GET that stores a file, nothing more.
+  'export-ledger': { exports: true },
   // A POST only because the quote input is a body: it reads the household's cap, stores nothing.
   'quote-claim': { claimsTable: 'read', idempotencyTable: false },
 };

@@ -139,6 +139,26 @@ export interface UploadSigner {
   viewUrl(key: string, expiresSeconds: number): Promise<string>;
 }
 
+/** A file made for one person to download now: stored, then handed out as a short-lived link. */
+export interface ExportFile {
+  /** The name the download is saved under. */
+  readonly name: string;
+  readonly contentType: string;
+  /** The content, produced piece by piece so a province's ledger never sits in memory whole. */
+  readonly body: AsyncIterable<string | Uint8Array>;
+}
+
+export interface SavedExport {
+  readonly url: string;
+  readonly bytes: number;
+  readonly expiresAt: string;
+}
+
+export interface ExportStore {
+  /** Stores the file under a new key and returns a link that downloads it as `name`. */
+  save(file: ExportFile, linkSeconds: number): Promise<SavedExport>;
+}
+
 export interface IdSource {
   /** A new ULID. */
   next(): string;

@@ -10,6 +10,7 @@ import { isIsoDate } from '#shared/dates.ts';
 import { sniffContentType } from '#shared/receipt-check.ts';
 import { formatFen, fenToYuan } from '#shared/money.ts';
 import type { UploadGrant } from '#shared/ports.ts';
+import { ledgerExportResultSchema } from '#shared/api/ledger-export.ts';
 
 const common = {
   as: { type: 'string' },
@@ -235,11 +236,18 @@ export async function exportVerb(args: string[], io: CliIo): Promise<void> {
     ...(values.region ? { region: values.region } : {}),
   });
   const response = await api.raw('GET', `/ledger/export?${query.toString()}`);
+  const body = (await response.json().catch(() => ({}))) as unknown;
   if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { error?: { message?: string } };
-    throw new CliError(body.error?.message ?? `export failed: HTTP ${response.status}`);
+    const message = (body as { error?: { message?: string } }).error?.message;
+    throw new CliError(message ?? `export failed: HTTP ${response.status}`);
   }
-  const bytes = Buffer.from(await response.arrayBuffer());
+  // The API writes the file to storage and answers with a short-lived link to it.
+  const saved = ledgerExportResultSchema.parse(body);
+  const file = await fetch(saved.url);
+  if (!file.ok) throw new CliError(`export download failed: HTTP ${file.status}`);
+  const bytes = Buffer.from(await file.arrayBuffer());
+  if (bytes.length !== saved.bytes)
+    throw new CliError(`export download was cut short: ${bytes.length} of ${saved.bytes} bytes`);
   await writeFile(out, bytes);
   io.out(`wrote ${values.format} ledger (${bytes.length} bytes) to ${out}`);
 }

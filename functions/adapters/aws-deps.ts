@@ -8,7 +8,7 @@ import {
   type Env,
   type HandlerDeps,
 } from '#functions/adapters/handler-deps.ts';
-import { receiptsBucket, s3Client, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
+import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 
 export type { ClientOverrides } from '#functions/adapters/handler-deps.ts';
@@ -26,6 +26,7 @@ export function awsDeps(env: Env = process.env, overrides: ClientOverrides = {})
     {
       receipts: (c) => s3Receipts((context = c)),
       uploads: s3Uploads,
+      exports: s3Exports,
       reviews: sfnReviews,
     },
     env,

@@ -6,7 +6,7 @@ import { monotonicFactory } from 'ulid';
 import { envNames } from '#functions/catalog.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
-import type { Clock, ReceiptStore, ReviewTasks, UploadSigner } from '#shared/ports.ts';
+import type { Clock, ExportStore, IdSource, ReceiptStore, ReviewTasks, UploadSigner } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -23,6 +23,7 @@ export interface AdapterContext {
   readonly env: Env;
   readonly overrides: ClientOverrides;
   readonly clock: Clock;
+  readonly ids: IdSource;
 }
 
 /** Ports beyond the claims table, each built by a factory from its adapter module. */
@@ -30,6 +31,7 @@ export interface PortFactories {
   readonly receipts?: (context: AdapterContext) => ReceiptStore;
   readonly reviews?: (context: AdapterContext) => ReviewTasks;
   readonly uploads?: (context: AdapterContext) => UploadSigner;
+  readonly exports?: (context: AdapterContext) => ExportStore;
 }
 
 export interface HandlerDeps extends StepDeps, ApiDeps {
@@ -76,19 +78,21 @@ export function handlerDeps(
   });
   const store = new DynamoClaimStore(db, requireEnv(env, envNames.claimsTable));
   const clock = { now: () => new Date() };
-  const context: AdapterContext = { env, overrides, clock };
   const ulid = monotonicFactory();
+  const ids = { next: () => ulid() };
+  const context: AdapterContext = { env, overrides, clock, ids };
   return {
     store,
     db,
     claims: store,
     roster: store,
     ledger: store,
-    ids: { next: () => ulid() },
+    ids,
     clock,
     receipts: ports.receipts?.(context) ?? missingPort<ReceiptStore>('receipts'),
     reviews: ports.reviews?.(context) ?? missingPort<ReviewTasks>('reviews'),
     uploads: ports.uploads?.(context) ?? missingPort<UploadSigner>('uploads'),
+    exports: ports.exports?.(context) ?? missingPort<ExportStore>('exports'),
   };
 }
 

@@ -5,7 +5,8 @@ import { envNames } from '#functions/catalog.ts';
 import { baseClientConfig, requireEnv, type AdapterContext } from '#functions/adapters/handler-deps.ts';
 import { S3ReceiptStore } from '#functions/adapters/s3-receipt-store.ts';
 import { S3UploadSigner } from '#functions/adapters/s3-upload-signer.ts';
-import type { ReceiptStore, UploadSigner } from '#shared/ports.ts';
+import { S3ExportStore } from '#functions/adapters/s3-export-store.ts';
+import type { ExportStore, ReceiptStore, UploadSigner } from '#shared/ports.ts';
 
 const clients = new WeakMap<AdapterContext, S3Client>();
 
@@ -31,3 +32,6 @@ export const s3Receipts = (context: AdapterContext): ReceiptStore =>
 
 export const s3Uploads = (context: AdapterContext): UploadSigner =>
   new S3UploadSigner(s3Client(context), receiptsBucket(context), context.clock);
+
+export const s3Exports = (context: AdapterContext): ExportStore =>
+  new S3ExportStore(s3Client(context), receiptsBucket(context), context.clock, context.ids);

@@ -115,6 +115,14 @@ export class HandlerFunctions extends Construct {
           'Receipts are one object per file under claims/<claimId>/; the grant is limited to that prefix.',
       });
     }
+    if (access.exports) {
+      props.receipts.grantWriteExports(fn.role);
+      Validations.of(fn.role).acknowledge({
+        id: props.receipts.exportsObjectsFinding,
+        reason:
+          'Each export is one new object under exports/<date>/<id>/; the grant is limited to that prefix.',
+      });
+    }
     if (access.reviewTaskResponse) {
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({

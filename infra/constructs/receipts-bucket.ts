@@ -11,6 +11,7 @@ import {
   StorageClass,
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { exportsPrefix } from '#functions/catalog.ts';
 
 /** Prefix every claim's manifest and receipts live under (`claims/<claimId>/...`). */
 export const claimsPrefix = 'claims/';
@@ -70,6 +71,13 @@ export class ReceiptsBucket extends Construct {
       // Current receipts never expire: they are the evidence behind a payout.
       lifecycleRules: [
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // A ledger export is made to be downloaded at once; it holds bank accounts, so it goes.
+        {
+          id: 'expire-exports',
+          prefix: exportsPrefix,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
         {
           id: 'tier-receipts',
           transitions: [
@@ -119,6 +127,22 @@ export class ReceiptsBucket extends Construct {
       );
     }
     this.grantKey(grantee, ['kms:Decrypt']);
+  }
+
+  /** The cdk-nag finding the grant on exports/ raises. */
+  get exportsObjectsFinding(): string {
+    return this.claimsObjectsFinding.replace(`/${claimsPrefix}*]`, `/${exportsPrefix}*]`);
+  }
+
+  /** Writes (multipart included) and reads under exports/: the export and its download link. */
+  grantWriteExports(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${exportsPrefix}*`)],
+      }),
+    );
+    this.grantKey(grantee, ['kms:GenerateDataKey', 'kms:Decrypt']);
   }
 
   /** PutObject under claims/ for presigned POST uploads (the POST is signed with this role). */

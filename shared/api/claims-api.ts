@@ -25,6 +25,7 @@ import {
   type RosterStore,
   type UploadGrant,
   type UploadSigner,
+  type ExportStore,
 } from '#shared/ports.ts';
 import { HttpError } from '#shared/api/http-error.ts';
 import { moveClaim } from '#shared/workflow/steps.ts';
@@ -35,6 +36,7 @@ export interface ApiDeps {
   readonly ledger: LedgerStore;
   readonly reviews: ReviewTasks;
   readonly uploads: UploadSigner;
+  readonly exports: ExportStore;
   readonly ids: IdSource;
   readonly clock: Clock;
 }

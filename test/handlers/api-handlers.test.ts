@@ -200,12 +200,16 @@ describe('API handlers', () => {
       await runAssess(world, upload(world, { totalCost: cost, householdId: 'HH-0003' }).key);
     const exportLedger = makeExport(() => world);
     const query = { from: '2026-09-01', to: '2026-09-30' };
-    const r = (await exportLedger(event(finance1, { query }), context)) as {
-      statusCode: number;
-      body: string;
-    };
-    expect(r.statusCode).toBe(200);
-    const lines = r.body.split('\r\n').filter(Boolean);
+    const r = json(await exportLedger(event(finance1, { query }), context));
+    expect(r.status).toBe(200);
+    const saved = r.body as { name: string; format: string; url: string; bytes: number; expiresAt: string };
+    expect(saved).toMatchObject({ name: 'ledger-2026-09-01-2026-09-30.csv', format: 'csv' });
+    // The link works for 15 minutes from now (the world's clock).
+    expect(Date.parse(saved.expiresAt) - world.clock.now().getTime()).toBe(15 * 60 * 1000);
+    const file = world.exportFiles.files.get(saved.url);
+    expect(file?.contentType).toBe('text/csv; charset=utf-8');
+    expect(file?.bytes.length).toBe(saved.bytes);
+    const lines = (file?.bytes.toString('utf8') ?? '').split('\r\n').filter(Boolean);
     expect(lines[0]?.startsWith('\uFEFFclaimId,')).toBe(true);
     const rows = lines.slice(1, -1).map((l) => l.split(','));
     const sum = rows.reduce((s, cells) => s + Number(cells[10]), 0);
@@ -213,12 +217,14 @@ describe('API handlers', () => {
     // 7,000.01 and 6,999.99 in the 50% band: 350,000.5 and 349,999.5 fen, each rounded half up.
     expect(sum).toBe(350_000 + 350_001 + 350_000);
     expect(json(await exportLedger(event(insurer1, { query }), context)).status).toBe(403);
-    const xlsx = (await exportLedger(event(finance1, { query: { ...query, format: 'xlsx' } }), context)) as {
-      isBase64Encoded: boolean;
-      body: string;
-    };
-    expect(xlsx.isBase64Encoded).toBe(true);
-    expect(Buffer.from(xlsx.body, 'base64').subarray(0, 2).toString()).toBe('PK');
+    expect(world.exportFiles.files.size).toBe(1);
+    const xlsx = json(await exportLedger(event(finance1, { query: { ...query, format: 'xlsx' } }), context));
+    const book = world.exportFiles.files.get((xlsx.body as { url: string }).url);
+    expect(book?.name).toBe('ledger-2026-09-01-2026-09-30.xlsx');
+    expect(book?.bytes.subarray(0, 2).toString()).toBe('PK');
+    const bad = json(await exportLedger(event(finance1, { query: { ...query, format: 'pdf' } }), context));
+    expect(bad.status).toBe(400);
+    expect(world.exportFiles.files.size).toBe(2);
   });
 
   it('quote uses the household’s remaining cap', async () => {

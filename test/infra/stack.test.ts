@@ -200,7 +200,7 @@ describe('least privilege', () => {
     expect(handlerAccess('validate-claim').claimsTable).toBe('readWrite');
   });
 
-  it('receipts: validate-claim reads (and lists), create-claim uploads, get-receipt views; nobody else touches S3', () => {
+  it('receipts: validate-claim reads (and lists), create-claim uploads, get-receipt views, export-ledger writes exports/; nobody else touches S3', () => {
     const s3 = (name: HandlerName) =>
       functionStatements(name)
         .flatMap(actions)
@@ -209,8 +209,16 @@ describe('least privilege', () => {
     expect(s3('validate-claim')).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(s3('create-claim')).toEqual(['s3:PutObject']);
     expect(s3('get-receipt')).toEqual(['s3:GetObject']);
+    expect(s3('export-ledger')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
+    expect(
+      JSON.stringify(
+        functionStatements('export-ledger')
+          .filter((s) => actions(s).some((a) => a.startsWith('s3:')))
+          .map((s) => s.Resource),
+      ),
+    ).toMatch(/"\/exports\/\*"\]/);
     for (const name of handlerNames.filter(
-      (n) => !['validate-claim', 'create-claim', 'get-receipt'].includes(n),
+      (n) => !['validate-claim', 'create-claim', 'get-receipt', 'export-ledger'].includes(n),
     )) {
       expect(s3(name), name).toEqual([]);
     }
@@ -324,10 +332,15 @@ describe('receipts bucket', () => {
     }
   });
 
-  it('lifecycle never expires current receipts', () => {
-    const rules = (
+  it('lifecycle never expires current receipts; ledger exports expire after a day', () => {
+    const all = (
       resources[receiptsId()]!.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }
     ).Rules;
+    const exportRules = all.filter((r) => r.Prefix === 'exports/');
+    expect(exportRules).toEqual([
+      expect.objectContaining({ ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+    ]);
+    const rules = all.filter((r) => !exportRules.includes(r));
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
       expect(rule.ExpirationInDays).toBeUndefined();
@@ -855,6 +868,8 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': 1,
       // validate-claim, create-claim, get-receipt: objects under claims/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 3,
+      // export-ledger: objects under exports/.
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/exports/*]': 1,
       // nodejs22.x on all 21 functions; CDK's deployment function pins its own runtime.
       'AwsSolutions-L1': 22,
       // The two log buckets (receipts access logs, web app logs).

@@ -4,6 +4,7 @@ import type { StepDeps } from '#shared/workflow/steps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
 import {
+  MemoryExports,
   MemoryReceipts,
   MemoryStore,
   RecordingReviews,
@@ -33,6 +34,7 @@ export function nextUlid(): string {
 
 export interface World extends StepDeps, ApiDeps {
   readonly store: MemoryStore;
+  readonly exportFiles: MemoryExports;
   readonly bucket: MemoryReceipts;
   readonly reviewsLog: RecordingReviews;
   readonly clockControl: FakeClock;
@@ -44,7 +46,10 @@ export async function makeWorld(): Promise<World> {
   const bucket = new MemoryReceipts();
   const reviewsLog = new RecordingReviews();
   const clockControl = new FakeClock();
+  const exportFiles = new MemoryExports(clockControl.now);
   return {
+    exportFiles,
+    exports: exportFiles,
     store,
     bucket,
     reviewsLog,

@@ -14,6 +14,9 @@ import {
   type Page,
   type PayoutOutcome,
   type ReceiptStore,
+  type ExportFile,
+  type ExportStore,
+  type SavedExport,
   type ReviewTasks,
   type RosterStore,
 } from '#shared/ports.ts';
@@ -152,6 +155,25 @@ export class MemoryReceipts implements ReceiptStore {
       size: bytes.length,
       head: bytes.subarray(0, 16),
       ...(bytes.length <= maxBytes ? { sha256: createHash('sha256').update(bytes).digest('hex') } : {}),
+    };
+  }
+}
+
+/** Exports kept in memory; the link is `memory://exports/<n>/<name>` and `files` holds the bytes. */
+export class MemoryExports implements ExportStore {
+  readonly files = new Map<string, { name: string; contentType: string; bytes: Buffer }>();
+  constructor(private readonly now: () => Date) {}
+  async save(file: ExportFile, linkSeconds: number): Promise<SavedExport> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of file.body)
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+    const bytes = Buffer.concat(chunks);
+    const url = `memory://exports/${this.files.size + 1}/${file.name}`;
+    this.files.set(url, { name: file.name, contentType: file.contentType, bytes });
+    return {
+      url,
+      bytes: bytes.length,
+      expiresAt: new Date(this.now().getTime() + linkSeconds * 1000).toISOString(),
     };
   }
 }

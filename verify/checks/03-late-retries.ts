@@ -69,6 +69,11 @@ async function replayLate(
         reviews: deps.reviews,
         clock: deps.clock,
         ids: { next: () => '' },
+        exports: {
+          save: async () => {
+            throw new Error('no exports here');
+          },
+        },
         uploads: {
           grant: async () => {
             throw new Error('unused');

@@ -135,6 +135,11 @@ export async function createHarness(
       reviews: faulted ? faultyReviews(reviews, injector, scope) : reviews,
       clock: ports.clock,
       ids: { next: () => randomUUID() },
+      exports: {
+        save: async () => {
+          throw new Error('no exports here');
+        },
+      },
       uploads: {
         grant: async () => {
           throw new Error('no uploads in the workflow harness');

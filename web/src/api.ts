@@ -10,6 +10,7 @@ import type {
   DecideResult,
   DisburseResult,
   HouseholdList,
+  LedgerExportResult,
   LedgerList,
   Policy,
   Principal,
@@ -168,11 +169,9 @@ export const api = {
     householdId?: string;
   }) => apiJson<Quote>('POST', '/quotes', body),
   ledger: (q: LedgerQuery) => apiJson<LedgerList>('GET', `/ledger${query({ ...q })}`),
-  ledgerExport: async (q: LedgerQuery, format: 'csv' | 'xlsx'): Promise<Blob> => {
-    const response = await apiFetch('GET', `/ledger/export${query({ ...q, format })}`);
-    if (!response.ok) throw await errorFrom(response);
-    return response.blob();
-  },
+  /** Writes the export file and returns a 15-minute link to download it (large ledgers exceed API responses). */
+  ledgerExport: (q: LedgerQuery, format: 'csv' | 'xlsx') =>
+    apiJson<LedgerExportResult>('GET', `/ledger/export${query({ ...q, format })}`),
   disburse: (body: { claimIds: string[]; batchRef: string }) =>
     apiJson<DisburseResult>('POST', '/ledger/disbursements', body),
   importRoster: (csv: string) => apiJson<RosterImportResult>('POST', '/roster/imports', csv),

@@ -1,6 +1,20 @@
 // Saves a Blob as a file the person can open (Excel, WPS).
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
+  clickLink(url, filename);
+  // Some browsers read the URL after click() returns; give them a moment.
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}
+
+/**
+ * Downloads a file from a link (an export's presigned URL). The storage answers with an
+ * attachment disposition, so the page stays where it is and the file keeps its name.
+ */
+export function downloadLink(url: string, filename: string): void {
+  clickLink(url, filename);
+}
+
+function clickLink(url: string, filename: string): void {
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
@@ -8,8 +22,6 @@ export function saveBlob(blob: Blob, filename: string): void {
   document.body.append(a);
   a.click();
   a.remove();
-  // Some browsers read the URL after click() returns; give them a moment.
-  setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
 /** A CSV Excel opens correctly: UTF-8 with a BOM, CRLF, cells quoted when needed. */

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { chinaDate, daysBetween, isIsoDate } from '#shared/dates.ts';
 import { api, type LedgerQuery } from '../api.ts';
 import { hasRole, useApp } from '../context.ts';
-import { saveBlob } from '../download.ts';
+import { downloadLink } from '../download.ts';
 import { formatDate, formatFen, shortId } from '../format.ts';
 import { t, tCode } from '../i18n.ts';
 import { href } from '../router.ts';
@@ -75,8 +75,8 @@ export function Ledger() {
     setExporting(format);
     setNotice(undefined);
     try {
-      const blob = await api.ledgerExport(shown, format);
-      saveBlob(blob, `ledger-${shown.from}-${shown.to}.${format}`);
+      const file = await api.ledgerExport(shown, format);
+      downloadLink(file.url, file.name);
     } catch (e) {
       setNotice({ kind: 'error', text: errorMessage(e) });
     } finally {
