@@ -1,9 +1,19 @@
 // The esbuild options CDK's NodejsFunction uses for every handler (infra/constructs/
 // claims-function.ts: nodejs22.x, ESM, minified, external source maps, AWS SDK bundled, the
-// createRequire banner), so the benchmark weighs exactly what would be deployed.
+// createRequire banner, the credential chain aliased to its environment link), so the benchmark
+// weighs exactly what would be deployed.
 // `constructDrift()` reads the construct's source and names any setting that no longer matches.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+
+/** NodejsFunction runs esbuild in projectRoot (the repository root), locally and in Docker. */
+const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+
+/** The construct's `esbuildArgs` alias: the default credential chain becomes its fromEnv link. */
+export const credentialAlias = {
+  '@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
+} as const;
 
 export const requireBanner =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
@@ -21,6 +31,8 @@ export const lambdaEsbuildOptions = {
   // externalModules: [] in the construct: nothing is external, the AWS SDK included.
   external: [],
   banner: { js: requireBanner },
+  alias: credentialAlias,
+  absWorkingDir: projectRoot,
   outExtension: { '.js': '.mjs' },
   metafile: true,
   logLevel: 'error',
@@ -36,6 +48,7 @@ const expectedSettings: readonly string[] = [
   'externalModules: []',
   "mainFields: ['module', 'main']",
   requireBanner,
+  ...Object.entries(credentialAlias).map(([from, to]) => `'--alias:${from}': '${to}'`),
   'Runtime.NODEJS_22_X',
   'Architecture.ARM_64',
 ];

@@ -92,6 +92,13 @@ export class ClaimsFunction extends Construct {
         // Some bundled CommonJS dependencies call require(); ESM output has none without this shim.
         banner:
           "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        // On Lambda credentials are always in the environment: the SDK's default credential chain
+        // is swapped for its first link (fromEnv), which drops the STS/SSO clients and the
+        // ini/process/IMDS providers, about 130 KB of every SDK bundle. esbuild resolves the
+        // replacement from projectRoot, its working directory locally and in Docker.
+        esbuildArgs: {
+          '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
+        },
       },
     });
 
