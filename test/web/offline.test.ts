@@ -129,7 +129,7 @@ describe('weak signal', () => {
     await page.getByText('填写费用后显示预计赔付').waitFor();
     // The service worker has taken the page over and holds the app shell.
     await expect
-      .poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 10_000 })
+      .poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 })
       .toBe(true);
 
     await context.setOffline(true);
