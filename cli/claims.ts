@@ -1,7 +1,14 @@
 // `claims <verb>`: one entry point, one small module per verb. Every failure is one line on
 // stderr and a non-zero exit code; --json puts exactly one JSON object on stdout.
 import { quoteVerb } from '#cli/verbs/quote.ts';
-import { exportVerb, reviewVerb, rosterVerb, statusVerb, submitVerb } from '#cli/verbs/api-verbs.ts';
+import {
+  exportVerb,
+  retryVerb,
+  reviewVerb,
+  rosterVerb,
+  statusVerb,
+  submitVerb,
+} from '#cli/verbs/api-verbs.ts';
 
 export class CliError extends Error {
   constructor(
@@ -24,6 +31,7 @@ const verbs: Record<string, Verb> = {
   submit: submitVerb,
   status: statusVerb,
   review: reviewVerb,
+  retry: retryVerb,
   roster: rosterVerb,
   export: exportVerb,
   start: async (args, io) => (await import('#cli/local/start.ts')).startVerb(args, io),
@@ -36,6 +44,7 @@ const usage = `usage: claims <verb> [options]
   submit --household H --category C --cost YUAN [--reimbursed YUAN] --expense-date D --receipt FILE [--as USER] [--api URL] [--json]
   status CLAIM_ID [--as USER] [--api URL] [--json]
   review CLAIM_ID --gate G --decision approve|reject --as USER [--comment TEXT] [--api URL] [--json]
+  retry CLAIM_ID [--as USER] [--api URL] [--json]
   export --from D --to D [--region R] [--format csv] --out FILE [--as USER] [--api URL]`;
 
 const stdio: CliIo = {

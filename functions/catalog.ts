@@ -32,6 +32,7 @@ export const apiRoutes = [
   { method: 'GET', path: '/claims/{claimId}', handler: 'get-claim', auth: true },
   { method: 'GET', path: '/claims/{claimId}/receipts/{n}', handler: 'get-receipt', auth: true },
   { method: 'POST', path: '/claims/{claimId}/reviews', handler: 'decide-review', auth: true },
+  { method: 'POST', path: '/claims/{claimId}/retry', handler: 'retry-claim', auth: true },
   { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
   { method: 'GET', path: '/policies', handler: 'list-policies', auth: true },
   { method: 'GET', path: '/ledger', handler: 'list-ledger', auth: true },
@@ -41,14 +42,15 @@ export const apiRoutes = [
 ] as const satisfies readonly ApiRoute[];
 export type ApiHandlerName = (typeof apiRoutes)[number]['handler'];
 
-/** Environment variable names every handler reads; CDK sets them, the local runtime too. */
 /** Where ledger exports are written in the receipts bucket (kept a day, then expired by lifecycle). */
 export const exportsPrefix = 'exports/';
 
+/** Environment variable names every handler reads; CDK sets them, the local runtime too. */
 export const envNames = {
   claimsTable: 'CLAIMS_TABLE',
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   receiptsBucket: 'RECEIPTS_BUCKET',
   reviewStateMachineArn: 'REVIEW_STATE_MACHINE_ARN',
+  assessStateMachineArn: 'ASSESS_STATE_MACHINE_ARN',
   webOrigin: 'WEB_ORIGIN',
 } as const;

@@ -53,6 +53,7 @@ export class ClaimsStack extends Stack {
       receipts,
       logKey: keys.ops,
       reviewStateMachineArn: stateMachineArn(this, 'review-claim'),
+      assessStateMachineArn: stateMachineArn(this, 'assess-claim'),
       webOrigin,
       regionCode: props.regionCode,
       logLevel: props.logLevel ?? 'INFO',

@@ -18,6 +18,8 @@ export interface HandlerAccess {
   readonly reviewTaskResponse: boolean;
   /** Write and read ledger exports under exports/ (never claims/). */
   readonly exports: boolean;
+  /** StartExecution on assess-claim and review-claim (an operator's retry). */
+  readonly startWorkflows: boolean;
 }
 
 const reader: HandlerAccess = {
@@ -26,6 +28,7 @@ const reader: HandlerAccess = {
   receipts: 'none',
   reviewTaskResponse: false,
   exports: false,
+  startWorkflows: false,
 };
 const writer: HandlerAccess = {
   claimsTable: 'readWrite',
@@ -33,6 +36,7 @@ const writer: HandlerAccess = {
   receipts: 'none',
   reviewTaskResponse: false,
   exports: false,
+  startWorkflows: false,
 };
 
 const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = {
@@ -46,6 +50,8 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'get-receipt': { receipts: 'view' },
   // Resumes the gate the decision is for.
   'decide-review': { reviewTaskResponse: true },
+  // Moves a claim out of ERROR and starts its workflow again.
+  'retry-claim': { startWorkflows: true, idempotencyTable: false },
   // Writes the export file and signs its download link; a GET that stores a file, nothing more.
   'export-ledger': { exports: true },
   // A POST only because the quote input is a body: it reads the household's cap, stores nothing.

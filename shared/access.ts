@@ -26,6 +26,8 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'get-receipt': ['gridWorker', ...reviewers, 'admin'],
   'decide-review': reviewers,
   'import-roster': ['admin'],
+  // Sends a claim in ERROR (or one whose run was lost) through its workflow again.
+  'retry-claim': ['admin'],
   'list-policies': everyone,
   'list-ledger': ['finance', 'auditor', 'insurer', 'admin'],
   'export-ledger': ['finance'],

@@ -139,6 +139,17 @@ export interface UploadSigner {
   viewUrl(key: string, expiresSeconds: number): Promise<string>;
 }
 
+/** Starts the claim workflows again, for an operator's retry. Every step is idempotent. */
+export interface ClaimWorkflows {
+  /** A new run of the automatic workflow from the claim's stored manifest. */
+  resumeAssessment(claimId: string): Promise<void>;
+  /**
+   * A new review run after the `attempt`-th retry. A review's execution name is taken for good
+   * once used, so each attempt has its own; starting the same attempt twice starts it once.
+   */
+  resumeReview(claimId: string, attempt: number): Promise<void>;
+}
+
 /** A file made for one person to download now: stored, then handed out as a short-lived link. */
 export interface ExportFile {
   /** The name the download is saved under. */

@@ -241,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         IDEMPOTENCY_TABLE,
         RECEIPTS_BUCKET,
         REVIEW_STATE_MACHINE_ARN: reviewArn,
+        ASSESS_STATE_MACHINE_ARN: assessArn,
       },
       overrides,
     );

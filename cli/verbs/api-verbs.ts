@@ -189,6 +189,25 @@ export async function reviewVerb(args: string[], io: CliIo): Promise<void> {
   );
 }
 
+/** An admin's retry of a claim in ERROR (or one whose run was lost): `claims retry CLAIM_ID`. */
+export async function retryVerb(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parseVerbArgs(args, common, true);
+  const claimId = positionals[0];
+  if (!claimId) throw new CliError('usage: claims retry CLAIM_ID [--as USER]', 2);
+  const api = await connect(values.api, values.as ?? 'admin1');
+  const out = (await api.request('POST', `/claims/${encodeURIComponent(claimId)}/retry`)) as {
+    claimId: string;
+    state: string;
+    retried: boolean;
+    resumed: string | null;
+  };
+  io.out(
+    values.json
+      ? JSON.stringify(out)
+      : `${out.claimId}  ${out.state}  ${out.retried ? 'retried' : 'was not in ERROR'}${out.resumed ? `; ${out.resumed} started again` : ''}`,
+  );
+}
+
 export async function rosterVerb(args: string[], io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== 'import') throw new CliError('usage: claims roster import FILE.csv', 2);

@@ -10,6 +10,7 @@ import {
 } from '#functions/adapters/handler-deps.ts';
 import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
+import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
 
 export type { ClientOverrides } from '#functions/adapters/handler-deps.ts';
 export { lazyDeps } from '#functions/adapters/handler-deps.ts';
@@ -28,6 +29,7 @@ export function awsDeps(env: Env = process.env, overrides: ClientOverrides = {})
       uploads: s3Uploads,
       exports: s3Exports,
       reviews: sfnReviews,
+      workflows: sfnWorkflows,
     },
     env,
     overrides,

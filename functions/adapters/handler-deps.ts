@@ -6,7 +6,15 @@ import { monotonicFactory } from 'ulid';
 import { envNames } from '#functions/catalog.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
-import type { Clock, ExportStore, IdSource, ReceiptStore, ReviewTasks, UploadSigner } from '#shared/ports.ts';
+import type {
+  ClaimWorkflows,
+  Clock,
+  ExportStore,
+  IdSource,
+  ReceiptStore,
+  ReviewTasks,
+  UploadSigner,
+} from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -32,6 +40,7 @@ export interface PortFactories {
   readonly reviews?: (context: AdapterContext) => ReviewTasks;
   readonly uploads?: (context: AdapterContext) => UploadSigner;
   readonly exports?: (context: AdapterContext) => ExportStore;
+  readonly workflows?: (context: AdapterContext) => ClaimWorkflows;
 }
 
 export interface HandlerDeps extends StepDeps, ApiDeps {
@@ -93,6 +102,7 @@ export function handlerDeps(
     reviews: ports.reviews?.(context) ?? missingPort<ReviewTasks>('reviews'),
     uploads: ports.uploads?.(context) ?? missingPort<UploadSigner>('uploads'),
     exports: ports.exports?.(context) ?? missingPort<ExportStore>('exports'),
+    workflows: ports.workflows?.(context) ?? missingPort<ClaimWorkflows>('workflows'),
   };
 }
 

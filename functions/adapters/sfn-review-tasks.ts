@@ -12,11 +12,31 @@ import { envNames } from '#functions/catalog.ts';
 import { baseClientConfig, type AdapterContext } from '#functions/adapters/handler-deps.ts';
 import type { ReviewTasks } from '#shared/ports.ts';
 
+export function sfnClient(context: AdapterContext): SFNClient {
+  const endpoint = context.overrides.endpoints?.sfn;
+  return new SFNClient({ ...baseClientConfig(context.overrides), ...(endpoint ? { endpoint } : {}) });
+}
+
 /** The review port for handlers that name it (see handler-deps.ts). */
 export function sfnReviews(context: AdapterContext): ReviewTasks {
-  const endpoint = context.overrides.endpoints?.sfn;
-  const sfn = new SFNClient({ ...baseClientConfig(context.overrides), ...(endpoint ? { endpoint } : {}) });
-  return new SfnReviewTasks(sfn, context.env[envNames.reviewStateMachineArn] ?? '');
+  return new SfnReviewTasks(sfnClient(context), context.env[envNames.reviewStateMachineArn] ?? '');
+}
+
+/** Starts a named execution; one that already exists under that name counts as started. */
+export async function startNamedOnce(
+  sfn: SFNClient,
+  input: { stateMachineArn: string; name: string; input: string },
+): Promise<void> {
+  try {
+    await sfn.send(new StartExecutionCommand(input));
+  } catch (error) {
+    if (
+      error instanceof ExecutionAlreadyExists ||
+      (error instanceof Error && error.name === 'ExecutionAlreadyExists')
+    )
+      return;
+    throw error;
+  }
 }
 
 export class SfnReviewTasks implements ReviewTasks {
@@ -26,22 +46,11 @@ export class SfnReviewTasks implements ReviewTasks {
   ) {}
 
   async start(claimId: string): Promise<void> {
-    try {
-      await this.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: this.reviewStateMachineArn,
-          name: claimId,
-          input: JSON.stringify({ claimId }),
-        }),
-      );
-    } catch (error) {
-      if (
-        error instanceof ExecutionAlreadyExists ||
-        (error instanceof Error && error.name === 'ExecutionAlreadyExists')
-      )
-        return;
-      throw error;
-    }
+    await startNamedOnce(this.sfn, {
+      stateMachineArn: this.reviewStateMachineArn,
+      name: claimId,
+      input: JSON.stringify({ claimId }),
+    });
   }
 
   async succeed(taskToken: string, output: unknown): Promise<void> {

@@ -22,6 +22,7 @@ export interface HandlerFunctionsProps {
   readonly logKey: IKey;
   /** ARN of review-claim, built from its name (see workflows.ts). */
   readonly reviewStateMachineArn: string;
+  readonly assessStateMachineArn: string;
   readonly webOrigin: string;
   readonly regionCode: string;
   readonly logLevel: string;
@@ -55,6 +56,7 @@ export class HandlerFunctions extends Construct {
       idempotencyTable: props.tables.idempotency.tableName,
       receiptsBucket: props.receipts.bucket.bucketName,
       reviewStateMachineArn: props.reviewStateMachineArn,
+      assessStateMachineArn: props.assessStateMachineArn,
       webOrigin: props.webOrigin,
     };
     const environment: Record<string, string> = {
@@ -122,6 +124,14 @@ export class HandlerFunctions extends Construct {
         reason:
           'Each export is one new object under exports/<date>/<id>/; the grant is limited to that prefix.',
       });
+    }
+    if (access.startWorkflows) {
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['states:StartExecution'],
+          resources: [props.assessStateMachineArn, props.reviewStateMachineArn],
+        }),
+      );
     }
     if (access.reviewTaskResponse) {
       fn.role.addToPrincipalPolicy(

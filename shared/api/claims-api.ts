@@ -26,6 +26,7 @@ import {
   type UploadGrant,
   type UploadSigner,
   type ExportStore,
+  type ClaimWorkflows,
 } from '#shared/ports.ts';
 import { HttpError } from '#shared/api/http-error.ts';
 import { moveClaim } from '#shared/workflow/steps.ts';
@@ -37,6 +38,7 @@ export interface ApiDeps {
   readonly reviews: ReviewTasks;
   readonly uploads: UploadSigner;
   readonly exports: ExportStore;
+  readonly workflows: ClaimWorkflows;
   readonly ids: IdSource;
   readonly clock: Clock;
 }

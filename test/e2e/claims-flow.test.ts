@@ -11,6 +11,8 @@ import {
 } from '#test/support/local-stack.ts';
 import { manifestEvent, assessArn } from '#cli/local/runtime.ts';
 import { makeHandler as makeRecordPayout } from '#functions/handlers/record-payout.ts';
+import { markError } from '#shared/workflow/mark-error.ts';
+import { ulid } from 'ulid';
 
 let stack: TestStack & { stop(): Promise<void> };
 
@@ -132,6 +134,33 @@ describe('each rejection reason', () => {
     await expect(
       stack.s3.send(new HeadObjectCommand({ Bucket: 'receipts', Key: key })),
     ).resolves.toBeTruthy();
+  });
+
+  it('a claim in ERROR is retried by an admin through the API and runs on to PAID', async () => {
+    // The fault struck before the claim record was written: mark-error left a blank one in ERROR,
+    // so the manifest's own run stops there.
+    const claimId = ulid();
+    await markError(stack.deps, { claimId, error: { Error: 'Runtime.ExitError' } });
+    await uploadClaim(stack, { claimId, householdId: 'HH-0006', totalCost: '15000' });
+    await stack.idle();
+    expect((await stack.deps.claims.get(claimId))?.state).toBe('ERROR');
+    const worker = await stack.as('worker1');
+    expect((await worker('POST', `/claims/${claimId}/retry`)).status).toBe(403);
+    const admin = await stack.as('admin1');
+    const retried = await admin('POST', `/claims/${claimId}/retry`);
+    expect(retried).toMatchObject({
+      status: 200,
+      body: { claimId, state: 'RECEIVED', retried: true, resumed: 'assessment' },
+    });
+    // The run is started through the Step Functions API, with the event EventBridge would send.
+    expect(await settled(stack, claimId)).toMatchObject({ state: 'PAID', payoutFen: 350_000 });
+    expect((await stack.deps.claims.history(claimId)).map((h) => `${h.from ?? '-'}>${h.to}`)).toEqual([
+      '->RECEIVED',
+      'RECEIVED>ERROR',
+      'ERROR>RECEIVED',
+      'RECEIVED>APPROVED',
+      'APPROVED>PAID',
+    ]);
   });
 
   it('duplicate receipt -> DUPLICATE_RECEIPT naming the earlier claim', async () => {

@@ -11,6 +11,8 @@ import { makeHandler as makeImportRoster } from '#functions/handlers/import-rost
 import { makeHandler as makeExport } from '#functions/handlers/export-ledger.ts';
 import { makeHandler as makeQuote } from '#functions/handlers/quote-claim.ts';
 import { makeHandler as makeHealth } from '#functions/handlers/get-health.ts';
+import { makeHandler as makeRetry } from '#functions/handlers/retry-claim.ts';
+import { markError } from '#shared/workflow/mark-error.ts';
 import { principalOf } from '#functions/middleware.ts';
 import { fenToYuan } from '#shared/money.ts';
 
@@ -225,6 +227,59 @@ describe('API handlers', () => {
     const bad = json(await exportLedger(event(finance1, { query: { ...query, format: 'pdf' } }), context));
     expect(bad.status).toBe(400);
     expect(world.exportFiles.files.size).toBe(2);
+  });
+
+  it('an admin retries a claim in ERROR: it goes back where it stopped and its workflow runs again', async () => {
+    const world = await makeWorld();
+    const retry = makeRetry(() => world);
+    const post = (who: typeof admin1, claimId: string) =>
+      retry(event(who, { params: { claimId } }), context).then(json);
+
+    // The automatic path: validate-claim died, mark-error recorded ERROR from RECEIVED.
+    const auto = upload(world, { householdId: 'HH-0002', totalCost: '15000' });
+    await markError(world, { key: auto.key, error: { Error: 'Runtime.ExitError' } });
+    expect((await post(worker1, auto.claimId)).status).toBe(403);
+    expect((await world.store.get(auto.claimId))?.state).toBe('ERROR');
+    const first = await post(admin1, auto.claimId);
+    expect(first).toMatchObject({
+      status: 200,
+      body: { claimId: auto.claimId, state: 'RECEIVED', retried: true, resumed: 'assessment' },
+    });
+    const last = (await world.store.history(auto.claimId)).at(-1);
+    expect(last).toMatchObject({ from: 'ERROR', to: 'RECEIVED', actor: 'admin1' });
+    // Asked again (the first start was lost, say): re-driven again, nothing else changes.
+    expect((await post(admin1, auto.claimId)).body).toMatchObject({ retried: false, resumed: 'assessment' });
+    expect(await runAssess(world, auto.key)).toBe('paid');
+    // A paid claim: nothing to retry, nothing started.
+    expect((await post(admin1, auto.claimId)).body).toEqual({
+      claimId: auto.claimId,
+      state: 'PAID',
+      retried: false,
+      resumed: null,
+    });
+
+    // The review path: a claim waiting on its gates is never given a second review run...
+    const review = upload(world, { householdId: 'HH-0003', totalCost: '22700' });
+    expect(await runAssess(world, review.key)).toBe('review');
+    expect((await post(admin1, review.claimId)).body).toMatchObject({
+      state: 'PENDING_REVIEW',
+      resumed: null,
+    });
+    // ...but one whose review run failed gets a new one, named for the attempt.
+    await markError(world, { claimId: review.claimId, error: { Error: 'States.Timeout' } });
+    expect((await post(admin1, review.claimId)).body).toMatchObject({
+      state: 'PENDING_REVIEW',
+      retried: true,
+      resumed: 'review',
+    });
+    expect((await post(admin1, review.claimId)).body).toMatchObject({ retried: false, resumed: 'review' });
+    expect(world.workflowsLog.started).toEqual([
+      `assessment ${auto.claimId}`,
+      `assessment ${auto.claimId}`,
+      `review ${review.claimId} #1`,
+      `review ${review.claimId} #1`,
+    ]);
+    expect((await post(admin1, '01JC0000000000000000000000')).status).toBe(404);
   });
 
   it('quote uses the household’s remaining cap', async () => {

@@ -8,6 +8,7 @@ import {
   MemoryReceipts,
   MemoryStore,
   RecordingReviews,
+  RecordingWorkflows,
   fakeJpeg,
   sha256,
 } from '#test/support/memory-store.ts';
@@ -35,6 +36,7 @@ export function nextUlid(): string {
 export interface World extends StepDeps, ApiDeps {
   readonly store: MemoryStore;
   readonly exportFiles: MemoryExports;
+  readonly workflowsLog: RecordingWorkflows;
   readonly bucket: MemoryReceipts;
   readonly reviewsLog: RecordingReviews;
   readonly clockControl: FakeClock;
@@ -47,7 +49,10 @@ export async function makeWorld(): Promise<World> {
   const reviewsLog = new RecordingReviews();
   const clockControl = new FakeClock();
   const exportFiles = new MemoryExports(clockControl.now);
+  const workflowsLog = new RecordingWorkflows();
   return {
+    workflowsLog,
+    workflows: workflowsLog,
     exportFiles,
     exports: exportFiles,
     store,

@@ -103,6 +103,8 @@ export interface ManifestSpec {
   submittedBy?: string;
   /** Replace the manifest bytes entirely. */
   rawManifest?: Uint8Array | string;
+  /** Use this claimId (default: a new ULID). */
+  claimId?: string;
 }
 
 export const recentDate = (daysAgo = 3): string => {
@@ -115,7 +117,7 @@ export async function uploadClaim(
   stack: TestStack,
   spec: ManifestSpec = {},
 ): Promise<{ claimId: string; key: string }> {
-  const claimId = ulid();
+  const claimId = spec.claimId ?? ulid();
   const receipt = spec.receipt ?? jpeg(claimId);
   const receiptKey = `claims/${claimId}/receipt-1.jpg`;
   await stack.s3.send(

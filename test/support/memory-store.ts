@@ -15,6 +15,7 @@ import {
   type PayoutOutcome,
   type ReceiptStore,
   type ExportFile,
+  type ClaimWorkflows,
   type ExportStore,
   type SavedExport,
   type ReviewTasks,
@@ -175,6 +176,17 @@ export class MemoryExports implements ExportStore {
       bytes: bytes.length,
       expiresAt: new Date(this.now().getTime() + linkSeconds * 1000).toISOString(),
     };
+  }
+}
+
+/** Records the workflow runs a retry starts, in order. */
+export class RecordingWorkflows implements ClaimWorkflows {
+  readonly started: string[] = [];
+  async resumeAssessment(claimId: string): Promise<void> {
+    this.started.push(`assessment ${claimId}`);
+  }
+  async resumeReview(claimId: string, attempt: number): Promise<void> {
+    this.started.push(`review ${claimId} #${attempt}`);
   }
 }
 

@@ -10,6 +10,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerCsvColumns } from '#shared/api/ledger-api.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
+import { markError } from '#shared/workflow/mark-error.ts';
+import { ulid } from 'ulid';
 import {
   recentDate,
   settled,
@@ -293,6 +295,26 @@ describe('web app, role by role', () => {
     expect(await page.getByTestId('median').textContent()).toMatch(/分钟|小时|天/);
     await page.getByText('基于 1 件已赔付的申请').waitFor();
     await screenshot(page, '10-reviewer-dashboard');
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('admin: a claim in ERROR is sent on from where it stopped and ends PAID', async () => {
+    const id = ulid();
+    // The fault struck before the claim record was written: mark-error left it in ERROR.
+    await markError(stack.deps, { claimId: id, error: { Error: 'Runtime.ExitError' } });
+    await uploadClaim(stack, { claimId: id, householdId: 'HH-0006', totalCost: '15000', expenseDate });
+    await stack.idle();
+    const { context, errors } = await newContext(browser, desk);
+    const page = await signIn(context, stack.apiUrl, 'admin1');
+    await page.goto(`${stack.apiUrl}/#/claims/${id}`);
+    await page.getByRole('heading', { name: '可重新处理' }).waitFor();
+    await page.getByRole('button', { name: '重新处理' }).click();
+    await expect
+      .poll(() => page.getByTestId('claim-payout').textContent(), { timeout: 20_000 })
+      .toBe('¥3,500.00');
+    await page.getByRole('heading', { name: '可重新处理' }).waitFor({ state: 'detached' });
+    await waitForState(id, 'PAID');
     expect(errors).toEqual([]);
     await context.close();
   }, 60_000);

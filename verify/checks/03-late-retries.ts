@@ -69,6 +69,14 @@ async function replayLate(
         reviews: deps.reviews,
         clock: deps.clock,
         ids: { next: () => '' },
+        workflows: {
+          resumeAssessment: async () => {
+            throw new Error('no workflow starts here');
+          },
+          resumeReview: async () => {
+            throw new Error('no workflow starts here');
+          },
+        },
         exports: {
           save: async () => {
             throw new Error('no exports here');

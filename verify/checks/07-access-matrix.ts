@@ -221,6 +221,9 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
               : [f.village, 'village'];
       return { method: 'POST', path: `/claims/${claimId}/reviews`, body: { gate, decision: 'approve' } };
     }
+    case 'retry-claim':
+      // A paid claim: an allowed retry answers 200 and changes nothing.
+      return { method: 'POST', path: `/claims/${ownClaim}/retry` };
     case 'import-roster':
       return { method: 'POST', path: '/roster/imports', body: { csv: hh001 } };
     case 'list-policies':

@@ -135,6 +135,14 @@ export async function createHarness(
       reviews: faulted ? faultyReviews(reviews, injector, scope) : reviews,
       clock: ports.clock,
       ids: { next: () => randomUUID() },
+      workflows: {
+        resumeAssessment: async () => {
+          throw new Error('no workflow starts here');
+        },
+        resumeReview: async () => {
+          throw new Error('no workflow starts here');
+        },
+      },
       exports: {
         save: async () => {
           throw new Error('no exports here');

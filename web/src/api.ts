@@ -16,6 +16,7 @@ import type {
   Principal,
   Quote,
   ReceiptLink,
+  RetryAnswer,
   RosterImportResult,
 } from './types.ts';
 
@@ -159,6 +160,7 @@ export const api = {
   }) => apiJson<CreatedClaim>('POST', '/claims', body),
   decide: (id: string, body: { gate: string; decision: 'approve' | 'reject'; comment?: string }) =>
     apiJson<DecideResult>('POST', `/claims/${encodeURIComponent(id)}/reviews`, body),
+  retry: (id: string) => apiJson<RetryAnswer>('POST', `/claims/${encodeURIComponent(id)}/retry`),
   policies: () => apiJson<{ items: Policy[] }>('GET', '/policies'),
   quote: (body: {
     region: string;

@@ -206,6 +206,10 @@ export const en: Record<MessageKey, string> = {
   'claim.historyBy': '{actor}',
   'claim.disbursement': 'Bank batch {batch}',
   'claim.processing': 'The claim is uploaded and being assessed…',
+  'claim.retryTitle': 'Can be retried',
+  'claim.retryHint':
+    'This claim hit an error while being processed; nothing was lost. Once the cause is fixed, it can carry on from where it stopped.',
+  'claim.retry': 'Retry',
 
   'queue.title': 'Waiting for me: {gate}',
   'queue.empty': 'No claims are waiting for you',

@@ -208,6 +208,9 @@ export const zh = {
   'claim.historyBy': '{actor}',
   'claim.disbursement': '拨付批次 {batch}',
   'claim.processing': '申请已上传，系统正在核算，请稍候…',
+  'claim.retryTitle': '可重新处理',
+  'claim.retryHint': '这笔申请在处理中出错，数据没有丢失。确认原因已排除后，可让它从中断处继续处理。',
+  'claim.retry': '重新处理',
 
   // Reviewers
   'queue.title': '待我审核：{gate}',

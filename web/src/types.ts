@@ -11,12 +11,13 @@ import type {
 import type { importRoster, listHouseholds } from '#shared/api/roster-api.ts';
 import type { listLedger } from '#shared/api/ledger-api.ts';
 import type { LedgerExportResult } from '#shared/api/ledger-export.ts';
+import type { RetryAnswer } from '#shared/api/retry-api.ts';
 import type { Quote } from '#shared/compensation.ts';
 import type { Category, Policy, ReviewGate } from '#shared/policy.ts';
 import type { ClaimState, RejectionReason } from '#shared/claim-state.ts';
 import type { Principal, Role } from '#shared/access.ts';
 
-export type { LedgerExportResult };
+export type { LedgerExportResult, RetryAnswer };
 export type { Category, ClaimState, Policy, Principal, Quote, RejectionReason, ReviewGate, Role };
 
 export type ClaimView = ReturnType<typeof claimView>;

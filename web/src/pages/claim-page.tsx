@@ -90,6 +90,15 @@ export function ClaimPage({ claimId }: { claimId: string }) {
     >
       <div class="two-col">
         <div>
+          {claim.state === 'ERROR' && hasRole(principal, 'admin') && (
+            <RetryPanel
+              claimId={claim.claimId}
+              onRetried={() => {
+                setPolls(0);
+                void load();
+              }}
+            />
+          )}
           <section class="card" aria-labelledby="summary-title">
             <h2 id="summary-title" class="state-line">
               <StateBadge state={claim.state} />
@@ -361,6 +370,38 @@ function History({ claim }: { claim: ClaimDetail }) {
           </li>
         ))}
       </ol>
+    </section>
+  );
+}
+
+/** An admin sends a claim in ERROR on from where it stopped (the API moves it and restarts its workflow). */
+function RetryPanel({ claimId, onRetried }: { claimId: string; onRetried: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const retry = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.retry(claimId);
+      onRetried();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="retry-title">
+      <h2 id="retry-title">{t('claim.retryTitle')}</h2>
+      <p>{t('claim.retryHint')}</p>
+      {error !== undefined && (
+        <p class="notice error" role="alert">
+          {errorMessage(error)}
+        </p>
+      )}
+      <button type="button" disabled={busy} onClick={() => void retry()}>
+        {t('claim.retry')}
+      </button>
     </section>
   );
 }

@@ -1,0 +1,50 @@
+// An administrator's retry of a claim: a claim in ERROR goes back to the state the fault
+// interrupted and its workflow runs again from there. A claim stuck in RECEIVED or APPROVED
+// (its run lost) is re-driven the same way. Steps are idempotent and payouts conditional, so a
+// retry never pays twice; the contract's "ERROR ... can be retried" is this route.
+import type { Principal } from '#shared/access.ts';
+import type { ClaimState } from '#shared/claim-state.ts';
+import type { ClaimStore, ClaimWorkflows, Clock } from '#shared/ports.ts';
+import { retryClaim } from '#shared/workflow/retry-claim.ts';
+import { HttpError } from '#shared/api/http-error.ts';
+
+export interface RetryDeps {
+  readonly claims: ClaimStore;
+  readonly workflows: ClaimWorkflows;
+  readonly clock: Clock;
+}
+
+export interface RetryAnswer {
+  readonly claimId: string;
+  readonly state: ClaimState;
+  /** The claim was in ERROR and is back where the fault interrupted it. */
+  readonly retried: boolean;
+  /** Which workflow was started again, if any. */
+  readonly resumed: 'assessment' | 'review' | null;
+}
+
+export async function retryClaimRun(
+  deps: RetryDeps,
+  principal: Principal,
+  claimId: string,
+): Promise<RetryAnswer> {
+  if (!(await deps.claims.get(claimId))) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
+  const { state, retried } = await retryClaim(deps, claimId, principal.username);
+  if (state === 'RECEIVED' || state === 'APPROVED') {
+    await deps.workflows.resumeAssessment(claimId);
+    return { claimId, state, retried, resumed: 'assessment' };
+  }
+  if (state === 'PENDING_REVIEW') {
+    // Only a review that ended in ERROR is restarted: a review still waiting on its gates must
+    // not get a second run beside it. The attempt number names the run, so asking again after
+    // a failed start starts it, and asking again after a good one starts nothing.
+    const attempt = (await deps.claims.history(claimId)).filter(
+      (e) => e.from === 'ERROR' && e.to === 'PENDING_REVIEW',
+    ).length;
+    if (attempt > 0) {
+      await deps.workflows.resumeReview(claimId, attempt);
+      return { claimId, state, retried, resumed: 'review' };
+    }
+  }
+  return { claimId, state, retried, resumed: null };
+}
