@@ -209,6 +209,7 @@ export function humanReport(r: GroupResults, header: string): string {
       ),
       `   peak RSS growth largest/smallest: CSV ${ex.rssGrowth.csv}x, XLSX ${ex.rssGrowth.xlsx}x (V8's default heap sizing)`,
       `   largest size with the heap capped at 48 MiB old space: ${ex.cappedHeap.map((f) => `${f.format} peak RSS ${f.peakRssMiB} MiB`).join(', ')} (both run at once: a memory check, not a speed one)`,
+      `   largest size with the export Lambda's own heap flags (semi-space a twentieth of its memory): ${(ex.lambdaHeap ?? []).map((f) => `${f.format} peak RSS ${f.peakRssMiB} MiB`).join(', ')} (Node defaults above understate production)`,
     );
   }
   const up = r['upload-weight'];
