@@ -1,7 +1,7 @@
 // DynamoDB Local (the jar shipped in amplify-dynamodb-simulator) on the machine's Java, with its
 // data on disk under <dataDir>/dynamodb so claims survive a restart.
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -14,7 +14,7 @@ export interface DynamoDbLocalOptions {
   readonly dataDir: string;
   /** Java executable; default `java` on PATH. */
   readonly java?: string;
-  /** JVM flags before -jar; the default favours start-up time over peak throughput. */
+  /** JVM flags before -jar; the default trades a little start-up time for throughput. */
   readonly jvmArgs?: readonly string[];
   /** Give up waiting for the first answer after this long. Default 60 s. */
   readonly startTimeoutMs?: number;
@@ -31,9 +31,11 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-// C1-only JIT and the serial collector start the JVM about a second sooner; a local table store
-// never needs C2's peak speed.
-export const defaultJvmArgs: readonly string[] = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+// The serial collector: one small heap, no collector threads competing with the rest of the
+// stack for two cores. Full tiered compilation (C2 as well as C1): it starts about 0.4 s later
+// than C1 alone (-XX:TieredStopAtLevel=1), but once warm it spends some 20% less CPU per
+// request, which is what a claims run is bound by.
+export const defaultJvmArgs: readonly string[] = ['-XX:+UseSerialGC'];
 
 export const javaInstallHint =
   'DynamoDB Local needs Java 11 or newer: install it with `apt-get install -y openjdk-17-jre-headless` ' +
@@ -49,6 +51,81 @@ export function emulatorDirectory(): string {
   return dir;
 }
 
+/** The one database file DynamoDB Local keeps with -sharedDb. */
+export const sharedDbFile = 'shared-local-instance.db';
+
+const sqliteMagic = 'SQLite format 3\0';
+const walPageSize = 4096;
+
+/**
+ * An empty SQLite database (one page, no tables) whose header says WAL journal mode. SQLite keeps
+ * the journal mode in the file (header bytes 18 and 19: 1 rollback journal, 2 write-ahead log),
+ * so DynamoDB Local, which never sets it, opens this file in WAL mode.
+ */
+export function emptyWalDatabase(): Buffer {
+  const page = Buffer.alloc(walPageSize);
+  page.write(sqliteMagic, 0, 'latin1');
+  page.writeUInt16BE(walPageSize, 16);
+  page[18] = 2; // file format write version: WAL
+  page[19] = 2; // file format read version: WAL
+  page[21] = 64; // maximum embedded payload fraction (fixed)
+  page[22] = 32; // minimum embedded payload fraction (fixed)
+  page[23] = 32; // leaf payload fraction (fixed)
+  page.writeUInt32BE(1, 24); // file change counter
+  page.writeUInt32BE(1, 28); // database size in pages
+  page.writeUInt32BE(1, 92); // version-valid-for: the change counter above
+  page.writeUInt32BE(3_008_007, 96); // written by SQLite 3.8.7, the version in sqlite4java
+  page[100] = 0x0d; // page 1 is the (empty) schema table: a table b-tree leaf with no cells
+  page.writeUInt16BE(walPageSize, 105); // cell content area starts at the end of the page
+  return page;
+}
+
+/**
+ * Puts DynamoDB Local's SQLite database in write-ahead-log mode before the JVM opens it. With the
+ * default rollback journal every write is four fsyncs (journal, directory, database, journal
+ * header); with the log it is one, and a commit is as durable as before: SQLite's default
+ * synchronous=FULL syncs the log on every commit, and a kill -9 or power cut leaves a log that the
+ * next open replays. A new data dir gets an empty WAL database; an existing one has its header
+ * switched, unless a hot rollback journal says the last run died mid-write (SQLite must roll that
+ * back first; the switch then happens on the next start).
+ */
+export async function useWriteAheadLog(dbPath: string): Promise<'created' | 'switched' | 'unchanged'> {
+  const file = join(dbPath, sharedDbFile);
+  let handle;
+  try {
+    // 'wx': create only if absent, so an existing database is never overwritten.
+    handle = await open(file, 'wx');
+    try {
+      await handle.writeFile(emptyWalDatabase());
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return 'created';
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  if (existsSync(`${file}-journal`)) return 'unchanged';
+  handle = await open(file, 'r+');
+  try {
+    const header = Buffer.alloc(20);
+    const { bytesRead } = await handle.read(header, 0, 20, 0);
+    // An empty file is a database SQLite has not written yet: give it the WAL image.
+    if (bytesRead === 0) {
+      await handle.writeFile(emptyWalDatabase());
+      await handle.sync();
+      return 'created';
+    }
+    if (bytesRead < 20 || header.toString('latin1', 0, 16) !== sqliteMagic) return 'unchanged';
+    if (header[18] !== 1 || header[19] !== 1) return 'unchanged';
+    await handle.write(Buffer.from([2, 2]), 0, 2, 18);
+    await handle.sync();
+    return 'switched';
+  } finally {
+    await handle.close();
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
@@ -61,6 +138,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   const emulator = emulatorDirectory();
   const dbPath = resolve(options.dataDir, 'dynamodb');
   await mkdir(dbPath, { recursive: true });
+  await useWriteAheadLog(dbPath);
 
   const args = [
     ...(options.jvmArgs ?? defaultJvmArgs),

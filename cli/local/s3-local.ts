@@ -56,12 +56,87 @@ export const defaultCorsOrigins: readonly string[] = ['http://127.0.0.1:8787', '
 
 interface S3rverStore {
   getMetadata(bucket: string, key: string): Promise<Record<string, unknown>>;
+  getBucket(bucket: string): Promise<unknown>;
+  putBucket(bucket: string): Promise<unknown>;
+  deleteBucket(bucket: string): Promise<unknown>;
+  getSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  putSubresource(bucket: string, key: string | undefined, resource: { type: string }): Promise<unknown>;
+  deleteSubresource(bucket: string, key: string | undefined, type: string): Promise<unknown>;
+  reset(): void;
 }
 interface S3rverInstance extends EventEmitter {
   configureBuckets(): Promise<void>;
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   readonly store: S3rverStore;
   readonly logger?: { close(): void };
+  middleware: ((...args: never[]) => unknown)[];
+}
+
+/**
+ * Keeps bucket lookups and bucket configurations (CORS, website) in memory. s3rver reads them
+ * from disk on every request (a stat, two file reads and an XML parse for each GET or PUT);
+ * this process is the only writer of its directory, and every write path goes through the
+ * wrapped store methods, which drop the cached entry.
+ */
+function cacheBucketConfig(store: S3rverStore): void {
+  const buckets = new Map<string, Promise<unknown>>();
+  const configs = new Map<string, Promise<unknown>>();
+  const configKey = (bucket: string, key: string | undefined, type: string) =>
+    `${bucket}\0${key ?? ''}\0${type}`;
+  const remember = <K>(cache: Map<K, Promise<unknown>>, key: K, load: () => Promise<unknown>) => {
+    let value = cache.get(key);
+    if (!value) {
+      value = load();
+      cache.set(key, value);
+      // A failed read is not remembered; the next request tries again.
+      value.catch(() => cache.delete(key));
+    }
+    return value;
+  };
+  const forgetAfter = async <T>(work: Promise<T>, forget: () => void): Promise<T> => {
+    forget();
+    try {
+      return await work;
+    } finally {
+      forget();
+    }
+  };
+  const original = {
+    getBucket: store.getBucket.bind(store),
+    putBucket: store.putBucket.bind(store),
+    deleteBucket: store.deleteBucket.bind(store),
+    getSubresource: store.getSubresource.bind(store),
+    putSubresource: store.putSubresource.bind(store),
+    deleteSubresource: store.deleteSubresource.bind(store),
+    reset: store.reset.bind(store),
+  };
+  const forgetBucket = (bucket: string) => {
+    buckets.delete(bucket);
+    for (const key of configs.keys()) if (key.startsWith(`${bucket}\0`)) configs.delete(key);
+  };
+  // Only found buckets are kept: a miss may be created by the next request.
+  store.getBucket = (bucket) =>
+    remember(buckets, bucket, () => original.getBucket(bucket)).then((found) => {
+      if (!found) buckets.delete(bucket);
+      return found;
+    });
+  store.putBucket = (bucket) => forgetAfter(original.putBucket(bucket), () => forgetBucket(bucket));
+  store.deleteBucket = (bucket) => forgetAfter(original.deleteBucket(bucket), () => forgetBucket(bucket));
+  store.getSubresource = (bucket, key, type) =>
+    remember(configs, configKey(bucket, key, type), () => original.getSubresource(bucket, key, type));
+  store.putSubresource = (bucket, key, resource) =>
+    forgetAfter(original.putSubresource(bucket, key, resource), () =>
+      configs.delete(configKey(bucket, key, resource.type)),
+    );
+  store.deleteSubresource = (bucket, key, type) =>
+    forgetAfter(original.deleteSubresource(bucket, key, type), () =>
+      configs.delete(configKey(bucket, key, type)),
+    );
+  store.reset = () => {
+    buckets.clear();
+    configs.clear();
+    original.reset();
+  };
 }
 interface S3rverRecord {
   eventName: string;
@@ -486,6 +561,10 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
   });
   // Koa would print every error to stderr; s3rver already turns them into S3 error responses.
   app.on('error', (error: Error) => log(`s3: ${error.message}`));
+  // s3rver's request logger (koa-logger) formats a line for every request even when silent, for
+  // a transport that drops it.
+  app.middleware = app.middleware.filter((middleware) => middleware.name !== 'logger');
+  cacheBucketConfig(app.store);
   await app.configureBuckets();
   const handle = app.callback();
 

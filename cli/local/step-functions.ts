@@ -473,6 +473,8 @@ interface ExecutionRecord {
   readonly tokens: Set<string>;
   /** The top-level state last entered and its input: where a restart picks the execution up. */
   resume?: { readonly state: string; readonly input: Json };
+  /** This record as it stands in the state file, kept until the record changes again. */
+  persisted?: string;
 }
 
 interface PersistedExecution {
@@ -491,6 +493,11 @@ interface PersistedExecution {
 
 /** STANDARD execution names stay taken for 90 days on AWS; older finished records are dropped. */
 const keepFinishedMs = 90 * 24 * 3600 * 1000;
+/**
+ * Finished EXPRESS executions stay describable in memory for this many more (AWS keeps none: it
+ * has no DescribeExecution for them); older ones are let go, so a long run does not grow forever.
+ */
+const keepFinishedExpress = 10_000;
 
 interface PendingTask {
   readonly execution: ExecutionRecord;
@@ -512,6 +519,11 @@ class Service implements LocalStepFunctions {
   private saving: Promise<void> = Promise.resolve();
   /** Set by close(): later in-memory changes (the aborts) must not reach the state file. */
   private frozen = false;
+  /** What the state file holds: running executions and finished STANDARD ones. */
+  private readonly durable = new Set<ExecutionRecord>();
+  /** Finished EXPRESS executions, oldest first. */
+  private readonly finishedExpress = new Set<ExecutionRecord>();
+  private stateDirectoryReady = false;
 
   constructor(private readonly options: LocalStepFunctionsOptions) {
     const scale = options.retryIntervalScale ?? 1;
@@ -567,6 +579,7 @@ class Service implements LocalStepFunctions {
         startDate: new Date(entry.startDate),
       });
       this.executions.set(record.executionArn, record);
+      this.durable.add(record);
       if (entry.status !== 'RUNNING') {
         record.status = entry.status;
         if (entry.stopDate) record.stopDate = new Date(entry.stopDate);
@@ -587,13 +600,13 @@ class Service implements LocalStepFunctions {
 
   private snapshot(): string {
     const now = Date.now();
-    const executions: PersistedExecution[] = [];
-    for (const r of this.executions.values()) {
-      if (r.status !== 'RUNNING') {
-        // Finished EXPRESS executions have nothing left to protect; old STANDARD names free up.
-        if (r.machine.type === 'EXPRESS' || now - (r.stopDate?.getTime() ?? now) > keepFinishedMs) continue;
-      }
-      executions.push({
+    const executions: string[] = [];
+    // Finished EXPRESS executions have nothing left to protect and are not in `durable`.
+    for (const r of this.durable) {
+      // Old STANDARD names free up.
+      if (r.status !== 'RUNNING' && now - (r.stopDate?.getTime() ?? now) > keepFinishedMs) continue;
+      // Only records that changed since the last save are serialised again.
+      r.persisted ??= JSON.stringify({
         executionArn: r.executionArn,
         stateMachineArn: r.machine.arn,
         name: r.name,
@@ -605,16 +618,21 @@ class Service implements LocalStepFunctions {
         ...(r.error !== undefined ? { error: r.error } : {}),
         ...(r.cause !== undefined ? { cause: r.cause } : {}),
         ...(r.status === 'RUNNING' && r.resume ? { resume: r.resume } : {}),
-      });
+      } satisfies PersistedExecution);
+      executions.push(r.persisted);
     }
-    return JSON.stringify({ version: 1, executions });
+    // The same text as JSON.stringify({ version: 1, executions }).
+    return `{"version":1,"executions":[${executions.join(',')}]}`;
   }
 
   private async writeState(): Promise<void> {
     const file = this.options.stateFile;
     if (!file) return;
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      if (!this.stateDirectoryReady) {
+        mkdirSync(dirname(file), { recursive: true });
+        this.stateDirectoryReady = true;
+      }
       // Write then rename, so a crash mid-write leaves the previous state, never half a file.
       const temporary = `${file}.${process.pid}.tmp`;
       await writeFile(temporary, this.snapshot());
@@ -666,6 +684,7 @@ class Service implements LocalStepFunctions {
     }
     const record = this.newRecord({ executionArn, machine, name, input: inputText, startDate: new Date() });
     this.executions.set(executionArn, record);
+    this.durable.add(record);
     this.run(record, input);
     this.scheduleSave();
     return { executionArn, startDate: record.startDate };
@@ -704,6 +723,7 @@ class Service implements LocalStepFunctions {
             record.status === 'RUNNING'
           ) {
             record.resume = { state: event.state.name, input: jsonClone(event.state.input) };
+            record.persisted = undefined;
             this.scheduleSave();
           }
           try {
@@ -731,12 +751,24 @@ class Service implements LocalStepFunctions {
     if (detail.output !== undefined) record.output = detail.output;
     if (detail.error !== undefined) record.error = detail.error;
     if (detail.cause !== undefined) record.cause = detail.cause;
+    record.persisted = undefined;
+    if (record.machine.type === 'EXPRESS') this.retireExpress(record);
     for (const token of [...record.tokens]) this.closeToken(token);
     // Settle what the library still awaits, so its own timers are cleared and its loop ends.
     const aborted = taskError('States.Runtime', 'The execution has ended');
     for (const reject of [...record.inFlight]) reject(aborted);
     record.markDone();
     this.scheduleSave();
+  }
+
+  private retireExpress(record: ExecutionRecord): void {
+    this.durable.delete(record);
+    this.finishedExpress.add(record);
+    if (this.finishedExpress.size <= keepFinishedExpress) return;
+    const oldest = this.finishedExpress.values().next().value;
+    if (oldest === undefined) return;
+    this.finishedExpress.delete(oldest);
+    this.executions.delete(oldest.executionArn);
   }
 
   /** The override for every Task state: dispatches on the Resource like Step Functions does. */

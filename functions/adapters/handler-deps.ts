@@ -62,6 +62,18 @@ export function baseClientConfig(overrides: ClientOverrides) {
   };
 }
 
+/**
+ * Drops the SDK's logger middleware from a client. With no logger configured (the handlers never
+ * give the SDK one) it still runs on every call, copying the request and the response through
+ * the operation schema's sensitive-data filter to build a log entry that goes nowhere.
+ */
+export function withoutSdkLogger<C extends { middlewareStack: { remove(name: string): boolean } }>(
+  client: C,
+): C {
+  client.middlewareStack.remove('loggerMiddleware');
+  return client;
+}
+
 /** A port the handler was built without: using it is a wiring bug, so say which. */
 function missingPort<T extends object>(port: string): T {
   return new Proxy({} as T, {
@@ -81,10 +93,12 @@ export function handlerDeps(
   overrides: ClientOverrides = {},
 ): HandlerDeps {
   // Without overrides the SDK reads AWS_ENDPOINT_URL_* and the Lambda role itself.
-  const db = new DynamoDBClient({
-    ...baseClientConfig(overrides),
-    ...(overrides.endpoints?.dynamodb ? { endpoint: overrides.endpoints.dynamodb } : {}),
-  });
+  const db = withoutSdkLogger(
+    new DynamoDBClient({
+      ...baseClientConfig(overrides),
+      ...(overrides.endpoints?.dynamodb ? { endpoint: overrides.endpoints.dynamodb } : {}),
+    }),
+  );
   const store = new DynamoClaimStore(db, requireEnv(env, envNames.claimsTable));
   const clock = { now: () => new Date() };
   const ulid = monotonicFactory();

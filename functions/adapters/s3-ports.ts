@@ -2,7 +2,12 @@
 // and the upload signer share one client per container.
 import { S3Client } from '@aws-sdk/client-s3';
 import { envNames } from '#functions/catalog.ts';
-import { baseClientConfig, requireEnv, type AdapterContext } from '#functions/adapters/handler-deps.ts';
+import {
+  baseClientConfig,
+  requireEnv,
+  withoutSdkLogger,
+  type AdapterContext,
+} from '#functions/adapters/handler-deps.ts';
 import { S3ReceiptStore } from '#functions/adapters/s3-receipt-store.ts';
 import { S3UploadSigner } from '#functions/adapters/s3-upload-signer.ts';
 import { S3ExportStore } from '#functions/adapters/s3-export-store.ts';
@@ -14,11 +19,13 @@ export function s3Client(context: AdapterContext): S3Client {
   let client = clients.get(context);
   if (!client) {
     const endpoint = context.overrides.endpoints?.s3;
-    client = new S3Client({
-      ...baseClientConfig(context.overrides),
-      ...(endpoint ? { endpoint } : {}),
-      forcePathStyle: endpoint !== undefined || context.env.AWS_S3_FORCE_PATH_STYLE === 'true',
-    });
+    client = withoutSdkLogger(
+      new S3Client({
+        ...baseClientConfig(context.overrides),
+        ...(endpoint ? { endpoint } : {}),
+        forcePathStyle: endpoint !== undefined || context.env.AWS_S3_FORCE_PATH_STYLE === 'true',
+      }),
+    );
     clients.set(context, client);
   }
   return client;

@@ -9,12 +9,14 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { envNames } from '#functions/catalog.ts';
-import { baseClientConfig, type AdapterContext } from '#functions/adapters/handler-deps.ts';
+import { baseClientConfig, withoutSdkLogger, type AdapterContext } from '#functions/adapters/handler-deps.ts';
 import type { ReviewTasks } from '#shared/ports.ts';
 
 export function sfnClient(context: AdapterContext): SFNClient {
   const endpoint = context.overrides.endpoints?.sfn;
-  return new SFNClient({ ...baseClientConfig(context.overrides), ...(endpoint ? { endpoint } : {}) });
+  return withoutSdkLogger(
+    new SFNClient({ ...baseClientConfig(context.overrides), ...(endpoint ? { endpoint } : {}) }),
+  );
 }
 
 /** The review port for handlers that name it (see handler-deps.ts). */

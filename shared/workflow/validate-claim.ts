@@ -31,18 +31,42 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
   if (!claimId) {
     return { claimId: null, outcome: 'ignored', detail: 'object key is not claims/<claimId>/manifest.json' };
   }
-  // The claim and the manifest are read side by side: every claim passes here, and one round
-  // trip instead of two is most of this step's latency.
-  const [existing, manifest] = await Promise.all([
-    deps.claims.get(claimId),
-    readManifest(deps, input.key).catch((error: unknown) => ({ failed: error })),
-  ]);
+  // The claim is not looked up first: nearly every delivery is the first one, and creating the
+  // record is conditional on there being none. Only a failed create (a redelivery, or a blank
+  // record mark-error left) reads what is on record, saving a read on every claim's path.
+  const manifest = await readManifest(deps, input.key).catch((error: unknown) => ({ failed: error }));
+  if ('failed' in manifest || (!manifest.tooLarge && !manifest.bytes)) {
+    // A claim already on record does not need its manifest again.
+    const existing = await deps.claims.get(claimId);
+    if (existing && !isPlaceholder(existing)) return { claimId, outcome: outcomeForState(existing.state) };
+    if ('failed' in manifest) throw manifest.failed;
+    // The event said it exists; a missing object is an eventual-consistency blip or a fault.
+    throw new Error(`manifest of claim ${claimId} is not readable`);
+  }
+  const first = await validateManifest(deps, claimId, input, manifest);
+  if (!('existing' in first)) return first;
   // mark-error leaves a blank record when validation died before writing one; once an operator
   // retries it (ERROR -> RECEIVED) it is validated here, or it would stay blank forever.
-  const placeholder = existing && isPlaceholder(existing) ? existing : undefined;
-  if (existing && !placeholder) return { claimId, outcome: outcomeForState(existing.state) };
-  if ('failed' in manifest) throw manifest.failed;
+  if (isPlaceholder(first.existing)) {
+    const filled = await validateManifest(deps, claimId, input, manifest, first.existing);
+    if (!('existing' in filled)) return filled;
+    return { claimId, outcome: outcomeForState(filled.existing.state) };
+  }
+  // Another delivery of the same event got there first: follow what it recorded.
+  return { claimId, outcome: outcomeForState(first.existing.state) };
+}
 
+/** A create refused because a record exists: the caller decides what that record means. */
+type Recorded = StepResult | { readonly existing: ClaimRecord };
+
+async function validateManifest(
+  deps: StepDeps,
+  claimId: string,
+  input: ValidateInput,
+  manifest:
+    { readonly tooLarge: true } | { readonly tooLarge: false; readonly bytes: Uint8Array | undefined },
+  placeholder?: ClaimRecord,
+): Promise<Recorded> {
   const filedAt = placeholder?.filedAt ?? validTime(input.time) ?? deps.clock.now().toISOString();
   if (manifest.tooLarge) {
     return record(
@@ -54,7 +78,6 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
     );
   }
   const { bytes } = manifest;
-  // The event said it exists; a missing object is an eventual-consistency blip or a fault.
   if (!bytes) throw new Error(`manifest of claim ${claimId} is not readable`);
 
   const parsed = parseManifest(bytes, input.key);
@@ -99,7 +122,7 @@ async function record(
   reason?: RejectionReason,
   detail?: string,
   placeholder?: ClaimRecord,
-): Promise<StepResult> {
+): Promise<Recorded> {
   const received: HistoryEvent = {
     at: claim.filedAt,
     from: null,
@@ -123,9 +146,8 @@ async function record(
   if (placeholder) return fillPlaceholder(deps, placeholder, stored, events.slice(1));
   const created = await deps.claims.create(stored, events);
   if (!created) {
-    // Another delivery of the same event got there first: follow what it recorded.
-    const winner = await deps.claims.get(claim.claimId);
-    return { claimId: claim.claimId, outcome: winner ? outcomeForState(winner.state) : 'skip' };
+    const existing = await deps.claims.get(claim.claimId);
+    return existing ? { existing } : { claimId: claim.claimId, outcome: 'skip' };
   }
   return { claimId: claim.claimId, outcome: reason ? 'rejected' : 'continue' };
 }

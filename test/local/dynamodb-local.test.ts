@@ -1,12 +1,17 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDbLocal } from '#cli/local/dynamodb-local.ts';
+import {
+  emptyWalDatabase,
+  sharedDbFile,
+  startDynamoDbLocal,
+  useWriteAheadLog,
+} from '#cli/local/dynamodb-local.ts';
 import { findFreePort, isPortFree, listen } from '#cli/local/net.ts';
 import { createServer } from 'node:net';
 
@@ -116,6 +121,46 @@ describe('startDynamoDbLocal', () => {
       expect(await waitUntil(() => isPortFree(port, '0.0.0.0'), 15_000)).toBe(true);
     } finally {
       parent.kill('SIGKILL');
+    }
+  });
+});
+
+describe('useWriteAheadLog', () => {
+  const header = async (dir: string) => (await readFile(join(dir, sharedDbFile))).subarray(0, 20);
+
+  it('gives a new data dir an empty database in WAL mode', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'claims-wal-'));
+    try {
+      expect(await useWriteAheadLog(dir)).toBe('created');
+      const bytes = await header(dir);
+      expect(bytes.toString('latin1', 0, 16)).toBe('SQLite format 3\0');
+      expect([bytes[18], bytes[19]]).toEqual([2, 2]);
+      // Idempotent: a database already in WAL mode is left alone.
+      expect(await useWriteAheadLog(dir)).toBe('unchanged');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('switches a rollback-journal database, unless a hot journal waits to be rolled back', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'claims-wal-'));
+    try {
+      const legacy = emptyWalDatabase();
+      legacy[18] = 1;
+      legacy[19] = 1;
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, sharedDbFile), legacy);
+      await writeFile(join(dir, `${sharedDbFile}-journal`), 'hot');
+      expect(await useWriteAheadLog(dir)).toBe('unchanged');
+      expect([(await header(dir))[18], (await header(dir))[19]]).toEqual([1, 1]);
+      await rm(join(dir, `${sharedDbFile}-journal`));
+      expect(await useWriteAheadLog(dir)).toBe('switched');
+      expect([(await header(dir))[18], (await header(dir))[19]]).toEqual([2, 2]);
+      // Not a database: never touched.
+      await writeFile(join(dir, sharedDbFile), 'not sqlite at all, just some text here');
+      expect(await useWriteAheadLog(dir)).toBe('unchanged');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
