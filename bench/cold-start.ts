@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { build, type Metafile } from 'esbuild';
-import { apiRoutes, workflowHandlers } from '#functions/catalog.ts';
+import { apiRoutes, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
 import { constructDrift, lambdaEsbuildOptions } from './lambda-bundle.ts';
 import { median, round } from './stats.ts';
 
@@ -36,7 +36,11 @@ export interface ColdStartResult {
   readonly bundles: readonly BundleFigure[];
 }
 
-export const allHandlers: readonly string[] = [...workflowHandlers, ...apiRoutes.map((r) => r.handler)];
+export const allHandlers: readonly string[] = [
+  ...workflowHandlers,
+  ...apiRoutes.map((r) => r.handler),
+  ...scheduledHandlers.map((s) => s.handler),
+];
 
 function weightBySource(metafile: Metafile, outfile: string): { name: string; bytes: number }[] {
   const output = Object.entries(metafile.outputs).find(([path]) => path.endsWith(outfile))?.[1];

@@ -12,6 +12,10 @@ export const workflowHandlers = [
 ] as const;
 export type WorkflowHandlerName = (typeof workflowHandlers)[number];
 
+/** Lambdas run on a schedule (EventBridge), with the minutes between runs. */
+export const scheduledHandlers = [{ handler: 'sweep-claims', everyMinutes: 15 }] as const;
+export type ScheduledHandlerName = (typeof scheduledHandlers)[number]['handler'];
+
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT';
   /** API Gateway v2 route path, `{name}` for path parameters. */

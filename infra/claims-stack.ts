@@ -6,6 +6,7 @@ import { DataTables } from '#infra/constructs/data-tables.ts';
 import { EncryptionKeys } from '#infra/constructs/encryption-keys.ts';
 import { HandlerFunctions } from '#infra/constructs/handler-functions.ts';
 import { ClaimsHttpApi } from '#infra/constructs/http-api.ts';
+import { Schedules } from '#infra/constructs/schedules.ts';
 import { Intake } from '#infra/constructs/intake.ts';
 import { Monitoring } from '#infra/constructs/monitoring.ts';
 import { ReceiptsBucket } from '#infra/constructs/receipts-bucket.ts';
@@ -67,6 +68,7 @@ export class ClaimsStack extends Stack {
       assessClaim: workflows.assess,
       key: keys.ops,
     });
+    new Schedules(this, 'Schedules', { functions: handlers.scheduledFunctions });
     const auth = new Auth(this, 'Auth', { adminEmail, webOrigins, regionCode: props.regionCode });
     const api = new ClaimsHttpApi(this, 'Http', {
       functions: handlers.apiFunctions,
@@ -84,6 +86,7 @@ export class ClaimsStack extends Stack {
       intakeRule: intake.rule,
       deadLetterQueue: intake.deadLetterQueue,
       api: api.api,
+      sweeperLogs: handlers.scheduled['sweep-claims'].logGroup,
       alarmEmail: adminEmail,
       key: keys.ops,
     });

@@ -1,9 +1,14 @@
 // What each catalog handler may touch. The rule comes from the catalog (GET routes read, the
 // rest write); the few exceptions are named here with the reason, so grants stay least-privilege
 // without a second list of handlers.
-import { apiRoutes, type ApiHandlerName, type WorkflowHandlerName } from '#functions/catalog.ts';
+import {
+  apiRoutes,
+  type ApiHandlerName,
+  type ScheduledHandlerName,
+  type WorkflowHandlerName,
+} from '#functions/catalog.ts';
 
-export type HandlerName = WorkflowHandlerName | ApiHandlerName;
+export type HandlerName = WorkflowHandlerName | ApiHandlerName | ScheduledHandlerName;
 
 export interface HandlerAccess {
   readonly claimsTable: 'read' | 'readWrite';
@@ -50,6 +55,8 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'get-receipt': { receipts: 'view' },
   // Resumes the gate the decision is for.
   'decide-review': { reviewTaskResponse: true },
+  // Finds claims whose run was lost and starts assess-claim for them; writes nothing itself.
+  'sweep-claims': { claimsTable: 'read', idempotencyTable: false, startWorkflows: true },
   // Moves a claim out of ERROR and starts its workflow again.
   'retry-claim': { startWorkflows: true, idempotencyTable: false },
   // Writes the export file and signs its download link; a GET that stores a file, nothing more.

@@ -50,6 +50,8 @@ export interface ClaimFilter {
   /** Filed on or after / on or before (ISO dates, China time). */
   readonly from?: string;
   readonly to?: string;
+  /** Last changed before this instant (ISO): claims whose run has gone quiet. */
+  readonly updatedBefore?: string;
   readonly limit: number;
   readonly cursor?: string;
 }

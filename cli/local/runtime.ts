@@ -13,7 +13,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { apiRoutes, workflowHandlers, type ApiRoute } from '#functions/catalog.ts';
+import { apiRoutes, scheduledHandlers, workflowHandlers, type ApiRoute } from '#functions/catalog.ts';
 import { awsDeps, type AppDeps, type ClientOverrides } from '#functions/adapters/aws-deps.ts';
 import {
   claimsTableSpec,
@@ -101,6 +101,8 @@ export interface LocalStack {
   readonly stepFunctions: LocalStepFunctions;
   /** How many in-flight claims were picked up again at start. */
   readonly resumedAtStart: number;
+  /** Runs each scheduled handler (the sweeper) now, as its timer would; resolves with their results. */
+  runSchedules(): Promise<Record<string, unknown>>;
   /** Resolves when every workflow started so far has settled (finished or is waiting on people). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -376,6 +378,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (options.demo) await loadDemoData(deps, log);
     const resumedAtStart = await resumeInFlight(deps, startAssess, sfn, log);
 
+    // The scheduled handlers (the sweeper) on timers at their catalog rates, as EventBridge runs them.
+    const scheduled = await loadHandlers(
+      scheduledHandlers.map((s) => s.handler),
+      deps,
+    );
+    const runSchedule = async (name: string): Promise<unknown> => {
+      const handler = scheduled.get(name);
+      if (!handler) throw new Error(`no scheduled handler ${name}`);
+      return handler(
+        { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
+        lambdaContext(name),
+      );
+    };
+    for (const { handler, everyMinutes } of scheduledHandlers) {
+      const timer = setInterval(() => {
+        track(runSchedule(handler).catch((error: unknown) => log(`${handler} failed: ${String(error)}`)));
+      }, everyMinutes * 60_000);
+      timer.unref();
+      cleanups.push(async () => clearInterval(timer));
+    }
+
     return {
       apiUrl: `http://${host}:${port}`,
       s3Url: s3.endpoint,
@@ -384,6 +407,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       deps,
       stepFunctions: sfn,
       resumedAtStart,
+      async runSchedules() {
+        const results: Record<string, unknown> = {};
+        for (const { handler } of scheduledHandlers) results[handler] = await runSchedule(handler);
+        return results;
+      },
       async idle() {
         while (pending.size > 0) await Promise.allSettled([...pending]);
       },

@@ -262,9 +262,20 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
           new QueryCommand({
             ...common,
             IndexName: index.name,
-            KeyConditionExpression: '#ipk = :ipk',
+            // On the state index the sort key starts with updatedAt: "quiet since" is a key range.
+            ...(index.name === 'gsi1' && filter.updatedBefore
+              ? {
+                  KeyConditionExpression: '#ipk = :ipk AND gsi1sk < :before',
+                  ExpressionAttributeValues: {
+                    ':ipk': { S: index.value },
+                    ':before': { S: filter.updatedBefore },
+                  },
+                }
+              : {
+                  KeyConditionExpression: '#ipk = :ipk',
+                  ExpressionAttributeValues: { ':ipk': { S: index.value } },
+                }),
             ExpressionAttributeNames: { '#ipk': index.pk },
-            ExpressionAttributeValues: { ':ipk': { S: index.value } },
             ScanIndexForward: false,
           }),
         ),
@@ -280,7 +291,8 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
           (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
           (!filter.category || c.category === filter.category) &&
           (!createdFrom || c.createdAt >= createdFrom) &&
-          (!createdBefore || c.createdAt < createdBefore),
+          (!createdBefore || c.createdAt < createdBefore) &&
+          (!filter.updatedBefore || c.updatedAt < filter.updatedBefore),
       );
     } else {
       // Unfiltered listing (reviewers' "all claims") scans claim items only.
@@ -297,6 +309,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       if (filter.category) add('category', '=', filter.category);
       if (createdFrom) add('createdAt', '>=', createdFrom);
       if (createdBefore) add('createdAt', '<', createdBefore);
+      if (filter.updatedBefore) add('updatedAt', '<', filter.updatedBefore);
       const out = await send(() =>
         this.db.send(
           new ScanCommand({

@@ -6,8 +6,10 @@ import { Construct } from 'constructs';
 import {
   apiRoutes,
   envNames,
+  scheduledHandlers,
   workflowHandlers,
   type ApiHandlerName,
+  type ScheduledHandlerName,
   type WorkflowHandlerName,
 } from '#functions/catalog.ts';
 import { handlerAccess, type HandlerName } from '#infra/handler-access.ts';
@@ -43,9 +45,11 @@ function mapValues<K extends string, A, B>(record: Readonly<Record<K, A>>, f: (a
 export class HandlerFunctions extends Construct {
   readonly workflow: Readonly<Record<WorkflowHandlerName, ClaimsFunction>>;
   readonly api: Readonly<Record<ApiHandlerName, ClaimsFunction>>;
+  readonly scheduled: Readonly<Record<ScheduledHandlerName, ClaimsFunction>>;
   /** Every function, keyed by handler name. */
   readonly all: ReadonlyMap<HandlerName, ClaimsFunction>;
   readonly workflowFunctions: Readonly<Record<WorkflowHandlerName, IFunction>>;
+  readonly scheduledFunctions: Readonly<Record<ScheduledHandlerName, IFunction>>;
   readonly apiFunctions: Readonly<Record<ApiHandlerName, IFunction>>;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionsProps) {
@@ -99,8 +103,13 @@ export class HandlerFunctions extends Construct {
         ];
       }),
     ) as Record<ApiHandlerName, ClaimsFunction>;
+    // The sweeper pages through quiet claims and starts runs; five minutes covers a backlog.
+    this.scheduled = Object.fromEntries(
+      scheduledHandlers.map((s) => [s.handler, make(s.handler, 512, Duration.minutes(5))]),
+    ) as Record<ScheduledHandlerName, ClaimsFunction>;
     this.all = all;
     this.workflowFunctions = mapValues(this.workflow, (f) => f.fn);
+    this.scheduledFunctions = mapValues(this.scheduled, (f) => f.fn);
     this.apiFunctions = mapValues(this.api, (f) => f.fn);
   }
 

@@ -13,6 +13,7 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -20,6 +21,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pascalCase } from '#infra/constructs/handler-functions.ts';
+import { metricsNamespace } from '#infra/constructs/claims-function.ts';
 
 export interface MonitoringProps {
   readonly functions: ReadonlyMap<string, IFunction>;
@@ -27,6 +29,8 @@ export interface MonitoringProps {
   readonly intakeRule: Rule;
   readonly deadLetterQueue: IQueue;
   readonly api: IHttpApi;
+  /** The sweeper's log group: its "claims resumed" lines mean a run was lost. */
+  readonly sweeperLogs: ILogGroup;
   /** Gets the alarm notifications (the admin's address). */
   readonly alarmEmail: string;
   /** Encrypts the alarm topic. */
@@ -100,6 +104,20 @@ export class Monitoring extends Construct {
         `${name}: the Lambda function threw`,
       );
     }
+    // The sweeper repaired lost runs: nothing is lost, but something upstream dropped events.
+    const resumed = new MetricFilter(this, 'ClaimsResumedFilter', {
+      logGroup: props.sweeperLogs,
+      filterPattern: FilterPattern.stringValue('$.message', '=', 'claims resumed'),
+      metricNamespace: metricsNamespace,
+      metricName: 'ClaimsResumed',
+      metricValue: '$.resumed',
+      defaultValue: 0,
+    });
+    alarm(
+      'ClaimsResumed',
+      resumed.metric({ period, statistic: 'Sum' }),
+      'sweeper: claims had lost their workflow run and were started again',
+    );
     alarm(
       'ApiServerErrors',
       props.api.metricServerError({ period, statistic: 'Sum' }),

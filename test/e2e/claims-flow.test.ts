@@ -144,6 +144,10 @@ describe('each rejection reason', () => {
     await uploadClaim(stack, { claimId, householdId: 'HH-0006', totalCost: '15000' });
     await stack.idle();
     expect((await stack.deps.claims.get(claimId))?.state).toBe('ERROR');
+    // The sweeper counts it and leaves it: an ERROR waits for a person.
+    const swept = (await stack.runSchedules())['sweep-claims'] as { resumed: number; inError: number };
+    expect(swept.inError).toBeGreaterThanOrEqual(1);
+    expect((await stack.deps.claims.get(claimId))?.state).toBe('ERROR');
     const worker = await stack.as('worker1');
     expect((await worker('POST', `/claims/${claimId}/retry`)).status).toBe(403);
     const admin = await stack.as('admin1');

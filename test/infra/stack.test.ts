@@ -6,7 +6,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes, envNames, workflowHandlers } from '#functions/catalog.ts';
+import { apiRoutes, envNames, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
 import { roles } from '#shared/access.ts';
 import { handlerAccess, type HandlerName } from '#infra/handler-access.ts';
 import { claimsTableSpec, idempotencyTableSpec, toCreateTableInput, type TableSpec } from '#infra/tables.ts';
@@ -83,7 +83,7 @@ describe('handlers', () => {
     expect(missingEntries).toEqual([]);
   });
 
-  it('builds exactly one Lambda per workflow handler and per API route', () => {
+  it('builds exactly one Lambda per workflow handler, API route and scheduled handler', () => {
     const descriptions = claimsFunctions().map(([, r]) => r.Properties.Description);
     expect(descriptions.sort()).toEqual(handlerNames.map((n) => `claims ${n}`).sort());
     // The only other function is CDK's own BucketDeployment that uploads the web app.
@@ -91,7 +91,7 @@ describe('handlers', () => {
       ([id]) => !claimsFunctions().some(([c]) => c === id),
     );
     expect(others.map(([id]) => id.startsWith('CustomCDKBucketDeployment'))).toEqual([true]);
-    expect(handlerNames).toHaveLength(workflowHandlers.length + apiRoutes.length);
+    expect(handlerNames).toHaveLength(workflowHandlers.length + apiRoutes.length + scheduledHandlers.length);
   });
 
   it('every Lambda: nodejs22.x, arm64, X-Ray, Powertools env, the catalog env, its own encrypted log group', () => {
@@ -250,10 +250,10 @@ describe('least privilege', () => {
     }
   });
 
-  it('only retry-claim starts workflows, and only the two of this stack', () => {
+  it('only retry-claim and the sweeper start workflows, and only the two of this stack', () => {
     for (const name of handlerNames) {
       const starts = functionStatements(name).filter((s) => actions(s).includes('states:StartExecution'));
-      if (name !== 'retry-claim') {
+      if (name !== 'retry-claim' && name !== 'sweep-claims') {
         expect(starts, name).toEqual([]);
         continue;
       }
@@ -275,7 +275,10 @@ describe('least privilege', () => {
       expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: reviewId } }),
     );
     const eventsRole = getAttId(
-      (resources[logicalIdOf('AWS::Events::Rule')]!.Properties.Targets as { RoleArn: unknown }[])[0]!.RoleArn,
+      (
+        ofType('AWS::Events::Rule').find(([, r]) => r.Properties.EventPattern !== undefined)![1].Properties
+          .Targets as { RoleArn: unknown }[]
+      )[0]!.RoleArn,
     );
     expect(roleStatements(eventsRole)).toEqual([
       expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: assessId } }),
@@ -468,6 +471,35 @@ describe('workflows', () => {
         RetentionInDays: 365,
       });
     }
+  });
+});
+
+describe('sweeper', () => {
+  it('runs sweep-claims every 15 minutes, reading claims and starting runs, never writing', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionId('sweep-claims'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        }),
+      ],
+    });
+    const writes = functionStatements('sweep-claims')
+      .flatMap(actions)
+      .filter((a) => /dynamodb:(Put|Update|Delete|BatchWrite)/.test(a));
+    expect(writes).toEqual([]);
+  });
+
+  it('alarms when the sweeper had to start a lost run again', () => {
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.message = "claims resumed" }',
+      MetricTransformations: [Match.objectLike({ MetricName: 'ClaimsResumed', MetricValue: '$.resumed' })],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ClaimsResumed',
+      Threshold: 1,
+    });
   });
 });
 
@@ -688,7 +720,7 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::CloudFront::Distribution': 1,
       'AWS::CloudFront::OriginAccessControl': 1,
       'AWS::CloudFront::ResponseHeadersPolicy': 1,
-      'AWS::CloudWatch::Alarm': 29,
+      'AWS::CloudWatch::Alarm': 31,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
@@ -697,14 +729,15 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolUser': 1,
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
       'AWS::DynamoDB::Table': 2,
-      'AWS::Events::Rule': 1,
-      'AWS::IAM::Policy': 26,
-      'AWS::IAM::Role': 26,
+      'AWS::Events::Rule': 2,
+      'AWS::IAM::Policy': 27,
+      'AWS::IAM::Role': 27,
       'AWS::KMS::Key': 2,
-      'AWS::Lambda::Function': 23,
+      'AWS::Lambda::Function': 24,
       'AWS::Lambda::LayerVersion': 1,
-      'AWS::Lambda::Permission': 15,
-      'AWS::Logs::LogGroup': 25,
+      'AWS::Lambda::Permission': 16,
+      'AWS::Logs::LogGroup': 26,
+      'AWS::Logs::MetricFilter': 1,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
       'AWS::SNS::Subscription': 1,
@@ -867,8 +900,8 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
     expect(fixed).toEqual({
       // Public health check route.
       'AwsSolutions-APIG4': 1,
-      // X-Ray (22 Lambda roles), log delivery + X-Ray (2 state machine roles), CDK's deployment.
-      'AwsSolutions-IAM5[Resource::*]': 25,
+      // X-Ray (23 Lambda roles), log delivery + X-Ray (2 state machine roles), CDK's deployment.
+      'AwsSolutions-IAM5[Resource::*]': 26,
       // CloudFront for the web app: no geo block, no WAF on static assets, default certificate.
       'AwsSolutions-CFR1': 1,
       'AwsSolutions-CFR2': 1,
@@ -886,8 +919,8 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 3,
       // export-ledger: objects under exports/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/exports/*]': 1,
-      // nodejs22.x on all 22 functions; CDK's deployment function pins its own runtime.
-      'AwsSolutions-L1': 23,
+      // nodejs22.x on all 23 functions; CDK's deployment function pins its own runtime.
+      'AwsSolutions-L1': 24,
       // The two log buckets (receipts access logs, web app logs).
       'AwsSolutions-S1': 2,
       // The DLQ itself.

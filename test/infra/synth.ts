@@ -5,12 +5,16 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { apiRoutes, workflowHandlers } from '#functions/catalog.ts';
+import { apiRoutes, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
 import { createClaimsApp } from '#infra/claims-app.ts';
 import { defaultHandlerEntry } from '#infra/constructs/claims-function.ts';
 import type { HandlerName } from '#infra/handler-access.ts';
 
-export const handlerNames: readonly HandlerName[] = [...workflowHandlers, ...apiRoutes.map((r) => r.handler)];
+export const handlerNames: readonly HandlerName[] = [
+  ...workflowHandlers,
+  ...apiRoutes.map((r) => r.handler),
+  ...scheduledHandlers.map((s) => s.handler),
+];
 
 export const missingEntries = handlerNames.filter((name) => !existsSync(defaultHandlerEntry(name)));
 

@@ -116,6 +116,21 @@ describe('claim listings through keys-only indexes', () => {
     expect(received).toEqual(expect.arrayContaining(mine.slice(1).map((c) => c.claimId)));
   });
 
+  it('finds claims quiet in a state since before an instant (the sweeper), as a key range', async () => {
+    const received = await all({ state: 'RECEIVED', updatedBefore: '2026-09-01T02:02:00.000Z' }, 2);
+    expect(received).toEqual([mine[1]!.claimId]);
+    expect(await all({ state: 'APPROVED', updatedBefore: '2026-09-02T00:00:00.000Z' }, 50)).not.toContain(
+      mine[0]!.claimId,
+    );
+    expect(await all({ state: 'APPROVED', updatedBefore: '2026-09-02T00:00:00.001Z' }, 50)).toContain(
+      mine[0]!.claimId,
+    );
+    // Off the state index the same bound is a filter.
+    expect(await all({ householdId: hh, updatedBefore: '2026-09-01T02:03:00.000Z' }, 50)).toEqual(
+      [mine[2]!, mine[1]!].map((c) => c.claimId),
+    );
+  });
+
   it('index items hold keys only, so a rewrite of the claim does not rewrite them', async () => {
     const out = await db.send(
       new QueryCommand({

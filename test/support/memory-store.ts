@@ -58,7 +58,8 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
         (!filter.state || c.state === filter.state) &&
         (!filter.householdId || c.householdId === filter.householdId) &&
         (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
-        (!filter.category || c.category === filter.category),
+        (!filter.category || c.category === filter.category) &&
+        (!filter.updatedBefore || c.updatedAt < filter.updatedBefore),
     );
     return { items: copy(items.slice(0, filter.limit)) };
   }
