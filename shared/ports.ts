@@ -5,6 +5,7 @@ import type { Category } from '#shared/policy.ts';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { ClaimState, HistoryEvent } from '#shared/claim-state.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
+import { addDays } from '#shared/dates.ts';
 
 export interface Clock {
   now(): Date;
@@ -54,6 +55,28 @@ export interface ClaimFilter {
   readonly updatedBefore?: string;
   readonly limit: number;
   readonly cursor?: string;
+}
+
+/** The instants a filter's filing dates bound `createdAt` by: [from 00:00, the day after to 00:00). */
+export function createdBounds(filter: Pick<ClaimFilter, 'from' | 'to'>): { from?: string; before?: string } {
+  return {
+    ...(filter.from ? { from: `${addDays(filter.from, 0)}T00:00:00.000Z` } : {}),
+    ...(filter.to ? { before: `${addDays(filter.to, 1)}T00:00:00.000Z` } : {}),
+  };
+}
+
+/** Whether a claim meets every condition of a filter (limit and cursor aside), as it is now. */
+export function matchesClaimFilter(c: ClaimRecord, filter: ClaimFilter): boolean {
+  const created = createdBounds(filter);
+  return (
+    (!filter.state || c.state === filter.state) &&
+    (!filter.householdId || c.householdId === filter.householdId) &&
+    (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
+    (!filter.category || c.category === filter.category) &&
+    (!created.from || c.createdAt >= created.from) &&
+    (!created.before || c.createdAt < created.before) &&
+    (!filter.updatedBefore || c.updatedAt < filter.updatedBefore)
+  );
 }
 
 export interface Page<T> {

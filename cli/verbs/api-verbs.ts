@@ -11,6 +11,7 @@ import { sniffContentType } from '#shared/receipt-check.ts';
 import { formatFen, fenToYuan } from '#shared/money.ts';
 import type { UploadGrant } from '#shared/ports.ts';
 import { ledgerExportResultSchema } from '#shared/api/ledger-export.ts';
+import type { RetryAnswer } from '#shared/api/retry-api.ts';
 
 const common = {
   as: { type: 'string' },
@@ -195,12 +196,7 @@ export async function retryVerb(args: string[], io: CliIo): Promise<void> {
   const claimId = positionals[0];
   if (!claimId) throw new CliError('usage: claims retry CLAIM_ID [--as USER]', 2);
   const api = await connect(values.api, values.as ?? 'admin1');
-  const out = (await api.request('POST', `/claims/${encodeURIComponent(claimId)}/retry`)) as {
-    claimId: string;
-    state: string;
-    retried: boolean;
-    resumed: string | null;
-  };
+  const out = (await api.request('POST', `/claims/${encodeURIComponent(claimId)}/retry`)) as RetryAnswer;
   io.out(
     values.json
       ? JSON.stringify(out)

@@ -34,6 +34,8 @@ import {
   TransientError,
   type ClaimFilter,
   type ClaimStore,
+  createdBounds,
+  matchesClaimFilter,
   type LedgerFilter,
   type LedgerStore,
   type Page,
@@ -244,8 +246,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     if (filter.householdId) index = { name: 'gsi2', pk: 'gsi2pk', value: `HH#${filter.householdId}` };
     else if (filter.gridWorker) index = { name: 'gsi3', pk: 'gsi3pk', value: `GW#${filter.gridWorker}` };
     else if (filter.state) index = { name: 'gsi1', pk: 'gsi1pk', value: `STATE#${filter.state}` };
-    const createdFrom = filter.from ? `${addDays(filter.from, 0)}T00:00:00.000Z` : undefined;
-    const createdBefore = filter.to ? `${addDays(filter.to, 1)}T00:00:00.000Z` : undefined;
+    const created = createdBounds(filter);
     const common = {
       TableName: this.table,
       Limit: filter.limit,
@@ -285,15 +286,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
         const pk = item.pk?.S;
         return pk?.startsWith('CLAIM#') ? [pk.slice('CLAIM#'.length)] : [];
       });
-      claims = (await this.getMany(ids)).filter(
-        (c) =>
-          (!filter.state || c.state === filter.state) &&
-          (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
-          (!filter.category || c.category === filter.category) &&
-          (!createdFrom || c.createdAt >= createdFrom) &&
-          (!createdBefore || c.createdAt < createdBefore) &&
-          (!filter.updatedBefore || c.updatedAt < filter.updatedBefore),
-      );
+      claims = (await this.getMany(ids)).filter((c) => matchesClaimFilter(c, filter));
     } else {
       // Unfiltered listing (reviewers' "all claims") scans claim items only.
       const names: Record<string, string> = { '#sk': 'sk' };
@@ -307,8 +300,8 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
         filters.push(`${n} ${op} ${v}`);
       };
       if (filter.category) add('category', '=', filter.category);
-      if (createdFrom) add('createdAt', '>=', createdFrom);
-      if (createdBefore) add('createdAt', '<', createdBefore);
+      if (created.from) add('createdAt', '>=', created.from);
+      if (created.before) add('createdAt', '<', created.before);
       if (filter.updatedBefore) add('updatedAt', '<', filter.updatedBefore);
       const out = await send(() =>
         this.db.send(

@@ -323,7 +323,11 @@ export const markDisbursedBodySchema = z
   .strict();
 
 /** Finance confirms the bank transfer of a batch: PAID -> DISBURSED, with the bank's reference. */
-export async function markDisbursed(deps: ApiDeps, principal: Principal, body: unknown) {
+export async function markDisbursed(
+  deps: Pick<ApiDeps, 'claims' | 'ledger' | 'clock'>,
+  principal: Principal,
+  body: unknown,
+) {
   const input = markDisbursedBodySchema.parse(body);
   const at = deps.clock.now().toISOString();
   const disbursed: string[] = [];

@@ -20,6 +20,7 @@ import {
   type SavedExport,
   type ReviewTasks,
   type RosterStore,
+  matchesClaimFilter,
 } from '#shared/ports.ts';
 import { createHash } from 'node:crypto';
 
@@ -53,14 +54,7 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
     return copy(this.events.get(claimId) ?? []);
   }
   async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
-    const items = [...this.claimsById.values()].filter(
-      (c) =>
-        (!filter.state || c.state === filter.state) &&
-        (!filter.householdId || c.householdId === filter.householdId) &&
-        (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
-        (!filter.category || c.category === filter.category) &&
-        (!filter.updatedBefore || c.updatedAt < filter.updatedBefore),
-    );
+    const items = [...this.claimsById.values()].filter((c) => matchesClaimFilter(c, filter));
     return { items: copy(items.slice(0, filter.limit)) };
   }
   async registerReceipt(sha256: string, claimId: string) {

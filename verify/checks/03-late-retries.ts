@@ -62,33 +62,7 @@ async function replayLate(
   const disburse = paid.filter((_, i) => i % 3 === 0);
   if (disburse.length > 0) {
     await markDisbursed(
-      {
-        claims: store,
-        ledger: store,
-        roster: store,
-        reviews: deps.reviews,
-        clock: deps.clock,
-        ids: { next: () => '' },
-        workflows: {
-          resumeAssessment: async () => {
-            throw new Error('no workflow starts here');
-          },
-          resumeReview: async () => {
-            throw new Error('no workflow starts here');
-          },
-        },
-        exports: {
-          save: async () => {
-            throw new Error('no exports here');
-          },
-        },
-        uploads: {
-          grant: async () => {
-            throw new Error('unused');
-          },
-          viewUrl: async () => '',
-        },
-      },
+      { claims: store, ledger: store, clock: deps.clock },
       { username: 'finance1', roles: ['finance'] },
       { claimIds: disburse, batchRef: `BATCH-${run}` },
     );

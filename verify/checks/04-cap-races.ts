@@ -8,7 +8,7 @@ import { recordPayout } from '#shared/workflow/record-payout.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { ClaimStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { FakeClock } from '#test/support/fixtures.ts';
+import { FakeClock, claimRecord } from '#test/support/fixtures.ts';
 import { MemoryReceipts, MemoryStore, RecordingReviews } from '#test/support/memory-store.ts';
 import { startLocalDynamo } from '../lib/dynamo.ts';
 import { seededRandom, type Random } from '../lib/random.ts';
@@ -114,18 +114,11 @@ export async function raceRound(
   for (let i = 0; i < width; i++) {
     const claimId = worldUlid(round, i);
     const g = gross();
-    const claim: ClaimRecord = {
+    const claim: ClaimRecord = claimRecord({
       claimId,
       householdId,
       category,
-      expenseDate: '2026-09-01',
       totalCostFen: 2_000_000,
-      reimbursedFen: 0,
-      receipts: [],
-      submittedBy: 'worker1',
-      gridWorker: 'worker1',
-      region: 'demo',
-      village: '红星村',
       state: 'APPROVED',
       assessment: {
         policyId: 'demo',
@@ -142,14 +135,9 @@ export async function raceRound(
         reviewReasons: [],
       },
       payoutFen: Math.min(g, capFen - preUsed),
-      gates: {},
-      gateTokens: {},
-      manifestSha256: null,
-      filedAt: at,
       createdAt: at,
-      updatedAt: at,
       version: 2,
-    };
+    });
     await store.create(claim, [{ at, from: 'RECEIVED', to: 'APPROVED', actor: 'system' }]);
     claims.push(claim);
   }

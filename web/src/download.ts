@@ -1,20 +1,16 @@
 // Saves a Blob as a file the person can open (Excel, WPS).
 export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
-  clickLink(url, filename);
+  downloadLink(url, filename);
   // Some browsers read the URL after click() returns; give them a moment.
   setTimeout(() => URL.revokeObjectURL(url), 30_000);
 }
 
 /**
- * Downloads a file from a link (an export's presigned URL). The storage answers with an
- * attachment disposition, so the page stays where it is and the file keeps its name.
+ * Downloads a file from a link: a blob URL, or an export's presigned URL (the storage answers
+ * with an attachment disposition, so the page stays where it is and the file keeps its name).
  */
 export function downloadLink(url: string, filename: string): void {
-  clickLink(url, filename);
-}
-
-function clickLink(url: string, filename: string): void {
   const a = document.createElement('a');
   a.href = url;
   a.download = filename;
