@@ -40,7 +40,7 @@ export type GateDecision = z.infer<typeof gateDecisionSchema>;
 
 export const claimRecordSchema = z.object({
   claimId: z.string(),
-  /** null only when the manifest could not be read at all. */
+  /** null only when the manifest could not be read at all, or arrived with no grant. */
   householdId: z.string().nullable(),
   category: categorySchema.nullable(),
   expenseDate: z.string().nullable(),

@@ -5,6 +5,7 @@ import type { Category } from '#shared/policy.ts';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { ClaimState, HistoryEvent } from '#shared/claim-state.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
+import type { ClaimGrant } from '#shared/claim-grant.ts';
 import { addDays } from '#shared/dates.ts';
 
 export interface Clock {
@@ -92,6 +93,13 @@ export type PayoutOutcome =
 
 export interface ClaimStore {
   get(claimId: string): Promise<ClaimRecord | undefined>;
+  /**
+   * Stores a grant unless one exists for another household or filer (the same filer asking again
+   * for the same household refreshes its expiry). Returns the grant on record afterwards.
+   */
+  putGrant(grant: ClaimGrant): Promise<ClaimGrant>;
+  /** The claim's grant and its record, read together (one request). */
+  grantAndClaim(claimId: string): Promise<{ grant?: ClaimGrant; claim?: ClaimRecord }>;
   /** Creates the claim with its first history events; false when it already exists. */
   create(claim: ClaimRecord, events: readonly HistoryEvent[]): Promise<boolean>;
   /**
@@ -118,6 +126,11 @@ export interface ClaimStore {
     event: HistoryEvent,
   ): Promise<PayoutOutcome>;
   ledgerEntry(claimId: string): Promise<LedgerEntry | undefined>;
+  /**
+   * One transaction: claim PAID -> DISBURSED (version-checked) and its ledger entry marked with
+   * the same batch (only if not marked yet), with the history event. ConflictError otherwise.
+   */
+  recordDisbursement(next: ClaimRecord, expectedVersion: number, event: HistoryEvent): Promise<void>;
 }
 
 export interface LedgerFilter {
@@ -130,7 +143,6 @@ export interface LedgerFilter {
 export interface LedgerStore {
   /** Every entry paid between from and to (inclusive ISO dates), in paidAt order per day. */
   entries(filter: LedgerFilter): AsyncIterable<LedgerEntry>;
-  markDisbursed(claimIds: readonly string[], batchRef: string, by: string, at: string): Promise<void>;
 }
 
 export interface RosterStore {

@@ -60,7 +60,10 @@ export function nextGate(policy: Policy, approved: readonly ReviewGate[]): Revie
   return policy.review.gates.find((g) => !approved.includes(g));
 }
 
-export type GateCheck = { ok: true } | { ok: false; error: string };
+export type GateCheck =
+  | { ok: true }
+  /** `involved`: the person filed the claim or looks after the household (separation of duties). */
+  | { ok: false; error: string; involved?: true };
 
 /**
  * Four-eyes: a gate may be decided only in order, only once, and never by someone who decided
@@ -71,7 +74,21 @@ export function checkGateDecision(
   decided: readonly { gate: ReviewGate; by: string }[],
   gate: ReviewGate,
   user: string,
+  /** Who filed the claim and who looks after the household: they check no gate of it. */
+  involved: { readonly filer?: string | null; readonly gridWorkers?: readonly (string | null)[] } = {},
 ): GateCheck {
+  if (involved.filer === user)
+    return {
+      ok: false,
+      involved: true,
+      error: 'you filed this claim; people who did not file it decide its gates',
+    };
+  if (involved.gridWorkers?.includes(user))
+    return {
+      ok: false,
+      involved: true,
+      error: "you are the household's grid worker; people who do not look after it decide its gates",
+    };
   if (decided.some((d) => d.gate === gate))
     return { ok: false, error: `the ${gate} gate is already decided` };
   const expected = nextGate(

@@ -25,6 +25,7 @@ import {
   type LedgerEntry,
 } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
+import { claimGrantSchema, type ClaimGrant } from '#shared/claim-grant.ts';
 import type { Category } from '#shared/policy.ts';
 import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
 import { addDays } from '#shared/dates.ts';
@@ -49,6 +50,7 @@ export const LEDGER_SHARDS = payoutDateShards;
 type Item = Record<string, AttributeValue>;
 
 const claimKey = (claimId: string) => ({ pk: { S: `CLAIM#${claimId}` }, sk: { S: 'CLAIM' } });
+const grantKey = (claimId: string) => ({ pk: { S: `GRANT#${claimId}` }, sk: { S: 'GRANT' } });
 const ledgerKey = (claimId: string) => ({ pk: { S: `LEDGER#${claimId}` }, sk: { S: 'LEDGER' } });
 const capKey = (householdId: string, year: number, category: string) => ({
   pk: { S: `CAP#${householdId}#${year}#${category}` },
@@ -151,6 +153,49 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       ),
     );
     return out.Item ? parseClaimItem(out.Item) : undefined;
+  }
+
+  async putGrant(grant: ClaimGrant): Promise<ClaimGrant> {
+    try {
+      await send(() =>
+        this.db.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: { ...marshall(grant), ...grantKey(grant.claimId) },
+            ConditionExpression: 'attribute_not_exists(pk) OR (householdId = :h AND filer = :f)',
+            ExpressionAttributeValues: { ':h': { S: grant.householdId }, ':f': { S: grant.filer } },
+          }),
+        ),
+      );
+      return grant;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { grant: existing } = await this.grantAndClaim(grant.claimId);
+      if (!existing) throw new ConflictError('grant changed concurrently; retry');
+      return existing;
+    }
+  }
+
+  async grantAndClaim(claimId: string): Promise<{ grant?: ClaimGrant; claim?: ClaimRecord }> {
+    let keys: Item[] | undefined = [grantKey(claimId), claimKey(claimId)];
+    const found: { grant?: ClaimGrant; claim?: ClaimRecord } = {};
+    for (let attempt = 0; keys && keys.length > 0; attempt++) {
+      if (attempt > 8) throw new TransientError('grant reads kept being throttled');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      const out = await send(() =>
+        this.db.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.table]: { Keys: keys ?? [], ConsistentRead: true } },
+          }),
+        ),
+      );
+      for (const item of out.Responses?.[this.table] ?? []) {
+        if (item.sk?.S === 'GRANT') found.grant = claimGrantSchema.parse(unmarshall(item));
+        else if (item.sk?.S === 'CLAIM') found.claim = parseClaimItem(item);
+      }
+      keys = out.UnprocessedKeys?.[this.table]?.Keys;
+    }
+    return found;
   }
 
   async create(claim: ClaimRecord, events: readonly HistoryEvent[]): Promise<boolean> {
@@ -541,24 +586,52 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     return items.map((item) => ledgerEntrySchema.parse(unmarshall(item)));
   }
 
-  async markDisbursed(claimIds: readonly string[], batchRef: string, by: string, at: string): Promise<void> {
-    for (const claimId of claimIds) {
-      try {
-        await send(() =>
-          this.db.send(
-            new UpdateItemCommand({
-              TableName: this.table,
-              Key: ledgerKey(claimId),
-              UpdateExpression: 'SET disbursedAt = :at, batchRef = :ref, disbursedBy = :by',
-              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(batchRef)',
-              ExpressionAttributeValues: { ':at': { S: at }, ':ref': { S: batchRef }, ':by': { S: by } },
-            }),
-          ),
-        );
-      } catch (error) {
-        // Already disbursed (a repeated request) is fine; a missing entry is the caller's error.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+  async recordDisbursement(next: ClaimRecord, expectedVersion: number, event: HistoryEvent): Promise<void> {
+    const batch = next.disbursement;
+    if (!batch || next.state !== 'DISBURSED')
+      throw new Error('a disbursement needs a DISBURSED claim with its batch');
+    try {
+      await send(() =>
+        this.db.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: claimItem(next),
+                  ConditionExpression: 'version = :v AND #state = :paid',
+                  ExpressionAttributeNames: { '#state': 'state' },
+                  ExpressionAttributeValues: { ':v': { N: String(expectedVersion) }, ':paid': { S: 'PAID' } },
+                },
+              },
+              {
+                Update: {
+                  TableName: this.table,
+                  Key: ledgerKey(next.claimId),
+                  UpdateExpression: 'SET disbursedAt = :at, batchRef = :ref, disbursedBy = :by',
+                  ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(batchRef)',
+                  ExpressionAttributeValues: {
+                    ':at': { S: batch.at },
+                    ':ref': { S: batch.batchRef },
+                    ':by': { S: batch.by },
+                  },
+                },
+              },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: eventItem(next.claimId, next.version, 0, event),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw new ConflictError(`claim ${next.claimId} changed before its disbursement was recorded`);
+      throw error;
     }
   }
 

@@ -5,7 +5,9 @@ import type { HistoryEvent } from '#shared/claim-state.ts';
 import { claimStateSchema } from '#shared/claim-state.ts';
 import { gateRoles, isLimitedToOwnHouseholds, type Principal } from '#shared/access.ts';
 import { categorySchema, findPolicy, reviewGateSchema, type ReviewGate } from '#shared/policy.ts';
+import { CLAIM_GRANT_SECONDS } from '#shared/claim-grant.ts';
 import {
+  claimIdSchema,
   householdIdSchema,
   isoDateSchema,
   MAX_RECEIPT_BYTES,
@@ -57,14 +59,17 @@ export function claimView(claim: ClaimRecord) {
 }
 export type ClaimView = ReturnType<typeof claimView>;
 
+function latestPeriod(periods: readonly RosterPeriod[]): RosterPeriod | undefined {
+  return [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
+}
+
 async function assignedTo(
   roster: RosterStore,
   householdId: string,
   username: string,
 ): Promise<RosterPeriod[] | undefined> {
   const periods = await roster.periods(householdId);
-  const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
-  return latest?.gridWorker === username ? periods : undefined;
+  return latestPeriod(periods)?.gridWorker === username ? periods : undefined;
 }
 
 /**
@@ -136,10 +141,12 @@ const yuanInput = z.string().superRefine((v, ctx) => {
 export const createClaimBodySchema = z
   .object({
     householdId: householdIdSchema,
-    category: categorySchema,
-    expenseDate: isoDateSchema,
-    totalCost: yuanInput,
-    reimbursed: yuanInput.default('0'),
+    /** A ULID the client made (a phone offline keeps it and asks for the grant once back online). */
+    claimId: claimIdSchema.optional(),
+    category: categorySchema.optional(),
+    expenseDate: isoDateSchema.optional(),
+    totalCost: yuanInput.optional(),
+    reimbursed: yuanInput.optional(),
     receipts: z
       .array(
         z
@@ -149,8 +156,8 @@ export const createClaimBodySchema = z
           })
           .strict(),
       )
-      .min(1)
-      .max(MAX_RECEIPTS),
+      .max(MAX_RECEIPTS)
+      .default([]),
   })
   .strict();
 
@@ -160,19 +167,37 @@ const extensions: Record<(typeof receiptContentTypes)[number], string> = {
   'application/pdf': 'pdf',
 };
 
-/** Upload grants live minutes: long enough for a slow village connection, short enough to be safe. */
-export const UPLOAD_GRANT_SECONDS = 15 * 60;
+/** Upload forms live as long as the claim's grant. */
+export const UPLOAD_GRANT_SECONDS = CLAIM_GRANT_SECONDS;
 
 /**
- * Starts a claim for an assigned household: a new claimId and upload grants scoped to its
- * prefix. Nothing is stored until the manifest arrives, which starts the workflow.
+ * Grants a claim for an assigned household: a claimId (the client's own ULID, or a new one),
+ * the grant on record (household and filer, which the manifest must repeat), and upload forms
+ * scoped to the claim's prefix. Asking again for the same claimId and household renews the
+ * grant; nothing else about a claim is stored until its manifest arrives.
  */
 export async function createClaim(deps: ApiDeps, principal: Principal, body: unknown) {
   const input = createClaimBodySchema.parse(body);
   if (!(await assignedTo(deps.roster, input.householdId, principal.username))) {
     throw new HttpError(403, 'NOT_YOUR_HOUSEHOLD', `household ${input.householdId} is not assigned to you`);
   }
-  const claimId = deps.ids.next();
+  const claimId = input.claimId ?? deps.ids.next();
+  if (input.claimId) {
+    const { claim } = await deps.claims.grantAndClaim(claimId);
+    if (claim) throw new HttpError(409, 'CLAIM_EXISTS', 'a claim with this claimId is already on record');
+  }
+  const now = deps.clock.now();
+  const grant = {
+    claimId,
+    householdId: input.householdId,
+    filer: principal.username,
+    grantedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + CLAIM_GRANT_SECONDS * 1000).toISOString(),
+  };
+  const stored = await deps.claims.putGrant(grant);
+  if (stored.householdId !== grant.householdId || stored.filer !== grant.filer) {
+    throw new HttpError(409, 'CLAIM_ID_TAKEN', 'this claimId was granted to someone else; make a new one');
+  }
   const receipts: UploadGrant[] = [];
   for (const [i, r] of input.receipts.entries()) {
     const key = `claims/${claimId}/receipt-${i + 1}.${extensions[r.contentType]}`;
@@ -186,16 +211,18 @@ export async function createClaim(deps: ApiDeps, principal: Principal, body: unk
   );
   return {
     claimId,
+    prefix: `claims/${claimId}/`,
+    expiresAt: grant.expiresAt,
     receipts,
     manifest,
     manifestTemplate: {
       schemaVersion: 1,
       claimId,
       householdId: input.householdId,
-      category: input.category,
-      expenseDate: input.expenseDate,
-      totalCost: input.totalCost,
-      reimbursed: input.reimbursed,
+      ...(input.category ? { category: input.category } : {}),
+      ...(input.expenseDate ? { expenseDate: input.expenseDate } : {}),
+      ...(input.totalCost ? { totalCost: input.totalCost } : {}),
+      reimbursed: input.reimbursed ?? '0',
       submittedBy: principal.username,
     },
   };
@@ -241,8 +268,18 @@ export async function decideReview(deps: ApiDeps, principal: Principal, claimId:
       : undefined;
     if (!policy) throw new Error(`claim ${claimId} is in review without a known policy`);
     const decided = Object.entries(claim.gates).map(([gate, d]) => ({ gate: gate as ReviewGate, by: d.by }));
-    const check = checkGateDecision(policy, decided, input.gate, principal.username);
-    if (!check.ok) throw new HttpError(409, 'GATE_REFUSED', check.error);
+    // Separation of duties: the filer and the household's grid worker (on the claim, and now) decide nothing.
+    const current = claim.householdId
+      ? latestPeriod(await deps.roster.periods(claim.householdId))
+      : undefined;
+    const check = checkGateDecision(policy, decided, input.gate, principal.username, {
+      filer: claim.submittedBy,
+      gridWorkers: [claim.gridWorker, current?.gridWorker ?? null],
+    });
+    if (!check.ok)
+      throw check.involved
+        ? new HttpError(403, 'NOT_INDEPENDENT', check.error)
+        : new HttpError(409, 'GATE_REFUSED', check.error);
 
     const at = deps.clock.now().toISOString();
     const gates = {
@@ -322,17 +359,33 @@ export const markDisbursedBodySchema = z
   })
   .strict();
 
-/** Finance confirms the bank transfer of a batch: PAID -> DISBURSED, with the bank's reference. */
+/**
+ * Finance confirms the bank transfer of a batch: PAID -> DISBURSED, with the bank's reference.
+ * The claim and its ledger entry change in one transaction, so they can never name different
+ * batches. Sending the same batch again changes nothing; a claim already disbursed under another
+ * reference is a 409 naming the one on record (checked for the whole batch before anything
+ * changes, and again for each claim as it is written).
+ */
 export async function markDisbursed(
-  deps: Pick<ApiDeps, 'claims' | 'ledger' | 'clock'>,
+  deps: Pick<ApiDeps, 'claims' | 'clock'>,
   principal: Principal,
   body: unknown,
 ) {
   const input = markDisbursedBodySchema.parse(body);
+  const ids = [...new Set(input.claimIds)];
+  const elsewhere = (claim: ClaimRecord | undefined) =>
+    claim?.state === 'DISBURSED' && claim.disbursement && claim.disbursement.batchRef !== input.batchRef
+      ? { claimId: claim.claimId, batchRef: claim.disbursement.batchRef }
+      : undefined;
+  for (const claimId of ids) {
+    const clash = elsewhere(await deps.claims.get(claimId));
+    if (clash) throw disbursedElsewhere(clash, []);
+  }
   const at = deps.clock.now().toISOString();
   const disbursed: string[] = [];
+  const repeated: string[] = [];
   const skipped: { claimId: string; why: string }[] = [];
-  for (const claimId of new Set(input.claimIds)) {
+  for (const claimId of ids) {
     let done = false;
     for (let attempt = 0; attempt < 5 && !done; attempt++) {
       const claim = await deps.claims.get(claimId);
@@ -340,8 +393,11 @@ export async function markDisbursed(
         skipped.push({ claimId, why: 'no such claim' });
         break;
       }
+      const clash = elsewhere(claim);
+      // Another request with another reference won the race for this claim.
+      if (clash) throw disbursedElsewhere(clash, disbursed);
       if (claim.state === 'DISBURSED') {
-        skipped.push({ claimId, why: `already disbursed in batch ${claim.disbursement?.batchRef ?? '?'}` });
+        repeated.push(claimId);
         break;
       }
       if (claim.state !== 'PAID') {
@@ -352,13 +408,10 @@ export async function markDisbursed(
         claim,
         { to: 'DISBURSED', actor: principal.username, detail: `bank batch ${input.batchRef}` },
         at,
-        {
-          disbursement: { batchRef: input.batchRef, at, by: principal.username },
-        },
+        { disbursement: { batchRef: input.batchRef, at, by: principal.username } },
       );
       try {
-        await deps.ledger.markDisbursed([claimId], input.batchRef, principal.username, at);
-        await deps.claims.update(next, claim.version, event);
+        await deps.claims.recordDisbursement(next, claim.version, event);
         disbursed.push(claimId);
         done = true;
       } catch (error) {
@@ -366,5 +419,14 @@ export async function markDisbursed(
       }
     }
   }
-  return { batchRef: input.batchRef, disbursed, skipped };
+  return { batchRef: input.batchRef, disbursed, repeated, skipped };
+}
+
+function disbursedElsewhere(clash: { claimId: string; batchRef: string }, disbursed: readonly string[]) {
+  return new HttpError(
+    409,
+    'DISBURSED_ELSEWHERE',
+    `claim ${clash.claimId} was already disbursed in batch ${clash.batchRef}`,
+    { claimId: clash.claimId, batchRef: clash.batchRef, disbursed },
+  );
 }

@@ -12,6 +12,7 @@ import type { HistoryEvent, RejectionReason } from '#shared/claim-state.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 import { statusOn } from '#shared/roster.ts';
 import { ConflictError } from '#shared/ports.ts';
+import { grantProblem, type ClaimGrant } from '#shared/claim-grant.ts';
 
 export interface ValidateInput {
   readonly bucket: string;
@@ -31,24 +32,22 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
   if (!claimId) {
     return { claimId: null, outcome: 'ignored', detail: 'object key is not claims/<claimId>/manifest.json' };
   }
-  // The claim is not looked up first: nearly every delivery is the first one, and creating the
-  // record is conditional on there being none. Only a failed create (a redelivery, or a blank
-  // record mark-error left) reads what is on record, saving a read on every claim's path.
-  const manifest = await readManifest(deps, input.key).catch((error: unknown) => ({ failed: error }));
-  if ('failed' in manifest || (!manifest.tooLarge && !manifest.bytes)) {
-    // A claim already on record does not need its manifest again.
-    const existing = await deps.claims.get(claimId);
-    if (existing && !isPlaceholder(existing)) return { claimId, outcome: outcomeForState(existing.state) };
-    if ('failed' in manifest) throw manifest.failed;
+  // The grant is needed to judge the manifest, and the claim's record tells a repeat (a
+  // redelivered event, a manifest posted again) from a first arrival: both in one read, so a
+  // repeat costs that read and nothing else (no manifest read, no receipt hashing).
+  const { grant, claim: existing } = await deps.claims.grantAndClaim(claimId);
+  if (existing && !isPlaceholder(existing)) return { claimId, outcome: outcomeForState(existing.state) };
+  const manifest = await readManifest(deps, input.key);
+  if (!manifest.tooLarge && !manifest.bytes) {
     // The event said it exists; a missing object is an eventual-consistency blip or a fault.
     throw new Error(`manifest of claim ${claimId} is not readable`);
   }
-  const first = await validateManifest(deps, claimId, input, manifest);
-  if (!('existing' in first)) return first;
   // mark-error leaves a blank record when validation died before writing one; once an operator
   // retries it (ERROR -> RECEIVED) it is validated here, or it would stay blank forever.
+  const first = await validateManifest(deps, claimId, input, manifest, grant, existing);
+  if (!('existing' in first)) return first;
   if (isPlaceholder(first.existing)) {
-    const filled = await validateManifest(deps, claimId, input, manifest, first.existing);
+    const filled = await validateManifest(deps, claimId, input, manifest, grant, first.existing);
     if (!('existing' in filled)) return filled;
     return { claimId, outcome: outcomeForState(filled.existing.state) };
   }
@@ -65,6 +64,7 @@ async function validateManifest(
   input: ValidateInput,
   manifest:
     { readonly tooLarge: true } | { readonly tooLarge: false; readonly bytes: Uint8Array | undefined },
+  grant: ClaimGrant | undefined,
   placeholder?: ClaimRecord,
 ): Promise<Recorded> {
   const filedAt = placeholder?.filedAt ?? validTime(input.time) ?? deps.clock.now().toISOString();
@@ -83,6 +83,22 @@ async function validateManifest(
   const parsed = parseManifest(bytes, input.key);
   if (!parsed.ok)
     return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', parsed.detail, placeholder);
+  // Only what the grant allowed becomes a claim; anything else is kept on record, refused.
+  const refused = grantProblem(grant, parsed.facts, filedAt);
+  if (refused) {
+    // On record under the household and the person the grant names (who really filed it), never
+    // under whatever the manifest says; with no grant, under nobody.
+    const hash = await sha256Hex(bytes);
+    const claim = grant
+      ? await claimFromFacts(
+          deps,
+          { ...parsed.facts, householdId: grant.householdId, submittedBy: grant.filer },
+          filedAt,
+          hash,
+        )
+      : { ...blankClaim(claimId, filedAt), manifestSha256: hash };
+    return record(deps, claim, 'INVALID_MANIFEST', refused, placeholder);
+  }
 
   // The roster lookup and the receipt inspections are independent of each other as well.
   const [claim, inspections] = await Promise.all([

@@ -208,12 +208,22 @@ describe('claim writes', () => {
     );
   });
 
-  it('disbursement passes on errors other than "already disbursed"', async () => {
+  it('disbursement turns a cancelled transaction into a conflict and passes on other errors', async () => {
+    const next = {
+      ...claim,
+      state: 'DISBURSED' as const,
+      disbursement: { batchRef: 'B-1', at, by: 'finance1' },
+    };
+    const event = { at, from: 'PAID' as const, to: 'DISBURSED' as const, actor: 'finance1' };
     await expect(
-      scripted(() => conditionFailed()).store.markDisbursed(['A'], 'B-1', 'finance1', at),
-    ).resolves.toBeUndefined();
+      scripted(() => cancelled('None', 'ConditionalCheckFailed', 'None')).store.recordDisbursement(
+        next,
+        2,
+        event,
+      ),
+    ).rejects.toBeInstanceOf(ConflictError);
     await expect(
-      scripted(() => new Error('socket hang up')).store.markDisbursed(['A'], 'B-1', 'finance1', at),
+      scripted(() => new Error('socket hang up')).store.recordDisbursement(next, 2, event),
     ).rejects.toThrow('socket hang up');
   });
 });

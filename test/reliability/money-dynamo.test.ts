@@ -319,16 +319,33 @@ describe('the ledger listing order', () => {
 });
 
 describe('disbursement', () => {
-  it('marks the entry once with the bank batch; a repeat keeps the first batch', async () => {
+  const disburse = async (c: ClaimRecord, batchRef: string, by: string, when: string) => {
+    const paid = await store.get(c.claimId);
+    if (!paid) throw new Error('no claim');
+    const next: ClaimRecord = {
+      ...paid,
+      state: 'DISBURSED',
+      disbursement: { batchRef, at: when, by },
+      version: paid.version + 1,
+    };
+    await store.recordDisbursement(next, paid.version, {
+      at: when,
+      from: 'PAID',
+      to: 'DISBURSED',
+      actor: by,
+    });
+  };
+
+  it('marks the claim and its ledger entry with one batch, in one transaction', async () => {
     const c = await approvedClaim();
     await pay(c);
-    await store.markDisbursed([c.claimId], 'BATCH-1', 'finance1', '2026-09-07T01:00:00.000Z');
-    await store.markDisbursed([c.claimId], 'BATCH-2', 'finance2', '2026-09-08T01:00:00.000Z');
+    await disburse(c, 'BATCH-1', 'finance1', '2026-09-07T01:00:00.000Z');
     expect(await store.ledgerEntry(c.claimId)).toMatchObject({
       batchRef: 'BATCH-1',
       disbursedAt: '2026-09-07T01:00:00.000Z',
       payoutFen: 350_000,
     });
+    expect((await store.get(c.claimId))?.disbursement?.batchRef).toBe('BATCH-1');
     const raw = await db.send(
       new GetItemCommand({
         TableName: 'claims',
@@ -338,19 +355,37 @@ describe('disbursement', () => {
     expect(raw.Item?.disbursedBy?.S).toBe('finance1');
   });
 
-  it('never creates a ledger entry for a claim that was not paid', async () => {
-    const id = ulid();
-    await store.markDisbursed([id], 'BATCH-3', 'finance1', at);
-    expect(await store.ledgerEntry(id)).toBeUndefined();
+  it('refuses a second batch: the claim and the entry keep the first', async () => {
+    const c = await approvedClaim();
+    await pay(c);
+    await disburse(c, 'BATCH-1', 'finance1', '2026-09-07T01:00:00.000Z');
+    const now = await store.get(c.claimId);
+    if (!now) throw new Error('no claim');
+    // Even a writer that skips the state check cannot move the ledger entry to another batch.
+    const forged: ClaimRecord = {
+      ...now,
+      disbursement: { batchRef: 'BATCH-2', at, by: 'finance2' },
+      version: now.version + 1,
+    };
+    await expect(
+      store.recordDisbursement(forged, now.version, { at, from: 'PAID', to: 'DISBURSED', actor: 'finance2' }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect((await store.ledgerEntry(c.claimId))?.batchRef).toBe('BATCH-1');
+    expect((await store.get(c.claimId))?.disbursement?.batchRef).toBe('BATCH-1');
   });
 
-  it('marks every claim of the batch', async () => {
-    const a = await approvedClaim();
-    const b = await approvedClaim();
-    await pay(a);
-    await pay(b);
-    await store.markDisbursed([a.claimId, b.claimId], 'BATCH-4', 'finance1', at);
-    expect((await store.ledgerEntry(a.claimId))?.batchRef).toBe('BATCH-4');
-    expect((await store.ledgerEntry(b.claimId))?.batchRef).toBe('BATCH-4');
+  it('never disburses a claim that was not paid, and writes nothing for it', async () => {
+    const c = await approvedClaim();
+    const next: ClaimRecord = {
+      ...c,
+      state: 'DISBURSED',
+      disbursement: { batchRef: 'BATCH-3', at, by: 'finance1' },
+      version: c.version + 1,
+    };
+    await expect(
+      store.recordDisbursement(next, c.version, { at, from: 'PAID', to: 'DISBURSED', actor: 'finance1' }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    expect(await store.ledgerEntry(c.claimId)).toBeUndefined();
+    expect((await store.get(c.claimId))?.state).toBe('APPROVED');
   });
 });

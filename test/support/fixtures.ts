@@ -3,6 +3,7 @@ import { parseRosterCsv } from '#shared/roster.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
+import { CLAIM_GRANT_SECONDS, type ClaimGrant } from '#shared/claim-grant.ts';
 import {
   MemoryExports,
   MemoryReceipts,
@@ -89,6 +90,19 @@ export interface ClaimSpec {
   receipt?: Uint8Array;
   submittedBy?: string;
   claimId?: string;
+  /** The grant on record: by default the manifest's household and filer; `null` for none. */
+  grant?: { householdId: string; filer: string } | null;
+}
+
+/** A grant as the API stores it, valid for ten minutes from `at`. */
+export function claimGrant(claimId: string, householdId: string, filer: string, at: Date): ClaimGrant {
+  return {
+    claimId,
+    householdId,
+    filer,
+    grantedAt: at.toISOString(),
+    expiresAt: new Date(at.getTime() + CLAIM_GRANT_SECONDS * 1000).toISOString(),
+  };
 }
 
 /** Uploads a receipt and a manifest the way a phone would; returns the manifest key. */
@@ -108,6 +122,15 @@ export function upload(world: World, spec: ClaimSpec = {}): { claimId: string; k
     receipts: [{ key: receiptKey, sha256: sha256(receipt), contentType: 'image/jpeg' }],
     submittedBy: spec.submittedBy ?? 'worker1',
   };
+  const granted =
+    spec.grant === undefined
+      ? { householdId: manifest.householdId, filer: manifest.submittedBy }
+      : spec.grant;
+  if (granted)
+    world.store.grants.set(
+      claimId,
+      claimGrant(claimId, granted.householdId, granted.filer, world.clockControl.now()),
+    );
   const key = `claims/${claimId}/manifest.json`;
   world.bucket.put(key, JSON.stringify(manifest));
   return { claimId, key };

@@ -4,6 +4,7 @@ import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import type { Category } from '#shared/policy.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
+import type { ClaimGrant } from '#shared/claim-grant.ts';
 import {
   ConflictError,
   type ClaimFilter,
@@ -33,10 +34,23 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
   readonly caps = new Map<string, number>();
   readonly ledger = new Map<string, LedgerEntry>();
   readonly roster = new Map<string, RosterPeriod[]>();
+  readonly grants = new Map<string, ClaimGrant>();
 
   async get(claimId: string) {
     const c = this.claimsById.get(claimId);
     return c ? copy(c) : undefined;
+  }
+  async putGrant(grant: ClaimGrant) {
+    const existing = this.grants.get(grant.claimId);
+    if (existing && (existing.householdId !== grant.householdId || existing.filer !== grant.filer))
+      return copy(existing);
+    this.grants.set(grant.claimId, copy(grant));
+    return copy(grant);
+  }
+  async grantAndClaim(claimId: string) {
+    const grant = this.grants.get(claimId);
+    const claim = this.claimsById.get(claimId);
+    return { ...(grant ? { grant: copy(grant) } : {}), ...(claim ? { claim: copy(claim) } : {}) };
   }
   async create(claim: ClaimRecord, events: readonly HistoryEvent[]) {
     if (this.claimsById.has(claim.claimId)) return false;
@@ -105,11 +119,19 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
       yield copy(e);
     }
   }
-  async markDisbursed(claimIds: readonly string[], batchRef: string, _by: string, at: string) {
-    for (const id of claimIds) {
-      const e = this.ledger.get(id);
-      if (e && !e.batchRef) this.ledger.set(id, { ...e, batchRef, disbursedAt: at });
-    }
+  async recordDisbursement(next: ClaimRecord, expectedVersion: number, event: HistoryEvent) {
+    const current = this.claimsById.get(next.claimId);
+    const entry = this.ledger.get(next.claimId);
+    if (!current || current.version !== expectedVersion || current.state !== 'PAID')
+      throw new ConflictError();
+    if (!entry || entry.batchRef || !next.disbursement) throw new ConflictError();
+    this.ledger.set(next.claimId, {
+      ...entry,
+      batchRef: next.disbursement.batchRef,
+      disbursedAt: next.disbursement.at,
+    });
+    this.claimsById.set(next.claimId, copy(next));
+    this.events.get(next.claimId)?.push(copy(event));
   }
   async periods(householdId: string) {
     return copy(this.roster.get(householdId) ?? []);

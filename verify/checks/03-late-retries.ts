@@ -62,7 +62,7 @@ async function replayLate(
   const disburse = paid.filter((_, i) => i % 3 === 0);
   if (disburse.length > 0) {
     await markDisbursed(
-      { claims: store, ledger: store, clock: deps.clock },
+      { claims: store, clock: deps.clock },
       { username: 'finance1', roles: ['finance'] },
       { claimIds: disburse, batchRef: `BATCH-${run}` },
     );

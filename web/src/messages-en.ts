@@ -199,6 +199,8 @@ export const en: Record<MessageKey, string> = {
   'claim.commentRequired': 'Say why when rejecting',
   'claim.decide': 'Decide: {gate}',
   'claim.decided': 'Decision recorded',
+  'claim.involved':
+    'You filed this claim or look after the household; people independent of it decide its gates',
   'claim.fourEyes':
     'You decided the "{gate}" gate of this claim; each gate of a claim must be decided by a different person',
   'claim.notYourGate': 'Waiting for "{gate}"',
@@ -295,7 +297,10 @@ export const en: Record<MessageKey, string> = {
   'policy.anomalyStatus': 'Roster status changed within {n} days before the expense',
   'policy.anomalyMedical': 'Medical claim with no reimbursement recorded',
 
+  'error.CLAIM_EXISTS': 'A claim with this claim number is already on record',
+  'error.CLAIM_ID_TAKEN': 'This claim number was granted to someone else; make a new one',
   'error.NOT_YOUR_HOUSEHOLD': 'This household is not assigned to you',
+  'error.NOT_INDEPENDENT': 'You filed this claim or look after the household, so you cannot decide it',
   'error.GATE_REFUSED': 'This gate cannot be decided now: {message}',
   'error.NOT_IN_REVIEW': 'This claim is no longer in review',
   'error.WRONG_GATE': 'Your role cannot decide this gate',

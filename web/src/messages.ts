@@ -202,6 +202,7 @@ export const zh = {
   'claim.commentRequired': '不通过时请填写原因',
   'claim.decide': '审核：{gate}',
   'claim.decided': '已提交审核意见',
+  'claim.involved': '您提交了本申请或负责该农户，本申请的各关须由与其无关的人审核',
   'claim.fourEyes': '您已审核过本申请的“{gate}”，同一申请的每一关须由不同的人审核',
   'claim.notYourGate': '当前由“{gate}”审核',
   'claim.history': '处理记录',
@@ -301,7 +302,10 @@ export const zh = {
   'policy.anomalyMedical': '因病申请没有任何报销记录',
 
   // API error codes people may meet
+  'error.CLAIM_EXISTS': '这个申请号已有申请记录',
+  'error.CLAIM_ID_TAKEN': '这个申请号已分配给别人，请重新生成',
   'error.NOT_YOUR_HOUSEHOLD': '这户不是分配给您的农户',
+  'error.NOT_INDEPENDENT': '您提交了本申请或负责该农户，不能审核它',
   'error.GATE_REFUSED': '这一关现在不能审核：{message}',
   'error.NOT_IN_REVIEW': '这个申请已经不在审核中',
   'error.WRONG_GATE': '您的角色不能审核这一关',

@@ -10,10 +10,13 @@ export type ReviewOption =
   /** The person decided an earlier gate of this claim: someone else must decide this one. */
   | { kind: 'fourEyes'; decidedGate: ReviewGate }
   | { kind: 'otherGate'; gate: ReviewGate }
-  | { kind: 'refused'; error: string };
+  | { kind: 'refused'; error: string }
+  /** The person filed the claim or looks after the household: people independent of it decide. */
+  | { kind: 'involved' };
 
 export function reviewOption(
-  claim: Pick<ClaimView, 'state' | 'nextGate' | 'gates'>,
+  claim: Pick<ClaimView, 'state' | 'nextGate' | 'gates'> &
+    Partial<Pick<ClaimView, 'submittedBy' | 'gridWorker'>>,
   principal: Principal,
   policy: Policy | undefined,
 ): ReviewOption {
@@ -27,8 +30,11 @@ export function reviewOption(
   if (earlier && mine) return { kind: 'fourEyes', decidedGate: earlier.gate };
   if (!mine) return { kind: 'otherGate', gate: claim.nextGate };
   if (policy) {
-    const check = checkGateDecision(policy, decided, claim.nextGate, principal.username);
-    if (!check.ok) return { kind: 'refused', error: check.error };
+    const check = checkGateDecision(policy, decided, claim.nextGate, principal.username, {
+      filer: claim.submittedBy ?? null,
+      gridWorkers: [claim.gridWorker ?? null],
+    });
+    if (!check.ok) return check.involved ? { kind: 'involved' } : { kind: 'refused', error: check.error };
   }
   return { kind: 'decide', gate: claim.nextGate };
 }

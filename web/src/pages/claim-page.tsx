@@ -290,6 +290,7 @@ function Gates({
         <p class="muted">{t('claim.notYourGate', { gate: tCode('gate', option.gate) })}</p>
       )}
       {option.kind === 'refused' && <p class="notice warn">{option.error}</p>}
+      {option.kind === 'involved' && <p class="notice warn">{t('claim.involved')}</p>}
       {option.kind === 'decide' && (
         <DecisionForm claimId={claim.claimId} gate={option.gate} onDecided={onDecided} />
       )}

@@ -1,0 +1,42 @@
+// A claim exists only by a grant: the signed-in filer asks the API for one, naming the household,
+// and the manifest that later arrives (from the web app, the CLI or any S3 client) must agree
+// with it. The grant is what ties the uploaded bytes to a person allowed to file for that
+// household; the manifest's own `householdId` and `submittedBy` are only claims to check.
+import * as z from 'zod';
+import { claimIdSchema, householdIdSchema, usernameSchema, type ClaimFacts } from '#shared/manifest.ts';
+
+export const claimGrantSchema = z.object({
+  claimId: claimIdSchema,
+  householdId: householdIdSchema,
+  /** The signed-in user who asked for it: the manifest's `submittedBy` must be this user. */
+  filer: usernameSchema,
+  grantedAt: z.string(),
+  /** Manifests stored after this instant are refused: the filer asks again (same claimId) instead. */
+  expiresAt: z.string(),
+});
+export type ClaimGrant = z.infer<typeof claimGrantSchema>;
+
+/** Upload forms and grants live minutes: long enough for a slow village connection, short enough to be safe. */
+export const CLAIM_GRANT_SECONDS = 10 * 60;
+
+/** S3 event times can run a little behind the upload; a manifest is judged with this much slack. */
+const EVENT_CLOCK_SLACK_MS = 60_000;
+
+/**
+ * Why a manifest may not become the claim its grant allowed, or undefined when it may. Never
+ * quotes the manifest's values: they are whatever the uploader typed.
+ */
+export function grantProblem(
+  grant: ClaimGrant | undefined,
+  facts: Pick<ClaimFacts, 'householdId' | 'submittedBy'>,
+  storedAt: string,
+): string | undefined {
+  if (!grant)
+    return 'no grant for this claim: ask the API for one (POST /claims or claims grant) before uploading';
+  if (facts.householdId !== grant.householdId)
+    return `householdId differs from the household the claim was granted for (${grant.householdId})`;
+  if (facts.submittedBy !== grant.filer) return 'submittedBy differs from the user the claim was granted to';
+  if (Date.parse(storedAt) > Date.parse(grant.expiresAt) + EVENT_CLOCK_SLACK_MS)
+    return 'the manifest arrived after the claim grant expired: ask for the grant again';
+  return undefined;
+}
