@@ -38,7 +38,8 @@ export function residentIdError(id: string): string | undefined {
   if (!isIsoDate(birth)) return 'ID number birth date (characters 7-14) is not a real calendar date';
   if (birth < EARLIEST_BIRTH_DATE) return 'ID number birth date (characters 7-14) is before 1900-01-01';
   const expected = residentIdCheckDigit(id.slice(0, 17));
-  if (given !== expected) return `ID number check digit should be ${expected}, got ${given}`;
+  // Never say which digit would be right: that would turn the check into a generator of valid IDs.
+  if (given !== expected) return 'ID number check digit does not match the other 17 characters';
   return undefined;
 }
 

@@ -124,6 +124,8 @@ export function parseRosterCsv(text: string): RosterParseResult {
   const rejected: RosterRejection[] = [];
   const periodRows = new Map<string, number>();
   const idRows = new Map<string, { idNumber: string; row: number }>();
+  // One resident ID heads one household: the first row naming it wins within the file.
+  const idHolders = new Map<string, { householdId: string; row: number }>();
 
   for (const record of records.slice(1)) {
     const result = readRow(record, header);
@@ -148,6 +150,16 @@ export function parseRosterCsv(text: string): RosterParseResult {
       });
       continue;
     }
+    const holder = idHolders.get(result.idNumber);
+    if (holder !== undefined && holder.householdId !== result.householdId) {
+      rejected.push({
+        row: record.line,
+        error: `idNumber: already the ID number of household ${holder.householdId} on row ${String(holder.row)}`,
+      });
+      continue;
+    }
+    if (holder === undefined)
+      idHolders.set(result.idNumber, { householdId: result.householdId, row: record.line });
     periodRows.set(periodKey, record.line);
     if (earlierId === undefined)
       idRows.set(result.householdId, { idNumber: result.idNumber, row: record.line });

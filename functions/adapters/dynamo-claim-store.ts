@@ -16,6 +16,7 @@ import {
   BatchGetItemCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   claimRecordSchema,
@@ -108,13 +109,34 @@ function encodeCursor(key: Item | undefined): string | undefined {
   return key ? Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url') : undefined;
 }
 
-function decodeCursor(cursor: string | undefined): Item | undefined {
+/**
+ * A cursor is a listing's own LastEvaluatedKey, handed back. Anything else (another listing's,
+ * another item type's, or made up) is refused before DynamoDB sees it: a key of the wrong shape
+ * would be a ValidationException there, and a key of another partition would page other items.
+ */
+function decodeCursor(cursor: string | undefined, index?: { pk: string; value: string }): Item | undefined {
   if (!cursor) return undefined;
+  let key: unknown;
   try {
-    return marshall(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>);
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw new RangeError('cursor is malformed');
   }
+  const expected = ['pk', 'sk', ...(index ? [index.pk, index.pk.replace(/pk$/, 'sk')] : [])].sort();
+  const fields =
+    key && typeof key === 'object' && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
+  const names = Object.keys(fields).sort();
+  const fits =
+    names.length === expected.length &&
+    names.every(
+      (n, i) => n === expected[i] && typeof fields[n] === 'string' && (fields[n] as string).length <= 1024,
+    ) &&
+    typeof fields.pk === 'string' &&
+    fields.pk.startsWith('CLAIM#') &&
+    fields.sk === 'CLAIM' &&
+    (!index || fields[index.pk] === index.value);
+  if (!fits) throw new RangeError('cursor does not belong to this listing');
+  return marshall(fields);
 }
 
 /** Maps the SDK's retryable faults to TransientError so workflows retry them with backoff. */
@@ -156,6 +178,8 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async putGrant(grant: ClaimGrant): Promise<ClaimGrant> {
+    // Grants are written once per claim: checked here too, so nothing malformed is ever on record.
+    claimGrantSchema.parse(grant);
     try {
       await send(() =>
         this.db.send(
@@ -295,7 +319,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     const common = {
       TableName: this.table,
       Limit: filter.limit,
-      ExclusiveStartKey: decodeCursor(filter.cursor),
+      ExclusiveStartKey: decodeCursor(filter.cursor, index),
     };
     let claims: ClaimRecord[];
     let last: Item | undefined;
@@ -667,6 +691,43 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
         if (batch && batch.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
       }
     }
+  }
+
+  async claimIdNumbers(
+    pairs: readonly { idNumber: string; householdId: string }[],
+  ): Promise<Map<string, string>> {
+    const holders = new Map<string, string>();
+    // The key is a hash: a table key turns up in more places (metrics, consoles) than an attribute.
+    const idKey = (idNumber: string) => ({
+      pk: { S: `IDNO#${createHash('sha256').update(idNumber).digest('hex')}` },
+      sk: { S: 'IDNO' },
+    });
+    const claimOne = async ({ idNumber, householdId }: { idNumber: string; householdId: string }) => {
+      try {
+        await send(() =>
+          this.db.send(
+            new PutItemCommand({
+              TableName: this.table,
+              Item: { ...idKey(idNumber), householdId: { S: householdId } },
+              ConditionExpression: 'attribute_not_exists(pk) OR householdId = :h',
+              ExpressionAttributeValues: { ':h': { S: householdId } },
+            }),
+          ),
+        );
+        holders.set(idNumber, householdId);
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const out = await send(() =>
+          this.db.send(
+            new GetItemCommand({ TableName: this.table, Key: idKey(idNumber), ConsistentRead: true }),
+          ),
+        );
+        holders.set(idNumber, out.Item?.householdId?.S ?? householdId);
+      }
+    };
+    // A few at a time: a county's roster is tens of thousands of households.
+    for (let i = 0; i < pairs.length; i += 16) await Promise.all(pairs.slice(i, i + 16).map(claimOne));
+    return holders;
   }
 
   async householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {

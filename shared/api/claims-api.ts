@@ -10,6 +10,7 @@ import {
   claimIdSchema,
   householdIdSchema,
   isoDateSchema,
+  usernameSchema,
   MAX_RECEIPT_BYTES,
   MAX_RECEIPTS,
   receiptContentTypes,
@@ -30,7 +31,7 @@ import {
   type ExportStore,
   type ClaimWorkflows,
 } from '#shared/ports.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { claimIdParam, HttpError } from '#shared/api/http-error.ts';
 import { moveClaim } from '#shared/workflow/steps.ts';
 
 export interface ApiDeps {
@@ -54,6 +55,8 @@ export function claimView(claim: ClaimRecord) {
   const decided = Object.keys(claim.gates) as ReviewGate[];
   return {
     ...rest,
+    // By position, never by stored key: an S3 client may have named the file after a person.
+    receipts: claim.receipts.map((r, i) => ({ n: i + 1, contentType: r.contentType, sha256: r.sha256 })),
     nextGate: claim.state === 'PENDING_REVIEW' && policy ? (nextGate(policy, decided) ?? null) : null,
   };
 }
@@ -77,7 +80,7 @@ async function assignedTo(
  * The 404 never echoes the id asked for: a path typed by a person can hold anything, even an ID number.
  */
 async function visibleClaim(deps: ApiDeps, principal: Principal, claimId: string): Promise<ClaimRecord> {
-  const claim = await deps.claims.get(claimId);
+  const claim = await deps.claims.get(claimIdParam(claimId));
   if (!claim) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
   if (isLimitedToOwnHouseholds(principal)) {
     const own =
@@ -113,7 +116,7 @@ export async function getClaim(deps: ApiDeps, principal: Principal, claimId: str
 export const listClaimsQuerySchema = z.object({
   state: claimStateSchema.optional(),
   householdId: householdIdSchema.optional(),
-  gridWorker: z.string().optional(),
+  gridWorker: usernameSchema.optional(),
   category: categorySchema.optional(),
   from: isoDateSchema.optional(),
   to: isoDateSchema.optional(),
@@ -242,6 +245,7 @@ export const decideReviewBodySchema = z
  * workflow finds the decision when it next asks.
  */
 export async function decideReview(deps: ApiDeps, principal: Principal, claimId: string, body: unknown) {
+  claimIdParam(claimId);
   const input = decideReviewBodySchema.parse(body);
   if (!principal.roles.includes(gateRoles[input.gate])) {
     throw new HttpError(
@@ -354,7 +358,10 @@ async function resume(
 
 export const markDisbursedBodySchema = z
   .object({
-    claimIds: z.array(z.string().min(1)).min(1).max(1000),
+    claimIds: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'claimIds: each a claim id (a ULID)'))
+      .min(1)
+      .max(1000),
     batchRef: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'batchRef: letters, digits and _ . : - only'),
   })
   .strict();

@@ -6,7 +6,7 @@ import type { Principal } from '#shared/access.ts';
 import type { ClaimState } from '#shared/claim-state.ts';
 import type { ClaimStore, ClaimWorkflows, Clock } from '#shared/ports.ts';
 import { retryClaim } from '#shared/workflow/retry-claim.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { claimIdParam, HttpError } from '#shared/api/http-error.ts';
 
 export interface RetryDeps {
   readonly claims: ClaimStore;
@@ -28,7 +28,7 @@ export async function retryClaimRun(
   principal: Principal,
   claimId: string,
 ): Promise<RetryAnswer> {
-  if (!(await deps.claims.get(claimId))) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
+  if (!(await deps.claims.get(claimIdParam(claimId)))) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
   const { state, retried } = await retryClaim(deps, claimId, principal.username);
   if (state === 'RECEIVED' || state === 'APPROVED') {
     await deps.workflows.resumeAssessment(claimId);

@@ -27,9 +27,25 @@ export async function importRoster(roster: RosterStore, csv: string) {
     }
     accepted.push(period);
   }
-  await roster.put(accepted);
+  // One resident ID heads one household, across files and imports: the store keeps the owner.
+  const pairs = new Map<string, string>();
+  for (const p of accepted) pairs.set(p.idNumber, p.householdId);
+  const holders = await roster.claimIdNumbers(
+    [...pairs].map(([idNumber, householdId]) => ({ idNumber, householdId })),
+  );
+  const stored: RosterPeriod[] = [];
+  for (const [i, period] of accepted.entries()) {
+    const holder = holders.get(period.idNumber);
+    if (holder !== undefined && holder !== period.householdId) {
+      rejected.push({
+        row: rowOf(csv, period, i),
+        error: `idNumber: already the ID number of household ${holder}`,
+      });
+    } else stored.push(period);
+  }
+  await roster.put(stored);
   rejected.sort((a, b) => a.row - b.row);
-  return { imported: accepted.length, rejected };
+  return { imported: stored.length, rejected };
 }
 
 // Rows are reported by file line; parseRosterCsv keeps good rows in file order.

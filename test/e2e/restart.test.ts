@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findFreePort, isPortFree } from '#cli/local/net.ts';
 import { startChild, type RunningChild } from '../../verify/lib/child-stack.ts';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import { startLocalStack, uploadClaim, settled, type TestStack } from '#test/support/local-stack.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
@@ -39,8 +41,13 @@ describe('kill -9 and restart', () => {
       forcePathStyle: true,
       credentials: { ...s3LocalCredentials },
     });
-    // Just enough of TestStack for uploadClaim.
-    const uploader = { s3 } as unknown as TestStack;
+    const db = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${ports.db}`,
+      region: 'us-east-1',
+      credentials: s3LocalCredentials,
+    });
+    // Just enough of TestStack for uploadClaim (the grants go straight into the child's table).
+    const uploader = { s3, deps: { claims: new DynamoClaimStore(db, 'claims') } } as unknown as TestStack;
     const households = ['HH-0014', 'HH-0015', 'HH-0016', 'HH-0017', 'HH-0018'];
     const claims = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -53,6 +60,7 @@ describe('kill -9 and restart', () => {
     );
     child.process.kill('SIGKILL');
     s3.destroy();
+    db.destroy();
     await child.exited;
     await Promise.all([waitForFreePort(ports.db), waitForFreePort(ports.s3), waitForFreePort(ports.api)]);
 

@@ -9,6 +9,8 @@ import { ulid } from 'ulid';
 import { startLocalStack as start, type LocalStack } from '#cli/local/runtime.ts';
 import { findFreePort } from '#cli/local/net.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
+import { claimGrant } from '#test/support/fixtures.ts';
+import { claimGrantSchema } from '#shared/claim-grant.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect API bodies ad hoc
 type Loose = any;
@@ -105,6 +107,8 @@ export interface ManifestSpec {
   rawManifest?: Uint8Array | string;
   /** Use this claimId (default: a new ULID). */
   claimId?: string;
+  /** The grant on record: by default the manifest's household and filer; `null` for none. */
+  grant?: { householdId: string; filer: string } | null;
 }
 
 export const recentDate = (daysAgo = 3): string => {
@@ -142,11 +146,41 @@ export async function uploadClaim(
       ],
       submittedBy: spec.submittedBy ?? 'worker1',
     });
+  const granted =
+    spec.grant === undefined
+      ? { householdId: spec.householdId ?? 'HH-0001', filer: spec.submittedBy ?? 'worker1' }
+      : spec.grant;
+  // Straight into the store, as POST /claims would: tests also file for households no worker has.
+  // Only a grant the API could have made: never one for an ID number typed as the household.
+  const grant = granted
+    ? claimGrantSchema.safeParse(claimGrant(claimId, granted.householdId, granted.filer, new Date()))
+    : undefined;
+  if (grant?.success) await stack.deps.claims.putGrant(grant.data);
   const key = `claims/${claimId}/manifest.json`;
   await stack.s3.send(
     new PutObjectCommand({ Bucket: 'receipts', Key: key, Body: manifest, ContentType: 'application/json' }),
   );
   return { claimId, key };
+}
+
+/**
+ * Stores, for a manifest about to be uploaded, the grant POST /claims would have made for the
+ * household and filer it names, when those are well-formed; otherwise none.
+ */
+export async function grantAsManifestSays(stack: TestStack, key: string, body: Uint8Array | string) {
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(typeof body === 'string' ? body : new TextDecoder().decode(body));
+  } catch {
+    return;
+  }
+  if (typeof manifest !== 'object' || manifest === null) return;
+  const { householdId, submittedBy } = manifest as Record<string, unknown>;
+  const claimId = /^claims\/([^/]+)\/manifest\.json$/.exec(key)?.[1];
+  const grant = claimGrantSchema.safeParse({
+    ...claimGrant(claimId ?? '', String(householdId), String(submittedBy), new Date()),
+  });
+  if (grant.success) await stack.deps.claims.putGrant(grant.data);
 }
 
 /** Polls until the claim leaves RECEIVED/APPROVED (or the deadline passes). */

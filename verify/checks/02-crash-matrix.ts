@@ -89,6 +89,7 @@ async function runOnce(
   const { store, seedCap } = await backend.fresh();
   await putRoster(store, world);
   for (const s of world.capSeeds) await seedCap(s.householdId, s.year, s.category, s.fen);
+  for (const g of world.grants) await store.putGrant(g);
   const labels = new Map(world.claims.map((c) => [c.claimId, c.label]));
   const injector = new FaultInjector(plan);
   const clock = new FakeClock();

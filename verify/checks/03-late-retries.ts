@@ -8,7 +8,13 @@ import { markDisbursed } from '#shared/api/claims-api.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
 import { ConflictError, type ClaimStore, type LedgerStore, type RosterStore } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { FakeClock, demoRosterCsv, upload, type World as FixtureWorld } from '#test/support/fixtures.ts';
+import {
+  FakeClock,
+  claimGrant,
+  demoRosterCsv,
+  upload,
+  type World as FixtureWorld,
+} from '#test/support/fixtures.ts';
 import { MemoryReceipts, MemoryStore, RecordingReviews } from '#test/support/memory-store.ts';
 import { runAssess } from '#test/support/run-workflow.ts';
 import { startLocalDynamo } from '../lib/dynamo.ts';
@@ -52,7 +58,9 @@ async function replayLate(
     // Six 3,500 claims per household against a 20,000 cap: the last ones are cut or refused, so
     // replays meet PAID, partially paid and CAP_EXHAUSTED claims alike.
     const householdId = `${households[i % households.length]}`;
-    const { claimId, key } = upload(world, { householdId, claimId: worldUlid(run, i), totalCost: '15000' });
+    const claimId = worldUlid(run, i);
+    await store.putGrant(claimGrant(claimId, householdId, 'worker1', new Date()));
+    const { key } = upload(world, { householdId, claimId, totalCost: '15000', grant: null });
     await runAssess(deps, key);
     claims.push({ claimId, householdId });
   }

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
-import { settled, uploadClaim } from '#test/support/local-stack.ts';
+import { grantAsManifestSays, settled, uploadClaim } from '#test/support/local-stack.ts';
 import { oversizedReceipt, sampleBadUploads, type BadUpload } from '../lib/bad-input.ts';
 import { pool, secondsSince, withStack, type VerifyStack } from '../lib/stack.ts';
 import { rosterHeader } from '../lib/synthetic.ts';
@@ -31,7 +31,10 @@ function badRosterRows(count: number, seed: number): { row: string; error: RegEx
         const right = residentIdCheckDigit(first17);
         const digits = '0123456789X';
         const wrong = digits.charAt((digits.indexOf(right) + shift) % 11);
-        return { over: { idNumber: first17 + wrong }, error: /idNumber: ID number check digit should be/ };
+        return {
+          over: { idNumber: first17 + wrong },
+          error: /idNumber: ID number check digit does not match/,
+        };
       }),
     fc
       .constantFrom('2026-02-30', '2025-02-29', '2026-04-31', '2026-13-01', '2026-9-1')
@@ -51,6 +54,7 @@ function badRosterRows(count: number, seed: number): { row: string; error: RegEx
 
 async function putObjects(stack: VerifyStack, upload: BadUpload) {
   for (const o of upload.objects) {
+    if (o.key.endsWith('/manifest.json')) await grantAsManifestSays(stack, o.key, o.body);
     await stack.s3.send(
       new PutObjectCommand({ Bucket: 'receipts', Key: o.key, Body: o.body, ContentType: o.contentType }),
     );

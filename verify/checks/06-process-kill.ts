@@ -14,6 +14,7 @@ import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import { findFreePort } from '#cli/local/net.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { jpeg } from '#test/support/local-stack.ts';
+import { claimGrant } from '#test/support/fixtures.ts';
 import { killHard, startChild, type ChildPorts, type RunningChild } from '../lib/child-stack.ts';
 import { auditMoney } from '../lib/ledger-audit.ts';
 import { seededRandom } from '../lib/random.ts';
@@ -122,11 +123,22 @@ export async function run({
       if (due > Date.now()) await sleep(due - Date.now());
       const receipt = jpeg(`kill ${claimId}`);
       const receiptKey = `claims/${claimId}/receipt-1.jpg`;
+      const filer = byHousehold.get(plan.householdId) ?? 'worker1';
+      // The grant POST /claims stores, written while the stack may be down (retried like the uploads).
+      for (const deadline = Date.now() + 10 * 60_000; ;) {
+        try {
+          await store.putGrant(claimGrant(claimId, plan.householdId, filer, new Date()));
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+          await sleep(150);
+        }
+      }
       await putUntilStored(s3, receiptKey, receipt, 'image/jpeg');
       await putUntilStored(
         s3,
         `claims/${claimId}/manifest.json`,
-        manifestFor(claimId, plan, receipt, receiptKey, byHousehold.get(plan.householdId) ?? 'worker1'),
+        manifestFor(claimId, plan, receipt, receiptKey, filer),
         'application/json',
       );
       uploaded += 1;

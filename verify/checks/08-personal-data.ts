@@ -17,6 +17,7 @@ import { demoRosterCsv } from '#cli/local/demo-data.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { addDays } from '#shared/dates.ts';
 import {
+  grantAsManifestSays,
   settled,
   startLocalStack,
   uploadClaim,
@@ -122,7 +123,8 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
       // Bad uploads, some with personal data stuffed into the manifest.
       for (const build of sampleBadUploads(full ? 60 : 12, seed)) {
         const claimId = ulid();
-        for (const o of build(claimId).objects)
+        for (const o of build(claimId).objects) {
+          if (o.key.endsWith('/manifest.json')) await grantAsManifestSays(stack, o.key, o.body);
           await stack.s3.send(
             new PutObjectCommand({
               Bucket: 'receipts',
@@ -131,6 +133,7 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
               ContentType: o.contentType,
             }),
           );
+        }
         ids.push(claimId);
       }
       // A head's ID number typed as the household id, everything else right.

@@ -9,7 +9,8 @@ import type { HistoryEvent } from '#shared/claim-state.ts';
 import { decideReview } from '#shared/api/claims-api.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
-import { FakeClock } from '#test/support/fixtures.ts';
+import { FakeClock, claimGrant } from '#test/support/fixtures.ts';
+import type { ClaimGrant } from '#shared/claim-grant.ts';
 import { MemoryStore, MemoryReceipts, fakeJpeg, sha256 } from '#test/support/memory-store.ts';
 import { settled, uploadClaim } from '#test/support/local-stack.ts';
 import { FaultInjector } from '../lib/fault-injection.ts';
@@ -195,11 +196,13 @@ async function timeouts(rounds: number, seed: number, t: Tally) {
   const harness = await createHarness(context, { gateTimeoutSeconds: 1 });
   const expense = new Date(Date.now() + 8 * 3_600_000 - 3 * 86_400_000).toISOString().slice(0, 10);
   try {
+    const grants: ClaimGrant[] = [];
     const claims = households.map((h, i) => {
       const claimId = worldUlid(900_000 + (seed % 1000), i);
       const receipt = fakeJpeg(`timeout ${claimId}`);
       receipts.put(`claims/${claimId}/receipt-1.jpg`, receipt);
       const key = `claims/${claimId}/manifest.json`;
+      grants.push(claimGrant(claimId, h.householdId, 'worker1', new Date()));
       receipts.put(
         key,
         JSON.stringify({
@@ -218,6 +221,7 @@ async function timeouts(rounds: number, seed: number, t: Tally) {
       );
       return { claimId, key, reject: i % 2 === 1 };
     });
+    for (const g of grants) await store.putGrant(g);
     await Promise.all(claims.map((c) => harness.deliver(c.key)));
     // Let every village gate time out at least once: escalated, then asked again.
     await sleep(2500);

@@ -9,6 +9,8 @@ import { retryClaim } from '#shared/workflow/retry-claim.ts';
 import type { Principal, Role } from '#shared/access.ts';
 import type { ReviewGate } from '#shared/policy.ts';
 import { MemoryReceipts, fakeJpeg, sha256 } from '#test/support/memory-store.ts';
+import { claimGrant } from '#test/support/fixtures.ts';
+import type { ClaimGrant } from '#shared/claim-grant.ts';
 import type { ClaimStore, RosterStore } from '#shared/ports.ts';
 import { seededRandom } from './random.ts';
 import { rosterCsv, syntheticHouseholds } from './synthetic.ts';
@@ -55,6 +57,8 @@ export interface World {
   /** Counters to set before the run: household, year, category, fen already used. */
   readonly capSeeds: readonly { householdId: string; year: number; category: 'education'; fen: number }[];
   readonly rosterCsv: string;
+  /** What POST /claims would have stored for each claim (worker1 files for the household it names). */
+  readonly grants: readonly ClaimGrant[];
 }
 
 const EXPENSE = '2026-09-01';
@@ -69,6 +73,8 @@ export function makeWorld(run: number, seed: number): World {
   const hh = syntheticHouseholds(`W${crockford(run, 6)}`, 8, random.fork('hh'));
   const receipts = new MemoryReceipts();
   const claims: WorldClaim[] = [];
+  const grants: ClaimGrant[] = [];
+  const grantedAt = new Date();
   const id = (h: number) => hh[h]?.householdId ?? 'missing';
   const shared = fakeJpeg(`shared receipt ${run}`);
   const add = (
@@ -85,6 +91,7 @@ export function makeWorld(run: number, seed: number): World {
     const key = `claims/${claimId}/manifest.json`;
     if (typeof manifest === 'string') receipts.put(key, manifest);
     else {
+      grants.push(claimGrant(claimId, manifest.householdId, 'worker1', grantedAt));
       const receipt = manifest.receipt ?? fakeJpeg(`${run}/${label}`);
       const receiptKey = `claims/${claimId}/receipt-1.jpg`;
       receipts.put(receiptKey, receipt);
@@ -180,6 +187,7 @@ export function makeWorld(run: number, seed: number): World {
     // 15,000 of the 20,000 education cap already paid: 5,000 left for two claims of 3,500.
     capSeeds: [{ householdId: id(5), year: 2026, category: 'education', fen: 1_500_000 }],
     rosterCsv: rosterCsv(hh),
+    grants,
   };
 }
 
