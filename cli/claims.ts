@@ -3,6 +3,7 @@
 import { quoteVerb } from '#cli/verbs/quote.ts';
 import {
   exportVerb,
+  grantVerb,
   retryVerb,
   reviewVerb,
   rosterVerb,
@@ -29,6 +30,7 @@ export type Verb = (args: string[], io: CliIo) => Promise<void>;
 const verbs: Record<string, Verb> = {
   quote: quoteVerb,
   submit: submitVerb,
+  grant: grantVerb,
   status: statusVerb,
   review: reviewVerb,
   retry: retryVerb,
@@ -42,6 +44,7 @@ const usage = `usage: claims <verb> [options]
   quote --region R --category C --cost YUAN [--reimbursed YUAN] [--json]
   roster import FILE.csv [--as USER] [--api URL] [--json]
   submit --household H --category C --cost YUAN [--reimbursed YUAN] --expense-date D --receipt FILE [--as USER] [--api URL] [--json]
+  grant --household H [--claim-id ULID] [--as USER] [--api URL] [--json]
   status CLAIM_ID [--as USER] [--api URL] [--json]
   review CLAIM_ID --gate G --decision approve|reject --as USER [--comment TEXT] [--api URL] [--json]
   retry CLAIM_ID [--as USER] [--api URL] [--json]

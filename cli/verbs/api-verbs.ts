@@ -124,6 +124,31 @@ async function upload(
     throw new CliError(`upload of ${grant.key.split('/').pop()} failed: HTTP ${response.status}`);
 }
 
+/**
+ * A claim grant for uploading with any S3 client: the claimId and prefix to upload under, until
+ * when, and for whom. The manifest must name this household and `submittedBy` = this user.
+ */
+export async function grantVerb(args: string[], io: CliIo): Promise<void> {
+  const { values } = parseVerbArgs(args, {
+    ...common,
+    household: { type: 'string' },
+    'claim-id': { type: 'string' },
+  });
+  const householdId = requireOption(values.household, 'household');
+  const user = values.as ?? 'worker1';
+  const api = await connect(values.api, user);
+  const granted = (await api.request('POST', '/claims', {
+    householdId,
+    ...(values['claim-id'] ? { claimId: values['claim-id'] } : {}),
+  })) as { claimId: string; prefix: string; expiresAt: string; manifestTemplate: { submittedBy: string } };
+  const out = { claimId: granted.claimId, prefix: granted.prefix, expiresAt: granted.expiresAt };
+  io.out(
+    values.json
+      ? JSON.stringify(out)
+      : `${out.claimId}  upload under ${out.prefix} before ${out.expiresAt} (submittedBy: ${granted.manifestTemplate.submittedBy})`,
+  );
+}
+
 export async function statusVerb(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parseVerbArgs(args, common, true);
   const claimId = positionals[0];

@@ -1,5 +1,5 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, type IGrantable, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -27,6 +27,8 @@ export class ReceiptsBucket extends Construct {
   readonly bucket: Bucket;
   readonly accessLogs: Bucket;
   private readonly key: IKey;
+  /** Roles granted uploads under claims/: the only principals the bucket policy lets write there. */
+  private readonly uploaderArns: string[] = [];
 
   constructor(scope: Construct, id: string, props: ReceiptsBucketProps) {
     super(scope, id);
@@ -94,6 +96,20 @@ export class ReceiptsBucket extends Construct {
       ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Claims exist only by a grant: nothing but the roles that sign the API's upload forms (and
+    // so the forms themselves) may write under claims/, whatever else an account's IAM allows.
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyApiUploadFormsWriteClaims',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${claimsPrefix}*`)],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': Lazy.list({ produce: () => this.uploaderArns }) },
+        },
+      }),
+    );
     // S3 -> EventBridge set on the bucket itself: bucket.eventBridgeEnabled would add a
     // custom-resource Lambda just to flip this one switch.
     (this.bucket.node.defaultChild as CfnBucket).notificationConfiguration = {
@@ -146,7 +162,8 @@ export class ReceiptsBucket extends Construct {
   }
 
   /** PutObject under claims/ for presigned POST uploads (the POST is signed with this role). */
-  grantUploadReceipts(grantee: IGrantable): void {
+  grantUploadReceipts(grantee: IRole): void {
+    this.uploaderArns.push(grantee.roleArn);
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:PutObject'],

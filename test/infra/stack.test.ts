@@ -22,6 +22,7 @@ import { handlerNames, missingEntries, synthClaimsApp } from '#test/infra/synth.
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 type Statement = {
+  Sid?: string;
   Effect: string;
   Action: string | string[];
   Resource: unknown;
@@ -326,6 +327,19 @@ describe('receipts bucket', () => {
       ).ServerSideEncryptionConfiguration[0]!.ServerSideEncryptionByDefault.KMSMasterKeyID,
     );
     expect(resources[keyId]!.Properties.EnableKeyRotation).toBe(true);
+  });
+
+  it('only the roles that sign upload forms may write under claims/ (a deny on everyone else)', () => {
+    const policy = ofType('AWS::S3::BucketPolicy').find(
+      ([, p]) => refId(p.Properties.Bucket) === receiptsId(),
+    )![1];
+    const statements = (policy.Properties.PolicyDocument as { Statement: Statement[] }).Statement;
+    const deny = statements.find((s) => s.Sid === 'OnlyApiUploadFormsWriteClaims');
+    expect(deny).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject' });
+    const allowed = (deny as unknown as { Condition: { ArnNotEquals: { 'aws:PrincipalArn': unknown[] } } })
+      .Condition.ArnNotEquals['aws:PrincipalArn'];
+    // Exactly the role of create-claim, the one handler that signs upload forms.
+    expect(allowed.map(getAttId)).toEqual([getAttId(resources[functionId('create-claim')]!.Properties.Role)]);
   });
 
   it('every bucket refuses non-TLS requests and public access', () => {
