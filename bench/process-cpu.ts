@@ -15,7 +15,10 @@ export function processCpuMs(pid: number): number {
   }
 }
 
-/** The pid of the DynamoDB Local JVM listening on `port`, found by its command line. */
+/**
+ * The pid of the DynamoDB Local JVM serving `port`, found by its command line: `-port <port>`, or,
+ * behind the local stack's signature-checking proxy, `-Dclaims.dynamodb.endpoint-port=<port>`.
+ */
 export function dynamoDbLocalPid(port: string): number | undefined {
   let entries: string[];
   try {
@@ -28,8 +31,9 @@ export function dynamoDbLocalPid(port: string): number | undefined {
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       const at = args.indexOf('-port');
-      if (at >= 0 && args[at + 1] === port && args.some((a) => a.endsWith('DynamoDBLocal.jar')))
-        return Number(entry);
+      const serves =
+        (at >= 0 && args[at + 1] === port) || args.includes(`-Dclaims.dynamodb.endpoint-port=${port}`);
+      if (serves && args.some((a) => a.endsWith('DynamoDBLocal.jar'))) return Number(entry);
     } catch {
       // The process ended while we looked.
     }

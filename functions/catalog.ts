@@ -16,6 +16,14 @@ export type WorkflowHandlerName = (typeof workflowHandlers)[number];
 export const scheduledHandlers = [{ handler: 'sweep-claims', everyMinutes: 15 }] as const;
 export type ScheduledHandlerName = (typeof scheduledHandlers)[number]['handler'];
 
+/**
+ * Lambdas EventBridge invokes for S3 "Object Created" events, with the key pattern they match.
+ * note-upload hears every upload under claims/, to leave a history line for any that comes after
+ * its claim was judged (the manifest's own event also starts assess-claim, see the intake).
+ */
+export const eventHandlers = [{ handler: 'note-upload', keyPattern: 'claims/*' }] as const;
+export type EventHandlerName = (typeof eventHandlers)[number]['handler'];
+
 export interface ApiRoute {
   readonly method: 'GET' | 'POST' | 'PUT';
   /** API Gateway v2 route path, `{name}` for path parameters. */

@@ -66,6 +66,7 @@ export class ClaimsStack extends Stack {
     const intake = new Intake(this, 'Intake', {
       bucket: receipts.bucket,
       assessClaim: workflows.assess,
+      uploadHandlers: handlers.eventFunctions,
       key: keys.ops,
     });
     new Schedules(this, 'Schedules', { functions: handlers.scheduledFunctions });

@@ -4,11 +4,12 @@
 import {
   apiRoutes,
   type ApiHandlerName,
+  type EventHandlerName,
   type ScheduledHandlerName,
   type WorkflowHandlerName,
 } from '#functions/catalog.ts';
 
-export type HandlerName = WorkflowHandlerName | ApiHandlerName | ScheduledHandlerName;
+export type HandlerName = WorkflowHandlerName | ApiHandlerName | ScheduledHandlerName | EventHandlerName;
 
 export interface HandlerAccess {
   readonly claimsTable: 'read' | 'readWrite';
@@ -47,6 +48,10 @@ const writer: HandlerAccess = {
 const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = {
   // Reads the manifest and hashes every receipt.
   'validate-claim': { receipts: 'read' },
+  // Reads each receipt to fingerprint its image.
+  'check-duplicates': { receipts: 'read' },
+  // Hashes a late upload to tell it from the judged file, and appends a history line.
+  'note-upload': { receipts: 'read', idempotencyTable: false },
   // Resumes a replayed wait at once when the gate was already decided.
   'request-review': { reviewTaskResponse: true },
   // Signs the presigned POST the client uploads receipts and the manifest with.

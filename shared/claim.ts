@@ -38,6 +38,22 @@ export const gateDecisionSchema = z.object({
 });
 export type GateDecision = z.infer<typeof gateDecisionSchema>;
 
+/** A receipt as judged: the manifest's entry, plus the object version that was hashed. */
+export const storedReceiptSchema = z.object({
+  ...receiptRefSchema.shape,
+  /** The bucket's version of the object validation read (absent where the store keeps no versions). */
+  versionId: z.string().optional(),
+});
+export type StoredReceipt = z.infer<typeof storedReceiptSchema>;
+
+/** Another live claim this one may repeat, found by the receipt image or by the claim's facts. */
+export const possibleDuplicateSchema = z.object({
+  claimId: z.string(),
+  /** `image`: a receipt looks like one of the other claim's; `facts`: same category, date and cost. */
+  by: z.enum(['image', 'facts']),
+});
+export type PossibleDuplicate = z.infer<typeof possibleDuplicateSchema>;
+
 export const claimRecordSchema = z.object({
   claimId: z.string(),
   /** null only when the manifest could not be read at all, or arrived with no grant. */
@@ -46,7 +62,7 @@ export const claimRecordSchema = z.object({
   expenseDate: z.string().nullable(),
   totalCostFen: fen.nullable(),
   reimbursedFen: fen.nullable(),
-  receipts: z.array(receiptRefSchema),
+  receipts: z.array(storedReceiptSchema),
   submittedBy: z.string().nullable(),
   gridWorker: z.string().nullable(),
   region: z.string().nullable(),
@@ -54,6 +70,8 @@ export const claimRecordSchema = z.object({
   state: claimStateSchema,
   reason: rejectionReasonSchema.optional(),
   detail: z.string().optional(),
+  /** Live claims of the same household this one may repeat: it goes to review, shown beside them. */
+  possibleDuplicates: z.array(possibleDuplicateSchema).optional(),
   /** Where an ERROR interrupted the claim, so a retry resumes there. */
   errorFrom: claimStateSchema.optional(),
   assessment: assessmentSchema.optional(),

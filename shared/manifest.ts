@@ -21,6 +21,8 @@ export const householdIdSchema = z
 export const usernameSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'username is malformed');
 export const isoDateSchema = z.string().refine(isIsoDate, 'must be a real date written YYYY-MM-DD');
 
+const utf8Length = (text: string): number => new TextEncoder().encode(text).length;
+
 export const receiptContentTypes = ['image/jpeg', 'image/png', 'application/pdf'] as const;
 export const MAX_RECEIPT_BYTES = 10 * 1024 * 1024;
 export const MAX_RECEIPTS = 10;
@@ -66,6 +68,17 @@ export const manifestSchema = z
           code: 'custom',
           path: ['receipts', i, 'key'],
           message: `receipt key must be a file under ${prefix}`,
+        });
+      } else if (
+        // What S3 (and a file system under the local emulator) can store: keys up to 1,024 bytes,
+        // names up to 255. A key no store can hold is a bad manifest, not a fault to retry.
+        utf8Length(r.key) > 1024 ||
+        rest.split('/').some((part) => utf8Length(part) > 255)
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receipts', i, 'key'],
+          message: 'receipt key is too long (S3 keys hold at most 1,024 bytes, names 255)',
         });
       } else if (rest === 'manifest.json') {
         ctx.addIssue({

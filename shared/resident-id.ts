@@ -39,7 +39,7 @@ export function residentIdError(id: string): string | undefined {
   if (birth < EARLIEST_BIRTH_DATE) return 'ID number birth date (characters 7-14) is before 1900-01-01';
   const expected = residentIdCheckDigit(id.slice(0, 17));
   // Never say which digit would be right: that would turn the check into a generator of valid IDs.
-  if (given !== expected) return 'ID number check digit does not match the other 17 characters';
+  if (given !== expected) return 'ID number check digit does not match the rest of the number';
   return undefined;
 }
 

@@ -15,6 +15,7 @@ const checks: { n: number; name: string; load: () => Promise<{ run: Check }> }[]
   { n: 8, name: 'personal-data', load: () => import('./checks/08-personal-data.ts') },
   { n: 9, name: 'review-abuse', load: () => import('./checks/09-review-abuse.ts') },
   { n: 10, name: 'mutation', load: () => import('./checks/10-mutation.ts') },
+  { n: 11, name: 'abuse', load: () => import('./checks/11-abuse.ts') },
 ];
 
 function parseArgs(argv: readonly string[]) {

@@ -1,14 +1,27 @@
 // DynamoDB Local (the jar shipped in amplify-dynamodb-simulator) on the machine's Java, with its
 // data on disk under <dataDir>/dynamodb so claims survive a restart.
+//
+// The tables hold names, ID numbers and bank accounts, and DynamoDB Local takes any credentials
+// and has no option for the address it listens on (it binds every interface). So:
+// - the JVM is started through a generated launcher class (dynamodb-launcher.ts) that binds its
+//   Jetty connector to 127.0.0.1, on an internal port (`jvmPort`): nothing on another interface
+//   can reach it (processes on this machine still can);
+// - clients get the port they asked for, served on 127.0.0.1 by a proxy (dynamodb-proxy.ts) that
+//   only forwards requests SigV4-signed with the local key (credentials.ts, the same key as the S3
+//   emulator: `AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER`, any region).
 import { existsSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { commandNotFoundExitCode, spawnWatched } from '#cli/local/child-process.ts';
-import { isPortFree } from '#cli/local/net.ts';
+import { localCredentials, type LocalCredentials } from '#cli/local/credentials.ts';
+import { launcherClass, launcherClassName } from '#cli/local/dynamodb-launcher.ts';
+import { startDynamoDbProxy, type DynamoDbProxy } from '#cli/local/dynamodb-proxy.ts';
+import { findFreePort } from '#cli/local/net.ts';
 
 export interface DynamoDbLocalOptions {
+  /** Where clients connect (127.0.0.1); 0 picks a free port. */
   readonly port: number;
   /** Tables live in <dataDir>/dynamodb/shared-local-instance.db. */
   readonly dataDir: string;
@@ -18,16 +31,20 @@ export interface DynamoDbLocalOptions {
   readonly jvmArgs?: readonly string[];
   /** Give up waiting for the first answer after this long. Default 60 s. */
   readonly startTimeoutMs?: number;
+  /** The key requests must be signed with; default the local key (credentials.ts). */
+  readonly credentials?: LocalCredentials;
   readonly onLog?: (line: string) => void;
 }
 
 export interface DynamoDbLocal {
-  /** `http://127.0.0.1:<port>`, for AWS_ENDPOINT_URL_DYNAMODB. */
+  /** `http://127.0.0.1:<port>`, for AWS_ENDPOINT_URL_DYNAMODB; requests must be signed with the local key. */
   readonly endpoint: string;
   readonly port: number;
+  /** DynamoDB Local's own port on 127.0.0.1, behind the signature check; not for clients. */
+  readonly jvmPort: number;
   /** Milliseconds from spawn to the first ListTables answer. */
   readonly startupMs: number;
-  /** Stops the JVM (SIGTERM, then SIGKILL); safe to call twice. */
+  /** Stops the proxy and the JVM (SIGTERM, then SIGKILL); safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -128,40 +145,64 @@ export async function useWriteAheadLog(dbPath: string): Promise<'created' | 'swi
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
+/** Marks the JVM's command line with the port clients use (for tools that look it up by port). */
+export const endpointPortProperty = 'claims.dynamodb.endpoint-port';
+
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const { port } = options;
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`invalid DynamoDB Local port ${port}`);
-  // DynamoDB Local cannot report a port it picked, and a busy port would make us talk to a stranger.
-  if (!(await isPortFree(port, '0.0.0.0')))
-    throw new Error(`port ${port} is already in use; pick another --dynamodb-port`);
+  const credentials = options.credentials ?? localCredentials;
   const emulator = emulatorDirectory();
   const dbPath = resolve(options.dataDir, 'dynamodb');
   await mkdir(dbPath, { recursive: true });
   await useWriteAheadLog(dbPath);
+  const launcherDir = resolve(options.dataDir, 'dynamodb-launcher');
+  await mkdir(launcherDir, { recursive: true });
+  await writeFile(join(launcherDir, `${launcherClassName}.class`), launcherClass('127.0.0.1'));
+
+  const jvmPort = await findFreePort('127.0.0.1');
+  let proxy: DynamoDbProxy;
+  try {
+    proxy = await startDynamoDbProxy({
+      port,
+      upstreamPort: jvmPort,
+      credentials,
+      ...(options.onLog ? { onLog: options.onLog } : {}),
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE')
+      throw new Error(`port ${port} is already in use; pick another --dynamodb-port`);
+    throw error;
+  }
 
   const args = [
     ...(options.jvmArgs ?? defaultJvmArgs),
     `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`,
-    '-jar',
-    join(emulator, 'DynamoDBLocal.jar'),
+    `-D${endpointPortProperty}=${proxy.port}`,
+    // The launcher first, then the jar (whose manifest brings DynamoDBLocal_lib).
+    '-cp',
+    `${launcherDir}${process.platform === 'win32' ? ';' : ':'}${join(emulator, 'DynamoDBLocal.jar')}`,
+    launcherClassName,
     '-port',
-    String(port),
+    String(jvmPort),
     '-dbPath',
     dbPath,
     // One database for every access key and region, so handlers, CLI and tests see the same tables.
     '-sharedDb',
+    // Nothing leaves the machine.
+    '-disableTelemetry',
   ];
   const started = performance.now();
   const child = spawnWatched(options.java ?? 'java', args, {
     cwd: emulator,
     ...(options.onLog ? { onOutput: options.onLog } : {}),
   });
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://127.0.0.1:${proxy.port}`;
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: { ...credentials },
     maxAttempts: 1,
   });
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
@@ -190,11 +231,21 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
       await sleep(100);
     }
   } catch (error) {
-    await child.stop();
+    await Promise.all([child.stop(), proxy.close()]);
     throw error;
   } finally {
     client.destroy();
   }
   const startupMs = Math.round(performance.now() - started);
-  return { endpoint, port, startupMs, stop: () => child.stop() };
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint,
+    port: proxy.port,
+    jvmPort,
+    startupMs,
+    stop() {
+      stopping ??= Promise.all([proxy.close(), child.stop()]).then(() => undefined);
+      return stopping;
+    },
+  };
 }

@@ -10,6 +10,7 @@ import {
 } from '#functions/adapters/handler-deps.ts';
 import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
 
 export type { ClientOverrides } from '#functions/adapters/handler-deps.ts';
@@ -26,6 +27,7 @@ export function awsDeps(env: Env = process.env, overrides: ClientOverrides = {})
   const deps = handlerDeps(
     {
       receipts: (c) => s3Receipts((context = c)),
+      fingerprints: sharpFingerprinter,
       uploads: s3Uploads,
       exports: s3Exports,
       reviews: sfnReviews,

@@ -34,6 +34,7 @@ import { payoutDateShards } from '#infra/tables.ts';
 import {
   ConflictError,
   TransientError,
+  type ClaimEvidence,
   type ClaimFilter,
   type ClaimStore,
   createdBounds,
@@ -462,6 +463,37 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  async putEvidence(householdId: string, evidence: ClaimEvidence): Promise<void> {
+    await send(() =>
+      this.db.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: { S: `HHEV#${householdId}` },
+            sk: { S: evidence.claimId },
+            claimId: { S: evidence.claimId },
+            facts: { S: evidence.facts },
+            fingerprints: { L: evidence.fingerprints.map((f) => ({ S: f })) },
+          },
+        }),
+      ),
+    );
+  }
+
+  async householdEvidence(householdId: string): Promise<ClaimEvidence[]> {
+    // The household's partition: strongly consistent, so two claims written at once see each other.
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': { S: `HHEV#${householdId}` } },
+      ConsistentRead: true,
+    });
+    return items.map((item) => ({
+      claimId: item.claimId?.S ?? '',
+      facts: item.facts?.S ?? '',
+      fingerprints: (item.fingerprints?.L ?? []).flatMap((f) => (f.S ? [f.S] : [])),
+    }));
   }
 
   async capUsed(householdId: string, year: number, category: Category): Promise<number> {

@@ -16,6 +16,7 @@ import type {
   UploadSigner,
 } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
+import type { ReceiptFingerprinter } from '#shared/receipt-fingerprint.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -41,6 +42,7 @@ export interface PortFactories {
   readonly uploads?: (context: AdapterContext) => UploadSigner;
   readonly exports?: (context: AdapterContext) => ExportStore;
   readonly workflows?: (context: AdapterContext) => ClaimWorkflows;
+  readonly fingerprints?: (context: AdapterContext) => ReceiptFingerprinter;
 }
 
 export interface HandlerDeps extends StepDeps, ApiDeps {
@@ -117,6 +119,7 @@ export function handlerDeps(
     uploads: ports.uploads?.(context) ?? missingPort<UploadSigner>('uploads'),
     exports: ports.exports?.(context) ?? missingPort<ExportStore>('exports'),
     workflows: ports.workflows?.(context) ?? missingPort<ClaimWorkflows>('workflows'),
+    fingerprints: ports.fingerprints?.(context) ?? missingPort<ReceiptFingerprinter>('fingerprints'),
   };
 }
 

@@ -39,8 +39,9 @@ export class S3UploadSigner implements UploadSigner {
     };
   }
 
-  async viewUrl(key: string, expiresSeconds: number): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+  async viewUrl(key: string, expiresSeconds: number, versionId?: string): Promise<string> {
+    const pinned = versionId ? { VersionId: versionId } : {};
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key, ...pinned }), {
       expiresIn: expiresSeconds,
     });
   }

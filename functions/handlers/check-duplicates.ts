@@ -3,6 +3,8 @@ import { checkDuplicates } from '#shared/workflow/check-duplicates.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
+import { s3Receipts } from '#functions/adapters/s3-ports.ts';
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 
 export const claimStepInputSchema = z.object({ claimId: z.string().min(1) });
 
@@ -10,4 +12,7 @@ export function makeHandler(deps: () => StepDeps) {
   return workflowStep(makeLogger(), claimStepInputSchema, (input) => checkDuplicates(deps(), input));
 }
 
-export const handler = makeHandler(lazyDeps(() => handlerDeps()));
+// Reads each receipt and fingerprints its image (sharp, a native module installed into this bundle).
+export const handler = makeHandler(
+  lazyDeps(() => handlerDeps({ receipts: s3Receipts, fingerprints: sharpFingerprinter })),
+);

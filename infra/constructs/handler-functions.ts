@@ -6,9 +6,11 @@ import { Construct } from 'constructs';
 import {
   apiRoutes,
   envNames,
+  eventHandlers,
   scheduledHandlers,
   workflowHandlers,
   type ApiHandlerName,
+  type EventHandlerName,
   type ScheduledHandlerName,
   type WorkflowHandlerName,
 } from '#functions/catalog.ts';
@@ -46,10 +48,12 @@ export class HandlerFunctions extends Construct {
   readonly workflow: Readonly<Record<WorkflowHandlerName, ClaimsFunction>>;
   readonly api: Readonly<Record<ApiHandlerName, ClaimsFunction>>;
   readonly scheduled: Readonly<Record<ScheduledHandlerName, ClaimsFunction>>;
+  readonly events: Readonly<Record<EventHandlerName, ClaimsFunction>>;
   /** Every function, keyed by handler name. */
   readonly all: ReadonlyMap<HandlerName, ClaimsFunction>;
   readonly workflowFunctions: Readonly<Record<WorkflowHandlerName, IFunction>>;
   readonly scheduledFunctions: Readonly<Record<ScheduledHandlerName, IFunction>>;
+  readonly eventFunctions: Readonly<Record<EventHandlerName, IFunction>>;
   readonly apiFunctions: Readonly<Record<ApiHandlerName, IFunction>>;
 
   constructor(scope: Construct, id: string, props: HandlerFunctionsProps) {
@@ -107,9 +111,14 @@ export class HandlerFunctions extends Construct {
     this.scheduled = Object.fromEntries(
       scheduledHandlers.map((s) => [s.handler, make(s.handler, 512, Duration.minutes(5))]),
     ) as Record<ScheduledHandlerName, ClaimsFunction>;
+    // One upload each: a read, maybe a hash of the file, one write.
+    this.events = Object.fromEntries(
+      eventHandlers.map((e) => [e.handler, make(e.handler, 512, Duration.seconds(60))]),
+    ) as Record<EventHandlerName, ClaimsFunction>;
     this.all = all;
     this.workflowFunctions = mapValues(this.workflow, (f) => f.fn);
     this.scheduledFunctions = mapValues(this.scheduled, (f) => f.fn);
+    this.eventFunctions = mapValues(this.events, (f) => f.fn);
     this.apiFunctions = mapValues(this.api, (f) => f.fn);
   }
 

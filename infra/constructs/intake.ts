@@ -1,6 +1,9 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Match, Rule } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { eventHandlers, type EventHandlerName } from '#functions/catalog.ts';
+import { pascalCase } from '#infra/constructs/handler-functions.ts';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -12,6 +15,8 @@ export const manifestKeyPattern = 'claims/*/manifest.json';
 export interface IntakeProps {
   readonly bucket: IBucket;
   readonly assessClaim: IStateMachine;
+  /** The catalog's S3 event handlers (note-upload), each invoked for the keys it matches. */
+  readonly uploadHandlers: Readonly<Record<EventHandlerName, IFunction>>;
   /** Encrypts the dead-letter queue (events hold bucket and key only, no personal data). */
   readonly key: IKey;
 }
@@ -53,5 +58,25 @@ export class Intake extends Construct {
         maxEventAge: Duration.hours(24),
       }),
     );
+    for (const { handler, keyPattern } of eventHandlers) {
+      const rule = new Rule(this, `${pascalCase(handler)}Uploads`, {
+        description: `An object was uploaded under ${keyPattern}: ${handler}`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: {
+            bucket: { name: [props.bucket.bucketName] },
+            object: { key: Match.wildcard(keyPattern) },
+          },
+        },
+      });
+      rule.addTarget(
+        new LambdaFunction(props.uploadHandlers[handler], {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      );
+    }
   }
 }

@@ -99,7 +99,11 @@ export async function receiptLink(deps: ApiDeps, principal: Principal, claimId: 
   const index = Number(n);
   const receipt = Number.isInteger(index) && index >= 1 ? claim.receipts[index - 1] : undefined;
   if (!receipt) throw new HttpError(404, 'NOT_FOUND', 'the claim has no such receipt');
-  return { url: await deps.uploads.viewUrl(receipt.key, 5 * 60), contentType: receipt.contentType };
+  // The version validation judged, never whatever was uploaded under the key since.
+  return {
+    url: await deps.uploads.viewUrl(receipt.key, 5 * 60, receipt.versionId),
+    contentType: receipt.contentType,
+  };
 }
 
 export async function getClaim(deps: ApiDeps, principal: Principal, claimId: string) {

@@ -61,7 +61,16 @@ async function assessOnce(deps: StepDeps, claim: ClaimRecord): Promise<StepResul
     await deps.claims.update(next, claim.version, event);
     return { claimId: claim.claimId, outcome: 'rejected' };
   }
-  const { compensation: c, policy, period, routing } = result;
+  const { compensation: c, policy, period } = result;
+  // A possible duplicate is never paid automatically: people compare it with the other claim.
+  const duplicates = (claim.possibleDuplicates ?? []).map(
+    (d) =>
+      `possible duplicate of claim ${d.claimId} (${d.by === 'image' ? 'the same receipt image' : 'the same category, expense date and total cost'})`,
+  );
+  const routing = {
+    review: result.routing.review || duplicates.length > 0,
+    reasons: [...result.routing.reasons, ...duplicates],
+  };
   const assessment: AssessmentRecord = {
     policyId: policy.policyId,
     policyVersion: policy.version,

@@ -1,6 +1,16 @@
-// Step 2: the same receipt bytes may back only one live claim. A receipt on a claim that was
-// rejected can be filed again (the household deserves its second chance).
-import { ConflictError } from '#shared/ports.ts';
+// Step 2: the same bill may back only one live claim.
+// - The same bytes: DUPLICATE_RECEIPT, naming the claim that has them. A receipt on a claim that
+//   was rejected can be filed again (the household deserves its second chance).
+// - The same bill photographed again, recompressed, resized or cropped (a perceptual fingerprint
+//   of the image), or a claim with the same category, expense date and total cost as another
+//   live claim of the household: never paid automatically. The claim goes to review with the
+//   other claim named beside it; people decide.
+// An image the fingerprinter cannot decode (a photo cut off mid-upload) is INVALID_RECEIPT.
+import type { ClaimRecord, PossibleDuplicate } from '#shared/claim.ts';
+import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
+import { sha256Hex } from '#shared/hash.ts';
+import { ConflictError, type ClaimEvidence } from '#shared/ports.ts';
+import { isNearDuplicate } from '#shared/receipt-fingerprint.ts';
 import {
   moveClaim,
   mustGet,
@@ -11,34 +21,101 @@ import {
 } from '#shared/workflow/steps.ts';
 
 export async function checkDuplicates(deps: StepDeps, input: { claimId: string }): Promise<StepResult> {
-  const claim = await mustGet(deps.claims, input.claimId);
+  let claim = await mustGet(deps.claims, input.claimId);
   if (claim.state !== 'RECEIVED') return { claimId: claim.claimId, outcome: outcomeForState(claim.state) };
 
-  for (const receipt of claim.receipts) {
+  for (const [i, receipt] of claim.receipts.entries()) {
     const owner = await ownerAfterRegistering(deps, receipt.sha256, claim.claimId);
     if (owner !== claim.claimId) {
-      const name = receipt.key.split('/').pop() ?? receipt.key;
-      const { next, event } = moveClaim(
-        claim,
-        {
-          to: 'REJECTED',
-          actor: SYSTEM_ACTOR,
-          reason: 'DUPLICATE_RECEIPT',
-          detail: `receipt ${name} is already on claim ${owner}`,
-        },
-        deps.clock.now().toISOString(),
-      );
-      try {
-        await deps.claims.update(next, claim.version, event);
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-        const now = await mustGet(deps.claims, claim.claimId);
-        return { claimId: claim.claimId, outcome: outcomeForState(now.state) };
-      }
-      return { claimId: claim.claimId, outcome: 'rejected' };
+      return reject(deps, claim, 'DUPLICATE_RECEIPT', `receipt ${i + 1} is already on claim ${owner}`);
     }
   }
-  return { claimId: claim.claimId, outcome: 'continue' };
+  if (!claim.householdId || claim.category === null || claim.totalCostFen === null) {
+    return { claimId: claim.claimId, outcome: 'continue' };
+  }
+
+  const fingerprints: string[] = [];
+  for (const [i, receipt] of claim.receipts.entries()) {
+    const bytes = await deps.receipts.read(receipt.key, MAX_RECEIPT_BYTES, receipt.versionId);
+    if (!bytes) throw new Error(`receipt ${i + 1} of claim ${claim.claimId} is no longer readable`);
+    // Where the store keeps no versions, the judged bytes are checked instead (the local emulator
+    // refuses overwrites of judged files; this catches one racing validation).
+    if (!receipt.versionId && (await sha256Hex(bytes)) !== receipt.sha256) {
+      return reject(deps, claim, 'INVALID_RECEIPT', `receipt ${i + 1} changed after it was validated`);
+    }
+    const result = await deps.fingerprints.fingerprint(bytes, receipt.contentType);
+    if (result.kind === 'undecodable') {
+      return reject(
+        deps,
+        claim,
+        'INVALID_RECEIPT',
+        `receipt ${i + 1} cannot be read as an image: ${result.detail}`,
+      );
+    }
+    if (result.kind === 'image') fingerprints.push(result.hash);
+  }
+  const own: ClaimEvidence = {
+    claimId: claim.claimId,
+    facts: `${claim.category}|${claim.expenseDate ?? ''}|${claim.totalCostFen}`,
+    fingerprints,
+  };
+  // Written before the others are read: of two claims checked at once, at least one sees the other.
+  await deps.claims.putEvidence(claim.householdId, own);
+  const others = (await deps.claims.householdEvidence(claim.householdId)).filter(
+    (e) => e.claimId !== claim.claimId,
+  );
+  const found: PossibleDuplicate[] = [];
+  for (const other of others) {
+    const by =
+      other.facts === own.facts
+        ? 'facts'
+        : own.fingerprints.some((f) => other.fingerprints.some((g) => isNearDuplicate(f, g)))
+          ? 'image'
+          : undefined;
+    if (!by) continue;
+    const live = await deps.claims.get(other.claimId);
+    if (live && live.state !== 'REJECTED') found.push({ claimId: other.claimId, by });
+  }
+  if (found.length === 0) return { claimId: claim.claimId, outcome: 'continue' };
+
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (claim.state !== 'RECEIVED') return { claimId: claim.claimId, outcome: outcomeForState(claim.state) };
+    const next: ClaimRecord = {
+      ...claim,
+      possibleDuplicates: found,
+      updatedAt: deps.clock.now().toISOString(),
+      version: claim.version + 1,
+    };
+    try {
+      await deps.claims.update(next, claim.version);
+      return { claimId: claim.claimId, outcome: 'continue' };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      claim = await mustGet(deps.claims, claim.claimId);
+    }
+  }
+  throw new ConflictError(`claim ${claim.claimId} kept changing while its duplicates were noted`);
+}
+
+async function reject(
+  deps: StepDeps,
+  claim: ClaimRecord,
+  reason: 'DUPLICATE_RECEIPT' | 'INVALID_RECEIPT',
+  detail: string,
+): Promise<StepResult> {
+  const { next, event } = moveClaim(
+    claim,
+    { to: 'REJECTED', actor: SYSTEM_ACTOR, reason, detail },
+    deps.clock.now().toISOString(),
+  );
+  try {
+    await deps.claims.update(next, claim.version, event);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const now = await mustGet(deps.claims, claim.claimId);
+    return { claimId: claim.claimId, outcome: outcomeForState(now.state) };
+  }
+  return { claimId: claim.claimId, outcome: 'rejected' };
 }
 
 async function ownerAfterRegistering(deps: StepDeps, sha256: string, claimId: string): Promise<string> {

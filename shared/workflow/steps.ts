@@ -1,6 +1,7 @@
 // Shared vocabulary of the workflow steps: their inputs, outputs and dependencies.
 import type { ClaimStore, Clock, ReceiptStore, ReviewTasks, RosterStore } from '#shared/ports.ts';
 import type { Policy } from '#shared/policy.ts';
+import type { ReceiptFingerprinter } from '#shared/receipt-fingerprint.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
 import { transition, type ClaimState, type RejectionReason, type HistoryEvent } from '#shared/claim-state.ts';
 
@@ -12,6 +13,8 @@ export interface StepDeps {
   readonly roster: RosterStore;
   readonly reviews: ReviewTasks;
   readonly clock: Clock;
+  /** Perceptual fingerprints of receipt images, to find the same bill filed twice. */
+  readonly fingerprints: ReceiptFingerprinter;
   readonly policies?: readonly Policy[];
 }
 

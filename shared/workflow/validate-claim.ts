@@ -11,6 +11,7 @@ import { blankClaim, type ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent, RejectionReason } from '#shared/claim-state.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 import { statusOn } from '#shared/roster.ts';
+import { sha256Hex } from '#shared/hash.ts';
 import { ConflictError } from '#shared/ports.ts';
 import { grantProblem, type ClaimGrant } from '#shared/claim-grant.ts';
 
@@ -81,8 +82,11 @@ async function validateManifest(
   if (!bytes) throw new Error(`manifest of claim ${claimId} is not readable`);
 
   const parsed = parseManifest(bytes, input.key);
-  if (!parsed.ok)
-    return record(deps, blankClaim(claimId, filedAt), 'INVALID_MANIFEST', parsed.detail, placeholder);
+  if (!parsed.ok) {
+    // Hashed even unread: a later upload over it can be told from its own (late) event.
+    const unreadable = { ...blankClaim(claimId, filedAt), manifestSha256: await sha256Hex(bytes) };
+    return record(deps, unreadable, 'INVALID_MANIFEST', parsed.detail, placeholder);
+  }
   // Only what the grant allowed becomes a claim; anything else is kept on record, refused.
   const refused = grantProblem(grant, parsed.facts, filedAt);
   if (refused) {
@@ -115,7 +119,15 @@ async function validateManifest(
     hashes.add(ref.sha256);
   }
   if (problems.length > 0) return record(deps, claim, 'INVALID_RECEIPT', problems.join('; '), placeholder);
-  return record(deps, claim, undefined, undefined, placeholder);
+  // Pinned: the versions hashed here are what every later step, link and review sees.
+  const pinned = {
+    ...claim,
+    receipts: claim.receipts.map((r, i) => {
+      const versionId = inspections[i]?.versionId;
+      return versionId ? { ...r, versionId } : r;
+    }),
+  };
+  return record(deps, pinned, undefined, undefined, placeholder);
 }
 
 async function readManifest(
@@ -224,10 +236,4 @@ function validTime(time: string | undefined): string | undefined {
   if (!time) return undefined;
   const ms = Date.parse(time);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // Web Crypto exists in Node 20+, Lambda and browsers alike, so shared/ stays portable.
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }

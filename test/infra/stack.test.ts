@@ -6,7 +6,13 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { apiRoutes, envNames, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
+import {
+  apiRoutes,
+  envNames,
+  eventHandlers,
+  scheduledHandlers,
+  workflowHandlers,
+} from '#functions/catalog.ts';
 import { roles } from '#shared/access.ts';
 import { handlerAccess, type HandlerName } from '#infra/handler-access.ts';
 import { claimsTableSpec, idempotencyTableSpec, toCreateTableInput, type TableSpec } from '#infra/tables.ts';
@@ -92,7 +98,9 @@ describe('handlers', () => {
       ([id]) => !claimsFunctions().some(([c]) => c === id),
     );
     expect(others.map(([id]) => id.startsWith('CustomCDKBucketDeployment'))).toEqual([true]);
-    expect(handlerNames).toHaveLength(workflowHandlers.length + apiRoutes.length + scheduledHandlers.length);
+    expect(handlerNames).toHaveLength(
+      workflowHandlers.length + apiRoutes.length + scheduledHandlers.length + eventHandlers.length,
+    );
   });
 
   it('every Lambda: nodejs22.x, arm64, X-Ray, Powertools env, the catalog env, its own encrypted log group', () => {
@@ -201,13 +209,14 @@ describe('least privilege', () => {
     expect(handlerAccess('validate-claim').claimsTable).toBe('readWrite');
   });
 
-  it('receipts: validate-claim reads (and lists), create-claim uploads, get-receipt views, export-ledger writes exports/; nobody else touches S3', () => {
+  it('receipts: validate-claim and note-upload read (and list), create-claim uploads, get-receipt views, export-ledger writes exports/; nobody else touches S3', () => {
     const s3 = (name: HandlerName) =>
       functionStatements(name)
         .flatMap(actions)
         .filter((a) => a.startsWith('s3:'))
         .sort();
     expect(s3('validate-claim')).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(s3('note-upload')).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(s3('create-claim')).toEqual(['s3:PutObject']);
     expect(s3('get-receipt')).toEqual(['s3:GetObject']);
     expect(s3('export-ledger')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
@@ -219,11 +228,11 @@ describe('least privilege', () => {
       ),
     ).toMatch(/"\/exports\/\*"\]/);
     for (const name of handlerNames.filter(
-      (n) => !['validate-claim', 'create-claim', 'get-receipt', 'export-ledger'].includes(n),
+      (n) => !['validate-claim', 'note-upload', 'create-claim', 'get-receipt', 'export-ledger'].includes(n),
     )) {
       expect(s3(name), name).toEqual([]);
     }
-    const objectGrants = ['validate-claim', 'create-claim', 'get-receipt'].flatMap((n) =>
+    const objectGrants = ['validate-claim', 'note-upload', 'create-claim', 'get-receipt'].flatMap((n) =>
       functionStatements(n as HandlerName).filter((s) => actions(s).some((a) => a.endsWith('Object'))),
     );
     for (const s of objectGrants) expect(JSON.stringify(s.Resource)).toContain('/claims/*');
@@ -553,6 +562,24 @@ describe('intake', () => {
         }),
       ],
     });
+    // Every upload under claims/ also reaches note-upload (late uploads leave a history line).
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: {
+          bucket: { name: [{ Ref: Match.stringLikeRegexp('^ReceiptsBucket') }] },
+          object: { key: [{ wildcard: 'claims/*' }] },
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionId('note-upload'), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+        }),
+      ],
+    });
     template.hasResourceProperties('AWS::SQS::Queue', {
       KmsMasterKeyId: Match.anyValue(),
       MessageRetentionPeriod: 1209600,
@@ -734,7 +761,7 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::CloudFront::Distribution': 1,
       'AWS::CloudFront::OriginAccessControl': 1,
       'AWS::CloudFront::ResponseHeadersPolicy': 1,
-      'AWS::CloudWatch::Alarm': 31,
+      'AWS::CloudWatch::Alarm': 32,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
@@ -743,14 +770,14 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolUser': 1,
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
       'AWS::DynamoDB::Table': 2,
-      'AWS::Events::Rule': 2,
-      'AWS::IAM::Policy': 27,
-      'AWS::IAM::Role': 27,
+      'AWS::Events::Rule': 3,
+      'AWS::IAM::Policy': 28,
+      'AWS::IAM::Role': 28,
       'AWS::KMS::Key': 2,
-      'AWS::Lambda::Function': 24,
+      'AWS::Lambda::Function': 25,
       'AWS::Lambda::LayerVersion': 1,
-      'AWS::Lambda::Permission': 16,
-      'AWS::Logs::LogGroup': 26,
+      'AWS::Lambda::Permission': 17,
+      'AWS::Logs::LogGroup': 27,
       'AWS::Logs::MetricFilter': 1,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
@@ -915,7 +942,7 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       // Public health check route.
       'AwsSolutions-APIG4': 1,
       // X-Ray (23 Lambda roles), log delivery + X-Ray (2 state machine roles), CDK's deployment.
-      'AwsSolutions-IAM5[Resource::*]': 26,
+      'AwsSolutions-IAM5[Resource::*]': 27,
       // CloudFront for the web app: no geo block, no WAF on static assets, default certificate.
       'AwsSolutions-CFR1': 1,
       'AwsSolutions-CFR2': 1,
@@ -930,11 +957,11 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       'AwsSolutions-IAM5[Resource::<WebAssets.Arn>/*]': 1,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': 1,
       // validate-claim, create-claim, get-receipt: objects under claims/.
-      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 3,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 4,
       // export-ledger: objects under exports/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/exports/*]': 1,
       // nodejs22.x on all 23 functions; CDK's deployment function pins its own runtime.
-      'AwsSolutions-L1': 24,
+      'AwsSolutions-L1': 25,
       // The two log buckets (receipts access logs, web app logs).
       'AwsSolutions-S1': 2,
       // The DLQ itself.

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { apiRoutes, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
+import { apiRoutes, eventHandlers, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
 import { createClaimsApp } from '#infra/claims-app.ts';
 import { defaultHandlerEntry } from '#infra/constructs/claims-function.ts';
 import type { HandlerName } from '#infra/handler-access.ts';
@@ -14,6 +14,7 @@ export const handlerNames: readonly HandlerName[] = [
   ...workflowHandlers,
   ...apiRoutes.map((r) => r.handler),
   ...scheduledHandlers.map((s) => s.handler),
+  ...eventHandlers.map((e) => e.handler),
 ];
 
 export const missingEntries = handlerNames.filter((name) => !existsSync(defaultHandlerEntry(name)));

@@ -4,7 +4,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   emptyWalDatabase,
@@ -12,8 +19,11 @@ import {
   startDynamoDbLocal,
   useWriteAheadLog,
 } from '#cli/local/dynamodb-local.ts';
+import { localCredentials } from '#cli/local/credentials.ts';
+import { launcherClass } from '#cli/local/dynamodb-launcher.ts';
 import { findFreePort, isPortFree, listen } from '#cli/local/net.ts';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
 
 let dataDir = '';
 beforeAll(async () => {
@@ -23,8 +33,13 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function client(endpoint: string, region: string, accessKeyId: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region, credentials: { accessKeyId, secretAccessKey: 'x' } });
+function client(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string } = localCredentials,
+  extra: Partial<DynamoDBClientConfig> = {},
+): DynamoDBClient {
+  return new DynamoDBClient({ endpoint, region, credentials: { ...credentials }, ...extra });
 }
 
 const waitUntil = async (check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> => {
@@ -42,7 +57,7 @@ describe('startDynamoDbLocal', () => {
     const first = await startDynamoDbLocal({ port, dataDir });
     console.info(`DynamoDB Local answered after ${first.startupMs} ms (cold)`);
     expect(first.endpoint).toBe(`http://127.0.0.1:${port}`);
-    const a = client(first.endpoint, 'us-east-1', 'AKIDONE');
+    const a = client(first.endpoint, 'us-east-1');
     await a.send(
       new CreateTableCommand({
         TableName: 'claims',
@@ -55,8 +70,8 @@ describe('startDynamoDbLocal', () => {
       new PutItemCommand({ TableName: 'claims', Item: { pk: { S: 'CLAIM#1' }, v: { N: '8120' } } }),
     );
     a.destroy();
-    // -sharedDb: another region and access key see the same table.
-    const b = client(first.endpoint, 'ap-east-1', 'AKIDTWO');
+    // -sharedDb: another region sees the same table.
+    const b = client(first.endpoint, 'ap-east-1');
     expect(
       (await b.send(new GetItemCommand({ TableName: 'claims', Key: { pk: { S: 'CLAIM#1' } } }))).Item?.v,
     ).toEqual({ N: '8120' });
@@ -67,7 +82,7 @@ describe('startDynamoDbLocal', () => {
 
     const second = await startDynamoDbLocal({ port, dataDir });
     console.info(`DynamoDB Local answered after ${second.startupMs} ms (restart, existing data)`);
-    const c = client(second.endpoint, 'eu-west-1', 'AKIDTHREE');
+    const c = client(second.endpoint, 'eu-west-1');
     try {
       expect(
         (await c.send(new GetItemCommand({ TableName: 'claims', Key: { pk: { S: 'CLAIM#1' } } }))).Item?.v,
@@ -114,14 +129,149 @@ describe('startDynamoDbLocal', () => {
     try {
       const lines = createInterface({ input: parent.stdout });
       const [line] = (await once(lines, 'line')) as [string];
-      expect(line).toBe(`ready http://127.0.0.1:${port}`);
+      const [, endpoint, jvmPort] = line.split(' ');
+      expect(endpoint).toBe(`http://127.0.0.1:${port}`);
       expect(await isPortFree(port, '0.0.0.0')).toBe(false);
+      expect(await isPortFree(Number(jvmPort), '0.0.0.0')).toBe(false);
       parent.kill('SIGKILL');
       await once(parent, 'exit');
-      expect(await waitUntil(() => isPortFree(port, '0.0.0.0'), 15_000)).toBe(true);
+      // The proxy died with its process; the JVM must not outlive it either.
+      expect(await waitUntil(() => isPortFree(Number(jvmPort), '0.0.0.0'), 15_000)).toBe(true);
+      expect(await isPortFree(port, '0.0.0.0')).toBe(true);
     } finally {
       parent.kill('SIGKILL');
     }
+  });
+});
+
+describe('DynamoDB Local access', () => {
+  let db: Awaited<ReturnType<typeof startDynamoDbLocal>>;
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'claims-ddb-access-'));
+    db = await startDynamoDbLocal({ port: await findFreePort(), dataDir: dir });
+  });
+  afterAll(async () => {
+    await db?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const failure = async (pending: Promise<unknown>) => {
+    try {
+      await pending;
+    } catch (error) {
+      const e = error as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
+      return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
+    }
+    throw new Error('expected the request to fail');
+  };
+
+  it('answers only requests signed with the local key', async () => {
+    const good = client(db.endpoint, 'ap-east-1');
+    expect((await good.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+    good.destroy();
+    const cases: [DynamoDBClient, string][] = [
+      [
+        client(
+          db.endpoint,
+          'us-east-1',
+          { accessKeyId: 'AKIDANYONE', secretAccessKey: 'x' },
+          { maxAttempts: 1 },
+        ),
+        'UnrecognizedClientException',
+      ],
+      [
+        client(
+          db.endpoint,
+          'us-east-1',
+          { accessKeyId: 'S3RVER', secretAccessKey: 'guess' },
+          { maxAttempts: 1 },
+        ),
+        'InvalidSignatureException',
+      ],
+    ];
+    for (const [other, name] of cases) {
+      expect(await failure(other.send(new ListTablesCommand({})))).toMatchObject({ name, status: 400 });
+      other.destroy();
+    }
+    // Changed after signing: the body no longer matches the signed hash.
+    const tampering = client(db.endpoint, 'us-east-1', localCredentials, { maxAttempts: 1 });
+    tampering.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { body: string }).body = '{"Limit":2}';
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'tamper' },
+    );
+    expect(await failure(tampering.send(new ListTablesCommand({ Limit: 1 })))).toMatchObject({
+      name: 'InvalidSignatureException',
+    });
+    tampering.destroy();
+    const unsigned = await fetch(db.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+      },
+      body: '{}',
+    });
+    expect(unsigned.status).toBe(400);
+    expect(await unsigned.text()).toContain('MissingAuthenticationTokenException');
+  });
+
+  it('refuses requests more than 15 minutes off our clock; the SDK corrects its clock and retries', async () => {
+    const skewed = { systemClockOffset: -20 * 60_000 };
+    const once = client(db.endpoint, 'us-east-1', localCredentials, { ...skewed, maxAttempts: 1 });
+    expect(await failure(once.send(new ListTablesCommand({})))).toMatchObject({
+      name: 'InvalidSignatureException',
+      message: expect.stringContaining('Signature expired'),
+    });
+    once.destroy();
+    const retrying = client(db.endpoint, 'us-east-1', localCredentials, skewed);
+    expect((await retrying.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+    retrying.destroy();
+  });
+
+  it('does not serve browsers (CORS preflight, Origin)', async () => {
+    const preflight = await fetch(db.endpoint, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(403);
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const fromPage = await fetch(db.endpoint, {
+      method: 'POST',
+      headers: { origin: 'http://evil.example' },
+      body: '{}',
+    });
+    expect(fromPage.status).toBe(403);
+  });
+
+  it('listens on 127.0.0.1 only, the JVM included', async () => {
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    if (!address) return; // no other interface to try from
+    const reach = (port: number) =>
+      new Promise<string>((resolvePromise) => {
+        const socket = connect({ host: address, port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolvePromise('connected');
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolvePromise(error.code ?? 'error'));
+      });
+    expect(db.jvmPort).not.toBe(db.port);
+    expect(await reach(db.jvmPort)).toBe('ECONNREFUSED');
+    expect(await reach(db.port)).toBe('ECONNREFUSED');
+  });
+
+  it('generates a Java 8 class file for the launcher', () => {
+    const bytes = launcherClass();
+    expect(bytes.readUInt32BE(0)).toBe(0xcafebabe);
+    expect(bytes.readUInt16BE(6)).toBe(52);
+    expect(bytes.includes(Buffer.from('127.0.0.1'))).toBe(true);
+    expect(() => launcherClass('0.0.0.0; rm')).toThrow();
   });
 });
 

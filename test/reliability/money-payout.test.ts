@@ -1,6 +1,7 @@
 // The payout step's money rules, one property per test: re-pricing against the cap left now,
 // refusing only when nothing is left, never writing for a claim that is not APPROVED, and a
 // bounded, retryable give-up under contention. Stryker (npm run verify, check 10) runs these.
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { describe, expect, it } from 'vitest';
 import type { ClaimRecord } from '#shared/claim.ts';
 import { ConflictError, TransientError, type PayoutOutcome } from '#shared/ports.ts';
@@ -49,6 +50,7 @@ async function setup(claim: ClaimRecord, usedFen = 0) {
     receipts: new MemoryReceipts(),
     reviews: new RecordingReviews(),
     clock: { now: new FakeClock().now },
+    fingerprints: sharpFingerprinter(),
   };
   return { store, deps };
 }

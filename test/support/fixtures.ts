@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
@@ -66,6 +67,7 @@ export async function makeWorld(): Promise<World> {
     receipts: bucket,
     reviews: reviewsLog,
     clock: { now: clockControl.now },
+    fingerprints: sharpFingerprinter(),
     ids: { next: nextUlid },
     uploads: {
       viewUrl: async (key) => `memory://${key}`,

@@ -1,5 +1,6 @@
 // Starts the real local stack (DynamoDB Local, S3 emulator, local Step Functions, HTTP API) on
 // free ports with a fresh data dir: one per test file.
+import { fakeJpeg } from '#test/support/memory-store.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,16 +85,8 @@ export async function startLocalStack(
   };
 }
 
-/** A small real JPEG (1x1), made unique by a trailing comment segment. */
-export function jpeg(seed: string): Uint8Array {
-  const base = Buffer.from(
-    'ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b5100002010303020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f02433627282090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd3ffd9',
-    'hex',
-  );
-  const comment = Buffer.from(seed, 'utf8');
-  const segment = Buffer.concat([Buffer.from([0xff, 0xfe, 0, comment.length + 2]), comment]);
-  return Buffer.concat([base.subarray(0, 2), segment, base.subarray(2)]);
-}
+/** A small real JPEG (1x1), made unique by a comment segment. */
+export const jpeg = fakeJpeg;
 
 export interface ManifestSpec {
   householdId?: string;

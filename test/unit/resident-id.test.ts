@@ -38,7 +38,7 @@ describe('residentIdError', () => {
     for (const wrong of CHECK_CHARS.filter((c) => c !== right)) {
       const bad = id.slice(0, 17) + wrong;
       const error = residentIdError(bad);
-      expect(error).toBe('ID number check digit does not match the other 17 characters');
+      expect(error).toBe('ID number check digit does not match the rest of the number');
       // The right digit is never told (nor the wrong one echoed).
       expect(error).not.toMatch(/\d/);
       expect(isValidResidentId(bad)).toBe(false);

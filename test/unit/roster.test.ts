@@ -140,7 +140,11 @@ describe('parseRosterCsv', () => {
   });
 
   it.each<[string, Partial<Row>, string]>([
-    ['a bad check digit', { idNumber: ID_BAD_CHECK }, 'idNumber: ID number check digit does not match the other 17 characters'],
+    [
+      'a bad check digit',
+      { idNumber: ID_BAD_CHECK },
+      'idNumber: ID number check digit does not match the rest of the number',
+    ],
     ['a short ID', { idNumber: ID.slice(0, 17) }, 'idNumber: ID number must be 18 characters, got 17'],
     ['an impossible birth date', { idNumber: '11010519900230002X' }, 'idNumber: ID number birth date'],
     ['a missing head name', { headName: '' }, 'headName: value is missing'],
@@ -175,7 +179,7 @@ describe('parseRosterCsv', () => {
   it('reports every bad cell of a row in column order', () => {
     const { rejected } = parseRosterCsv(csv(line({ status: 'poor', idNumber: ID_BAD_CHECK, members: 'x' })));
     expect(rejected[0]?.error).toBe(
-      'idNumber: ID number check digit does not match the other 17 characters; members: must be a whole number of people, such as 4; ' +
+      'idNumber: ID number check digit does not match the rest of the number; members: must be a whole number of people, such as 4; ' +
         'status: must be one of out_of_poverty, unstable, marginal, sudden_hardship, removed',
     );
   });

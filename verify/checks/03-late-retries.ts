@@ -3,6 +3,7 @@
 // +24 h, past any idempotency-record TTL, the claimId conditions (claim version, ledger entry
 // attribute_not_exists) are what hold, and they do not expire. Fake clock in the deps; the
 // in-memory store and DynamoDB Local both.
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { recordPayout } from '#shared/workflow/record-payout.ts';
 import { markDisbursed } from '#shared/api/claims-api.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
@@ -48,6 +49,7 @@ async function replayLate(
     receipts,
     reviews: new RecordingReviews(),
     clock: { now: clock.now },
+    fingerprints: sharpFingerprinter(),
   };
   // upload() only needs the bucket; the rest of a fixture world is not used here.
   const world = { bucket: receipts } as unknown as FixtureWorld;

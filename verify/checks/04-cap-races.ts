@@ -4,6 +4,7 @@
 // one. The workflow's retry policy is applied as the ASL states it (TransientError retried, any
 // other error -> ERROR). Paid total never above the cap; every loser is re-priced to what was
 // left or refused CAP_EXHAUSTED; nobody is refused while money is left.
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { recordPayout } from '#shared/workflow/record-payout.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { ClaimStore, LedgerStore, RosterStore } from '#shared/ports.ts';
@@ -148,6 +149,7 @@ export async function raceRound(
     receipts: new MemoryReceipts(),
     reviews: new RecordingReviews(),
     clock: { now: clock.now },
+    fingerprints: sharpFingerprinter(),
   };
   // Every claim at once, a fifth of them delivered twice (at-least-once on top of the race).
   const runs = claims.flatMap((c) => (random.chance(0.2) ? [c, c] : [c]));

@@ -1,6 +1,7 @@
 // The deployed workflow definitions (infra/workflows/*.asl.json) run by the local Step Functions
 // service over any claim store, with the real handler modules, and a fault injector between the
 // handlers and their dependencies. Retry and Catch are the ASL's own, not a re-implementation.
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import type { Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { workflowHandlers } from '#functions/catalog.ts';
@@ -125,6 +126,7 @@ export async function createHarness(
     succeed: async (token, output) => sfnRef.current?.sendTaskSuccess(token, JSON.stringify(output)),
     fail: async (token, error, cause) => sfnRef.current?.sendTaskFailure(token, error, cause),
   };
+  const fingerprints = sharpFingerprinter();
   const scoped = (scope: string, faulted: boolean): StepDeps & ApiDeps => {
     const { ports, injector } = context;
     return {
@@ -134,6 +136,7 @@ export async function createHarness(
       receipts: ports.receipts,
       reviews: faulted ? faultyReviews(reviews, injector, scope) : reviews,
       clock: ports.clock,
+      fingerprints,
       ids: { next: () => randomUUID() },
       workflows: {
         resumeAssessment: async () => {

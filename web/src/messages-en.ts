@@ -182,6 +182,11 @@ export const en: Record<MessageKey, string> = {
   'claim.village': 'Village',
   'claim.rosterOnDate': 'Roster status on the expense date',
   'claim.rosterSince': 'since {date}',
+  'claim.duplicatesTitle': 'Possible duplicates',
+  'claim.duplicatesHint':
+    'This claim may be the same expense as the claims below, so it is not paid automatically: compare the receipts before deciding',
+  'claim.duplicateByImage': 'Receipt image looks like that of',
+  'claim.duplicateByFacts': 'Same category, expense date and total cost as',
   'claim.receipt': 'Receipt',
   'claim.receiptOpen': 'Open in a new window',
   'claim.receiptUnavailable': 'The receipt cannot be shown right now',

@@ -264,7 +264,21 @@ async function upload(draft: Draft): Promise<string> {
       draft.manifestTried.push(created.claimId);
       await idbPut(draft);
     }
-    await postToS3(created.manifest, manifest, 'manifest.json', (n) => report(n));
+    try {
+      await postToS3(created.manifest, manifest, 'manifest.json', (n) => report(n));
+    } catch (error) {
+      // A retried manifest upload whose first try landed: the claim is on record, and its files
+      // can no longer be replaced. That is success.
+      if (
+        error instanceof UploadRefused &&
+        (await api.claim(created.claimId).then(
+          () => true,
+          () => false,
+        ))
+      )
+        return created.claimId;
+      throw error;
+    }
   } catch (error) {
     if (error instanceof UploadRefused && error.expired) {
       // New grants fix it: start over with a fresh claim (after checking the manifest did not land).

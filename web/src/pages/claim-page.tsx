@@ -17,6 +17,7 @@ import {
 } from '../types.ts';
 import { reviewOption } from '../review-state.ts';
 import { useAsync } from '../use-async.ts';
+import { href } from '../router.ts';
 import { ErrorBox, errorMessage, Field, Loading, Page, StateBadge, StatusBadge } from '../components.tsx';
 import { Breakdown } from './quote-panel.tsx';
 
@@ -172,6 +173,10 @@ export function ClaimPage({ claimId }: { claimId: string }) {
             </section>
           )}
 
+          {hasRole(principal, ...receiptRoles) && (claim.possibleDuplicates ?? []).length > 0 && (
+            <PossibleDuplicates claim={claim} />
+          )}
+
           {(claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0) && (
             <Gates
               claim={claim}
@@ -192,15 +197,15 @@ export function ClaimPage({ claimId }: { claimId: string }) {
   );
 }
 
-function Receipts({ claim }: { claim: ClaimDetail }) {
+function Receipts({ claim, idSuffix = '' }: { claim: ClaimDetail; idSuffix?: string }) {
   const links = useAsync(
     () =>
       Promise.all(claim.receipts.map((_, i) => api.receipt(claim.claimId, i + 1).catch((e: unknown) => e))),
     [claim.claimId, claim.receipts.length],
   );
   return (
-    <section class="card receipt-view" aria-labelledby="receipt-title">
-      <h2 id="receipt-title">{t('claim.receipt')}</h2>
+    <section class="card receipt-view" aria-labelledby={`receipt-title${idSuffix}`}>
+      <h2 id={`receipt-title${idSuffix}`}>{t('claim.receipt')}</h2>
       {links.loading && <Loading />}
       {links.data?.map((link, i) =>
         link && typeof link === 'object' && 'url' in link ? (
@@ -211,6 +216,48 @@ function Receipts({ claim }: { claim: ClaimDetail }) {
           </p>
         ),
       )}
+    </section>
+  );
+}
+
+/** The claims this one may repeat, each with its receipts beside this claim's, for the reviewer to compare. */
+function PossibleDuplicates({ claim }: { claim: ClaimDetail }) {
+  const others = useAsync(
+    () =>
+      Promise.all((claim.possibleDuplicates ?? []).map((d) => api.claim(d.claimId).catch((e: unknown) => e))),
+    [claim.claimId],
+  );
+  return (
+    <section class="card duplicates" aria-labelledby="duplicates-title">
+      <h2 id="duplicates-title">{t('claim.duplicatesTitle')}</h2>
+      <p class="notice warn">{t('claim.duplicatesHint')}</p>
+      {(claim.possibleDuplicates ?? []).map((d, i) => {
+        const other = others.data?.[i];
+        return (
+          <div key={d.claimId} class="side-by-side">
+            <p>
+              {t(d.by === 'image' ? 'claim.duplicateByImage' : 'claim.duplicateByFacts')}{' '}
+              <a href={href(`/claims/${d.claimId}`)} class="mono">
+                {d.claimId}
+              </a>
+              {other && typeof other === 'object' && 'state' in other && (
+                <>
+                  {' '}
+                  <StateBadge state={(other as ClaimDetail).state} />
+                </>
+              )}
+            </p>
+            <div class="two-col">
+              <Receipts claim={claim} idSuffix={`-this-${i}`} />
+              {other && typeof other === 'object' && 'receipts' in other ? (
+                <Receipts claim={other as ClaimDetail} idSuffix={`-other-${i}`} />
+              ) : (
+                <p class="muted">{t('claim.receiptUnavailable')}</p>
+              )}
+            </div>
+          </div>
+        );
+      })}
     </section>
   );
 }

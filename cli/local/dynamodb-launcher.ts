@@ -1,0 +1,187 @@
+// DynamoDB Local cannot be told which address to listen on: it builds its Jetty server with
+// `new Server(port)`, which binds every interface, and has no flag or system property for a host.
+// This file generates, byte for byte, a tiny Java class that starts it bound to one address
+// (127.0.0.1) instead. It is the compiled form of:
+//
+//   public class LoopbackDynamoDbLocal {
+//     public static void main(String[] args) throws Exception {
+//       DynamoDBProxyServer server = ServerRunner.createServerFromCommandLineArgs(args);
+//       Field jetty = DynamoDBProxyServer.class.getDeclaredField("server");
+//       jetty.setAccessible(true);
+//       ((AbstractNetworkConnector) ((Server) jetty.get(server)).getConnectors()[0]).setHost("127.0.0.1");
+//       server.start();
+//     }
+//   }
+//
+// (ServerRunner.main does the same minus the setHost line.) Generated rather than compiled so that
+// a JRE without javac runs it; class file version 52 (Java 8), so any Java DynamoDB Local runs on
+// loads it. Straight-line code, so the verifier needs no stack map frames.
+
+export const launcherClassName = 'LoopbackDynamoDbLocal';
+
+class ConstantPool {
+  private readonly entries: Buffer[] = [];
+  private readonly indexes = new Map<string, number>();
+
+  private add(id: string, bytes: Buffer): number {
+    const known = this.indexes.get(id);
+    if (known !== undefined) return known;
+    this.entries.push(bytes);
+    const index = this.entries.length; // constant pool indexes start at 1
+    this.indexes.set(id, index);
+    return index;
+  }
+
+  utf8(text: string): number {
+    if ([...text].some((c) => c.charCodeAt(0) < 1 || c.charCodeAt(0) > 0x7f))
+      throw new Error('only ASCII constants are supported');
+    const data = Buffer.from(text, 'latin1');
+    return this.add(`utf8:${text}`, Buffer.concat([u1(1), u2(data.length), data]));
+  }
+  classRef(name: string): number {
+    return this.add(`class:${name}`, Buffer.concat([u1(7), u2(this.utf8(name))]));
+  }
+  string(text: string): number {
+    return this.add(`string:${text}`, Buffer.concat([u1(8), u2(this.utf8(text))]));
+  }
+  private nameAndType(name: string, descriptor: string): number {
+    return this.add(
+      `nat:${name}:${descriptor}`,
+      Buffer.concat([u1(12), u2(this.utf8(name)), u2(this.utf8(descriptor))]),
+    );
+  }
+  methodRef(owner: string, name: string, descriptor: string): number {
+    return this.add(
+      `method:${owner}.${name}${descriptor}`,
+      Buffer.concat([u1(10), u2(this.classRef(owner)), u2(this.nameAndType(name, descriptor))]),
+    );
+  }
+  bytes(): Buffer {
+    return Buffer.concat([u2(this.entries.length + 1), ...this.entries]);
+  }
+}
+
+function u1(value: number): Buffer {
+  return Buffer.from([value]);
+}
+function u2(value: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(value);
+  return b;
+}
+function u4(value: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(value);
+  return b;
+}
+
+const op = {
+  aload0: 0x2a,
+  aload1: 0x2b,
+  aload2: 0x2c,
+  astore1: 0x4c,
+  astore2: 0x4d,
+  iconst0: 0x03,
+  iconst1: 0x04,
+  aaload: 0x32,
+  ldcW: 0x13,
+  invokestatic: 0xb8,
+  invokevirtual: 0xb6,
+  checkcast: 0xc0,
+  return: 0xb1,
+} as const;
+
+const proxyServer = 'com/amazonaws/services/dynamodbv2/local/server/DynamoDBProxyServer';
+const serverRunner = 'com/amazonaws/services/dynamodbv2/local/main/ServerRunner';
+const jettyServer = 'org/eclipse/jetty/server/Server';
+const networkConnector = 'org/eclipse/jetty/server/AbstractNetworkConnector';
+
+/** The class file of `LoopbackDynamoDbLocal`, listening on `host` (an IP literal). */
+export function launcherClass(host = '127.0.0.1'): Buffer {
+  if (!/^[0-9a-fA-F.:]+$/.test(host)) throw new Error(`not an IP address: ${host}`);
+  const pool = new ConstantPool();
+  const thisClass = pool.classRef(launcherClassName);
+  const superClass = pool.classRef('java/lang/Object');
+  const mainName = pool.utf8('main');
+  const mainDescriptor = pool.utf8('([Ljava/lang/String;)V');
+  const codeName = pool.utf8('Code');
+  const ref = (index: number) => [index >> 8, index & 0xff];
+  const code = Buffer.from([
+    op.aload0,
+    op.invokestatic,
+    ...ref(
+      pool.methodRef(
+        serverRunner,
+        'createServerFromCommandLineArgs',
+        `([Ljava/lang/String;)L${proxyServer};`,
+      ),
+    ),
+    op.astore1,
+    op.ldcW,
+    ...ref(pool.classRef(proxyServer)),
+    op.ldcW,
+    ...ref(pool.string('server')),
+    op.invokevirtual,
+    ...ref(
+      pool.methodRef('java/lang/Class', 'getDeclaredField', '(Ljava/lang/String;)Ljava/lang/reflect/Field;'),
+    ),
+    op.astore2,
+    op.aload2,
+    op.iconst1,
+    op.invokevirtual,
+    ...ref(pool.methodRef('java/lang/reflect/Field', 'setAccessible', '(Z)V')),
+    op.aload2,
+    op.aload1,
+    op.invokevirtual,
+    ...ref(pool.methodRef('java/lang/reflect/Field', 'get', '(Ljava/lang/Object;)Ljava/lang/Object;')),
+    op.checkcast,
+    ...ref(pool.classRef(jettyServer)),
+    op.invokevirtual,
+    ...ref(pool.methodRef(jettyServer, 'getConnectors', '()[Lorg/eclipse/jetty/server/Connector;')),
+    op.iconst0,
+    op.aaload,
+    op.checkcast,
+    ...ref(pool.classRef(networkConnector)),
+    op.ldcW,
+    ...ref(pool.string(host)),
+    op.invokevirtual,
+    ...ref(pool.methodRef(networkConnector, 'setHost', '(Ljava/lang/String;)V')),
+    op.aload1,
+    op.invokevirtual,
+    ...ref(pool.methodRef(proxyServer, 'start', '()V')),
+    op.return,
+  ]);
+  const maxStack = 2;
+  const maxLocals = 3;
+  const codeAttribute = Buffer.concat([
+    u2(codeName),
+    u4(12 + code.length),
+    u2(maxStack),
+    u2(maxLocals),
+    u4(code.length),
+    code,
+    u2(0), // exception table
+    u2(0), // attributes
+  ]);
+  const ACC_PUBLIC = 0x0001;
+  const ACC_STATIC = 0x0008;
+  const ACC_SUPER = 0x0020;
+  return Buffer.concat([
+    u4(0xcafebabe),
+    u2(0), // minor version
+    u2(52), // major version: Java 8
+    pool.bytes(),
+    u2(ACC_PUBLIC | ACC_SUPER),
+    u2(thisClass),
+    u2(superClass),
+    u2(0), // interfaces
+    u2(0), // fields
+    u2(1), // methods
+    u2(ACC_PUBLIC | ACC_STATIC),
+    u2(mainName),
+    u2(mainDescriptor),
+    u2(1),
+    codeAttribute,
+    u2(0), // class attributes
+  ]);
+}

@@ -1,0 +1,88 @@
+// Evidence, once judged, never changes: a file uploaded under a claim that is already on record
+// (a still-valid upload form used again, an S3 client writing late) changes nothing the claim
+// shows. Reviewers' links keep naming the version validation hashed. What such an upload does
+// leave is a line in the claim's history, so nobody can swap a receipt unseen.
+import type { ClaimRecord } from '#shared/claim.ts';
+import type { HistoryEvent } from '#shared/claim-state.ts';
+import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
+import { ConflictError, type ClaimStore, type Clock, type ReceiptStore } from '#shared/ports.ts';
+import { SYSTEM_ACTOR } from '#shared/workflow/steps.ts';
+
+export interface NoteUploadInput {
+  /** Object key of the upload, `claims/<claimId>/<file>`. */
+  readonly key: string;
+  /** The store refused to write it (the local emulator refuses overwrites of judged files). */
+  readonly refused?: boolean;
+}
+
+export type NoteUploadResult =
+  | { readonly noted: false; readonly why: 'not-a-claim-key' | 'no-claim-yet' | 'judged-file' }
+  | { readonly noted: true; readonly claimId: string };
+
+export interface NoteUploadDeps {
+  readonly claims: ClaimStore;
+  readonly receipts: ReceiptStore;
+  readonly clock: Clock;
+}
+
+const claimKey = /^claims\/([A-Za-z0-9_-]{1,64})\/(.+)$/;
+
+export async function noteUpload(deps: NoteUploadDeps, input: NoteUploadInput): Promise<NoteUploadResult> {
+  const match = claimKey.exec(input.key);
+  if (!match?.[1] || !match[2]) return { noted: false, why: 'not-a-claim-key' };
+  const claimId = match[1];
+  const file = match[2];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const claim = await deps.claims.get(claimId);
+    // Receipts arrive before their manifest; a manifest's own upload reaches here before or after
+    // validation records it. Neither is late.
+    if (!claim) return { noted: false, why: 'no-claim-yet' };
+    const detail = await describe(deps, claim, file, input);
+    if (!detail) return { noted: false, why: 'judged-file' };
+    const at = deps.clock.now().toISOString();
+    const next: ClaimRecord = { ...claim, updatedAt: at, version: claim.version + 1 };
+    const event: HistoryEvent = {
+      at,
+      from: claim.state,
+      to: claim.state,
+      actor: SYSTEM_ACTOR,
+      detail,
+    };
+    try {
+      await deps.claims.update(next, claim.version, event);
+      return { noted: true, claimId };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+    }
+  }
+  throw new ConflictError(`claim ${claimId} kept changing while a late upload was noted`);
+}
+
+/**
+ * The history line for the upload, in words that name no file (a file name can hold a person's
+ * name), or undefined when it is the very file the claim was judged on (its own event, late).
+ */
+async function describe(
+  deps: NoteUploadDeps,
+  claim: ClaimRecord,
+  file: string,
+  input: NoteUploadInput,
+): Promise<string | undefined> {
+  const position = claim.receipts.findIndex((r) => r.key === input.key);
+  const noun =
+    file === 'manifest.json'
+      ? 'the manifest'
+      : position >= 0
+        ? `receipt ${position + 1}`
+        : 'a file not in the manifest';
+  if (input.refused) return `an upload over ${noun} was refused: the claim was already judged`;
+  if (file === 'manifest.json' || position >= 0) {
+    const judged = file === 'manifest.json' ? claim.manifestSha256 : claim.receipts[position]?.sha256;
+    // A manifest too large to read was never hashed: its own event cannot be told from a new one.
+    if (!judged) return undefined;
+    const now = await deps.receipts.inspect(input.key, MAX_RECEIPT_BYTES);
+    // The same bytes again (its own event, or a retried upload) change nothing worth noting.
+    if (now?.sha256 === judged) return undefined;
+  }
+  return `${noun} was uploaded again after the claim was judged; the evidence on record is unchanged`;
+}
