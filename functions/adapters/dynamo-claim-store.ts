@@ -163,6 +163,24 @@ async function send<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A transaction's Put of the claim, only if it is still at `expectedVersion` and in `state`. */
+function claimPutIf(
+  table: string,
+  claim: ClaimRecord,
+  expectedVersion: number,
+  state: string,
+): TransactWriteItem {
+  return {
+    Put: {
+      TableName: table,
+      Item: claimItem(claim),
+      ConditionExpression: 'version = :v AND #state = :state',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':v': { N: String(expectedVersion) }, ':state': { S: state } },
+    },
+  };
+}
+
 export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   constructor(
     private readonly db: DynamoDBClient,
@@ -202,25 +220,32 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async grantAndClaim(claimId: string): Promise<{ grant?: ClaimGrant; claim?: ClaimRecord }> {
-    let keys: Item[] | undefined = [grantKey(claimId), claimKey(claimId)];
     const found: { grant?: ClaimGrant; claim?: ClaimRecord } = {};
-    for (let attempt = 0; keys && keys.length > 0; attempt++) {
-      if (attempt > 8) throw new TransientError('grant reads kept being throttled');
+    for (const item of await this.batchGet([grantKey(claimId), claimKey(claimId)], true)) {
+      if (item.sk?.S === 'GRANT') found.grant = claimGrantSchema.parse(unmarshall(item));
+      else if (item.sk?.S === 'CLAIM') found.claim = parseClaimItem(item);
+    }
+    return found;
+  }
+
+  /** Items by key (at most 100), retrying unprocessed keys with backoff. */
+  private async batchGet(keys: readonly Item[], consistent: boolean): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending: Item[] | undefined = [...keys];
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 8) throw new TransientError('reads kept being throttled');
       if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
       const out = await send(() =>
         this.db.send(
           new BatchGetItemCommand({
-            RequestItems: { [this.table]: { Keys: keys ?? [], ConsistentRead: true } },
+            RequestItems: { [this.table]: { Keys: pending ?? [], ConsistentRead: consistent } },
           }),
         ),
       );
-      for (const item of out.Responses?.[this.table] ?? []) {
-        if (item.sk?.S === 'GRANT') found.grant = claimGrantSchema.parse(unmarshall(item));
-        else if (item.sk?.S === 'CLAIM') found.claim = parseClaimItem(item);
-      }
-      keys = out.UnprocessedKeys?.[this.table]?.Keys;
+      items.push(...(out.Responses?.[this.table] ?? []));
+      pending = out.UnprocessedKeys?.[this.table]?.Keys;
     }
-    return found;
+    return items;
   }
 
   async create(claim: ClaimRecord, events: readonly HistoryEvent[]): Promise<boolean> {
@@ -395,18 +420,9 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     const found = new Map<string, ClaimRecord>();
     const unique = [...new Set(claimIds)];
     for (let i = 0; i < unique.length; i += 100) {
-      let keys: Item[] | undefined = unique.slice(i, i + 100).map(claimKey);
-      for (let attempt = 0; keys && keys.length > 0; attempt++) {
-        if (attempt > 8) throw new TransientError('claim reads kept being throttled');
-        if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-        const out = await send(() =>
-          this.db.send(new BatchGetItemCommand({ RequestItems: { [this.table]: { Keys: keys ?? [] } } })),
-        );
-        for (const item of out.Responses?.[this.table] ?? []) {
-          const claim = parseClaimItem(item);
-          found.set(claim.claimId, claim);
-        }
-        keys = out.UnprocessedKeys?.[this.table]?.Keys;
+      for (const item of await this.batchGet(unique.slice(i, i + 100).map(claimKey), false)) {
+        const claim = parseClaimItem(item);
+        found.set(claim.claimId, claim);
       }
     }
     return claimIds.flatMap((id) => {
@@ -520,15 +536,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     if (!paid.householdId || !paid.category) throw new Error('a payout needs a household and a category');
     const amount = entry.payoutFen;
     const items: TransactWriteItem[] = [
-      {
-        Put: {
-          TableName: this.table,
-          Item: claimItem(paid),
-          ConditionExpression: 'version = :v AND #state = :approved',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':v': { N: String(expectedVersion) }, ':approved': { S: 'APPROVED' } },
-        },
-      },
+      claimPutIf(this.table, paid, expectedVersion, 'APPROVED'),
       {
         Put: {
           TableName: this.table,
@@ -651,15 +659,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
         this.db.send(
           new TransactWriteItemsCommand({
             TransactItems: [
-              {
-                Put: {
-                  TableName: this.table,
-                  Item: claimItem(next),
-                  ConditionExpression: 'version = :v AND #state = :paid',
-                  ExpressionAttributeNames: { '#state': 'state' },
-                  ExpressionAttributeValues: { ':v': { N: String(expectedVersion) }, ':paid': { S: 'PAID' } },
-                },
-              },
+              claimPutIf(this.table, next, expectedVersion, 'PAID'),
               {
                 Update: {
                   TableName: this.table,

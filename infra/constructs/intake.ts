@@ -39,28 +39,15 @@ export class Intake extends Construct {
       reason: 'This queue is the dead-letter queue of the intake rule; it has no DLQ of its own.',
     });
 
-    this.rule = new Rule(this, 'ManifestCreated', {
-      description: 'A claim manifest was uploaded: start assess-claim',
-      eventPattern: {
-        source: ['aws.s3'],
-        detailType: ['Object Created'],
-        detail: {
-          bucket: { name: [props.bucket.bucketName] },
-          object: { key: Match.wildcard(manifestKeyPattern) },
-        },
-      },
-    });
     // EventBridge's longest retry window; whatever still fails lands in the DLQ (and an alarm).
-    this.rule.addTarget(
-      new SfnStateMachine(props.assessClaim, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 185,
-        maxEventAge: Duration.hours(24),
-      }),
-    );
-    for (const { handler, keyPattern } of eventHandlers) {
-      const rule = new Rule(this, `${pascalCase(handler)}Uploads`, {
-        description: `An object was uploaded under ${keyPattern}: ${handler}`,
+    const delivery = {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 185,
+      maxEventAge: Duration.hours(24),
+    };
+    const created = (id: string, description: string, keyPattern: string) =>
+      new Rule(this, id, {
+        description,
         eventPattern: {
           source: ['aws.s3'],
           detailType: ['Object Created'],
@@ -70,13 +57,18 @@ export class Intake extends Construct {
           },
         },
       });
-      rule.addTarget(
-        new LambdaFunction(props.uploadHandlers[handler], {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-        }),
-      );
+    this.rule = created(
+      'ManifestCreated',
+      'A claim manifest was uploaded: start assess-claim',
+      manifestKeyPattern,
+    );
+    this.rule.addTarget(new SfnStateMachine(props.assessClaim, delivery));
+    for (const { handler, keyPattern } of eventHandlers) {
+      created(
+        `${pascalCase(handler)}Uploads`,
+        `An object was uploaded under ${keyPattern}: ${handler}`,
+        keyPattern,
+      ).addTarget(new LambdaFunction(props.uploadHandlers[handler], delivery));
     }
   }
 }

@@ -209,7 +209,7 @@ describe('least privilege', () => {
     expect(handlerAccess('validate-claim').claimsTable).toBe('readWrite');
   });
 
-  it('receipts: validate-claim and note-upload read (and list), create-claim uploads, get-receipt views, export-ledger writes exports/; nobody else touches S3', () => {
+  it('receipts: validate-claim, check-duplicates and note-upload read (and list), create-claim uploads, get-receipt views, export-ledger writes exports/; nobody else touches S3', () => {
     const s3 = (name: HandlerName) =>
       functionStatements(name)
         .flatMap(actions)
@@ -217,6 +217,7 @@ describe('least privilege', () => {
         .sort();
     expect(s3('validate-claim')).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(s3('note-upload')).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(s3('check-duplicates')).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(s3('create-claim')).toEqual(['s3:PutObject']);
     expect(s3('get-receipt')).toEqual(['s3:GetObject']);
     expect(s3('export-ledger')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
@@ -228,11 +229,25 @@ describe('least privilege', () => {
       ),
     ).toMatch(/"\/exports\/\*"\]/);
     for (const name of handlerNames.filter(
-      (n) => !['validate-claim', 'note-upload', 'create-claim', 'get-receipt', 'export-ledger'].includes(n),
+      (n) =>
+        ![
+          'validate-claim',
+          'check-duplicates',
+          'note-upload',
+          'create-claim',
+          'get-receipt',
+          'export-ledger',
+        ].includes(n),
     )) {
       expect(s3(name), name).toEqual([]);
     }
-    const objectGrants = ['validate-claim', 'note-upload', 'create-claim', 'get-receipt'].flatMap((n) =>
+    const objectGrants = [
+      'validate-claim',
+      'check-duplicates',
+      'note-upload',
+      'create-claim',
+      'get-receipt',
+    ].flatMap((n) =>
       functionStatements(n as HandlerName).filter((s) => actions(s).some((a) => a.endsWith('Object'))),
     );
     for (const s of objectGrants) expect(JSON.stringify(s.Resource)).toContain('/claims/*');
@@ -545,41 +560,27 @@ describe('intake', () => {
       ([, r]) => r.Properties.StateMachineType === 'EXPRESS',
     )![0];
     const queueId = logicalIdOf('AWS::SQS::Queue');
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.s3'],
-        'detail-type': ['Object Created'],
-        detail: {
-          bucket: { name: [{ Ref: Match.stringLikeRegexp('^ReceiptsBucket') }] },
-          object: { key: [{ wildcard: 'claims/*/manifest.json' }] },
+    const startedBy = (keyPattern: string, target: unknown) =>
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.s3'],
+          'detail-type': ['Object Created'],
+          detail: {
+            bucket: { name: [{ Ref: Match.stringLikeRegexp('^ReceiptsBucket') }] },
+            object: { key: [{ wildcard: keyPattern }] },
+          },
         },
-      },
-      Targets: [
-        Match.objectLike({
-          Arn: { Ref: assessId },
-          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
-        }),
-      ],
-    });
+        Targets: [
+          Match.objectLike({
+            Arn: target,
+            RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+          }),
+        ],
+      });
+    startedBy('claims/*/manifest.json', { Ref: assessId });
     // Every upload under claims/ also reaches note-upload (late uploads leave a history line).
-    template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        source: ['aws.s3'],
-        'detail-type': ['Object Created'],
-        detail: {
-          bucket: { name: [{ Ref: Match.stringLikeRegexp('^ReceiptsBucket') }] },
-          object: { key: [{ wildcard: 'claims/*' }] },
-        },
-      },
-      Targets: [
-        Match.objectLike({
-          Arn: { 'Fn::GetAtt': [functionId('note-upload'), 'Arn'] },
-          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
-        }),
-      ],
-    });
+    startedBy('claims/*', { 'Fn::GetAtt': [functionId('note-upload'), 'Arn'] });
     template.hasResourceProperties('AWS::SQS::Queue', {
       KmsMasterKeyId: Match.anyValue(),
       MessageRetentionPeriod: 1209600,
@@ -957,7 +958,7 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       'AwsSolutions-IAM5[Resource::<WebAssets.Arn>/*]': 1,
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]': 1,
       // validate-claim, create-claim, get-receipt: objects under claims/.
-      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 4,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 5,
       // export-ledger: objects under exports/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/exports/*]': 1,
       // nodejs22.x on all 23 functions; CDK's deployment function pins its own runtime.

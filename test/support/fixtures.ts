@@ -164,3 +164,10 @@ export function claimRecord(over: Partial<ClaimRecord> = {}): ClaimRecord {
     ...over,
   };
 }
+
+/** The stored claim, or a failed test when it is missing. */
+export async function claimOf(world: Pick<World, 'store'>, claimId: string): Promise<ClaimRecord> {
+  const c = await world.store.get(claimId);
+  if (!c) throw new Error('claim missing');
+  return c;
+}

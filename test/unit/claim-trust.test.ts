@@ -2,9 +2,11 @@
 // disbursement truth, roster identity and hostile ids. Each case replays an attack that once
 // got through.
 import { describe, expect, it } from 'vitest';
-import { claimGrant, makeWorld, upload, type World } from '#test/support/fixtures.ts';
+import { claimGrant, claimOf, makeWorld, upload, type World } from '#test/support/fixtures.ts';
 import { runAssess } from '#test/support/run-workflow.ts';
-import { createClaim, decideReview, getClaim, markDisbursed } from '#shared/api/claims-api.ts';
+import { createClaim, decideReview, getClaim, markDisbursed, receiptLink } from '#shared/api/claims-api.ts';
+import { noteUpload } from '#shared/workflow/note-upload.ts';
+import { fakeJpeg } from '#test/support/memory-store.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
 import { HttpError } from '#shared/api/http-error.ts';
 import { validateClaim } from '#shared/workflow/validate-claim.ts';
@@ -17,12 +19,6 @@ const ROSTER_HEADER = rosterColumns.join(',');
 const worker1: Principal = { username: 'worker1', roles: ['gridWorker'] };
 const worker2: Principal = { username: 'worker2', roles: ['gridWorker'] };
 const finance1: Principal = { username: 'finance1', roles: ['finance'] };
-
-async function claimOf(world: World, claimId: string) {
-  const c = await world.store.get(claimId);
-  if (!c) throw new Error('claim missing');
-  return c;
-}
 
 async function httpError(work: Promise<unknown>): Promise<HttpError> {
   const error = await work.then(
@@ -302,5 +298,70 @@ describe('hostile ids', () => {
     expect(claimGrant('01JC0000000000000000000001', 'HH-0001', 'worker1', new Date(0)).expiresAt).toBe(
       '1970-01-01T00:10:00.000Z',
     );
+  });
+});
+
+describe('evidence pinned', () => {
+  it('a file uploaded under a judged claim changes nothing and leaves one history line naming no file', async () => {
+    const world = await makeWorld();
+    const { claimId, key } = upload(world, { totalCost: '15000' });
+    expect(await runAssess(world, key)).toBe('paid');
+    const before = await claimOf(world, claimId);
+    // Its own late events (the manifest and receipt as judged) are not noted.
+    expect(await noteUpload(world, { key })).toEqual({ noted: false, why: 'judged-file' });
+    expect(await noteUpload(world, { key: `claims/${claimId}/receipt-1.jpg` })).toMatchObject({
+      noted: false,
+    });
+    // A replaced receipt, a new file named after a person, a refused overwrite: each noted.
+    world.bucket.put(`claims/${claimId}/receipt-1.jpg`, fakeJpeg('a different photo'));
+    expect(await noteUpload(world, { key: `claims/${claimId}/receipt-1.jpg` })).toEqual({
+      noted: true,
+      claimId,
+    });
+    world.bucket.put(`claims/${claimId}/110101199003074477.jpg`, fakeJpeg('extra'));
+    await noteUpload(world, { key: `claims/${claimId}/110101199003074477.jpg` });
+    await noteUpload(world, { key, refused: true });
+    const after = await claimOf(world, claimId);
+    expect({ ...after, version: 0, updatedAt: '' }).toEqual({ ...before, version: 0, updatedAt: '' });
+    const notes = (await world.store.history(claimId)).filter((h) => h.from === h.to);
+    expect(notes.map((h) => h.detail)).toEqual([
+      'receipt 1 was uploaded again after the claim was judged; the evidence on record is unchanged',
+      'a file not in the manifest was uploaded again after the claim was judged; the evidence on record is unchanged',
+      'an upload over the manifest was refused: the claim was already judged',
+    ]);
+    expect(JSON.stringify(notes)).not.toContain('110101199003074477');
+    // Uploads before the manifest (no claim yet) are not late.
+    expect(await noteUpload(world, { key: 'claims/01JC9999999999999999999999/receipt-1.jpg' })).toEqual({
+      noted: false,
+      why: 'no-claim-yet',
+    });
+  });
+
+  it('the receipt link signs the version validation judged', async () => {
+    const world = await makeWorld();
+    const signed: { key: string; versionId: string | undefined }[] = [];
+    const pinned = {
+      ...world,
+      receipts: {
+        read: world.bucket.read.bind(world.bucket),
+        inspect: async (k: string, max: number) => {
+          const found = await world.bucket.inspect(k, max);
+          return found && { ...found, versionId: 'v-judged' };
+        },
+      },
+      uploads: {
+        ...world.uploads,
+        viewUrl: async (k: string, _s: number, versionId?: string) => {
+          signed.push({ key: k, versionId });
+          return `memory://${k}?versionId=${versionId ?? ''}`;
+        },
+      },
+    };
+    const { claimId, key } = upload(world, { totalCost: '15000' });
+    expect(await runAssess(pinned, key)).toBe('paid');
+    expect((await claimOf(world, claimId)).receipts[0]?.versionId).toBe('v-judged');
+    const village1: Principal = { username: 'village1', roles: ['villageVerifier'] };
+    await receiptLink(pinned, village1, claimId, '1');
+    expect(signed).toEqual([{ key: `claims/${claimId}/receipt-1.jpg`, versionId: 'v-judged' }]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeWorld, upload, type World } from '#test/support/fixtures.ts';
+import { claimOf, makeWorld, upload, type World } from '#test/support/fixtures.ts';
 import { runAssess } from '#test/support/run-workflow.ts';
 import { fakeJpeg } from '#test/support/memory-store.ts';
 import { recordPayout } from '#shared/workflow/record-payout.ts';
@@ -12,12 +12,6 @@ const user = (username: string, role: Principal['roles'][number]): Principal => 
 const village1 = user('village1', 'villageVerifier');
 const insurer1 = user('insurer1', 'insurer');
 const auditor1 = user('auditor1', 'auditor');
-
-async function claimOf(world: World, claimId: string) {
-  const c = await world.store.get(claimId);
-  if (!c) throw new Error('claim missing');
-  return c;
-}
 
 describe('automatic path', () => {
   it('tuition of 15,000 is approved and paid 3,500.00 with one ledger entry', async () => {
