@@ -2,6 +2,7 @@
 // the same handler modules (middy, Powertools, zod parsing), but storage stubbed by the in-memory
 // ports the unit tests use. Subtracting this from the disk-backed run shows what the emulated
 // storage costs; the "steps only" run drops the engine and middleware too.
+import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { ulid } from 'ulid';
@@ -56,6 +57,7 @@ async function memoryWorld(households: number) {
     receipts: bucket,
     reviews: new RecordingReviews(),
     clock: { now: () => new Date() },
+    fingerprints: sharpFingerprinter(),
   };
   return { store, bucket, deps };
 }

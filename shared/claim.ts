@@ -140,3 +140,15 @@ export function blankClaim(claimId: string, filedAt: string): ClaimRecord {
     version: 0,
   };
 }
+
+/**
+ * A record mark-error wrote for a claim whose manifest was never read (in ERROR, or put back to
+ * RECEIVED for a retry): nothing about it has been judged yet.
+ */
+export function isUnjudgedPlaceholder(claim: ClaimRecord): boolean {
+  return (
+    (claim.state === 'RECEIVED' || claim.state === 'ERROR') &&
+    claim.manifestSha256 === null &&
+    claim.householdId === null
+  );
+}

@@ -15,15 +15,22 @@ export interface Clock {
 /** What the system learns about a stored object without holding it all in memory. */
 export interface ObjectInspection {
   readonly size: number;
+  /** The object version read, where the store keeps versions (S3 with versioning on). */
+  readonly versionId?: string;
   /** Lowercase hex sha256 of the whole object; absent when it was too large to read. */
   readonly sha256?: string;
   /** The first bytes, for magic-number checks. */
   readonly head: Uint8Array;
+  /**
+   * The last bytes (up to 1 KiB), kept in the same pass that hashes the object, to tell a whole
+   * file from a cut-off one; empty when the object was too large to read.
+   */
+  readonly tail: Uint8Array;
 }
 
 export interface ReceiptStore {
-  /** The object's bytes, or undefined when missing; throws TooLargeError past maxBytes. */
-  read(key: string, maxBytes: number): Promise<Uint8Array | undefined>;
+  /** The object's bytes (that version, when given), or undefined when missing; throws TooLargeError past maxBytes. */
+  read(key: string, maxBytes: number, versionId?: string): Promise<Uint8Array | undefined>;
   /** Size, sha256 and leading bytes; the hash is skipped for objects above maxBytes. */
   inspect(key: string, maxBytes: number): Promise<ObjectInspection | undefined>;
 }
@@ -91,6 +98,15 @@ export type PayoutOutcome =
   /** The household's counter moved: `capUsedFen` is what it holds now. */
   | { readonly kind: 'cap-conflict'; readonly capUsedFen: Fen };
 
+/** What a claim's evidence looks like, kept to find the same bill filed twice. */
+export interface ClaimEvidence {
+  readonly claimId: string;
+  /** `category|expenseDate|totalCostFen`: equal facts of two live claims are a possible duplicate. */
+  readonly facts: string;
+  /** Perceptual fingerprints of the image receipts. */
+  readonly fingerprints: readonly string[];
+}
+
 export interface ClaimStore {
   get(claimId: string): Promise<ClaimRecord | undefined>;
   /**
@@ -113,6 +129,13 @@ export interface ClaimStore {
   registerReceipt(sha256: string, claimId: string): Promise<string>;
   /** Moves a hash from a rejected claim to a new one; false if the owner changed meanwhile. */
   transferReceipt(sha256: string, fromClaimId: string, toClaimId: string): Promise<boolean>;
+  /**
+   * Records what a claim's evidence looks like (its facts and image fingerprints) under its
+   * household, for the household's other claims to be compared with. Idempotent per claim.
+   */
+  putEvidence(householdId: string, evidence: ClaimEvidence): Promise<void>;
+  /** Every claim's evidence recorded for a household, read consistently (own writes included). */
+  householdEvidence(householdId: string): Promise<ClaimEvidence[]>;
   capUsed(householdId: string, year: number, category: Category): Promise<Fen>;
   /**
    * One transaction: claim APPROVED -> PAID (version-checked), ledger entry keyed by claimId
@@ -149,6 +172,11 @@ export interface RosterStore {
   periods(householdId: string): Promise<RosterPeriod[]>;
   /** Upserts periods (a household's period is keyed by its statusFrom). */
   put(periods: readonly RosterPeriod[]): Promise<void>;
+  /**
+   * Records each ID number as belonging to its household unless it already belongs to another
+   * (one resident ID, one household). Returns the household each ID number belongs to now.
+   */
+  claimIdNumbers(pairs: readonly { idNumber: string; householdId: string }[]): Promise<Map<string, string>>;
   /** Households whose latest period names this grid worker, with all their periods. */
   householdsOf(gridWorker: string): Promise<RosterPeriod[][]>;
 }
@@ -172,8 +200,8 @@ export interface UploadGrant {
 
 export interface UploadSigner {
   grant(key: string, contentType: string, maxBytes: number, expiresSeconds: number): Promise<UploadGrant>;
-  /** A short-lived link to read one stored object. */
-  viewUrl(key: string, expiresSeconds: number): Promise<string>;
+  /** A short-lived link to read one stored object (that version, when given). */
+  viewUrl(key: string, expiresSeconds: number, versionId?: string): Promise<string>;
 }
 
 /** Starts the claim workflows again, for an operator's retry. Every step is idempotent. */

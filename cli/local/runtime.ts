@@ -1,6 +1,7 @@
 // The whole system on one machine: DynamoDB Local, an S3 emulator, a local Step Functions
 // service running the deployed ASL, and the HTTP API, all wired to the same handler modules the
 // AWS stack deploys. Nothing here exists in the deployed stack.
+import { isUnjudgedPlaceholder } from '#shared/claim.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -334,7 +335,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     judged = async (key) => {
       const claimId = /^claims\/([A-Za-z0-9_-]{1,64})\//.exec(key)?.[1];
       if (!claimId) return undefined;
-      return (await deps.claims.get(claimId))
+      const claim = await deps.claims.get(claimId);
+      return claim && !isUnjudgedPlaceholder(claim)
         ? 'This claim is already on record: its files cannot be replaced.'
         : undefined;
     };

@@ -4,7 +4,7 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -31,6 +31,66 @@ export interface ClaimsFunctionProps {
   readonly memorySize: number;
   readonly timeout: Duration;
   readonly logRetention?: RetentionDays;
+  /**
+   * Packages with native code (e.g. `['sharp']`) that esbuild cannot bundle: they stay external
+   * and are installed into the asset's node_modules for Lambda's platform, linux-arm64 with glibc,
+   * whatever machine builds the asset.
+   */
+  readonly nativeModules?: readonly string[];
+}
+
+/** The platform the functions run on, as npm names it (Architecture.ARM_64, Amazon Linux 2023). */
+export const lambdaNpmPlatform = { os: 'linux', cpu: 'arm64', libc: 'glibc' } as const;
+
+/**
+ * How a handler is bundled: one minified ESM file (source maps, SDK included), plus an
+ * installed node_modules for native packages only.
+ */
+export function claimsBundling(nativeModules: readonly string[] = []): BundlingOptions {
+  return {
+    format: OutputFormat.ESM,
+    target: 'node22',
+    minify: true,
+    sourceMap: true,
+    sourcesContent: false,
+    // Bundle the AWS SDK too: the code runs against the SDK version the tests ran. Native
+    // packages are left out here because nodeModules marks them external itself.
+    externalModules: [],
+    mainFields: ['module', 'main'],
+    // Some bundled CommonJS dependencies call require(); ESM output has none without this shim.
+    banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    // On Lambda credentials are always in the environment: the SDK's default credential chain
+    // is swapped for its first link (fromEnv), which drops the STS/SSO clients and the
+    // ini/process/IMDS providers, about 130 KB of every SDK bundle. esbuild resolves the
+    // replacement from projectRoot, its working directory locally and in Docker.
+    esbuildArgs: {
+      '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
+    },
+    ...(nativeModules.length > 0 ? nativeInstall(nativeModules) : {}),
+  };
+}
+
+/**
+ * CDK writes a package.json naming these modules next to the bundle and runs `npm ci` there with
+ * the project's lock file, which records every platform's optional binary (sharp's
+ * @img/sharp-linux-arm64 and @img/sharp-libvips-linux-arm64 among them). An .npmrc written
+ * before that install makes npm pick Lambda's platform instead of the build machine's, from the
+ * npm registry only; it is removed afterwards so it does not ship.
+ */
+function nativeInstall(
+  nativeModules: readonly string[],
+): Pick<BundlingOptions, 'nodeModules' | 'commandHooks'> {
+  const { os, cpu, libc } = lambdaNpmPlatform;
+  return {
+    nodeModules: [...nativeModules],
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: (_inputDir, outputDir) => [
+        `printf 'os=${os}\ncpu=${cpu}\nlibc=${libc}\n' > "${outputDir}/.npmrc"`,
+      ],
+      afterBundling: (_inputDir, outputDir) => [`rm -f "${outputDir}/.npmrc"`],
+    },
+  };
 }
 
 /**
@@ -80,26 +140,7 @@ export class ClaimsFunction extends Construct {
         POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Bundle the AWS SDK too: the code runs against the SDK version the tests ran.
-        externalModules: [],
-        mainFields: ['module', 'main'],
-        // Some bundled CommonJS dependencies call require(); ESM output has none without this shim.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        // On Lambda credentials are always in the environment: the SDK's default credential chain
-        // is swapped for its first link (fromEnv), which drops the STS/SSO clients and the
-        // ini/process/IMDS providers, about 130 KB of every SDK bundle. esbuild resolves the
-        // replacement from projectRoot, its working directory locally and in Docker.
-        esbuildArgs: {
-          '--alias:@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
-        },
-      },
+      bundling: claimsBundling(props.nativeModules),
     });
 
     Validations.of(this.fn).acknowledge({

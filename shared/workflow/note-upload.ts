@@ -2,7 +2,7 @@
 // (a still-valid upload form used again, an S3 client writing late) changes nothing the claim
 // shows. Reviewers' links keep naming the version validation hashed. What such an upload does
 // leave is a line in the claim's history, so nobody can swap a receipt unseen.
-import type { ClaimRecord } from '#shared/claim.ts';
+import { isUnjudgedPlaceholder, type ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
 import { ConflictError, type ClaimStore, type Clock, type ReceiptStore } from '#shared/ports.ts';
@@ -36,7 +36,8 @@ export async function noteUpload(deps: NoteUploadDeps, input: NoteUploadInput): 
     const claim = await deps.claims.get(claimId);
     // Receipts arrive before their manifest; a manifest's own upload reaches here before or after
     // validation records it. Neither is late.
-    if (!claim) return { noted: false, why: 'no-claim-yet' };
+    // A placeholder mark-error left (the manifest never read) has judged nothing yet either.
+    if (!claim || isUnjudgedPlaceholder(claim)) return { noted: false, why: 'no-claim-yet' };
     const detail = await describe(deps, claim, file, input);
     if (!detail) return { noted: false, why: 'judged-file' };
     const at = deps.clock.now().toISOString();

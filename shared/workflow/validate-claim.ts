@@ -7,7 +7,7 @@ import {
   type ClaimFacts,
 } from '#shared/manifest.ts';
 import { receiptProblem } from '#shared/receipt-check.ts';
-import { blankClaim, type ClaimRecord } from '#shared/claim.ts';
+import { blankClaim, isUnjudgedPlaceholder, type ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent, RejectionReason } from '#shared/claim-state.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 import { statusOn } from '#shared/roster.ts';
@@ -182,7 +182,7 @@ async function record(
 
 /** A record mark-error wrote for a claim whose manifest was never read, put back to RECEIVED. */
 function isPlaceholder(claim: ClaimRecord): boolean {
-  return claim.state === 'RECEIVED' && claim.manifestSha256 === null && claim.householdId === null;
+  return claim.state === 'RECEIVED' && isUnjudgedPlaceholder(claim);
 }
 
 async function fillPlaceholder(

@@ -90,6 +90,8 @@ export interface ClaimSpec {
   totalCost?: string;
   reimbursed?: string;
   receipt?: Uint8Array;
+  /** The receipt's type (default image/jpeg). */
+  contentType?: 'image/jpeg' | 'image/png' | 'application/pdf';
   submittedBy?: string;
   claimId?: string;
   /** The grant on record: by default the manifest's household and filer; `null` for none. */
@@ -111,7 +113,8 @@ export function claimGrant(claimId: string, householdId: string, filer: string, 
 export function upload(world: World, spec: ClaimSpec = {}): { claimId: string; key: string } {
   const claimId = spec.claimId ?? nextUlid();
   const receipt = spec.receipt ?? fakeJpeg(claimId);
-  const receiptKey = `claims/${claimId}/receipt-1.jpg`;
+  const contentType = spec.contentType ?? 'image/jpeg';
+  const receiptKey = `claims/${claimId}/receipt-1.${{ 'image/jpeg': 'jpg', 'image/png': 'png', 'application/pdf': 'pdf' }[contentType]}`;
   world.bucket.put(receiptKey, receipt);
   const manifest = {
     schemaVersion: 1,
@@ -121,7 +124,7 @@ export function upload(world: World, spec: ClaimSpec = {}): { claimId: string; k
     expenseDate: spec.expenseDate ?? '2026-09-01',
     totalCost: spec.totalCost ?? '15000',
     reimbursed: spec.reimbursed ?? '0',
-    receipts: [{ key: receiptKey, sha256: sha256(receipt), contentType: 'image/jpeg' }],
+    receipts: [{ key: receiptKey, sha256: sha256(receipt), contentType }],
     submittedBy: spec.submittedBy ?? 'worker1',
   };
   const granted =

@@ -7,6 +7,8 @@ import { runAssess } from '#test/support/run-workflow.ts';
 import { createClaim, decideReview, getClaim, markDisbursed, receiptLink } from '#shared/api/claims-api.ts';
 import { noteUpload } from '#shared/workflow/note-upload.ts';
 import { fakeJpeg } from '#test/support/memory-store.ts';
+import { renderReceipt, receiptSpec, transformReceipt } from '../../verify/lib/receipt-images.ts';
+import { seededRandom } from '../../verify/lib/random.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
 import { HttpError } from '#shared/api/http-error.ts';
 import { validateClaim } from '#shared/workflow/validate-claim.ts';
@@ -200,8 +202,8 @@ describe('separation of duties', () => {
 });
 
 describe('one disbursement truth', () => {
-  async function paidClaim(world: World) {
-    const { claimId, key } = upload(world, { totalCost: '15000' });
+  async function paidClaim(world: World, totalCost = '15000') {
+    const { claimId, key } = upload(world, { totalCost });
     expect(await runAssess(world, key)).toBe('paid');
     return claimId;
   }
@@ -232,7 +234,7 @@ describe('one disbursement truth', () => {
   it('the same batch again is a no-op; another batch later is a 409 and changes nothing', async () => {
     const world = await makeWorld();
     const a = await paidClaim(world);
-    const b = await paidClaim(world);
+    const b = await paidClaim(world, '14000');
     expect(await markDisbursed(world, finance1, { claimIds: [a], batchRef: 'B-1' })).toMatchObject({
       disbursed: [a],
     });
@@ -363,5 +365,61 @@ describe('evidence pinned', () => {
     const village1: Principal = { username: 'village1', roles: ['villageVerifier'] };
     await receiptLink(pinned, village1, claimId, '1');
     expect(signed).toEqual([{ key: `claims/${claimId}/receipt-1.jpg`, versionId: 'v-judged' }]);
+  });
+});
+
+describe('duplicates beyond bytes', () => {
+  it('the same bill re-photographed or with the same facts goes to review beside the first; the same bytes stay DUPLICATE_RECEIPT', async () => {
+    const world = await makeWorld();
+    const original = await renderReceipt(receiptSpec(4242));
+    const first = upload(world, {
+      receipt: original.bytes,
+      totalCost: '12000',
+      contentType: original.contentType,
+    });
+    expect(await runAssess(world, first.key)).toBe('paid');
+
+    const copy = await transformReceipt(original, 'resize', seededRandom(7));
+    const again = upload(world, { receipt: copy.bytes, totalCost: '15000', contentType: copy.contentType });
+    expect(await runAssess(world, again.key)).toBe('review');
+    const claim = await claimOf(world, again.claimId);
+    expect(claim.possibleDuplicates).toEqual([{ claimId: first.claimId, by: 'image' }]);
+    expect(claim.assessment?.reviewReasons.join(' ')).toContain(
+      `possible duplicate of claim ${first.claimId}`,
+    );
+
+    const sameFacts = upload(world, { totalCost: '12000' });
+    expect(await runAssess(world, sameFacts.key)).toBe('review');
+    expect((await claimOf(world, sameFacts.claimId)).possibleDuplicates).toContainEqual({
+      claimId: first.claimId,
+      by: 'facts',
+    });
+
+    const exact = upload(world, {
+      receipt: original.bytes,
+      totalCost: '13000',
+      contentType: original.contentType,
+    });
+    expect(await runAssess(world, exact.key)).toBe('rejected');
+    expect((await claimOf(world, exact.claimId)).reason).toBe('DUPLICATE_RECEIPT');
+  });
+
+  it('a claim like a rejected one is not held back by it', async () => {
+    const world = await makeWorld();
+    const original = await renderReceipt(receiptSpec(4243));
+    const first = upload(world, {
+      receipt: original.bytes,
+      totalCost: '12000',
+      contentType: original.contentType,
+    });
+    await runAssess(world, first.key);
+    const stored = await claimOf(world, first.claimId);
+    await world.store.update(
+      { ...stored, state: 'REJECTED', reason: 'REVIEW_REJECTED', version: stored.version + 1 },
+      stored.version,
+    );
+    const copy = await transformReceipt(original, 'jpeg-quality', seededRandom(8));
+    const again = upload(world, { receipt: copy.bytes, totalCost: '12000', contentType: copy.contentType });
+    expect(await runAssess(world, again.key)).toBe('paid');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { claimOf, makeWorld, upload, type World } from '#test/support/fixtures.ts';
+import { claimOf, makeWorld, upload } from '#test/support/fixtures.ts';
 import { runAssess } from '#test/support/run-workflow.ts';
 import { fakeJpeg } from '#test/support/memory-store.ts';
 import { recordPayout } from '#shared/workflow/record-payout.ts';

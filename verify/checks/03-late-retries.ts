@@ -62,7 +62,10 @@ async function replayLate(
     const householdId = `${households[i % households.length]}`;
     const claimId = worldUlid(run, i);
     await store.putGrant(claimGrant(claimId, householdId, 'worker1', new Date()));
-    const { key } = upload(world, { householdId, claimId, totalCost: '15000', grant: null });
+    // Each claim of a household on its own day: the same household, category, date and cost
+    // would be a possible duplicate (review, not payout).
+    const expenseDate = `2026-08-${String(10 + Math.floor(i / households.length)).padStart(2, '0')}`;
+    const { key } = upload(world, { householdId, claimId, totalCost: '15000', expenseDate, grant: null });
     await runAssess(deps, key);
     claims.push({ claimId, householdId });
   }

@@ -82,7 +82,14 @@ export function makeWorld(run: number, seed: number): World {
     group: string,
     expected: Expectation,
     manifest:
-      | { householdId: string; category: string; totalCost: string; receipt?: Uint8Array; sha?: string }
+      | {
+          householdId: string;
+          category: string;
+          totalCost: string;
+          receipt?: Uint8Array;
+          sha?: string;
+          expenseDate?: string;
+        }
       | string,
     reviews?: WorldClaim['reviews'],
   ) => {
@@ -102,7 +109,7 @@ export function makeWorld(run: number, seed: number): World {
           claimId,
           householdId: manifest.householdId,
           category: manifest.category,
-          expenseDate: EXPENSE,
+          expenseDate: manifest.expenseDate ?? EXPENSE,
           totalCost: manifest.totalCost,
           reimbursed: '0',
           receipts: [{ key: receiptKey, sha256: manifest.sha ?? sha256(receipt), contentType: 'image/jpeg' }],
@@ -155,7 +162,8 @@ export function makeWorld(run: number, seed: number): World {
     'capB',
     'cap',
     { state: 'PAID', payoutFen: 150_000 },
-    { householdId: id(5), category: 'education', totalCost: '15000' },
+    // Not the same day as capA: the same household, category, date and cost is a possible duplicate.
+    { householdId: id(5), category: 'education', totalCost: '15000', expenseDate: '2026-08-31' },
   );
   add(
     'rejected',
