@@ -98,6 +98,7 @@ export async function measureComputePath(claims: number, concurrency: number): P
         c,
         async (household) => {
           const claim = claimUpload(ulid(), household);
+          await world.store.putGrant(claim.grant);
           world.bucket.put(claim.receiptKey, claim.receipt);
           world.bucket.put(claim.manifestKey, claim.manifest);
           const t0 = performance.now();
@@ -132,6 +133,7 @@ export async function measureStepsOnly(claims: number, concurrency: number): Pro
       c,
       async (household) => {
         const claim = claimUpload(ulid(), household);
+        await world.store.putGrant(claim.grant);
         world.bucket.put(claim.receiptKey, claim.receipt);
         world.bucket.put(claim.manifestKey, claim.manifest);
         const t0 = performance.now();

@@ -128,6 +128,8 @@ export async function startBenchStack(
       return new Promise((resolve) => waiting.set(claimId, resolve));
     },
     async uploadReceipt(claim) {
+      // The grant first, as the phone asks for it before uploading (untimed, like the receipt).
+      await stack.deps.claims.putGrant(claim.grant);
       await s3.send(
         new PutObjectCommand({
           Bucket: 'receipts',

@@ -1,5 +1,6 @@
 // Synthetic data for the benchmark: a roster of distinct households (so annual caps never bite),
 // automatic-path claims, and ledger entries made on the fly (nothing stored).
+import { CLAIM_GRANT_SECONDS, type ClaimGrant } from '#shared/claim-grant.ts';
 import { createHash } from 'node:crypto';
 import type { LedgerEntry } from '#shared/claim.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
@@ -60,6 +61,8 @@ export function chinaDaysAgo(daysAgo: number): string {
 
 export interface ClaimUpload {
   readonly claimId: string;
+  /** What POST /claims stores before a phone uploads: the manifest must agree with it. */
+  readonly grant: ClaimGrant;
   readonly receiptKey: string;
   readonly receipt: Uint8Array;
   readonly manifestKey: string;
@@ -72,15 +75,21 @@ export type PathKind = 'automatic' | 'review';
  * One claim's objects. Automatic path: tuition 15,000 yuan -> 3,500 paid, under the 5,000 review
  * line. Review path: 30,000 -> 10,500, which needs the three gates.
  */
+let uploads = 0;
+
 export function claimUpload(claimId: string, household: string, path: PathKind = 'automatic'): ClaimUpload {
   const receipt = receiptJpeg(claimId);
+  // Each claim on its own day (cycling over 150): one household's claims with the same category,
+  // date and cost would be possible duplicates, sent to review rather than paid.
+  uploads += 1;
+  const now = new Date();
   const receiptKey = `claims/${claimId}/receipt-1.jpg`;
   const manifest = JSON.stringify({
     schemaVersion: 1,
     claimId,
     householdId: household,
     category: 'education',
-    expenseDate: chinaDaysAgo(3),
+    expenseDate: chinaDaysAgo(3 + (uploads % 150)),
     totalCost: path === 'automatic' ? '15000.00' : '30000.00',
     reimbursed: '0',
     receipts: [
@@ -92,7 +101,14 @@ export function claimUpload(claimId: string, household: string, path: PathKind =
     ],
     submittedBy: 'worker1',
   });
-  return { claimId, receiptKey, receipt, manifestKey: `claims/${claimId}/manifest.json`, manifest };
+  const grant: ClaimGrant = {
+    claimId,
+    householdId: household,
+    filer: 'worker1',
+    grantedAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + CLAIM_GRANT_SECONDS * 1000).toISOString(),
+  };
+  return { claimId, grant, receiptKey, receipt, manifestKey: `claims/${claimId}/manifest.json`, manifest };
 }
 
 /**
