@@ -423,3 +423,20 @@ describe('duplicates beyond bytes', () => {
     expect(await runAssess(world, again.key)).toBe('paid');
   });
 });
+
+describe('messages carry no personal data', () => {
+  it('a manifest with an ID number as a field name is refused without repeating it', async () => {
+    const world = await makeWorld();
+    const { claimId, key } = upload(world);
+    const manifest = JSON.parse(new TextDecoder().decode(world.bucket.objects.get(key))) as Record<
+      string,
+      unknown
+    >;
+    world.bucket.put(key, JSON.stringify({ ...manifest, '110101199003074477': '张三' }));
+    await runAssess(world, key);
+    const claim = await claimOf(world, claimId);
+    expect(claim.reason).toBe('INVALID_MANIFEST');
+    expect(claim.detail).toContain('unknown field');
+    expect(claim.detail).not.toMatch(/\d{6,}/);
+  });
+});
