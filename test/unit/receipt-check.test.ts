@@ -39,7 +39,10 @@ function smallPdf(text = 'Receipt CNY 1,234.50'): Uint8Array {
 beforeAll(async () => {
   const photo = await renderReceipt(receiptSpec(20261122));
   files.png = { bytes: await sharp(photo.bytes).resize(600).png().toBuffer(), type: 'image/png' };
-  files.jpeg = { bytes: await sharp(photo.bytes).resize(600).jpeg({ quality: 80 }).toBuffer(), type: 'image/jpeg' };
+  files.jpeg = {
+    bytes: await sharp(photo.bytes).resize(600).jpeg({ quality: 80 }).toBuffer(),
+    type: 'image/jpeg',
+  };
   // As a phone writes it: progressive, EXIF with make, model and a rotation.
   files.phone = {
     bytes: await sharp(photo.bytes)
@@ -56,7 +59,10 @@ async function problemOf(bytes: Uint8Array, type: Kind, name = 'receipt-1') {
   const store = new MemoryReceipts();
   const key = `claims/C/${name}`;
   store.put(key, bytes);
-  return receiptProblem({ key, sha256: sha256(bytes), contentType: type }, await store.inspect(key, 10 << 20));
+  return receiptProblem(
+    { key, sha256: sha256(bytes), contentType: type },
+    await store.inspect(key, 10 << 20),
+  );
 }
 
 const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
@@ -109,9 +115,9 @@ describe('cut-off files are refused, saying so', () => {
   it('JPEG cut inside its compressed data is named plainly as cut off', async () => {
     const { bytes } = files.jpeg!;
     for (const share of [0.3, 0.6, 0.95])
-      expect(await problemOf(bytes.subarray(0, Math.floor(bytes.length * share)), 'image/jpeg', 'r.jpg')).toBe(
-        'receipt r.jpg is cut off: the JPEG has no end-of-image marker (FFD9)',
-      );
+      expect(
+        await problemOf(bytes.subarray(0, Math.floor(bytes.length * share)), 'image/jpeg', 'r.jpg'),
+      ).toBe('receipt r.jpg is cut off: the JPEG has no end-of-image marker (FFD9)');
   });
 
   it('PDF: a cut before %%EOF is refused; the whole file, also with an incremental update, passes', async () => {
@@ -120,7 +126,10 @@ describe('cut-off files are refused, saying so', () => {
       expect(await problemOf(bytes.subarray(0, cut), 'application/pdf', 'bill.pdf')).toBe(
         'receipt bill.pdf is cut off: the PDF has no end-of-file marker (%%EOF) in its last 1024 bytes',
       );
-    const updated = concat(bytes, new TextEncoder().encode('3 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\r\n'));
+    const updated = concat(
+      bytes,
+      new TextEncoder().encode('3 0 obj\n<< >>\nendobj\ntrailer\n<< >>\n%%EOF\r\n'),
+    );
     expect(await problemOf(updated, 'application/pdf')).toBeUndefined();
     // Cut inside the update: the first revision's %%EOF is still in the last 1 KiB, a whole document.
     expect(await problemOf(updated.subarray(0, bytes.length + 12), 'application/pdf')).toBeUndefined();

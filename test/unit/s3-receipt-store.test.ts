@@ -15,7 +15,8 @@ function s3With(bytes: Uint8Array, chunk: number, declared = bytes.length): S3Cl
         transformToWebStream: () =>
           new ReadableStream<Uint8Array>({
             start(controller) {
-              for (let at = 0; at < bytes.length; at += chunk) controller.enqueue(bytes.slice(at, at + chunk));
+              for (let at = 0; at < bytes.length; at += chunk)
+                controller.enqueue(bytes.slice(at, at + chunk));
               controller.close();
             },
           }),
