@@ -26,7 +26,7 @@ export interface AuthProps {
   readonly regionCode: string;
 }
 
-/** Cognito user pool whose groups are the contract's roles, a web/CLI client, and the first admin. */
+/** Cognito user pool whose groups are the product's roles, a web/CLI client, and the first admin. */
 export class Auth extends Construct {
   readonly userPool: UserPool;
   readonly client: UserPoolClient;
@@ -112,7 +112,7 @@ export class Auth extends Construct {
       ],
     });
     const adminGroup = groups.get('admin');
-    if (!adminGroup) throw new Error('the contract roles must include admin');
+    if (!adminGroup) throw new Error('the roles must include admin');
     const attachment = new CfnUserPoolUserToGroupAttachment(this, 'AdminUserInAdminGroup', {
       userPoolId: this.userPool.userPoolId,
       groupName: adminGroup.groupName,

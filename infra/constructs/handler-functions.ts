@@ -85,6 +85,8 @@ export class HandlerFunctions extends Construct {
         logLevel: props.logLevel,
         memorySize,
         timeout,
+        // sharp is native: installed into the bundle for linux-arm64, not bundled by esbuild.
+        ...(name === 'check-duplicates' ? { nativeModules: ['sharp'] } : {}),
       });
       this.grant(name, fn, props);
       all.set(name, fn);
