@@ -8,7 +8,7 @@
 // keeps a small picture of the receipt, and two fingerprints are compared by first finding the
 // crop that maps one onto the other (a search over shift and scale per axis, coarse to fine),
 // then checking every block of the aligned detail: a copy matches everywhere, a different bill
-// differs somewhere (an amount, a name, the stamp).
+// differs somewhere (the stamp, an amount, a name).
 //
 // Everything here is pure arithmetic over decoded pixels: the image decoder is an adapter
 // (functions/adapters/sharp-fingerprinter.ts) that hands over a 256x256 greyscale picture.
@@ -35,14 +35,14 @@ const BLOCKS = 8;
 const FORMAT_VERSION = 1;
 
 /**
- * Near duplicates score at least this (1 = identical; the score is one minus the second-worst
- * block's residual energy after alignment). Chosen from `verify/near-duplicates.ts` on seeds
- * 20261122 and 7 (200 receipts x 5 transformations, 1,000 distinct receipts each): copies
- * scored at least 0.80, distinct receipts of the same hospital at most 0.74; the threshold sits
- * between them, nearer the copies because a missed duplicate costs a second payout while a false
- * match only sends a claim to a person.
+ * Near duplicates score at least this (1 = identical; the score is one minus the worst block's
+ * residual energy after alignment). Chosen on generated receipts (verify/near-duplicates.ts,
+ * seeds 20261122, 7 and 2: 200 receipts x 5 transformations and 1,000 distinct receipts each,
+ * every pair compared): 99% of copies scored 0.89 or more (the lowest, brightened scans whose
+ * paper clipped to white, 0.79); two different bills, nearly always of one hospital's layout,
+ * scored at most 0.854. The threshold sits in that gap, a little nearer the distinct bills.
  */
-export const NEAR_DUPLICATE_MIN_SCORE = 0.77;
+export const NEAR_DUPLICATE_MIN_SCORE = 0.87;
 
 /**
  * The crop a copy may have had, per axis: it keeps at least this share of the other image.
@@ -52,10 +52,10 @@ const MAX_CROP = 0.065;
 
 /**
  * Cheap screens before the alignment, each wider than any copy measured: the aspect ratio
- * changes only by the crop, and the 64-bit DCT hash of the coarse map by at most 16 bits.
+ * changes only by the crop, and the 64-bit DCT hash of the coarse map by at most 20 bits.
  */
 const MAX_ASPECT_LOG_RATIO = Math.log(1 / (1 - MAX_CROP)) + 0.01;
-export const PHASH_SCREEN_BITS = 20;
+export const PHASH_SCREEN_BITS = 26;
 
 // --- fingerprint layout: one hex string --------------------------------------------------------
 // [2 version][4 aspect: round(log2(width/height) * 4096) + 0x8000][16 pHash]
@@ -74,12 +74,14 @@ const DETAIL_STEP = 0.3;
  */
 export function fingerprintFromGrey(grey: Uint8Array, width: number, height: number): string {
   if (grey.length !== SOURCE_SIZE * SOURCE_SIZE) throw new RangeError('expected a 256x256 greyscale picture');
-  const ink = Float64Array.from(grey, (v) => 255 - v);
+  const ink = new Float64Array(grey.length);
+  for (let i = 0; i < grey.length; i++) ink[i] = 255 - (grey[i] as number);
   // Coarse map: heavily smoothed, so a shift of a fraction of a cell changes it smoothly.
   const align = areaResize(gaussianBlur(ink, SOURCE_SIZE, 3), SOURCE_SIZE, ALIGN_SIZE);
-  // Detail map: text lines and words, minus the local mean (lighting, paper tint, table).
+  // Detail map: text lines and words, minus the local mean (lighting, paper tint, table). Blurred
+  // before it is shrunk, or fine print aliases into patterns that move with every resampling.
   const fine = areaResize(gaussianBlur(ink, SOURCE_SIZE, 2), SOURCE_SIZE, DETAIL_SIZE);
-  const detail = highPass(fine, DETAIL_SIZE, full(DETAIL_SIZE));
+  const detail = highPass(fine, DETAIL_SIZE);
 
   const aspect = Math.round(Math.log2(width / height) * 4096) + 0x8000;
   let hex = FORMAT_VERSION.toString(16).padStart(2, '0');
@@ -88,6 +90,12 @@ export function fingerprintFromGrey(grey: Uint8Array, width: number, height: num
   hex += quantizeAlign(align);
   hex += quantizeDetail(detail);
   return hex;
+}
+
+/** The value of the hex digit at `at` (the string is checked to be lowercase hex before). */
+function nibble(hex: string, at: number): number {
+  const c = hex.charCodeAt(at);
+  return c <= 57 ? c - 48 : c - 87;
 }
 
 /** Bits that differ between two equally long hex strings. */
@@ -114,13 +122,16 @@ export function parseFingerprint(hash: string): ParsedFingerprint {
   if (hash.length !== FINGERPRINT_HEX_LENGTH || !/^[0-9a-f]+$/.test(hash) || !hash.startsWith('01'))
     throw new RangeError('not a receipt fingerprint of this version');
   const align = new Float64Array(ALIGN_SIZE * ALIGN_SIZE);
-  for (let i = 0; i < align.length; i++) align[i] = parseInt(hash.substr(ALIGN_AT + 2 * i, 2), 16);
+  for (let i = 0; i < align.length; i++)
+    align[i] = nibble(hash, ALIGN_AT + 2 * i) * 16 + nibble(hash, ALIGN_AT + 2 * i + 1);
   const detail = new Float64Array(DETAIL_SIZE * DETAIL_SIZE);
-  for (let i = 0; i < detail.length; i++) detail[i] = parseInt(hash.charAt(DETAIL_AT + i), 16) - 7;
+  for (let i = 0; i < detail.length; i++) detail[i] = nibble(hash, DETAIL_AT + i) - 7;
   return {
     aspectLog2: (parseInt(hash.substr(ASPECT_AT, 4), 16) - 0x8000) / 4096,
     phash: hash.substr(PHASH_AT, 16),
-    pyramid: [halve(align, ALIGN_SIZE), align, halve(detail, DETAIL_SIZE)],
+    // The 48-cell level: the detail blurred before it is halved, or its fine text lines alias
+    // and the finest alignment step locks onto the wrong line.
+    pyramid: [halve(align, ALIGN_SIZE), align, halve(gaussianBlur(detail, DETAIL_SIZE, 1.5), DETAIL_SIZE)],
     detail,
   };
 }
@@ -134,6 +145,7 @@ export function similarity(
   if (Math.abs(a.aspectLog2 - b.aspectLog2) * Math.LN2 > MAX_ASPECT_LOG_RATIO) return { score: 0 };
   if (hammingDistance(a.phash, b.phash) > PHASH_SCREEN_BITS) return { score: 0 };
   const crop = align(a.pyramid, b.pyramid);
+  if (!crop) return { score: 0 };
   return { score: blockScore(a.detail, b.detail, crop), crop };
 }
 
@@ -150,16 +162,21 @@ export interface Crop {
   readonly y: { readonly offset: number; readonly scale: number };
 }
 
-/** Where the search starts on the 16x16 maps: a grid over shift and scale, one axis at a time. */
-const GRID_STEP = 0.0125;
-const GRID_SPAN = 6;
+/** Where the search starts on the 16x16 maps: a grid over shift and scale, one axis at a time, twice. */
+const GRID_STEP = 0.025;
+const GRID_SPAN = 3;
+/**
+ * Copies correlate at least 0.89 on the 16x16 maps once aligned (measured); pairs below this are
+ * different pictures and skip the finer, costlier search.
+ */
+const COARSE_MIN_CORRELATION = 0.85;
 /** Then a compass search over the four edges on the 32 and 48 cell maps, halving its step. */
 const REFINE = [
   { level: 1, first: 0.006, last: 0.003 },
   { level: 2, first: 0.003, last: 0.001 },
 ] as const;
 
-function align(a: readonly Float64Array[], b: readonly Float64Array[]): Crop {
+function align(a: readonly Float64Array[], b: readonly Float64Array[]): Crop | undefined {
   const coarse = (level: number) => {
     const ma = a[level] as Float64Array;
     const mb = b[level] as Float64Array;
@@ -168,8 +185,12 @@ function align(a: readonly Float64Array[], b: readonly Float64Array[]): Crop {
   let { ma, mb, size } = coarse(0);
   let x: Axis = { offset: 0, scale: 1 };
   let y: Axis = { offset: 0, scale: 1 };
-  x = bestAxis(x, (c) => correlation(ma, mb, size, c, y));
-  y = bestAxis(y, (c) => correlation(ma, mb, size, x, c));
+  // Two rounds: when both axes were cropped, the first guess for x is made with y still unknown.
+  for (let round = 0; round < 2; round++) {
+    x = bestAxis(x, (c) => correlation(ma, mb, size, c, y));
+    y = bestAxis(y, (c) => correlation(ma, mb, size, x, c));
+  }
+  if (correlation(ma, mb, size, x, y) < COARSE_MIN_CORRELATION) return undefined;
   // The edges move independently (a crop cuts each side by its own amount), so the finer search
   // moves one edge at a time: [left, right, top, bottom] in the first image's 0..1 coordinates.
   let edges = [x.offset, x.offset + x.scale, y.offset, y.offset + y.scale];
@@ -283,8 +304,13 @@ function correlation(a: Float64Array, b: Float64Array, size: number, x: Axis, y:
 /** Weight of a block's share of the mean detail energy, so near-blank blocks don't count as different. */
 const BLANK_ALLOWANCE = 0.5;
 
-/** How many of the worst blocks the score averages: a copy is close everywhere, another bill is not. */
-const WORST_BLOCKS = 8;
+/**
+ * Cells this close to either frame's edge are left out: there the blur and the high-pass saw the
+ * frame's edge, which a crop moves (high-pass radius 3, blur reach 2, one for resampling).
+ */
+const EDGE_CELLS = 6;
+/** Blocks with less of their area compared than this are left out (cut by an edge). */
+const MIN_BLOCK_COVER = 0.75;
 
 function blockScore(a: Float64Array, b: Float64Array, crop: Crop): number {
   const size = DETAIL_SIZE;
@@ -292,7 +318,7 @@ function blockScore(a: Float64Array, b: Float64Array, crop: Crop): number {
   const sy = sampling(size, crop.y);
   // Both maps were high-passed over their own frame, so the bands along either frame's edges
   // differ after a crop whatever the content: leave them out, with the cells a does not cover.
-  const edge = HIGH_PASS_RADIUS + 1;
+  const edge = EDGE_CELLS;
   const keep = (i: number, c: Axis) => {
     const f = (c.offset + (c.scale * (i + 0.5)) / size) * size;
     return i >= edge && i < size - edge && f >= edge && f <= size - edge;
@@ -341,108 +367,112 @@ function blockScore(a: Float64Array, b: Float64Array, crop: Crop): number {
           energy += va * va + vb * vb;
           n++;
         }
-      if (n < (per * per) / 2) continue;
+      if (n < per * per * MIN_BLOCK_COVER) continue;
       residuals.push(diff / (energy + n * allowance));
     }
-  if (residuals.length < WORST_BLOCKS * 2) return 0;
-  residuals.sort((p, q) => q - p);
-  let worst = 0;
-  for (let k = 0; k < WORST_BLOCKS; k++) worst += residuals[k] as number;
-  return 1 - worst / WORST_BLOCKS;
+  if (residuals.length < (BLOCKS * BLOCKS) / 2) return 0;
+  // The worst block decides: a copy is close everywhere; another bill of the same layout differs
+  // somewhere (its stamp, an amount, a name), and averaging would dilute that one place.
+  return Math.max(0, 1 - Math.max(...residuals));
 }
 
 // --- image arithmetic ------------------------------------------------------------------------------
 
 const HIGH_PASS_RADIUS = 3;
 
-function full(size: number): Uint8Array {
-  return new Uint8Array(size * size).fill(1);
-}
-
-/** Each cell minus the mean of the cells around it (a box of HIGH_PASS_RADIUS), inside the mask. */
-function highPass(map: Float64Array, size: number, mask: Uint8Array): Float64Array {
+/** Each cell minus the mean of the cells around it (a box of HIGH_PASS_RADIUS, cut at the edges). */
+function highPass(map: Float64Array, size: number): Float64Array {
+  // Summed-area table: any box's sum in four lookups.
   const w = size + 1;
   const sum = new Float64Array(w * w);
-  const count = new Float64Array(w * w);
   for (let y = 0; y < size; y++) {
     let rowSum = 0;
-    let rowCount = 0;
     for (let x = 0; x < size; x++) {
-      const k = y * size + x;
-      if (mask[k]) {
-        rowSum += map[k] as number;
-        rowCount++;
-      }
+      rowSum += map[y * size + x] as number;
       sum[(y + 1) * w + x + 1] = (sum[y * w + x + 1] as number) + rowSum;
-      count[(y + 1) * w + x + 1] = (count[y * w + x + 1] as number) + rowCount;
     }
   }
   const r = HIGH_PASS_RADIUS;
   const out = new Float64Array(size * size);
-  for (let y = 0; y < size; y++)
+  for (let y = 0; y < size; y++) {
+    const y0 = Math.max(0, y - r);
+    const y1 = Math.min(size, y + r + 1);
     for (let x = 0; x < size; x++) {
-      const k = y * size + x;
-      if (!mask[k]) continue;
       const x0 = Math.max(0, x - r);
       const x1 = Math.min(size, x + r + 1);
-      const y0 = Math.max(0, y - r);
-      const y1 = Math.min(size, y + r + 1);
-      const box = (t: Float64Array) =>
-        (t[y1 * w + x1] as number) -
-        (t[y0 * w + x1] as number) -
-        (t[y1 * w + x0] as number) +
-        (t[y0 * w + x0] as number);
-      out[k] = (map[k] as number) - box(sum) / box(count);
+      const total =
+        (sum[y1 * w + x1] as number) -
+        (sum[y0 * w + x1] as number) -
+        (sum[y1 * w + x0] as number) +
+        (sum[y0 * w + x0] as number);
+      out[y * size + x] = (map[y * size + x] as number) - total / ((x1 - x0) * (y1 - y0));
     }
+  }
   return out;
 }
 
 function gaussianBlur(map: Float64Array, size: number, sigma: number): Float64Array {
   const r = Math.ceil(sigma * 2.5);
-  const kernel = Array.from({ length: 2 * r + 1 }, (_, i) => Math.exp(-((i - r) ** 2) / (2 * sigma * sigma)));
-  const pass = (src: Float64Array, horizontal: boolean) => {
-    const out = new Float64Array(size * size);
-    for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++) {
-        let s = 0;
-        let w = 0;
-        for (let d = -r; d <= r; d++) {
-          const xx = horizontal ? x + d : x;
-          const yy = horizontal ? y : y + d;
-          if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
-          const k = kernel[d + r] as number;
-          s += k * (src[yy * size + xx] as number);
-          w += k;
-        }
-        out[y * size + x] = s / w;
+  const kernel = new Float64Array(2 * r + 1);
+  for (let d = -r; d <= r; d++) kernel[d + r] = Math.exp(-(d * d) / (2 * sigma * sigma));
+  // Separable: along rows into `mid`, then along columns; near the edges the kernel is renormalised.
+  const mid = new Float64Array(size * size);
+  const out = new Float64Array(size * size);
+  for (let y = 0; y < size; y++) {
+    const row = y * size;
+    for (let x = 0; x < size; x++) {
+      const lo = Math.max(-r, -x);
+      const hi = Math.min(r, size - 1 - x);
+      let s = 0;
+      let w = 0;
+      for (let d = lo; d <= hi; d++) {
+        const k = kernel[d + r] as number;
+        s += k * (map[row + x + d] as number);
+        w += k;
       }
-    return out;
-  };
-  return pass(pass(map, true), false);
+      mid[row + x] = s / w;
+    }
+  }
+  for (let y = 0; y < size; y++) {
+    const lo = Math.max(-r, -y);
+    const hi = Math.min(r, size - 1 - y);
+    let w = 0;
+    for (let d = lo; d <= hi; d++) w += kernel[d + r] as number;
+    for (let x = 0; x < size; x++) {
+      let s = 0;
+      for (let d = lo; d <= hi; d++) s += (kernel[d + r] as number) * (mid[(y + d) * size + x] as number);
+      out[y * size + x] = s / w;
+    }
+  }
+  return out;
 }
 
-/** Area-weighted resampling of a square map to `to` cells a side. */
+/** Area-weighted resampling of a square map to `to` cells a side (rows, then columns). */
 function areaResize(map: Float64Array, from: number, to: number): Float64Array {
-  const out = new Float64Array(to * to);
+  // Which source cells each target cell covers, and by how much: the same along both axes.
   const f = from / to;
+  const span = Math.ceil(f) + 1;
+  const first = new Int32Array(to);
+  const weights = new Float64Array(to * span);
+  for (let i = 0; i < to; i++) {
+    const lo = i * f;
+    const hi = (i + 1) * f;
+    first[i] = Math.floor(lo);
+    for (let k = Math.floor(lo); k < Math.ceil(hi); k++)
+      weights[i * span + k - Math.floor(lo)] = (Math.min(k + 1, hi) - Math.max(k, lo)) / f;
+  }
+  const weigh = (read: (k: number) => number, i: number) => {
+    let s = 0;
+    const base = first[i] as number;
+    for (let t = 0; t < span && base + t < from; t++) s += read(base + t) * (weights[i * span + t] as number);
+    return s;
+  };
+  const across = new Float64Array(from * to);
+  for (let y = 0; y < from; y++)
+    for (let i = 0; i < to; i++) across[y * to + i] = weigh((k) => map[y * from + k] as number, i);
+  const out = new Float64Array(to * to);
   for (let j = 0; j < to; j++)
-    for (let i = 0; i < to; i++) {
-      const x0 = i * f;
-      const x1 = (i + 1) * f;
-      const y0 = j * f;
-      const y1 = (j + 1) * f;
-      let s = 0;
-      let area = 0;
-      for (let y = Math.floor(y0); y < Math.ceil(y1); y++) {
-        const wy = Math.min(y + 1, y1) - Math.max(y, y0);
-        for (let x = Math.floor(x0); x < Math.ceil(x1); x++) {
-          const wx = Math.min(x + 1, x1) - Math.max(x, x0);
-          s += (map[y * from + x] as number) * wx * wy;
-          area += wx * wy;
-        }
-      }
-      out[j * to + i] = s / area;
-    }
+    for (let i = 0; i < to; i++) out[j * to + i] = weigh((k) => across[k * to + i] as number, j);
   return out;
 }
 
@@ -467,7 +497,8 @@ function quantizeAlign(map: Float64Array): string {
   const sorted = Float64Array.from(map).sort();
   const lo = sorted[Math.floor(sorted.length * 0.01)] as number;
   const hi = sorted[Math.floor(sorted.length * 0.99)] as number;
-  const range = hi - lo || 1;
+  // A floor, so a blank picture's rounding noise is not stretched into a pattern.
+  const range = Math.max(hi - lo, 8);
   let hex = '';
   for (const v of map) {
     const q = Math.max(0, Math.min(255, Math.round(((v - lo) / range) * 255)));
@@ -484,7 +515,8 @@ function quantizeAlign(map: Float64Array): string {
 function quantizeDetail(map: Float64Array): string {
   let sum = 0;
   for (const v of map) sum += Math.abs(v);
-  const step = (sum / map.length) * DETAIL_STEP || 1;
+  // A floor of a tenth of a grey level: a blank picture's detail is zero, not amplified noise.
+  const step = Math.max((sum / map.length) * DETAIL_STEP, 0.1);
   let hex = '';
   for (const v of map) {
     // Rounded, so the flat background (most cells) stays exactly 0 instead of flickering ±½ step.

@@ -16,6 +16,9 @@ import {
  */
 export const MAX_INPUT_PIXELS = 100_000_000;
 
+// Every receipt is decoded once: libvips' operation cache would only hold on to memory.
+sharp.cache(false);
+
 /**
  * Pictures smaller than this on either side cannot hold a legible bill (a 1x1 test image, an
  * icon): they get no fingerprint rather than one that says nothing.
@@ -36,14 +39,13 @@ export class SharpFingerprinter implements ReceiptFingerprinter {
       // sharp's advice for untrusted input: a decoder warning (corrupt or missing data) fails it.
       failOn: 'warning',
     } as const;
+    let decoded;
     try {
-      const input = sharp(bytes, options);
-      const meta = await input.metadata();
+      const meta = await sharp(bytes, options).metadata();
       const expected = contentType === 'image/jpeg' ? 'jpeg' : 'png';
       if (meta.format !== expected)
         return { kind: 'undecodable', detail: `the file is ${meta.format ?? 'unknown'}, not ${expected}` };
-      const { width, height } = meta.autoOrient;
-      const { data, info } = await sharp(bytes, options)
+      const picture = await sharp(bytes, options)
         .autoOrient()
         // A screenshot's transparent pixels are white paper, not black.
         .flatten({ background: '#ffffff' })
@@ -51,13 +53,20 @@ export class SharpFingerprinter implements ReceiptFingerprinter {
         .resize(SOURCE_SIZE, SOURCE_SIZE, { fit: 'fill' })
         .raw()
         .toBuffer({ resolveWithObject: true });
-      if (info.width !== SOURCE_SIZE || info.height !== SOURCE_SIZE || info.channels !== 1)
-        return { kind: 'undecodable', detail: 'the decoder returned an unexpected picture' };
-      if (width < MIN_SIDE_PIXELS || height < MIN_SIDE_PIXELS) return { kind: 'none' };
-      return { kind: 'image', hash: fingerprintFromGrey(data, width, height) };
+      decoded = { ...meta.autoOrient, picture };
     } catch (error) {
+      // Only the decoder's refusals: a fault in the arithmetic below must not reject a claim.
       return { kind: 'undecodable', detail: describe(error) };
     }
+    const { width, height, picture } = decoded;
+    if (
+      picture.info.width !== SOURCE_SIZE ||
+      picture.info.height !== SOURCE_SIZE ||
+      picture.info.channels !== 1
+    )
+      throw new Error('sharp returned a picture of an unexpected shape');
+    if (width < MIN_SIDE_PIXELS || height < MIN_SIDE_PIXELS) return { kind: 'none' };
+    return { kind: 'image', hash: fingerprintFromGrey(picture.data, width, height) };
   }
 }
 

@@ -10,7 +10,7 @@ import type { ClaimRecord, PossibleDuplicate } from '#shared/claim.ts';
 import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
 import { sha256Hex } from '#shared/hash.ts';
 import { ConflictError, type ClaimEvidence } from '#shared/ports.ts';
-import { isNearDuplicate } from '#shared/receipt-fingerprint.ts';
+import { NEAR_DUPLICATE_MIN_SCORE, parseFingerprint, similarity } from '#shared/receipt-fingerprint.ts';
 import {
   moveClaim,
   mustGet,
@@ -64,14 +64,16 @@ export async function checkDuplicates(deps: StepDeps, input: { claimId: string }
   const others = (await deps.claims.householdEvidence(claim.householdId)).filter(
     (e) => e.claimId !== claim.claimId,
   );
+  // Parsed once: a household's other receipts are compared with each of this claim's.
+  const mine = own.fingerprints.map(parseFingerprint);
+  const near = (theirs: readonly string[]) =>
+    theirs.some((g) => {
+      const parsed = parseFingerprint(g);
+      return mine.some((f) => similarity(f, parsed).score >= NEAR_DUPLICATE_MIN_SCORE);
+    });
   const found: PossibleDuplicate[] = [];
   for (const other of others) {
-    const by =
-      other.facts === own.facts
-        ? 'facts'
-        : own.fingerprints.some((f) => other.fingerprints.some((g) => isNearDuplicate(f, g)))
-          ? 'image'
-          : undefined;
+    const by = other.facts === own.facts ? 'facts' : near(other.fingerprints) ? 'image' : undefined;
     if (!by) continue;
     const live = await deps.claims.get(other.claimId);
     if (live && live.state !== 'REJECTED') found.push({ claimId: other.claimId, by });

@@ -5,8 +5,14 @@
 // Everything is fixed by a seed; text is drawn by librsvg through sharp with DejaVu fonts.
 import sharp, { type OverlayOptions, type Sharp } from 'sharp';
 import { seededRandom, hashSeed, type Random } from './random.ts';
-import { isNearDuplicate } from '#shared/receipt-fingerprint.ts';
-import type { FingerprintResult, ReceiptFingerprinter } from '#shared/receipt-fingerprint.ts';
+import {
+  NEAR_DUPLICATE_MIN_SCORE,
+  parseFingerprint,
+  similarity,
+  type ParsedFingerprint,
+  type ReceiptFingerprinter,
+} from '#shared/receipt-fingerprint.ts';
+import { SharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 
 // --- what a receipt says ----------------------------------------------------------------------
 
@@ -392,6 +398,9 @@ export function receiptSvg(spec: ReceiptSpec): { svg: string; width: number; hei
   return { svg, width, height };
 }
 
+/** zlib effort for the PNGs made here: lossless either way, so only the time differs. */
+const PNG_EFFORT = 2;
+
 export interface ReceiptImage {
   readonly bytes: Buffer;
   readonly contentType: 'image/jpeg' | 'image/png';
@@ -454,7 +463,7 @@ export async function renderReceipt(spec: ReceiptSpec): Promise<ReceiptImage> {
     .blur(capture.kind === 'photo' ? 0.7 : 0.4);
   const bytes =
     spec.format === 'png'
-      ? await image.png({ compressionLevel: 6 }).toBuffer()
+      ? await image.png({ compressionLevel: PNG_EFFORT }).toBuffer()
       : await image.jpeg({ quality: spec.quality, optimiseCoding: false }).toBuffer();
   return { bytes, contentType: spec.format === 'png' ? 'image/png' : 'image/jpeg' };
 }
@@ -475,7 +484,7 @@ export async function transformReceipt(
   const height = meta.height;
   const same = (image: Sharp) =>
     original.contentType === 'image/png'
-      ? image.png()
+      ? image.png({ compressionLevel: PNG_EFFORT })
       : image.jpeg({ quality: random.int(80, 92), optimiseCoding: false });
   const out = async (image: Sharp, contentType: ReceiptImage['contentType'], detail: string) => ({
     bytes: await image.toBuffer(),
@@ -526,7 +535,7 @@ export async function transformReceipt(
             'image/jpeg',
             'PNG to JPEG',
           )
-        : out(sharp(original.bytes).png(), 'image/png', 'JPEG to PNG');
+        : out(sharp(original.bytes).png({ compressionLevel: PNG_EFFORT }), 'image/png', 'JPEG to PNG');
   }
 }
 
@@ -541,20 +550,35 @@ export interface NearDuplicateFigures {
   readonly distinct: number;
   readonly falselyFlagged: number;
   readonly falseShare: number;
-  /** Fingerprints taken, and their mean time in milliseconds (decode included). */
+  /** Fingerprints taken, and their mean time in milliseconds (decode included; one at a time, while the next images render). */
   readonly fingerprints: number;
   readonly msPerFingerprint: number;
+  /** Pairs compared, and the mean time of a comparison in milliseconds (screened pairs included). */
+  readonly comparisons: number;
+  readonly msPerComparison: number;
+  /** The lowest score of a copy and the highest of two distinct receipts, against the threshold. */
+  readonly lowestCopyScore: number;
+  readonly highestDistinctScore: number;
   /** A few misses and false matches, for the person tuning the threshold. */
   readonly examples: readonly string[];
 }
 
-async function imageHash(fingerprinter: ReceiptFingerprinter, image: ReceiptImage, timing: number[]) {
-  const started = performance.now();
-  const result: FingerprintResult = await fingerprinter.fingerprint(image.bytes, image.contentType);
-  timing.push(performance.now() - started);
-  if (result.kind !== 'image')
-    throw new Error(`a generated receipt did not fingerprint: ${JSON.stringify(result)}`);
-  return result.hash;
+/** Images are rendered a few at a time (sharp works off the main thread), a batch ahead. */
+const RENDER_BATCH = 4;
+
+/** make(0..count-1), in order, rendering the next batch while the caller works on this one. */
+async function* inBatches<T>(count: number, make: (i: number) => Promise<T>): AsyncGenerator<T> {
+  const batch = (first: number) => {
+    const made = Promise.all(range(first, Math.min(count, first + RENDER_BATCH)).map(make));
+    made.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+    return made;
+  };
+  let next = batch(0);
+  for (let first = 0; first < count; first += RENDER_BATCH) {
+    const current = await next;
+    if (first + RENDER_BATCH < count) next = batch(first + RENDER_BATCH);
+    yield* current;
+  }
 }
 
 /**
@@ -566,49 +590,92 @@ export async function measureNearDuplicates(options: {
   readonly receipts: number;
   readonly distinct: number;
   readonly seed: number;
-  readonly fingerprinter: ReceiptFingerprinter;
-  readonly near?: (a: string, b: string) => boolean;
+  readonly fingerprinter?: ReceiptFingerprinter;
+  readonly minScore?: number;
 }): Promise<NearDuplicateFigures> {
-  const near = options.near ?? isNearDuplicate;
+  const fingerprinter = options.fingerprinter ?? new SharpFingerprinter();
+  const minScore = options.minScore ?? NEAR_DUPLICATE_MIN_SCORE;
   const random = seededRandom(options.seed);
-  const timing: number[] = [];
+  const fingerprintMs: number[] = [];
   const examples: string[] = [];
+  const fingerprintOf = async (image: ReceiptImage, label: string) => {
+    const started = performance.now();
+    const result = await fingerprinter.fingerprint(image.bytes, image.contentType);
+    fingerprintMs.push(performance.now() - started);
+    if (result.kind !== 'image') throw new Error(`${label} did not fingerprint: ${JSON.stringify(result)}`);
+    return parseFingerprint(result.hash);
+  };
+  let comparisons = 0;
+  let comparisonMs = 0;
+  const score = (a: ParsedFingerprint, b: ParsedFingerprint) => {
+    const started = performance.now();
+    const s = similarity(a, b).score;
+    comparisonMs += performance.now() - started;
+    comparisons++;
+    return s;
+  };
+
   let transformed = 0;
   let flagged = 0;
-  for (let i = 0; i < options.receipts; i++) {
+  let lowestCopyScore = 1;
+  const originals = inBatches(options.receipts, async (i) => {
     const spec = receiptSpec(hashSeed(`${options.seed} transformed ${i}`));
     const original = await renderReceipt(spec);
-    const base = await imageHash(options.fingerprinter, original, timing);
-    for (const kind of transformationKinds) {
-      const copy = await transformReceipt(original, kind, random.fork(`${i} ${kind}`));
+    const copies = await Promise.all(
+      transformationKinds.map((kind) => transformReceipt(original, kind, random.fork(`${i} ${kind}`))),
+    );
+    return { spec, original, copies };
+  });
+  for await (const { spec, original, copies } of originals) {
+    const base = await fingerprintOf(original, `receipt ${spec.seed}`);
+    for (const copy of copies) {
+      const s = score(base, await fingerprintOf(copy, `receipt ${spec.seed} ${copy.detail}`));
       transformed += 1;
-      if (near(base, await imageHash(options.fingerprinter, copy, timing))) flagged += 1;
-      else if (examples.length < 8) examples.push(`missed: receipt ${spec.seed} ${copy.detail}`);
+      lowestCopyScore = Math.min(lowestCopyScore, s);
+      if (s >= minScore) flagged += 1;
+      else if (examples.length < 8)
+        examples.push(`missed: receipt ${spec.seed} ${copy.detail} (${s.toFixed(3)})`);
     }
   }
-  const hashes: string[] = [];
+
+  const fingerprints: ParsedFingerprint[] = [];
   const seeds: number[] = [];
-  for (let i = 0; i < options.distinct; i++) {
+  const distinct = inBatches(options.distinct, async (i) => {
     const spec = receiptSpec(hashSeed(`${options.seed} distinct ${i}`));
+    return { spec, image: await renderReceipt(spec) };
+  });
+  for await (const { spec, image } of distinct) {
     seeds.push(spec.seed);
-    hashes.push(await imageHash(options.fingerprinter, await renderReceipt(spec), timing));
+    fingerprints.push(await fingerprintOf(image, `receipt ${spec.seed}`));
   }
   const falsely = new Set<number>();
-  for (let a = 0; a < hashes.length; a++)
-    for (let b = a + 1; b < hashes.length; b++)
-      if (near(hashes[a] as string, hashes[b] as string)) {
-        falsely.add(a).add(b);
-        if (examples.length < 12) examples.push(`false match: receipts ${seeds[a]} and ${seeds[b]}`);
-      }
+  let highestDistinctScore = 0;
+  for (let a = 0; a < fingerprints.length; a++)
+    for (let b = a + 1; b < fingerprints.length; b++) {
+      const s = score(fingerprints[a] as ParsedFingerprint, fingerprints[b] as ParsedFingerprint);
+      highestDistinctScore = Math.max(highestDistinctScore, s);
+      if (s < minScore) continue;
+      falsely.add(a).add(b);
+      if (examples.length < 12)
+        examples.push(`false match: receipts ${seeds[a]} and ${seeds[b]} (${s.toFixed(3)})`);
+    }
   return {
     transformed,
     flagged,
     flaggedShare: transformed ? flagged / transformed : 0,
-    distinct: hashes.length,
+    distinct: fingerprints.length,
     falselyFlagged: falsely.size,
-    falseShare: hashes.length ? falsely.size / hashes.length : 0,
-    fingerprints: timing.length,
-    msPerFingerprint: timing.length ? timing.reduce((s, t) => s + t, 0) / timing.length : 0,
+    falseShare: fingerprints.length ? falsely.size / fingerprints.length : 0,
+    fingerprints: fingerprintMs.length,
+    msPerFingerprint: mean(fingerprintMs),
+    comparisons,
+    msPerComparison: comparisons ? comparisonMs / comparisons : 0,
+    lowestCopyScore,
+    highestDistinctScore,
     examples,
   };
 }
+
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+const mean = (values: readonly number[]) =>
+  values.length ? values.reduce((s, v) => s + v, 0) / values.length : 0;
