@@ -11,8 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { build, type Metafile } from 'esbuild';
 import { apiRoutes, scheduledHandlers, workflowHandlers } from '#functions/catalog.ts';
-import { constructDrift, lambdaEsbuildOptions } from './lambda-bundle.ts';
-import { median, round } from './stats.ts';
+import { constructDrift, lambdaEsbuildOptions } from '#bench/lambda-bundle.ts';
+import { median, round } from '#bench/stats.ts';
 
 export interface BundleFigure {
   readonly handler: string;
@@ -36,7 +36,7 @@ export interface ColdStartResult {
   readonly bundles: readonly BundleFigure[];
 }
 
-export const allHandlers: readonly string[] = [
+const allHandlers: readonly string[] = [
   ...workflowHandlers,
   ...apiRoutes.map((r) => r.handler),
   ...scheduledHandlers.map((s) => s.handler),

@@ -8,10 +8,10 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClaimsApp } from '#infra/claims-app.ts';
-import { LAMBDA_PLATFORM_LOG_BYTES, Meter, type Counts, type WorkflowLogBytes } from './instrument.ts';
-import { startBenchStack, type BenchStack } from './end-to-end.ts';
-import { round } from './stats.ts';
-import { chinaDaysAgo, householdId, receiptJpeg } from './synthetic.ts';
+import { LAMBDA_PLATFORM_LOG_BYTES, Meter, type Counts, type WorkflowLogBytes } from '#bench/instrument.ts';
+import { startBenchStack, type BenchStack } from '#bench/end-to-end.ts';
+import { round } from '#bench/stats.ts';
+import { chinaDaysAgo, householdId, receiptJpeg } from '#bench/synthetic.ts';
 
 export interface Prices {
   readonly source: string;
@@ -290,7 +290,7 @@ export async function measureCostRun(options: {
  * DynamoDB Local reports 4 write units per KB for a transactional write (measured); DynamoDB
  * charges 2 ("two underlying writes, prepare and commit"), so Local's transactional units are halved.
  */
-export const LOCAL_TRANSACT_WRITE_FACTOR = 2;
+const LOCAL_TRANSACT_WRITE_FACTOR = 2;
 
 export interface PerClaimUse {
   readonly lambdaInvocations: number;

@@ -12,16 +12,18 @@ import { findFreePort } from '#cli/local/net.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import type { ExecutionDescription } from '#cli/local/step-functions.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
+import { powertoolsMetrics } from '#functions/metrics.ts';
+import { metricsNamespace, powertoolsServiceName } from '#functions/catalog.ts';
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
-import { cpuMeter, dynamoDbLocalPid } from './process-cpu.ts';
-import { percentile, round, runPool } from './stats.ts';
+import { cpuMeter, dynamoDbLocalPid } from '#bench/process-cpu.ts';
+import { percentile, round, runPool } from '#bench/stats.ts';
 import {
   claimUpload,
   householdId,
   syntheticRosterCsv,
   type ClaimUpload,
   type PathKind,
-} from './synthetic.ts';
+} from '#bench/synthetic.ts';
 
 export interface LatencyRun {
   readonly concurrency: number;
@@ -83,6 +85,8 @@ export async function startBenchStack(
     dynamodbPort: await findFreePort(),
     dataDir,
     demo: false,
+    // As on Lambda: business metrics are log lines (EMF), written and counted with the rest.
+    metrics: powertoolsMetrics({ namespace: metricsNamespace, serviceName: powertoolsServiceName }),
     ...hooks,
   });
   const roster = await importRoster(stack.deps.roster, syntheticRosterCsv(households));
@@ -173,7 +177,7 @@ function outcomeOf(d: ExecutionDescription): string | undefined {
 }
 
 /** `claims` claims at `concurrency`, households `firstHousehold`.. so no household is reused within a run. */
-export async function measureStack(
+async function measureStack(
   bench: BenchStack,
   claims: number,
   concurrency: number,

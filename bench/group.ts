@@ -2,13 +2,13 @@
 // handler logs of one group never reach another): `group.ts <name> <quick|full> <result.json>`.
 // Progress goes to stderr; stdout carries the handlers' own logs, which run.ts discards.
 import { writeFile } from 'node:fs/promises';
-import { measureComputePath, measureStepsOnly } from './compute-path.ts';
-import { runColdStart } from './cold-start.ts';
-import { costPer1000, loadPrices, measureCostRun, perClaimUse, synthStackFactsInChild } from './cost.ts';
-import { runEndToEnd } from './end-to-end.ts';
-import { runLedgerExport } from './ledger-export.ts';
-import { fullPlan, groupNames, quickPlan, type GroupName } from './plan.ts';
-import { runUploadWeight } from './upload-weight.ts';
+import { measureComputePath, measureStepsOnly } from '#bench/compute-path.ts';
+import { runColdStart } from '#bench/cold-start.ts';
+import { costPer1000, loadPrices, measureCostRun, perClaimUse, synthStackFactsInChild } from '#bench/cost.ts';
+import { runEndToEnd } from '#bench/end-to-end.ts';
+import { runLedgerExport } from '#bench/ledger-export.ts';
+import { fullPlan, groupNames, quickPlan, type GroupName } from '#bench/plan.ts';
+import { runUploadWeight } from '#bench/upload-weight.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 

@@ -6,7 +6,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { ExecutionEvent } from '#cli/local/step-functions.ts';
 
 /** Bytes of one CloudWatch Logs event's envelope (ids, type, timestamps, ARN), an estimate. */
-export const LOG_EVENT_ENVELOPE_BYTES = 350;
+const LOG_EVENT_ENVELOPE_BYTES = 350;
 /** START, END and REPORT lines Lambda writes per invocation, an estimate. */
 export const LAMBDA_PLATFORM_LOG_BYTES = 350;
 

@@ -11,7 +11,7 @@ import type { BuildOptions } from 'esbuild';
 const projectRoot = fileURLToPath(new URL('../', import.meta.url));
 
 /** The construct's `esbuildArgs` alias: the default credential chain becomes its fromEnv link. */
-export const credentialAlias = {
+const credentialAlias = {
   '@aws-sdk/credential-provider-node': './functions/adapters/lambda-credentials.ts',
 } as const;
 

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { ledgerCsv, ledgerRows } from '#shared/api/ledger-api.ts';
 import { writeLedgerXlsx } from '#functions/adapters/ledger-xlsx.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
-import { residentId, syntheticLedgerEntries } from './synthetic.ts';
+import { residentId, syntheticLedgerEntries } from '#bench/synthetic.ts';
 
 /** Counts what it is given, as an S3 upload or HTTP response stream would consume it. */
 class CountingSink extends Writable {

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { requireBanner } from './lambda-bundle.ts';
-import { round } from './stats.ts';
+import { requireBanner } from '#bench/lambda-bundle.ts';
+import { round } from '#bench/stats.ts';
 
 export interface ExportFigure {
   readonly format: 'csv' | 'xlsx';
@@ -44,7 +44,7 @@ const mib = (bytes: number) => round(bytes / 1024 / 1024, 1);
 const EXPORT_LAMBDA_MEMORY_MB = 1769;
 
 /** What the Lambda runtime's bootstrap passes: a tenth of memory is new space, in two semi-spaces. */
-export function lambdaHeapFlags(memoryMb: number): string[] {
+function lambdaHeapFlags(memoryMb: number): string[] {
   const newSpace = Math.floor(memoryMb / 10);
   return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMb - newSpace}`];
 }

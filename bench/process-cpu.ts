@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 const ticksPerSecond = 100; // USER_HZ on Linux
 
 /** utime + stime of a process in ms, from /proc; NaN where /proc is not there. */
-export function processCpuMs(pid: number): number {
+function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name, which sits in parentheses and may hold spaces.

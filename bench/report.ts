@@ -1,9 +1,9 @@
 // The human table and the goal verdicts, from the groups' results.
-import type { ColdStartResult } from './cold-start.ts';
-import type { CostLine, PerClaimUse } from './cost.ts';
-import type { EndToEndResult, LatencyRun } from './end-to-end.ts';
-import type { ExportResult } from './ledger-export.ts';
-import type { UploadWeight } from './upload-weight.ts';
+import type { ColdStartResult } from '#bench/cold-start.ts';
+import type { CostLine, PerClaimUse } from '#bench/cost.ts';
+import type { EndToEndResult, LatencyRun } from '#bench/end-to-end.ts';
+import type { ExportResult } from '#bench/ledger-export.ts';
+import type { UploadWeight } from '#bench/upload-weight.ts';
 
 export interface GroupResults {
   'end-to-end'?: { disk: EndToEndResult; compute: LatencyRun[]; stepsOnly: LatencyRun[] };

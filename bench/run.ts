@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir, release } from 'node:os';
 import { join } from 'node:path';
-import { groupNames, type GroupName } from './plan.ts';
-import { humanReport, verdicts, type GroupResults } from './report.ts';
+import { groupNames, type GroupName } from '#bench/plan.ts';
+import { humanReport, verdicts, type GroupResults } from '#bench/report.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');

@@ -33,8 +33,3 @@ export async function runPool<T>(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
-
-/** Median of per-run values over repeated runs, for figures reported as "median of N". */
-export function medianOf<T>(runs: readonly T[], pick: (run: T) => number): number {
-  return median(runs.map(pick));
-}

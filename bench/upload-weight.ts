@@ -17,7 +17,7 @@ export interface UploadWeight {
   readonly compressor: string;
 }
 
-export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const launchArgs = [
   '--headless=new',

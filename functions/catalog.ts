@@ -60,9 +60,32 @@ export const exportsPrefix = 'exports/';
 /** Environment variable names every handler reads; CDK sets them, the local runtime too. */
 export const envNames = {
   claimsTable: 'CLAIMS_TABLE',
-  idempotencyTable: 'IDEMPOTENCY_TABLE',
   receiptsBucket: 'RECEIPTS_BUCKET',
   reviewStateMachineArn: 'REVIEW_STATE_MACHINE_ARN',
   assessStateMachineArn: 'ASSESS_STATE_MACHINE_ARN',
   webOrigin: 'WEB_ORIGIN',
 } as const;
+
+/** Powertools settings CDK gives every function (the service is also every metric's dimension). */
+export const powertoolsServiceName = 'claims';
+export const metricsNamespace = 'FangpinClaims';
+
+/**
+ * Business metrics the handlers emit (Powertools Metrics, see functions/metrics.ts) and the
+ * alarms and dashboard read, with their unit and the dimension a point carries, if any.
+ */
+export const businessMetrics = {
+  /** A claim's course changed; outcome: approved, rejected, review, paid or error. */
+  claims: { name: 'Claims', unit: 'Count', dimension: 'outcome' },
+  /** A claim was rejected, by its reason code. */
+  claimsRejected: { name: 'ClaimsRejected', unit: 'Count', dimension: 'reason' },
+  /** Each payout, in fen (integers, as everywhere money is counted). */
+  payoutFen: { name: 'PayoutFen', unit: 'None' },
+  /** From the manifest's upload to the payout. */
+  uploadToPaid: { name: 'UploadToPaidSeconds', unit: 'Seconds' },
+  /** From a review gate being asked for to its decision, by gate. */
+  reviewWait: { name: 'ReviewWaitSeconds', unit: 'Seconds', dimension: 'gate' },
+  /** Claims the sweeper found without a workflow run and started again. */
+  claimsResumed: { name: 'ClaimsResumed', unit: 'Count' },
+} as const;
+export type BusinessMetric = keyof typeof businessMetrics;

@@ -9,7 +9,8 @@ import type { z } from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ZodError } from 'zod';
 import { isRole, mayCall, type Principal } from '#shared/access.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { InvalidInputError } from '#shared/errors.ts';
+import { httpErrorOf } from '#functions/http-errors.ts';
 
 export function makeLogger(serviceName = 'claims'): Logger {
   return new Logger({
@@ -113,7 +114,7 @@ export function apiRoute(logger: Logger, name: string, run: (request: ApiRequest
           try {
             return text ? JSON.parse(text) : {};
           } catch {
-            throw new HttpError(400, 'BAD_JSON', 'the request body is not valid JSON');
+            throw new InvalidInputError('BAD_JSON', 'the request body is not valid JSON');
           }
         },
       };
@@ -126,8 +127,8 @@ export function apiRoute(logger: Logger, name: string, run: (request: ApiRequest
           body: JSON.stringify(reply.body),
         };
       } catch (error) {
-        if (error instanceof HttpError)
-          return errorReply(error.status, error.code, error.message, error.extra);
+        const refused = httpErrorOf(error);
+        if (refused) return errorReply(refused.status, refused.code, refused.message, refused.extra);
         if (error instanceof ZodError) {
           const issues = error.issues
             .slice(0, 5)

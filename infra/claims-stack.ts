@@ -87,7 +87,6 @@ export class ClaimsStack extends Stack {
       intakeRule: intake.rule,
       deadLetterQueue: intake.deadLetterQueue,
       api: api.api,
-      sweeperLogs: handlers.scheduled['sweep-claims'].logGroup,
       alarmEmail: adminEmail,
       key: keys.ops,
     });

@@ -13,7 +13,6 @@ export type HandlerName = WorkflowHandlerName | ApiHandlerName | ScheduledHandle
 
 export interface HandlerAccess {
   readonly claimsTable: 'read' | 'readWrite';
-  readonly idempotencyTable: boolean;
   /**
    * `read`: GetObject and ListBucket (a missing receipt must read as 404); `view`: GetObject
    * only, to sign short-lived download links; `upload`: PutObject, to sign presigned POSTs.
@@ -30,7 +29,6 @@ export interface HandlerAccess {
 
 const reader: HandlerAccess = {
   claimsTable: 'read',
-  idempotencyTable: false,
   receipts: 'none',
   reviewTaskResponse: false,
   exports: false,
@@ -38,7 +36,6 @@ const reader: HandlerAccess = {
 };
 const writer: HandlerAccess = {
   claimsTable: 'readWrite',
-  idempotencyTable: true,
   receipts: 'none',
   reviewTaskResponse: false,
   exports: false,
@@ -51,7 +48,7 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   // Reads each receipt to fingerprint its image.
   'check-duplicates': { receipts: 'read' },
   // Hashes a late upload to tell it from the judged file, and appends a history line.
-  'note-upload': { receipts: 'read', idempotencyTable: false },
+  'note-upload': { receipts: 'read' },
   // Resumes a replayed wait at once when the gate was already decided.
   'request-review': { reviewTaskResponse: true },
   // Signs the presigned POST the client uploads receipts and the manifest with.
@@ -61,13 +58,13 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   // Resumes the gate the decision is for.
   'decide-review': { reviewTaskResponse: true },
   // Finds claims whose run was lost and starts assess-claim for them; writes nothing itself.
-  'sweep-claims': { claimsTable: 'read', idempotencyTable: false, startWorkflows: true },
+  'sweep-claims': { claimsTable: 'read', startWorkflows: true },
   // Moves a claim out of ERROR and starts its workflow again.
-  'retry-claim': { startWorkflows: true, idempotencyTable: false },
+  'retry-claim': { startWorkflows: true },
   // Writes the export file and signs its download link; a GET that stores a file, nothing more.
   'export-ledger': { exports: true },
   // A POST only because the quote input is a body: it reads the household's cap, stores nothing.
-  'quote-claim': { claimsTable: 'read', idempotencyTable: false },
+  'quote-claim': { claimsTable: 'read' },
 };
 
 export function handlerAccess(name: HandlerName): HandlerAccess {

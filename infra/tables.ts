@@ -20,8 +20,6 @@ export interface TableSpec {
   readonly partitionKey: KeySpec;
   readonly sortKey?: KeySpec;
   readonly globalSecondaryIndexes: readonly IndexSpec[];
-  /** Epoch-seconds attribute DynamoDB uses to expire items. */
-  readonly timeToLiveAttribute?: string;
 }
 
 const s = (name: string): KeySpec => ({ name, type: 'S' });
@@ -63,13 +61,6 @@ export const claimsTableSpec: TableSpec = {
     // million: the export reads whole entries straight from the index.
     gsi(claimsIndexes.payoutsByDate, 'ALL'),
   ],
-};
-
-/** Powertools idempotency records (`id` key, `expiration` TTL as Powertools writes it). */
-export const idempotencyTableSpec: TableSpec = {
-  partitionKey: s('id'),
-  globalSecondaryIndexes: [],
-  timeToLiveAttribute: 'expiration',
 };
 
 /** Plain-object shape of the DynamoDB CreateTable input (structurally what the SDK accepts). */
@@ -117,16 +108,4 @@ export function toCreateTableInput(spec: TableSpec, tableName: string): CreateTa
     }));
   }
   return input;
-}
-
-/** The UpdateTimeToLive input for a spec with a TTL attribute (CreateTable can't set TTL). */
-export function toTimeToLiveInput(
-  spec: TableSpec,
-  tableName: string,
-): { TableName: string; TimeToLiveSpecification: { AttributeName: string; Enabled: true } } | undefined {
-  if (!spec.timeToLiveAttribute) return undefined;
-  return {
-    TableName: tableName,
-    TimeToLiveSpecification: { AttributeName: spec.timeToLiveAttribute, Enabled: true },
-  };
 }

@@ -1,8 +1,7 @@
 // Who may do what, as data. Route handlers check it; the access-matrix test walks it.
-import type { ReviewGate } from '#shared/policy.ts';
+import { roles, type Role } from '#shared/vocabulary.ts';
 
-export const roles = ['gridWorker', 'villageVerifier', 'insurer', 'auditor', 'finance', 'admin'] as const;
-export type Role = (typeof roles)[number];
+export { roles, type Role };
 
 export interface Principal {
   readonly username: string;
@@ -33,13 +32,6 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'export-ledger': ['finance'],
   'mark-disbursed': ['finance'],
   'quote-claim': everyone,
-};
-
-/** The role that decides each review gate (三关). */
-export const gateRoles: Readonly<Record<ReviewGate, Role>> = {
-  village: 'villageVerifier',
-  department: 'insurer',
-  audit: 'auditor',
 };
 
 export function isRole(value: string): value is Role {

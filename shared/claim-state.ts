@@ -1,32 +1,12 @@
 // The claim lifecycle as data, plus one transition() that refuses anything the table does not
 // allow. Every state change anywhere in the system goes through it.
 import * as z from 'zod';
+import { claimStates, rejectionReasons } from '#shared/vocabulary.ts';
 
-export const claimStates = [
-  'RECEIVED',
-  'REJECTED',
-  'PENDING_REVIEW',
-  'APPROVED',
-  'PAID',
-  'DISBURSED',
-  'ERROR',
-] as const;
+export { claimStates, rejectionReasons };
 export const claimStateSchema = z.enum(claimStates);
 export type ClaimState = z.infer<typeof claimStateSchema>;
 
-export const rejectionReasons = [
-  'INVALID_MANIFEST',
-  'INVALID_RECEIPT',
-  'NOT_ON_ROSTER',
-  'NOT_COVERED',
-  'OUTSIDE_POLICY_PERIOD',
-  'FILED_TOO_LATE',
-  'EXPENSE_IN_FUTURE',
-  'BELOW_THRESHOLD',
-  'DUPLICATE_RECEIPT',
-  'CAP_EXHAUSTED',
-  'REVIEW_REJECTED',
-] as const;
 export const rejectionReasonSchema = z.enum(rejectionReasons);
 export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
 

@@ -1,8 +1,9 @@
 // The stored claim: one schema for the DynamoDB item, the API body and the CLI's --json.
 import * as z from 'zod';
-import { categorySchema, reviewGateSchema } from '#shared/policy.ts';
+import { categorySchema, gateIdSchema } from '#shared/policy.ts';
 import { claimStateSchema, rejectionReasonSchema } from '#shared/claim-state.ts';
 import { receiptRefSchema } from '#shared/manifest.ts';
+import { reviewReasonCodes } from '#shared/vocabulary.ts';
 
 const fen = z.number().int().nonnegative();
 
@@ -26,9 +27,15 @@ export const assessmentSchema = z.object({
   payoutFen: fen,
   bands: z.array(bandSchema),
   rosterStatus: z.string(),
-  reviewReasons: z.array(z.string()),
 });
 export type AssessmentRecord = z.infer<typeof assessmentSchema>;
+
+/** Why a claim is reviewed: a code and what a message needs to explain it, never a sentence. */
+export const reviewReasonSchema = z.object({
+  code: z.enum(reviewReasonCodes),
+  params: z.record(z.string(), z.union([z.string(), z.number()])),
+});
+export type ReviewReason = z.infer<typeof reviewReasonSchema>;
 
 export const gateDecisionSchema = z.object({
   decision: z.enum(['approve', 'reject']),
@@ -76,9 +83,17 @@ export const claimRecordSchema = z.object({
   errorFrom: claimStateSchema.optional(),
   assessment: assessmentSchema.optional(),
   payoutFen: fen.optional(),
-  gates: z.partialRecord(reviewGateSchema, gateDecisionSchema).default({}),
+  /**
+   * The gates the claim needs, in order, as its policy's routes said when it went to review (a
+   * later policy change leaves it alone). Absent on records from before gates were routed: those
+   * need every gate of their policy.
+   */
+  requiredGates: z.array(gateIdSchema).optional(),
+  /** Why the claim went to review: codes with their parameters. */
+  reviewReasons: z.array(reviewReasonSchema).optional(),
+  gates: z.partialRecord(gateIdSchema, gateDecisionSchema).default({}),
   /** Task tokens of waiting review gates; never leave the server. */
-  gateTokens: z.partialRecord(reviewGateSchema, z.string()).default({}),
+  gateTokens: z.partialRecord(gateIdSchema, z.string()).default({}),
   disbursement: z.object({ batchRef: z.string(), at: z.string(), by: z.string() }).optional(),
   manifestSha256: z.string().nullable(),
   filedAt: z.string(),

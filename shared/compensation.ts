@@ -36,14 +36,14 @@ export function bandPayouts(rule: CategoryRule, selfPaidFen: Fen): BandPayout[] 
   if (rule.kind === 'fixed') {
     let reached: BandPayout | undefined;
     rule.grants.forEach((grant, i) => {
-      if (selfPaidFen >= grant.minLossYuan) {
+      if (selfPaidFen >= grant.minLossFen) {
         const next = rule.grants[i + 1];
         reached = {
-          fromFen: grant.minLossYuan,
-          toFen: next ? next.minLossYuan : null,
+          fromFen: grant.minLossFen,
+          toFen: next ? next.minLossFen : null,
           rateBp: null,
           baseFen: selfPaidFen,
-          payoutFen: grant.grantYuan,
+          payoutFen: grant.grantFen,
         };
       }
     });
@@ -51,12 +51,12 @@ export function bandPayouts(rule: CategoryRule, selfPaidFen: Fen): BandPayout[] 
   }
   const bands: BandPayout[] = [];
   for (const band of rule.bands) {
-    if (selfPaidFen <= band.fromYuan) break;
-    const top = band.toYuan === null ? selfPaidFen : Math.min(selfPaidFen, band.toYuan);
-    const baseFen = top - band.fromYuan;
+    if (selfPaidFen <= band.fromFen) break;
+    const top = band.toFen === null ? selfPaidFen : Math.min(selfPaidFen, band.toFen);
+    const baseFen = top - band.fromFen;
     bands.push({
-      fromFen: band.fromYuan,
-      toFen: band.toYuan,
+      fromFen: band.fromFen,
+      toFen: band.toFen,
       rateBp: band.rateBp,
       baseFen,
       payoutFen: applyRateBp(baseFen, band.rateBp),
@@ -66,7 +66,7 @@ export function bandPayouts(rule: CategoryRule, selfPaidFen: Fen): BandPayout[] 
 }
 
 export function thresholdOf(rule: CategoryRule): Fen {
-  return rule.kind === 'fixed' ? (rule.grants[0]?.minLossYuan ?? 0) : (rule.bands[0]?.fromYuan ?? 0);
+  return rule.kind === 'fixed' ? (rule.grants[0]?.minLossFen ?? 0) : (rule.bands[0]?.fromFen ?? 0);
 }
 
 export interface CompensationInput {
@@ -86,7 +86,7 @@ export function compensate(input: CompensationInput): Compensation {
   const selfPaidFen = totalCostFen - reimbursedFen;
   const bands = bandPayouts(rule, selfPaidFen);
   const grossFen = bands.reduce((sum, b) => sum + b.payoutFen, 0);
-  const capFen = rule.annualCapYuan;
+  const capFen = rule.annualCapFen;
   const capRemainingFen = Math.max(0, capFen - capUsedFen);
   const payoutFen = Math.min(grossFen, capRemainingFen);
   return {

@@ -7,7 +7,7 @@ import { policyInForce, type Category, type Policy } from '#shared/policy.ts';
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
 import { daysBetween } from '#shared/dates.ts';
 import type { RejectionReason } from '#shared/claim-state.ts';
-import { routeForReview, type ReviewRouting } from '#shared/review-routing.ts';
+import { routeForReview, type ReviewReason, type ReviewRouting } from '#shared/review-routing.ts';
 
 export interface ClaimToAssess {
   readonly householdId: string;
@@ -26,6 +26,8 @@ export interface AssessmentInput {
   /** Returns what this household has already been paid in a category and cap year. */
   readonly capUsedFen: (year: number) => Fen;
   readonly policies?: readonly Policy[];
+  /** Found outside the claim (a possible duplicate): reviewed like anomalies, never paid automatically. */
+  readonly extraAnomalies?: readonly ReviewReason[];
 }
 
 export type Assessment =
@@ -129,6 +131,12 @@ export function assessClaim(input: AssessmentInput): Assessment {
       detail: `the household's ${capYear} ${claim.category} cap of ${formatFen(compensation.capFen)} is used up`,
     };
   }
-  const routing = routeForReview({ policy, claim, period, payoutFen: compensation.payoutFen });
+  const routing = routeForReview({
+    policy,
+    claim,
+    period,
+    payoutFen: compensation.payoutFen,
+    ...(input.extraAnomalies ? { extraAnomalies: input.extraAnomalies } : {}),
+  });
   return { ok: true, policy, period, capYear, compensation, routing };
 }

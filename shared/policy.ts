@@ -3,17 +3,12 @@
 import * as z from 'zod';
 import { parseYuan, type Fen } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
+import { categories, coveredStatuses, reviewRouteReasons, roles } from '#shared/vocabulary.ts';
 import demoV1 from '#shared/data/policies/demo-v1.json' with { type: 'json' };
 
-export const categories = ['education', 'medical', 'disaster', 'industry'] as const;
+export { categories };
 export const categorySchema = z.enum(categories);
 export type Category = z.infer<typeof categorySchema>;
-
-export const reviewGates = ['village', 'department', 'audit'] as const;
-export const reviewGateSchema = z.enum(reviewGates);
-export type ReviewGate = z.infer<typeof reviewGateSchema>;
-
-const coverableStatuses = ['out_of_poverty', 'unstable', 'marginal', 'sudden_hardship'] as const;
 
 /** A yuan amount in a policy file, validated and turned into fen once, when the file loads. */
 const yuanField = z.string().transform((value, ctx): Fen => {
@@ -30,20 +25,28 @@ const rateBp = z.number().int().min(0).max(10_000);
 const tieredRuleSchema = z
   .object({
     kind: z.literal('tiered'),
-    bands: z.array(z.object({ fromYuan: yuanField, toYuan: yuanField.nullable(), rateBp }).strict()).min(1),
+    bands: z
+      .array(
+        z
+          .object({ fromYuan: yuanField, toYuan: yuanField.nullable(), rateBp })
+          .strict()
+          .transform(({ fromYuan, toYuan, rateBp }) => ({ fromFen: fromYuan, toFen: toYuan, rateBp })),
+      )
+      .min(1),
     annualCapYuan: yuanField,
   })
   .strict()
+  .transform(({ annualCapYuan, ...rule }) => ({ ...rule, annualCapFen: annualCapYuan }))
   .superRefine((rule, ctx) => {
     rule.bands.forEach((band, i) => {
-      if (band.toYuan !== null && band.toYuan <= band.fromYuan) {
+      if (band.toFen !== null && band.toFen <= band.fromFen) {
         ctx.addIssue({ code: 'custom', path: ['bands', i], message: 'band must end above where it starts' });
       }
       const next = rule.bands[i + 1];
-      if (next && next.fromYuan !== band.toYuan) {
+      if (next && next.fromFen !== band.toFen) {
         ctx.addIssue({ code: 'custom', path: ['bands', i + 1], message: 'bands must be contiguous' });
       }
-      if (!next && band.toYuan !== null) {
+      if (!next && band.toFen !== null) {
         ctx.addIssue({ code: 'custom', path: ['bands', i], message: 'the last band must be open-ended' });
       }
     });
@@ -52,14 +55,22 @@ const tieredRuleSchema = z
 const fixedRuleSchema = z
   .object({
     kind: z.literal('fixed'),
-    grants: z.array(z.object({ minLossYuan: yuanField, grantYuan: yuanField }).strict()).min(1),
+    grants: z
+      .array(
+        z
+          .object({ minLossYuan: yuanField, grantYuan: yuanField })
+          .strict()
+          .transform(({ minLossYuan, grantYuan }) => ({ minLossFen: minLossYuan, grantFen: grantYuan })),
+      )
+      .min(1),
     annualCapYuan: yuanField,
   })
   .strict()
+  .transform(({ annualCapYuan, ...rule }) => ({ ...rule, annualCapFen: annualCapYuan }))
   .superRefine((rule, ctx) => {
     rule.grants.forEach((grant, i) => {
       const prev = rule.grants[i - 1];
-      if (prev && (grant.minLossYuan <= prev.minLossYuan || grant.grantYuan < prev.grantYuan)) {
+      if (prev && (grant.minLossFen <= prev.minLossFen || grant.grantFen < prev.grantFen)) {
         ctx.addIssue({ code: 'custom', path: ['grants', i], message: 'grant tiers must rise with the loss' });
       }
     });
@@ -69,6 +80,91 @@ export const categoryRuleSchema = z.discriminatedUnion('kind', [tieredRuleSchema
 export type CategoryRule = z.infer<typeof categoryRuleSchema>;
 export type TieredRule = Extract<CategoryRule, { kind: 'tiered' }>;
 export type FixedRule = Extract<CategoryRule, { kind: 'fixed' }>;
+
+/** A review gate's id: a slug, stored on claims as the key of its decision. */
+export const gateIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,31}$/, 'a gate id: a-z, 0-9 and -, 32 at most');
+export type GateId = z.infer<typeof gateIdSchema>;
+
+const gateSchema = z
+  .object({
+    id: gateIdSchema,
+    /** The role whose members decide this gate. */
+    role: z.enum(roles),
+    label: z.object({ zh: z.string().min(1), en: z.string().min(1) }).strict(),
+  })
+  .strict();
+export type ReviewGateSpec = z.infer<typeof gateSchema>;
+
+export const claimSources = ['receipt', 'data-feed'] as const;
+
+/** When a route applies: every condition given must hold. */
+const routeWhenSchema = z
+  .object({
+    payoutAboveYuan: yuanField.optional(),
+    categories: z.array(categorySchema).min(1).optional(),
+    anomaly: z.literal(true).optional(),
+    source: z.enum(claimSources).optional(),
+    appeal: z.literal(true).optional(),
+    objection: z.literal(true).optional(),
+  })
+  .strict()
+  .refine((when) => Object.values(when).some((v) => v !== undefined), {
+    message: 'a route needs at least one condition',
+  })
+  .transform(({ payoutAboveYuan, ...when }) => ({
+    ...when,
+    ...(payoutAboveYuan !== undefined ? { payoutAboveFen: payoutAboveYuan } : {}),
+  }));
+
+const routeSchema = z
+  .object({
+    /** What reviewers are told about the claims this route sends (ANOMALY: the anomalies found). */
+    reason: z.enum(reviewRouteReasons),
+    when: routeWhenSchema,
+    gates: z.array(gateIdSchema).min(1),
+  })
+  .strict();
+export type ReviewRoute = z.infer<typeof routeSchema>;
+
+const anomalySchema = z
+  .object({
+    totalCostAboveYuan: yuanField,
+    statusChangedWithinDays: z.number().int().min(0),
+    /** Categories whose claims are odd with nothing reimbursed (medical: insurance pays first). */
+    withoutReimbursement: z.object({ categories: z.array(categorySchema) }).strict(),
+  })
+  .strict()
+  .transform(({ totalCostAboveYuan, ...rules }) => ({ ...rules, totalCostAboveFen: totalCostAboveYuan }));
+
+const reviewSchema = z
+  .object({
+    /** Every gate a claim may need, in the order they are decided. */
+    gates: z.array(gateSchema).min(1),
+    routes: z.array(routeSchema),
+    anomaly: anomalySchema,
+  })
+  .strict()
+  .superRefine((review, ctx) => {
+    const ids = review.gates.map((g) => g.id);
+    ids.forEach((id, i) => {
+      if (ids.indexOf(id) !== i) {
+        ctx.addIssue({ code: 'custom', path: ['gates', i, 'id'], message: `gate ${id} is listed twice` });
+      }
+    });
+    review.routes.forEach((route, r) => {
+      route.gates.forEach((gate, g) => {
+        if (!ids.includes(gate)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['routes', r, 'gates', g],
+            message: `route names gate ${gate}, which review.gates does not define`,
+          });
+        }
+      });
+    });
+  });
 
 export const policySchema = z
   .object({
@@ -81,22 +177,9 @@ export const policySchema = z
     effectiveTo: isoDate.nullable(),
     capPeriod: z.literal('calendar_year'),
     filingDeadlineDays: z.number().int().min(1).max(3650),
-    coveredStatuses: z.array(z.enum(coverableStatuses)).min(1),
+    coveredStatuses: z.array(z.enum(coveredStatuses)).min(1),
     categories: z.partialRecord(categorySchema, categoryRuleSchema),
-    review: z
-      .object({
-        gates: z.tuple([z.literal('village'), z.literal('department'), z.literal('audit')]),
-        payoutAboveYuan: yuanField,
-        alwaysCategories: z.array(categorySchema),
-        anomaly: z
-          .object({
-            totalCostAboveYuan: yuanField,
-            statusChangedWithinDays: z.number().int().min(0),
-            medicalWithoutReimbursement: z.boolean(),
-          })
-          .strict(),
-      })
-      .strict(),
+    review: reviewSchema,
   })
   .strict()
   .refine((p) => p.effectiveTo === null || p.effectiveTo > p.effectiveFrom, {

@@ -184,6 +184,10 @@ export interface RosterStore {
 /** Resumes or fails a workflow waiting on a review gate. */
 export interface ReviewTasks {
   start(claimId: string): Promise<void>;
+  /**
+   * Resumes the task waiting on the token. A token no longer waiting (answered, timed out, its
+   * run closed) is not an error: the workflow asks again and finds what was recorded.
+   */
   succeed(taskToken: string, output: unknown): Promise<void>;
   fail(taskToken: string, error: string, cause: string): Promise<void>;
 }

@@ -1,16 +1,22 @@
-// Which claims need the three-gate review (三关), and why. Reasons are kept so reviewers see
-// what flagged the claim.
+// Which claims need review, at which gates, and why. Gates and routes are policy data: a claim
+// needs the union of the gates of every route it matches, in the policy's gate order. Reasons
+// are codes with parameters, kept so reviewers see what flagged the claim in their language.
 import type { Fen } from '#shared/money.ts';
-import { formatFen } from '#shared/money.ts';
-import type { Category, Policy, ReviewGate } from '#shared/policy.ts';
+import type { Role } from '#shared/access.ts';
+import type { Category, GateId, Policy, ReviewRoute } from '#shared/policy.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
+import type { ReviewReason } from '#shared/claim.ts';
+
+export type { ReviewReason };
 import { daysBetween } from '#shared/dates.ts';
 
 export interface ReviewRouting {
   readonly review: boolean;
-  /** Human-readable reasons, empty when the claim is approved automatically. */
-  readonly reasons: readonly string[];
-  readonly anomalies: readonly string[];
+  /** Gate ids in the policy's order; empty when the claim is approved automatically. */
+  readonly requiredGates: readonly GateId[];
+  /** Empty when the claim is approved automatically. */
+  readonly reasons: readonly ReviewReason[];
+  readonly anomalies: readonly ReviewReason[];
 }
 
 export interface RoutingInput {
@@ -21,43 +27,118 @@ export interface RoutingInput {
     readonly totalCostFen: Fen;
     readonly reimbursedFen: Fen;
   };
-  readonly period: RosterPeriod;
+  /** Only when the household's roster status last changed is read. */
+  readonly period: Pick<RosterPeriod, 'statusFrom'>;
   readonly payoutFen: Fen;
+  /** Facts found outside the claim itself (a possible duplicate), reviewed like anomalies. */
+  readonly extraAnomalies?: readonly ReviewReason[];
 }
 
-export function detectAnomalies({ policy, claim, period }: RoutingInput): string[] {
+export function detectAnomalies({ policy, claim, period }: RoutingInput): ReviewReason[] {
   const rules = policy.review.anomaly;
-  const found: string[] = [];
-  if (claim.totalCostFen > rules.totalCostAboveYuan) {
-    found.push(`total cost is above ${formatFen(rules.totalCostAboveYuan)}`);
+  const found: ReviewReason[] = [];
+  if (claim.totalCostFen > rules.totalCostAboveFen) {
+    found.push({ code: 'TOTAL_COST_ABOVE', params: { limitFen: rules.totalCostAboveFen } });
   }
   const sinceStatus = daysBetween(period.statusFrom, claim.expenseDate);
   if (sinceStatus < rules.statusChangedWithinDays) {
-    found.push(`roster status changed ${sinceStatus} days before the expense`);
+    found.push({ code: 'STATUS_CHANGED_RECENTLY', params: { days: sinceStatus } });
   }
-  if (rules.medicalWithoutReimbursement && claim.category === 'medical' && claim.reimbursedFen === 0) {
-    found.push('medical claim with no insurance reimbursement recorded');
+  if (rules.withoutReimbursement.categories.includes(claim.category) && claim.reimbursedFen === 0) {
+    found.push({ code: 'NOT_REIMBURSED', params: { category: claim.category } });
   }
   return found;
 }
 
-export function routeForReview(input: RoutingInput): ReviewRouting {
-  const { policy, claim, payoutFen } = input;
-  const reasons: string[] = [];
-  if (payoutFen > policy.review.payoutAboveYuan) {
-    reasons.push(`payout is above ${formatFen(policy.review.payoutAboveYuan)}`);
-  }
-  if (policy.review.alwaysCategories.includes(claim.category)) {
-    reasons.push(`every ${claim.category} claim is reviewed`);
-  }
-  const anomalies = detectAnomalies(input);
-  reasons.push(...anomalies);
-  return { review: reasons.length > 0, reasons, anomalies };
+/** The facts a route's conditions are checked against. */
+interface RouteFacts {
+  readonly category: Category;
+  readonly payoutFen: Fen;
+  readonly anomalous: boolean;
 }
 
-/** The gate that decides next, given the gates already approved; undefined once all passed. */
-export function nextGate(policy: Policy, approved: readonly ReviewGate[]): ReviewGate | undefined {
-  return policy.review.gates.find((g) => !approved.includes(g));
+/** Whether every condition of a route holds (appeals, objections and data feeds: not yet). */
+function routeMatches(route: ReviewRoute, facts: RouteFacts): boolean {
+  const { when } = route;
+  if (when.source !== undefined && when.source !== 'receipt') return false;
+  if (when.appeal || when.objection) return false;
+  if (when.payoutAboveFen !== undefined && !(facts.payoutFen > when.payoutAboveFen)) return false;
+  if (when.categories !== undefined && !when.categories.includes(facts.category)) return false;
+  if (when.anomaly && !facts.anomalous) return false;
+  return true;
+}
+
+/** The reasons a matched route gives: the anomalies themselves for an anomaly route. */
+function routeReasons(route: ReviewRoute, facts: RouteFacts, anomalies: readonly ReviewReason[]) {
+  if (route.when.anomaly) return anomalies;
+  const params: Record<string, string | number> = {};
+  if (route.when.payoutAboveFen !== undefined) params.limitFen = route.when.payoutAboveFen;
+  if (route.when.categories !== undefined) params.category = facts.category;
+  return [{ code: route.reason, params }];
+}
+
+/** The policy's gates (in its order) that appear in `wanted`. */
+export function gatesInOrder(policy: Policy, wanted: Iterable<GateId>): GateId[] {
+  const set = new Set(wanted);
+  return policy.review.gates.map((g) => g.id).filter((id) => set.has(id));
+}
+
+export function routeForReview(input: RoutingInput): ReviewRouting {
+  const { policy, claim, payoutFen } = input;
+  const anomalies = [...detectAnomalies(input), ...(input.extraAnomalies ?? [])];
+  const facts: RouteFacts = { category: claim.category, payoutFen, anomalous: anomalies.length > 0 };
+  const matched = policy.review.routes.filter((route) => routeMatches(route, facts));
+  const gates = new Set(matched.flatMap((route) => route.gates));
+  // An anomaly no route covers still stops the automatic payout: every gate decides it.
+  if (anomalies.length > 0 && !matched.some((route) => route.when.anomaly)) {
+    for (const gate of policy.review.gates) gates.add(gate.id);
+  }
+  const reasons: ReviewReason[] = [];
+  const seen = new Set<string>();
+  const add = (reason: ReviewReason) => {
+    const key = JSON.stringify([reason.code, reason.params]);
+    if (!seen.has(key)) {
+      seen.add(key);
+      reasons.push(reason);
+    }
+  };
+  for (const route of matched) routeReasons(route, facts, anomalies).forEach(add);
+  anomalies.forEach(add);
+  const requiredGates = gatesInOrder(policy, gates);
+  return { review: requiredGates.length > 0, requiredGates, reasons, anomalies };
+}
+
+/**
+ * Whether a claim of this category and payout goes to review by the routes that need no look at
+ * the household (anomalies may add review on top): what a quote can tell in advance.
+ */
+export function reviewExpected(policy: Policy, category: Category, payoutFen: Fen): boolean {
+  const facts: RouteFacts = { category, payoutFen, anomalous: false };
+  return policy.review.routes.some((route) => routeMatches(route, facts));
+}
+
+/** The role that decides a gate under a policy; undefined for a gate the policy does not have. */
+export function gateRole(policy: Policy, gate: GateId): Role | undefined {
+  return policy.review.gates.find((g) => g.id === gate)?.role;
+}
+
+/** The gates a claim needs: as stored when it was routed, or (older records) all of the policy's. */
+export function requiredGatesOf(
+  policy: Policy,
+  claim: { readonly requiredGates?: readonly GateId[] | undefined },
+): readonly GateId[] {
+  return claim.requiredGates ?? policy.review.gates.map((g) => g.id);
+}
+
+/** The gate that decides next: the first required gate without a decision; undefined once all are. */
+export function nextGate(
+  policy: Policy,
+  claim: {
+    readonly requiredGates?: readonly GateId[] | undefined;
+    readonly gates: Readonly<Partial<Record<GateId, unknown>>>;
+  },
+): GateId | undefined {
+  return requiredGatesOf(policy, claim).find((gate) => claim.gates[gate] === undefined);
 }
 
 export type GateCheck =
@@ -66,17 +147,21 @@ export type GateCheck =
   | { ok: false; error: string; involved?: true };
 
 /**
- * Four-eyes: a gate may be decided only in order, only once, and never by someone who decided
- * another gate of the same claim.
+ * Four-eyes: a gate may be decided only if the claim needs it, only in order, only once, and never
+ * by someone who decided another gate of the same claim.
  */
 export function checkGateDecision(
   policy: Policy,
-  decided: readonly { gate: ReviewGate; by: string }[],
-  gate: ReviewGate,
+  claim: {
+    readonly requiredGates?: readonly GateId[] | undefined;
+    readonly gates: Readonly<Partial<Record<GateId, { readonly by: string } | undefined>>>;
+  },
+  gate: GateId,
   user: string,
   /** Who filed the claim and who looks after the household: they check no gate of it. */
   involved: { readonly filer?: string | null; readonly gridWorkers?: readonly (string | null)[] } = {},
 ): GateCheck {
+  const decided = Object.entries(claim.gates).flatMap(([g, d]) => (d ? [{ gate: g, by: d.by }] : []));
   if (involved.filer === user)
     return {
       ok: false,
@@ -89,17 +174,22 @@ export function checkGateDecision(
       involved: true,
       error: "you are the household's grid worker; people who do not look after it decide its gates",
     };
-  if (decided.some((d) => d.gate === gate))
-    return { ok: false, error: `the ${gate} gate is already decided` };
-  const expected = nextGate(
-    policy,
-    decided.map((d) => d.gate),
-  );
-  if (expected !== gate) {
+  const required = requiredGatesOf(policy, claim);
+  if (!required.includes(gate))
     return {
       ok: false,
-      error: expected ? `the ${expected} gate must be decided first` : 'all gates are decided',
+      error: `this claim has no ${gate} gate`,
     };
+  if (decided.some((d) => d.gate === gate))
+    return { ok: false, error: `the ${gate} gate is already decided` };
+  const expected = required.find((g) => !decided.some((d) => d.gate === g));
+  if (expected !== gate) {
+    return expected
+      ? {
+          ok: false,
+          error: `the ${expected} gate must be decided first`,
+        }
+      : { ok: false, error: 'all gates are decided' };
   }
   const earlier = decided.find((d) => d.by === user);
   if (earlier)

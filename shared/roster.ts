@@ -6,19 +6,14 @@ import * as z from 'zod';
 import { fenToYuan, parseYuan } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import { normalizeResidentId, residentIdError } from '#shared/resident-id.ts';
+import {
+  coveredStatuses,
+  householdStatuses,
+  type CoveredStatus,
+  type HouseholdStatus,
+} from '#shared/vocabulary.ts';
 
-export const householdStatuses = [
-  'out_of_poverty',
-  'unstable',
-  'marginal',
-  'sudden_hardship',
-  'removed',
-] as const;
-export type HouseholdStatus = (typeof householdStatuses)[number];
-
-/** Statuses that make a household eligible for cover (everything but `removed`). */
-export const coveredStatuses = ['out_of_poverty', 'unstable', 'marginal', 'sudden_hardship'] as const;
-export type CoveredStatus = (typeof coveredStatuses)[number];
+export { coveredStatuses, householdStatuses, type CoveredStatus, type HouseholdStatus };
 
 export function isCoveredStatus(status: string): status is CoveredStatus {
   return (coveredStatuses as readonly string[]).includes(status);
@@ -101,26 +96,38 @@ export interface RosterParseResult {
   rejected: RosterRejection[];
 }
 
+/** Each good period with the file row it came from (header = row 1). */
+export interface NumberedRosterParse {
+  numbered: { row: number; period: RosterPeriod }[];
+  rejected: RosterRejection[];
+}
+
 /**
  * Parses a roster CSV (RFC 4180, UTF-8, header row with the contract's columns in any order).
  * A bad header rejects the whole file as row 1; otherwise each bad row is rejected on its own.
  */
 export function parseRosterCsv(text: string): RosterParseResult {
+  const { numbered, rejected } = parseNumberedRosterCsv(text);
+  return { periods: numbered.map((n) => n.period), rejected };
+}
+
+/** parseRosterCsv, keeping each good period's row number. */
+export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
   const records = readCsv(text.startsWith('\uFEFF') ? text.slice(1) : text).filter(
     (r) => r.error !== undefined || !isBlank(r.fields),
   );
   const headerRecord = records[0];
   if (!headerRecord) {
     return {
-      periods: [],
+      numbered: [],
       rejected: [{ row: 1, error: `file is empty: a header row is required (${rosterColumns.join(',')})` }],
     };
   }
   const header = readHeader(headerRecord);
   if (typeof header === 'string')
-    return { periods: [], rejected: [{ row: headerRecord.line, error: header }] };
+    return { numbered: [], rejected: [{ row: headerRecord.line, error: header }] };
 
-  const periods: RosterPeriod[] = [];
+  const numbered: { row: number; period: RosterPeriod }[] = [];
   const rejected: RosterRejection[] = [];
   const periodRows = new Map<string, number>();
   const idRows = new Map<string, { idNumber: string; row: number }>();
@@ -163,9 +170,9 @@ export function parseRosterCsv(text: string): RosterParseResult {
     periodRows.set(periodKey, record.line);
     if (earlierId === undefined)
       idRows.set(result.householdId, { idNumber: result.idNumber, row: record.line });
-    periods.push(result);
+    numbered.push({ row: record.line, period: result });
   }
-  return { periods, rejected };
+  return { numbered, rejected };
 }
 
 /**

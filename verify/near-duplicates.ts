@@ -4,8 +4,8 @@
 // Exits non-zero when a goal is missed.
 import { cpus } from 'node:os';
 import { NEAR_DUPLICATE_MIN_SCORE } from '#shared/receipt-fingerprint.ts';
-import { measureNearDuplicates } from './lib/receipt-images.ts';
-import { DEFAULT_SEED } from './types.ts';
+import { measureNearDuplicates } from '#verify/lib/receipt-images.ts';
+import { DEFAULT_SEED } from '#verify/types.ts';
 
 function parseArgs(argv: readonly string[]) {
   const options = { receipts: 200, distinct: 1000, seed: DEFAULT_SEED };

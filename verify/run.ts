@@ -2,7 +2,7 @@
 //   npx tsx verify/run.ts [--quick] [--only 1,4] [--seed N]
 // Exits non-zero when any check fails; a failing check prints a few examples under its line.
 import { cpus, totalmem } from 'node:os';
-import { DEFAULT_SEED, type Check, type Scale } from './types.ts';
+import { DEFAULT_SEED, type Check, type Scale } from '#verify/types.ts';
 
 const checks: { n: number; name: string; load: () => Promise<{ run: Check }> }[] = [
   { n: 1, name: 'duplicate-delivery', load: () => import('./checks/01-duplicate-delivery.ts') },

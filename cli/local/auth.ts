@@ -1,9 +1,12 @@
-// Local sign-in: HS256 tokens shaped like Cognito ID tokens, so handlers see the same claims
-// locally as behind API Gateway's JWT authorizer on AWS.
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+// Local sign-in: HS256 tokens shaped like Cognito ID tokens, signed and checked with jose, so
+// handlers see the same claims locally as behind API Gateway's JWT authorizer on AWS. Left out:
+// Cognito's RS256 keys and JWKS endpoint (one shared secret signs instead), refresh tokens.
+import { createHash, randomUUID } from 'node:crypto';
 import type { APIGatewayEventRequestContextJWTAuthorizer } from 'aws-lambda';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Role } from '#shared/vocabulary.ts';
 
-export type Role = 'gridWorker' | 'villageVerifier' | 'insurer' | 'auditor' | 'finance' | 'admin';
+export type { Role };
 
 export interface DemoUser {
   readonly username: string;
@@ -53,6 +56,10 @@ export const demoUsers: readonly DemoUser[] = [
   demoUser('village1', 'villageVerifier'),
   demoUser('insurer1', 'insurer'),
   demoUser('auditor1', 'auditor'),
+  // A second person per reviewer role: four-eyes needs one when a policy asks a role twice.
+  demoUser('village2', 'villageVerifier'),
+  demoUser('insurer2', 'insurer'),
+  demoUser('auditor2', 'auditor'),
   demoUser('finance1', 'finance'),
   demoUser('admin1', 'admin'),
 ];
@@ -80,58 +87,28 @@ export class TokenVerificationError extends Error {
   }
 }
 
-function secretBytes(secret: string | Buffer): Buffer {
+function secretBytes(secret: string | Buffer): Uint8Array {
   const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
   if (bytes.length === 0) throw new Error('token secret must not be empty');
   return bytes;
 }
 
-function base64UrlJson(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
-function sign(signingInput: string, secret: Buffer): Buffer {
-  return createHmac('sha256', secret).update(signingInput, 'ascii').digest();
-}
-
-const base64UrlPattern = /^[A-Za-z0-9_-]*$/;
-
-function decodeSegment(segment: string, what: string): Buffer {
-  // Buffer.from(..., 'base64url') silently skips junk; reject it so tampering is "malformed", not odd.
-  if (!base64UrlPattern.test(segment) || segment.length % 4 === 1) {
-    throw new TokenVerificationError('malformed', `token ${what} is not base64url`);
-  }
-  return Buffer.from(segment, 'base64url');
-}
-
-function parseJsonObject(bytes: Buffer, what: string): Record<string, unknown> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    throw new TokenVerificationError('malformed', `token ${what} is not JSON`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new TokenVerificationError('malformed', `token ${what} is not a JSON object`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
 const epochSeconds = (now: Date): number => Math.floor(now.getTime() / 1000);
 
 /** Issues an 8-hour ID token for a demo user. */
-export function issueToken(
+export async function issueToken(
   username: string,
   secret: string | Buffer,
   now: Date = new Date(),
   options: TokenOptions = {},
-): string {
+): Promise<string> {
   const user = findDemoUser(username);
   if (!user) {
     throw new Error(
       `unknown local user "${username}" (known: ${demoUsers.map((u) => u.username).join(', ')})`,
     );
   }
+  const key = secretBytes(secret);
   const iat = epochSeconds(now);
   const claims: IdTokenClaims = {
     sub: user.sub,
@@ -145,51 +122,62 @@ export function issueToken(
     exp: iat + tokenLifetimeSeconds,
     jti: randomUUID(),
   };
-  const signingInput = `${base64UrlJson({ alg: 'HS256', typ: 'JWT' })}.${base64UrlJson(claims)}`;
-  return `${signingInput}.${sign(signingInput, secretBytes(secret)).toString('base64url')}`;
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(key);
 }
 
-/** Verifies signature, expiry, issuer and audience; throws TokenVerificationError saying which failed. */
-export function verifyToken(
+/** Which check a jose error stands for. */
+function reasonFor(error: unknown): TokenVerificationError {
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+    return new TokenVerificationError('unsupported_algorithm', 'token algorithm is not HS256');
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new TokenVerificationError('bad_signature', 'token signature does not match');
+  }
+  if (error instanceof joseErrors.JWTExpired)
+    return new TokenVerificationError('expired', 'token has expired');
+  if (error instanceof joseErrors.JWTClaimValidationFailed && error.reason === 'check_failed') {
+    if (error.claim === 'iss')
+      return new TokenVerificationError('wrong_issuer', 'token issuer is not accepted');
+    if (error.claim === 'aud') {
+      return new TokenVerificationError('wrong_audience', 'token audience is not accepted');
+    }
+    if (error.claim === 'nbf') return new TokenVerificationError('not_yet_valid', 'token is not valid yet');
+  }
+  if (error instanceof joseErrors.JOSEError) {
+    // Not three parts, not base64url, not JSON, a missing or non-numeric exp...
+    return new TokenVerificationError('malformed', `token is malformed (${error.code})`);
+  }
+  return new TokenVerificationError('malformed', 'token is malformed');
+}
+
+/**
+ * Verifies as API Gateway's JWT authorizer does: signature (HS256 only), exp, nbf, issuer and
+ * audience; throws TokenVerificationError saying which failed.
+ */
+export async function verifyToken(
   token: string,
   secret: string | Buffer,
   now: Date = new Date(),
   options: TokenOptions = {},
-): IdTokenClaims {
+): Promise<IdTokenClaims> {
   const key = secretBytes(secret);
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new TokenVerificationError('malformed', 'token must have three parts');
-  const [headerPart = '', payloadPart = '', signaturePart = ''] = parts;
-  const header = parseJsonObject(decodeSegment(headerPart, 'header'), 'header');
-  // Only HS256: accepting the header's alg ("none", RS256 with the secret as key...) is the classic JWT hole.
-  if (header.alg !== 'HS256') {
-    throw new TokenVerificationError(
-      'unsupported_algorithm',
-      `token algorithm ${String(header.alg)} is not HS256`,
-    );
+  let claims: Record<string, unknown>;
+  try {
+    ({ payload: claims } = await jwtVerify(token, key, {
+      // Only HS256: accepting the header's alg ("none", RS256 with the secret as key...) is the
+      // classic JWT hole. jose refuses other algorithms before it looks at the signature.
+      algorithms: ['HS256'],
+      issuer: options.issuer ?? localIssuer,
+      audience: options.audience ?? localClientId,
+      requiredClaims: ['exp'],
+      currentDate: now,
+    }));
+  } catch (error) {
+    throw reasonFor(error);
   }
-  const provided = decodeSegment(signaturePart, 'signature');
-  const expected = sign(`${headerPart}.${payloadPart}`, key);
-  if (provided.length !== expected.length || !timingSafeEqual(provided, expected)) {
-    throw new TokenVerificationError('bad_signature', 'token signature does not match');
-  }
-  const claims = parseJsonObject(decodeSegment(payloadPart, 'payload'), 'payload');
-  const nowSeconds = epochSeconds(now);
-  if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) {
-    throw new TokenVerificationError('malformed', 'token has no numeric exp');
-  }
-  if (nowSeconds >= claims.exp) throw new TokenVerificationError('expired', 'token has expired');
-  if (typeof claims.nbf === 'number' && nowSeconds < claims.nbf) {
-    throw new TokenVerificationError('not_yet_valid', 'token is not valid yet');
-  }
-  if (typeof claims.iat === 'number' && claims.iat > nowSeconds + 60) {
+  // jose takes any iat; a token from more than a minute in the future is refused, as before.
+  if (typeof claims.iat === 'number' && claims.iat > epochSeconds(now) + 60) {
     throw new TokenVerificationError('not_yet_valid', 'token was issued in the future');
-  }
-  if (claims.iss !== (options.issuer ?? localIssuer)) {
-    throw new TokenVerificationError('wrong_issuer', 'token issuer is not accepted');
-  }
-  if (claims.aud !== (options.audience ?? localClientId)) {
-    throw new TokenVerificationError('wrong_audience', 'token audience is not accepted');
   }
   const groups = claims['cognito:groups'];
   if (

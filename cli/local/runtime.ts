@@ -2,37 +2,24 @@
 // service running the deployed ASL, and the HTTP API, all wired to the same handler modules the
 // AWS stack deploys. Nothing here exists in the deployed stack.
 import { isUnjudgedPlaceholder } from '#shared/claim.ts';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  UpdateTimeToLiveCommand,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   apiRoutes,
+  envNames,
   eventHandlers,
   scheduledHandlers,
   workflowHandlers,
   type ApiRoute,
 } from '#functions/catalog.ts';
-import { awsDeps, type AppDeps, type ClientOverrides } from '#functions/adapters/aws-deps.ts';
-import {
-  claimsTableSpec,
-  idempotencyTableSpec,
-  toCreateTableInput,
-  toTimeToLiveInput,
-} from '#infra/tables.ts';
-import {
-  functionArnPlaceholder,
-  renderDefinition,
-  reviewStateMachinePlaceholder,
-} from '#infra/workflows/definitions.ts';
+import { awsDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
+import type { ClientOverrides } from '#functions/adapters/handler-deps.ts';
+import { noMetrics, type Metrics } from '#functions/metrics.ts';
+import { claimsTableSpec, toCreateTableInput } from '#infra/tables.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '#cli/local/dynamodb-local.ts';
 import {
   isManifestKey,
@@ -42,12 +29,23 @@ import {
   type S3ObjectCreatedEvent,
 } from '#cli/local/s3-local.ts';
 import {
-  createLocalStepFunctions,
   serveStepFunctionsApi,
   type ExecutionEvent,
   type LocalStepFunctions,
   type StepFunctionsApi,
 } from '#cli/local/step-functions.ts';
+import {
+  CLAIMS_TABLE,
+  LOCAL_REGION,
+  RECEIPTS_BUCKET,
+  assessArn,
+  lambdaContext,
+  loadHandlers,
+  localWorkflows,
+  manifestEvent,
+  noSuchFunction,
+  reviewArn,
+} from '#cli/local/world.ts';
 import { bearerToken, findDemoUser, issueToken, jwtAuthorizerContext, verifyToken } from '#cli/local/auth.ts';
 import {
   matchRoute,
@@ -66,23 +64,7 @@ import { serveStatic } from '#cli/local/static-files.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
 import { demoRosterCsv } from '#cli/local/demo-data.ts';
-
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
-export const RECEIPTS_BUCKET = 'receipts';
-export const CLAIMS_TABLE = 'claims';
-export const IDEMPOTENCY_TABLE = 'idempotency';
-export const assessArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:assess-claim`;
-export const reviewArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:review-claim`;
-export const localFunctionArn = (name: string) =>
-  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
-
-/** The ASL substitutions that point both workflows at the local functions and review machine. */
-export function localWorkflowSubstitutions(): Record<string, string> {
-  const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
-  for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = localFunctionArn(name);
-  return substitutions;
-}
+import type { Policy } from '#shared/policy.ts';
 
 export interface LocalStackOptions {
   readonly port: number;
@@ -98,6 +80,10 @@ export interface LocalStackOptions {
   readonly onStepFunctionsEvent?: (event: ExecutionEvent) => void;
   /** Told of every local Lambda invocation (workflow steps and API routes), with its duration. */
   readonly onLambdaInvoke?: (name: string, durationMs: number, ok: boolean) => void;
+  /** Where the handlers' business metrics go (CloudWatch's part on AWS); dropped by default. */
+  readonly metrics?: Metrics;
+  /** The policies every handler prices, routes and reviews by, instead of the built-in ones. */
+  readonly policies?: readonly Policy[];
 }
 
 export interface LocalStack {
@@ -116,42 +102,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
-interface HandlerModule {
-  makeHandler(deps: () => AppDeps): LambdaHandler;
-}
-
-/** Loads every handler module of the catalog and builds it with the local dependencies. */
-async function loadHandlers(names: readonly string[], deps: AppDeps): Promise<Map<string, LambdaHandler>> {
-  const handlers = new Map<string, LambdaHandler>();
-  for (const name of names) {
-    const mod = (await import(`../../functions/handlers/${name}.ts`)) as HandlerModule;
-    handlers.set(
-      name,
-      mod.makeHandler(() => deps),
-    );
-  }
-  return handlers;
-}
-
-function lambdaContext(name: string): Context {
-  const started = Date.now();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: localFunctionArn(name),
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, 30_000 - (Date.now() - started)),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 async function tokenSecret(dataDir: string): Promise<Buffer> {
   // Kept in the data dir so sign-ins survive a restart on the same data.
   const file = join(dataDir, 'local-token-secret');
@@ -166,26 +116,19 @@ async function tokenSecret(dataDir: string): Promise<Buffer> {
 
 async function createTables(endpoint: string): Promise<void> {
   const db = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: s3LocalCredentials });
-  for (const [spec, name] of [
-    [claimsTableSpec, CLAIMS_TABLE],
-    [idempotencyTableSpec, IDEMPOTENCY_TABLE],
-  ] as const) {
-    try {
-      await db.send(
-        new CreateTableCommand(
-          toCreateTableInput(spec, name) as ConstructorParameters<typeof CreateTableCommand>[0],
-        ),
-      );
-      const ttl = toTimeToLiveInput(spec, name);
-      if (ttl)
-        await db.send(
-          new UpdateTimeToLiveCommand(ttl as ConstructorParameters<typeof UpdateTimeToLiveCommand>[0]),
-        );
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
+  try {
+    await db.send(
+      new CreateTableCommand(
+        toCreateTableInput(claimsTableSpec, CLAIMS_TABLE) as ConstructorParameters<
+          typeof CreateTableCommand
+        >[0],
+      ),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  } finally {
+    db.destroy();
   }
-  db.destroy();
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -257,32 +200,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // signature-checking proxy that guards the printed endpoint (it costs ~20% of throughput).
       endpoints: { dynamodb: `http://127.0.0.1:${dynamo.jvmPort}`, s3: s3.endpoint, sfn: sfnApi.endpoint },
     };
-    const deps = awsDeps(
-      {
-        CLAIMS_TABLE,
-        IDEMPOTENCY_TABLE,
-        RECEIPTS_BUCKET,
-        REVIEW_STATE_MACHINE_ARN: reviewArn,
-        ASSESS_STATE_MACHINE_ARN: assessArn,
-      },
-      overrides,
-    );
+    const deps: AppDeps & { readonly policies?: readonly Policy[] } = {
+      ...awsDeps({
+        env: {
+          [envNames.claimsTable]: CLAIMS_TABLE,
+          [envNames.receiptsBucket]: RECEIPTS_BUCKET,
+          [envNames.reviewStateMachineArn]: reviewArn,
+          [envNames.assessStateMachineArn]: assessArn,
+        },
+        overrides,
+        metrics: options.metrics ?? noMetrics,
+      }),
+      ...(options.policies ? { policies: options.policies } : {}),
+    };
 
     const stepHandlers = await loadHandlers(workflowHandlers, deps);
-    const substitutions = localWorkflowSubstitutions();
-    const sfn = createLocalStepFunctions({
-      definitions: {
-        [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },
-        [reviewArn]: { definition: renderDefinition('review-claim', substitutions), type: 'STANDARD' },
-      },
-      invokeLambda: async (fn, payload) => {
-        const name = fn.split(':').pop() ?? fn;
+    const sfn = localWorkflows({
+      invoke: async (name, payload) => {
         const handler = stepHandlers.get(name);
-        if (!handler) {
-          const error = new Error(`no local function ${name}`);
-          error.name = 'Lambda.ResourceNotFoundException';
-          throw error;
-        }
+        if (!handler) throw noSuchFunction(name);
         const observe = options.onLambdaInvoke;
         if (!observe) return handler(payload, lambdaContext(name));
         const started = performance.now();
@@ -384,7 +320,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         if (!token) return writeHttpResponse(res, unauthorized);
         let claims;
         try {
-          claims = verifyToken(token, secret);
+          claims = await verifyToken(token, secret);
         } catch {
           return writeHttpResponse(res, unauthorized);
         }
@@ -412,7 +348,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (typeof username !== 'string' || !findDemoUser(username)) {
         return writeJson(res, 401, { error: { code: 'UNKNOWN_USER', message: 'not a demo user' } });
       }
-      return writeJson(res, 200, { token: issueToken(username, secret) });
+      return writeJson(res, 200, { token: await issueToken(username, secret) });
     }
 
     const port = await listen(server, options.port, host);
@@ -554,27 +490,4 @@ async function resumeInFlight(
   if (failed > 0)
     log(`could not resume ${failed} in-flight claim(s) or listing page(s) (${problem}); started anyway`);
   return resumed;
-}
-
-/** The EventBridge "Object Created" event for a stored manifest, as S3 would have sent it. */
-export function manifestEvent(key: string, size: number, time: Date): S3ObjectCreatedEvent {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: LOCAL_ACCOUNT,
-    time: time.toISOString(),
-    region: LOCAL_REGION,
-    resources: [`arn:aws:s3:::${RECEIPTS_BUCKET}`],
-    detail: {
-      version: '0',
-      bucket: { name: RECEIPTS_BUCKET },
-      object: { key, size, etag: '', sequencer: '0' },
-      'request-id': randomUUID(),
-      requester: LOCAL_ACCOUNT,
-      'source-ip-address': '127.0.0.1',
-      reason: 'PutObject',
-    },
-  } as S3ObjectCreatedEvent;
 }

@@ -5,7 +5,19 @@ import { basename, extname } from 'node:path';
 import { CliError, type CliIo } from '#cli/claims.ts';
 import { parseVerbArgs, requireOption, yuanOption } from '#cli/args.ts';
 import { connect } from '#cli/api-client.ts';
-import { categorySchema, reviewGateSchema } from '#shared/policy.ts';
+import { categorySchema, gateIdSchema } from '#shared/policy.ts';
+import {
+  categoryLabels,
+  claimStateLabels,
+  claimStates,
+  isOneOf,
+  rejectionReasonLabels,
+  rejectionReasons,
+  reviewReasonLabels,
+  reviewReasonCodes,
+  categories,
+  type ClaimState,
+} from '#shared/vocabulary.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import { sniffContentType } from '#shared/receipt-check.ts';
 import { formatFen, fenToYuan } from '#shared/money.ts';
@@ -27,10 +39,33 @@ interface StatusBody {
   reason?: string;
   detail?: string;
   payoutFen?: number;
+  reviewReasons?: { code: string; params: Record<string, string | number> }[];
   history: { at: string; from: string | null; to: string; actor: string; reason?: string; detail?: string }[];
 }
 
-const terminal = new Set(['PAID', 'REJECTED', 'PENDING_REVIEW', 'DISBURSED', 'ERROR']);
+/** States the workflow leaves by itself within seconds: `submit --wait` waits them out. */
+const moving: readonly ClaimState[] = ['RECEIVED', 'APPROVED'];
+
+/** A code with its Chinese label, as the CLI prints them: `PAID 已赔付，等待拨付`. */
+function withLabel<C extends string>(
+  list: readonly C[],
+  labels: Readonly<Record<C, { zh: string }>>,
+  code: string,
+): string {
+  return isOneOf(list, code) ? `${code} ${labels[code].zh}` : code;
+}
+
+/** A review reason in Chinese, its parameters written for people. */
+export function reviewReasonZh(reason: { code: string; params: Record<string, string | number> }): string {
+  if (!isOneOf(reviewReasonCodes, reason.code)) return reason.code;
+  return reviewReasonLabels[reason.code].zh.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    const value = reason.params[name];
+    if (value === undefined) return whole;
+    if (name.endsWith('Fen') && typeof value === 'number') return formatFen(value);
+    if (name === 'category' && isOneOf(categories, value)) return categoryLabels[value].zh;
+    return String(value);
+  });
+}
 
 export async function submitVerb(args: string[], io: CliIo): Promise<void> {
   const { values } = parseVerbArgs(args, {
@@ -98,7 +133,7 @@ export async function submitVerb(args: string[], io: CliIo): Promise<void> {
     const claim = await api.raw('GET', `/claims/${created.claimId}`);
     if (claim.ok) {
       state = ((await claim.json()) as StatusBody).state;
-      if (terminal.has(state)) break;
+      if (!isOneOf(moving, state)) break;
     }
     await new Promise((r) => setTimeout(r, 150));
   }
@@ -175,10 +210,12 @@ export async function statusVerb(args: string[], io: CliIo): Promise<void> {
     io.out(JSON.stringify(status));
     return;
   }
-  io.out(
-    `${c.claimId}  ${c.householdId ?? '-'}  ${c.category ?? '-'}  ${c.state}${c.reason ? ` (${c.reason})` : ''}`,
-  );
+  const category = c.category === null ? '-' : withLabel(categories, categoryLabels, c.category);
+  const state = withLabel(claimStates, claimStateLabels, c.state);
+  const reason = c.reason ? ` (${withLabel(rejectionReasons, rejectionReasonLabels, c.reason)})` : '';
+  io.out(`${c.claimId}  ${c.householdId ?? '-'}  ${category}  ${state}${reason}`);
   if (c.payoutFen !== undefined) io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);
+  for (const r of c.reviewReasons ?? []) io.out(`review 审核原因: ${r.code} ${reviewReasonZh(r)}`);
   if (c.detail) io.out(c.detail);
   for (const h of c.history)
     io.out(
@@ -195,8 +232,9 @@ export async function reviewVerb(args: string[], io: CliIo): Promise<void> {
   const claimId = positionals[0];
   if (!claimId)
     throw new CliError('usage: claims review CLAIM_ID --gate G --decision approve|reject --as USER', 2);
-  const gate = reviewGateSchema.safeParse(requireOption(values.gate, 'gate'));
-  if (!gate.success) throw new CliError('--gate must be village, department or audit', 2);
+  // Which gates exist is the claim's policy's business: the API refuses one the claim lacks.
+  const gate = gateIdSchema.safeParse(requireOption(values.gate, 'gate'));
+  if (!gate.success) throw new CliError('--gate must be a gate id of the policy, e.g. village', 2);
   const decision = requireOption(values.decision, 'decision');
   if (decision !== 'approve' && decision !== 'reject')
     throw new CliError('--decision must be approve or reject', 2);

@@ -4,6 +4,7 @@ import { categorySchema, policyInForce } from '#shared/policy.ts';
 import { quote, type Quote } from '#shared/compensation.ts';
 import { formatFen } from '#shared/money.ts';
 import { chinaDate, isIsoDate } from '#shared/dates.ts';
+import { categoryLabels } from '#shared/vocabulary.ts';
 
 export async function quoteVerb(args: string[], io: CliIo): Promise<void> {
   const { values } = parseVerbArgs(args, {
@@ -61,7 +62,7 @@ function quoteTable(q: Quote): string {
       .trimEnd(),
   );
   return [
-    `policy 政策: ${q.policyId} v${q.policyVersion}   category 类别: ${q.category}`,
+    `policy 政策: ${q.policyId} v${q.policyVersion}   category 类别: ${q.category} ${categoryLabels[q.category].zh}`,
     `self-paid 自付费用: ${formatFen(q.selfPaidFen)}   threshold 起付线: ${formatFen(q.thresholdFen)}`,
     ...(q.bands.length > 0 ? lines : ['below the threshold: nothing is paid 未达起付线']),
     `payout 赔付: ${formatFen(q.payoutFen)}   annual cap 年度封顶: ${formatFen(q.capFen)}${q.capLimited ? ' (limited by the cap)' : ''}`,

@@ -1,41 +1,46 @@
 // Every port at once, for the local runtime (which serves all handlers from one process) and
 // tools. Deployed handlers use handlerDeps() with only the ports they need.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
+  contextMetrics,
   handlerDeps,
   type AdapterContext,
-  type ClientOverrides,
-  type Env,
-  type HandlerDeps,
+  type BuiltDeps,
+  type DepsSettings,
 } from '#functions/adapters/handler-deps.ts';
+import { dynamoClaims, dynamoClient, dynamoLedger, dynamoRoster } from '#functions/adapters/dynamo-ports.ts';
 import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
 
-export type { ClientOverrides } from '#functions/adapters/handler-deps.ts';
-export { lazyDeps } from '#functions/adapters/handler-deps.ts';
+const allPorts = {
+  claims: dynamoClaims,
+  roster: dynamoRoster,
+  ledger: dynamoLedger,
+  receipts: s3Receipts,
+  fingerprints: sharpFingerprinter,
+  uploads: s3Uploads,
+  exports: s3Exports,
+  reviews: sfnReviews,
+  workflows: sfnWorkflows,
+  metrics: contextMetrics,
+};
 
-export interface AppDeps extends HandlerDeps {
+export interface AppDeps extends BuiltDeps<typeof allPorts> {
+  readonly db: DynamoDBClient;
   readonly s3: S3Client;
   readonly bucket: string;
 }
 
-export function awsDeps(env: Env = process.env, overrides: ClientOverrides = {}): AppDeps {
-  // The S3 factories share a client per context: capture it to expose the same one.
+export function awsDeps(settings: DepsSettings = {}): AppDeps {
+  // The clients are cached per adapter context: capture it to expose the same ones.
   let context: AdapterContext | undefined;
   const deps = handlerDeps(
-    {
-      receipts: (c) => s3Receipts((context = c)),
-      fingerprints: sharpFingerprinter,
-      uploads: s3Uploads,
-      exports: s3Exports,
-      reviews: sfnReviews,
-      workflows: sfnWorkflows,
-    },
-    env,
-    overrides,
+    { ...allPorts, claims: (c: AdapterContext) => dynamoClaims((context = c)) },
+    settings,
   );
-  if (!context) throw new Error('unreachable: the receipts port is always built');
-  return { ...deps, s3: s3Client(context), bucket: receiptsBucket(context) };
+  if (!context) throw new Error('unreachable: the claims port is always built');
+  return { ...deps, db: dynamoClient(context), s3: s3Client(context), bucket: receiptsBucket(context) };
 }

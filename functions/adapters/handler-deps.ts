@@ -1,22 +1,10 @@
-// What a deployed handler builds from its environment: the claims table always, and only the
-// other ports it names. A handler that never touches S3 or Step Functions then never imports
-// their SDK clients, which keeps them out of its bundle (and its cold start).
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// What a deployed handler builds from its environment: a clock, an ID source and exactly the
+// ports it names, each from its adapter module's factory. A handler that never touches S3 or
+// Step Functions then never imports their SDK clients, which keeps them out of its bundle (and
+// its cold start), and its dependencies' type has no port it was not given.
 import { monotonicFactory } from 'ulid';
-import { envNames } from '#functions/catalog.ts';
-import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
-import type { ApiDeps } from '#shared/api/claims-api.ts';
-import type {
-  ClaimWorkflows,
-  Clock,
-  ExportStore,
-  IdSource,
-  ReceiptStore,
-  ReviewTasks,
-  UploadSigner,
-} from '#shared/ports.ts';
-import type { StepDeps } from '#shared/workflow/steps.ts';
-import type { ReceiptFingerprinter } from '#shared/receipt-fingerprint.ts';
+import { powertoolsMetrics, type Metrics } from '#functions/metrics.ts';
+import type { Clock, IdSource } from '#shared/ports.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,21 +21,28 @@ export interface AdapterContext {
   readonly overrides: ClientOverrides;
   readonly clock: Clock;
   readonly ids: IdSource;
+  /** Where the claim port reports what its writes did. */
+  readonly metrics: Metrics;
 }
 
-/** Ports beyond the claims table, each built by a factory from its adapter module. */
-export interface PortFactories {
-  readonly receipts?: (context: AdapterContext) => ReceiptStore;
-  readonly reviews?: (context: AdapterContext) => ReviewTasks;
-  readonly uploads?: (context: AdapterContext) => UploadSigner;
-  readonly exports?: (context: AdapterContext) => ExportStore;
-  readonly workflows?: (context: AdapterContext) => ClaimWorkflows;
-  readonly fingerprints?: (context: AdapterContext) => ReceiptFingerprinter;
+export type PortFactory<T> = (context: AdapterContext) => T;
+
+/** The ports a handler names, each built by a factory from its adapter module. */
+export type PortFactories = Readonly<Record<string, PortFactory<unknown>>>;
+
+/** Every handler gets these; the rest is what it named. */
+export interface BaseDeps {
+  readonly clock: Clock;
+  readonly ids: IdSource;
 }
 
-export interface HandlerDeps extends StepDeps, ApiDeps {
-  readonly store: DynamoClaimStore;
-  readonly db: DynamoDBClient;
+export type BuiltDeps<F extends PortFactories> = BaseDeps & { readonly [K in keyof F]: ReturnType<F[K]> };
+
+/** Where the clients point and where metrics go: the defaults are Lambda's. */
+export interface DepsSettings {
+  readonly env?: Env;
+  readonly overrides?: ClientOverrides;
+  readonly metrics?: Metrics;
 }
 
 export function requireEnv(env: Env, name: string): string {
@@ -76,51 +71,23 @@ export function withoutSdkLogger<C extends { middlewareStack: { remove(name: str
   return client;
 }
 
-/** A port the handler was built without: using it is a wiring bug, so say which. */
-function missingPort<T extends object>(port: string): T {
-  return new Proxy({} as T, {
-    get: (_target, prop) =>
-      // Not a thenable: `await port` must not call into the proxy.
-      prop === 'then'
-        ? undefined
-        : () => {
-            throw new Error(`this handler was built without the ${port} port (${String(prop)})`);
-          },
-  });
-}
+/** The metrics port itself, for a handler that emits a metric of its own. */
+export const contextMetrics = (context: AdapterContext): Metrics => context.metrics;
 
-export function handlerDeps(
-  ports: PortFactories = {},
-  env: Env = process.env,
-  overrides: ClientOverrides = {},
-): HandlerDeps {
-  // Without overrides the SDK reads AWS_ENDPOINT_URL_* and the Lambda role itself.
-  const db = withoutSdkLogger(
-    new DynamoDBClient({
-      ...baseClientConfig(overrides),
-      ...(overrides.endpoints?.dynamodb ? { endpoint: overrides.endpoints.dynamodb } : {}),
-    }),
-  );
-  const store = new DynamoClaimStore(db, requireEnv(env, envNames.claimsTable));
+export function handlerDeps<F extends PortFactories>(ports: F, settings: DepsSettings = {}): BuiltDeps<F> {
   const clock = { now: () => new Date() };
   const ulid = monotonicFactory();
   const ids = { next: () => ulid() };
-  const context: AdapterContext = { env, overrides, clock, ids };
-  return {
-    store,
-    db,
-    claims: store,
-    roster: store,
-    ledger: store,
-    ids,
+  const context: AdapterContext = {
+    // Without overrides the SDK reads AWS_ENDPOINT_URL_* and the Lambda role itself.
+    env: settings.env ?? process.env,
+    overrides: settings.overrides ?? {},
     clock,
-    receipts: ports.receipts?.(context) ?? missingPort<ReceiptStore>('receipts'),
-    reviews: ports.reviews?.(context) ?? missingPort<ReviewTasks>('reviews'),
-    uploads: ports.uploads?.(context) ?? missingPort<UploadSigner>('uploads'),
-    exports: ports.exports?.(context) ?? missingPort<ExportStore>('exports'),
-    workflows: ports.workflows?.(context) ?? missingPort<ClaimWorkflows>('workflows'),
-    fingerprints: ports.fingerprints?.(context) ?? missingPort<ReceiptFingerprinter>('fingerprints'),
+    ids,
+    metrics: settings.metrics ?? powertoolsMetrics(),
   };
+  const built = Object.fromEntries(Object.entries(ports).map(([name, make]) => [name, make(context)]));
+  return { clock, ids, ...built } as BuiltDeps<F>;
 }
 
 /** Dependencies built on first use, so importing a handler module does no work. */

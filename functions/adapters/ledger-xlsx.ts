@@ -1,11 +1,12 @@
 // The ledger as an XLSX workbook, streamed row by row: a minimal OOXML package (one sheet, inline
-// strings, a bold style for the header and total rows, the header frozen) through a small ZIP
-// writer that deflates each part and waits for the destination to drain. exceljs, used before,
+// strings, a bold style for the header and total rows, the header frozen) packaged by fflate's
+// streaming Zip, each part deflated as the destination drains. exceljs, used before,
 // wrote a tenth as many rows a second, held the sheet in memory whenever its zip fell behind
 // (900 MB at a million rows) and was two thirds of the export Lambda's bundle.
 import { once } from 'node:events';
 import { PassThrough, type Writable } from 'node:stream';
 import { crc32, createDeflateRaw } from 'node:zlib';
+import { Zip, type AsyncFlateStreamHandler, type ZipInputFile } from 'fflate';
 import { ledgerCsvColumns, type LedgerRow } from '#shared/api/ledger-api.ts';
 
 type Row = { kind: 'entry' | 'total'; cells: LedgerRow };
@@ -115,106 +116,89 @@ async function* sheetXml(rows: AsyncIterable<Row>): AsyncGenerator<string> {
   yield `${piece}</sheetData></worksheet>`;
 }
 
-/** A forward-only ZIP writer: deflated entries with data descriptors, then the central directory. */
-class ZipWriter {
-  private offset = 0;
-  private readonly entries: {
-    name: Buffer;
-    crc: number;
-    compressed: number;
-    size: number;
-    offset: number;
-  }[] = [];
-  // MS-DOS date and time of "now", as every entry's modification time.
-  private readonly dosTime: number;
-  private readonly dosDate: number;
+/**
+ * A ZIP entry whose bytes node:zlib deflates; fflate's Zip writes the package around it (local
+ * headers, data descriptors, central directory). fflate's own ZipDeflate, in pure JS, cost the
+ * whole export 42% more CPU (200,000 rows: 4.5 s against 3.2 s), so compression stays native.
+ */
+class NativeDeflateEntry implements ZipInputFile {
+  readonly compression = 8;
+  size = 0;
+  crc = 0;
+  /** Set by Zip.add. */
+  ondata?: AsyncFlateStreamHandler;
+  constructor(readonly filename: string) {}
+
+  emit(chunk: Uint8Array, final: boolean): void {
+    // zlib's output and the empty final chunk are never backed by a SharedArrayBuffer.
+    this.ondata?.(null, chunk as Uint8Array<ArrayBuffer>, final);
+  }
+}
+
+/** Deflates parts into one ZIP package on `out`, at the pace `out` drains. */
+class XlsxPackage {
+  private readonly zip: Zip;
+  private written = 0;
+  private mustDrain = false;
+  private failure: Error | undefined;
 
   constructor(private readonly out: Writable) {
-    const now = new Date();
-    this.dosTime = (now.getHours() << 11) | (now.getMinutes() << 5) | (now.getSeconds() >> 1);
-    this.dosDate = ((now.getFullYear() - 1980) << 9) | ((now.getMonth() + 1) << 5) | now.getDate();
+    // fflate calls this synchronously from each entry's emit(): the bytes go out before it returns.
+    this.zip = new Zip((error, chunk) => {
+      if (error) {
+        this.failure ??= error;
+        return;
+      }
+      this.written += chunk.length;
+      if (!out.write(chunk)) this.mustDrain = true;
+    });
   }
 
-  private async write(bytes: Buffer): Promise<void> {
-    this.offset += bytes.length;
+  private async settle(): Promise<void> {
+    if (this.failure) throw this.failure;
+    // fflate writes no ZIP64 records: past 4 GiB the offsets would wrap.
+    if (this.written > ZIP32_LIMIT) throw new RangeError('ledger export exceeds 4 GiB');
     // Backpressure: the caller's stream (an S3 upload, an HTTP response) sets the pace.
-    if (!this.out.write(bytes)) await once(this.out, 'drain');
+    if (this.mustDrain) {
+      this.mustDrain = false;
+      await once(this.out, 'drain');
+    }
   }
 
   async entry(path: string, content: AsyncIterable<string>): Promise<void> {
-    const name = Buffer.from(path, 'utf8');
-    const offset = this.offset;
-    const header = Buffer.alloc(30);
-    header.writeUInt32LE(0x04034b50, 0);
-    header.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    header.writeUInt16LE(0x0808, 6); // sizes in a data descriptor; UTF-8 names
-    header.writeUInt16LE(8, 8); // deflate
-    header.writeUInt16LE(this.dosTime, 10);
-    header.writeUInt16LE(this.dosDate, 12);
-    header.writeUInt16LE(name.length, 26);
-    await this.write(Buffer.concat([header, name]));
-
+    const file = new NativeDeflateEntry(path);
+    this.zip.add(file);
     // Level 3: about 30% less CPU than the default 6 for about 6% more bytes on this sheet XML.
     const deflate = createDeflateRaw({ level: 3 });
-    let compressed = 0;
-    const drained = (async () => {
+    const pumped = (async () => {
       for await (const chunk of deflate as AsyncIterable<Buffer>) {
-        compressed += chunk.length;
-        await this.write(chunk);
+        file.emit(chunk, false);
+        await this.settle();
       }
     })();
-    let crc = 0;
-    let size = 0;
     try {
       for await (const text of content) {
         const bytes = Buffer.from(text, 'utf8');
-        crc = crc32(bytes, crc);
-        size += bytes.length;
+        file.crc = crc32(bytes, file.crc);
+        file.size += bytes.length;
+        if (file.size > ZIP32_LIMIT) throw new RangeError('ledger export exceeds 4 GiB');
         // Racing the drain against the pump: if the destination fails, stop waiting.
-        if (!deflate.write(bytes)) await Promise.race([once(deflate, 'drain'), drained]);
+        if (!deflate.write(bytes)) await Promise.race([once(deflate, 'drain'), pumped]);
       }
       deflate.end();
     } catch (error) {
       deflate.destroy();
+      await pumped.catch(() => undefined);
       throw error;
-    } finally {
-      await drained;
     }
-    if (size > ZIP32_LIMIT || this.offset > ZIP32_LIMIT) throw new RangeError('ledger export exceeds 4 GiB');
-    const descriptor = Buffer.alloc(16);
-    descriptor.writeUInt32LE(0x08074b50, 0);
-    descriptor.writeUInt32LE(crc >>> 0, 4);
-    descriptor.writeUInt32LE(compressed, 8);
-    descriptor.writeUInt32LE(size, 12);
-    await this.write(descriptor);
-    this.entries.push({ name, crc: crc >>> 0, compressed, size, offset });
+    await pumped;
+    file.emit(new Uint8Array(0), true);
+    await this.settle();
   }
 
   async finish(): Promise<void> {
-    const start = this.offset;
-    for (const e of this.entries) {
-      const header = Buffer.alloc(46);
-      header.writeUInt32LE(0x02014b50, 0);
-      header.writeUInt16LE(20, 4); // made by: 2.0
-      header.writeUInt16LE(20, 6);
-      header.writeUInt16LE(0x0808, 8);
-      header.writeUInt16LE(8, 10);
-      header.writeUInt16LE(this.dosTime, 12);
-      header.writeUInt16LE(this.dosDate, 14);
-      header.writeUInt32LE(e.crc, 16);
-      header.writeUInt32LE(e.compressed, 20);
-      header.writeUInt32LE(e.size, 24);
-      header.writeUInt16LE(e.name.length, 28);
-      header.writeUInt32LE(e.offset, 42);
-      await this.write(Buffer.concat([header, e.name]));
-    }
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(0x06054b50, 0);
-    end.writeUInt16LE(this.entries.length, 8);
-    end.writeUInt16LE(this.entries.length, 10);
-    end.writeUInt32LE(this.offset - start, 12);
-    end.writeUInt32LE(start, 16);
-    await this.write(end);
+    this.zip.end();
+    await this.settle();
   }
 }
 
@@ -223,7 +207,7 @@ async function* single(text: string): AsyncGenerator<string> {
 }
 
 export async function writeLedgerXlsx(rows: AsyncIterable<Row>, out: Writable): Promise<void> {
-  const zip = new ZipWriter(out);
+  const zip = new XlsxPackage(out);
   for (const [path, xml] of staticParts) await zip.entry(path, single(xml));
   await zip.entry('xl/worksheets/sheet1.xml', sheetXml(rows));
   await zip.finish();

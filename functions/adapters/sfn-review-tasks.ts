@@ -41,6 +41,12 @@ export async function startNamedOnce(
   }
 }
 
+/** Step Functions' answer for a task token no longer waiting (used, timed out, run closed). */
+export function isStaleTaskToken(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : '';
+  return ['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken'].includes(name);
+}
+
 export class SfnReviewTasks implements ReviewTasks {
   constructor(
     private readonly sfn: SFNClient,
@@ -56,7 +62,11 @@ export class SfnReviewTasks implements ReviewTasks {
   }
 
   async succeed(taskToken: string, output: unknown): Promise<void> {
-    await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    try {
+      await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+    } catch (error) {
+      if (!isStaleTaskToken(error)) throw error;
+    }
   }
 
   async fail(taskToken: string, error: string, cause: string): Promise<void> {

@@ -3,6 +3,7 @@ import { exportLedger, type XlsxWriter } from '#shared/api/ledger-export.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { s3Exports } from '#functions/adapters/s3-ports.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
+import { dynamoLedger, dynamoRoster } from '#functions/adapters/dynamo-ports.ts';
 import { writeLedgerXlsx } from '#functions/adapters/ledger-xlsx.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
@@ -14,10 +15,12 @@ export const xlsxStream: XlsxWriter = (rows) => {
   return out;
 };
 
-export function makeHandler(deps: () => ApiDeps) {
+export function makeHandler(deps: () => Pick<ApiDeps, 'ledger' | 'roster' | 'exports'>) {
   return apiRoute(makeLogger(), 'export-ledger', async (req) => ({
     body: await exportLedger(deps(), req.query, xlsxStream),
   }));
 }
 
-export const handler = makeHandler(lazyDeps(() => handlerDeps({ exports: s3Exports })));
+export const handler = makeHandler(
+  lazyDeps(() => handlerDeps({ ledger: dynamoLedger, roster: dynamoRoster, exports: s3Exports })),
+);

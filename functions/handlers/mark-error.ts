@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { markError } from '#shared/workflow/mark-error.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
+import { dynamoClaims } from '#functions/adapters/dynamo-ports.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
@@ -11,7 +12,7 @@ export const markErrorInputSchema = z.object({
   error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
 });
 
-export function makeHandler(deps: () => StepDeps) {
+export function makeHandler(deps: () => Pick<StepDeps, 'claims' | 'clock'>) {
   return workflowStep(makeLogger(), markErrorInputSchema, (input) =>
     markError(deps(), {
       claimId: input.claimId ?? null,
@@ -21,4 +22,4 @@ export function makeHandler(deps: () => StepDeps) {
   );
 }
 
-export const handler = makeHandler(lazyDeps(() => handlerDeps()));
+export const handler = makeHandler(lazyDeps(() => handlerDeps({ claims: dynamoClaims })));

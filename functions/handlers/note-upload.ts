@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { noteUpload, type NoteUploadDeps } from '#shared/workflow/note-upload.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { s3Receipts } from '#functions/adapters/s3-ports.ts';
+import { dynamoClaims } from '#functions/adapters/dynamo-ports.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 /** EventBridge's S3 "Object Created" for any key under claims/ (the fields used, nothing more). */
@@ -17,4 +18,6 @@ export function makeHandler(deps: () => NoteUploadDeps) {
   );
 }
 
-export const handler = makeHandler(lazyDeps(() => handlerDeps({ receipts: s3Receipts })));
+export const handler = makeHandler(
+  lazyDeps(() => handlerDeps({ claims: dynamoClaims, receipts: s3Receipts })),
+);

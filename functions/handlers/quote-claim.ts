@@ -4,8 +4,9 @@ import { quote } from '#shared/compensation.ts';
 import { parseYuan } from '#shared/money.ts';
 import { isoDateSchema } from '#shared/manifest.ts';
 import { chinaDate } from '#shared/dates.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { InvalidInputError, NotFoundError } from '#shared/errors.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
+import { dynamoClaims } from '#functions/adapters/dynamo-ports.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
@@ -20,23 +21,31 @@ export const quoteBodySchema = z
   })
   .strict();
 
-export function makeHandler(deps: () => ApiDeps) {
+export function makeHandler(deps: () => Pick<ApiDeps, 'claims' | 'clock'>) {
   return apiRoute(makeLogger(), 'quote-claim', async (req) => {
     const body = quoteBodySchema.parse(req.json());
     const total = parseYuan(body.totalCost);
     const reimbursed = parseYuan(body.reimbursed);
-    if (!total.ok) throw new HttpError(400, 'BAD_AMOUNT', `totalCost: ${total.error}`);
-    if (!reimbursed.ok) throw new HttpError(400, 'BAD_AMOUNT', `reimbursed: ${reimbursed.error}`);
+    if (!total.ok) throw badAmount('totalCost', total.error);
+    if (!reimbursed.ok) throw badAmount('reimbursed', reimbursed.error);
     const date = body.expenseDate ?? chinaDate(deps().clock.now());
     const policy = policyInForce(body.region, date);
-    if (!policy) throw new HttpError(404, 'NO_POLICY', `no policy for ${body.region} on ${date}`);
+    if (!policy) {
+      throw new NotFoundError('NO_POLICY', `no policy for ${body.region} on ${date}`, {
+        params: { region: body.region, date },
+      });
+    }
     const used = body.householdId
       ? await deps().claims.capUsed(body.householdId, Number(date.slice(0, 4)), body.category)
       : 0;
     const result = quote(policy, body.category, total.fen, reimbursed.fen, used);
-    if (!result.ok) throw new HttpError(400, 'NOT_COVERED', result.error);
+    if (!result.ok) throw new InvalidInputError('NOT_COVERED', result.error);
     return { body: result.quote };
   });
 }
 
-export const handler = makeHandler(lazyDeps(() => handlerDeps()));
+function badAmount(field: string, error: string): InvalidInputError {
+  return new InvalidInputError('BAD_AMOUNT', `${field}: ${error}`, { params: { field } });
+}
+
+export const handler = makeHandler(lazyDeps(() => handlerDeps({ claims: dynamoClaims })));

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { validateClaim } from '#shared/workflow/validate-claim.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
+import { dynamoClaims, dynamoRoster } from '#functions/adapters/dynamo-ports.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { s3Receipts } from '#functions/adapters/s3-ports.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
@@ -11,8 +12,10 @@ export const validateClaimInputSchema = z.object({
   time: z.string().optional(),
 });
 
-export function makeHandler(deps: () => StepDeps) {
+export function makeHandler(deps: () => Pick<StepDeps, 'claims' | 'receipts' | 'roster' | 'clock'>) {
   return workflowStep(makeLogger(), validateClaimInputSchema, (input) => validateClaim(deps(), input));
 }
 
-export const handler = makeHandler(lazyDeps(() => handlerDeps({ receipts: s3Receipts })));
+export const handler = makeHandler(
+  lazyDeps(() => handlerDeps({ claims: dynamoClaims, receipts: s3Receipts, roster: dynamoRoster })),
+);

@@ -7,6 +7,7 @@ import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { metricsNamespace, powertoolsServiceName } from '#functions/catalog.ts';
 
 /** The repository root: bundling resolves `#shared/*` imports and the lock file from here. */
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -15,9 +16,6 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export function defaultHandlerEntry(handler: string): string {
   return fileURLToPath(new URL(`../../functions/handlers/${handler}.ts`, import.meta.url));
 }
-
-export const powertoolsServiceName = 'claims';
-export const metricsNamespace = 'FangpinClaims';
 
 export interface ClaimsFunctionProps {
   /** Catalog name, e.g. `validate-claim`. */
@@ -128,6 +126,9 @@ export class ClaimsFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
+      // Lambda records each invocation's segment itself. No Powertools Tracer: wrapping the SDK
+      // clients for per-call subsegments would put aws-xray-sdk-core in every bundle (cold start)
+      // for timings the DynamoDB, S3 and Step Functions metrics already give.
       tracing: Tracing.ACTIVE,
       projectRoot: repoRoot,
       depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
@@ -136,8 +137,6 @@ export class ClaimsFunction extends Construct {
         POWERTOOLS_SERVICE_NAME: powertoolsServiceName,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
-        // Responses can carry personal data (names, ID numbers): keep them out of traces.
-        POWERTOOLS_TRACER_CAPTURE_RESPONSE: 'false',
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: claimsBundling(props.nativeModules),

@@ -3,7 +3,7 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } fr
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { claimsTableSpec, idempotencyTableSpec, type KeySpec, type TableSpec } from '#infra/tables.ts';
+import { claimsTableSpec, type KeySpec, type TableSpec } from '#infra/tables.ts';
 
 const attributeTypes = { S: AttributeType.STRING, N: AttributeType.NUMBER, B: AttributeType.BINARY } as const;
 const attribute = (key: KeySpec) => ({ name: key.name, type: attributeTypes[key.type] });
@@ -23,24 +23,25 @@ export interface DataTablesProps {
   readonly key: IKey;
 }
 
-/** The claims single table and the idempotency table, built from the shared specs in infra/tables.ts. */
+/**
+ * The claims single table, built from the shared spec in infra/tables.ts. Retries and replays
+ * need no idempotency store: every write is conditional on the claim's version or on a key
+ * not existing yet.
+ */
 export class DataTables extends Construct {
   readonly claims: Table;
-  readonly idempotency: Table;
   private readonly key: IKey;
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
     this.key = props.key;
     this.claims = this.tableFromSpec('Claims', claimsTableSpec);
-    this.idempotency = this.tableFromSpec('Idempotency', idempotencyTableSpec);
   }
 
   private tableFromSpec(id: string, spec: TableSpec): Table {
     const table = new Table(this, id, {
       partitionKey: attribute(spec.partitionKey),
       ...(spec.sortKey ? { sortKey: attribute(spec.sortKey) } : {}),
-      ...(spec.timeToLiveAttribute ? { timeToLiveAttribute: spec.timeToLiveAttribute } : {}),
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
@@ -75,17 +76,6 @@ export class DataTables extends Construct {
       }),
     );
     this.grantKey(grantee, mode);
-  }
-
-  /** What Powertools idempotency needs: it deletes a record when the guarded call fails. */
-  grantIdempotency(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-        resources: [this.idempotency.tableArn],
-      }),
-    );
-    this.grantKey(grantee, 'readWrite');
   }
 
   private grantKey(grantee: IGrantable, mode: 'read' | 'readWrite'): void {

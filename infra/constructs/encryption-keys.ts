@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 
 /**
  * Two customer-managed keys with rotation on: `data` protects personal data (receipts, claims,
- * idempotency records); `ops` protects operational data (log groups, the alarm topic, the
+ * the ledger); `ops` protects operational data (log groups, the alarm topic, the
  * intake DLQ). Separate keys keep the services that may use the ops key (Logs, CloudWatch,
  * EventBridge) away from the personal data.
  */

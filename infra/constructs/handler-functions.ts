@@ -61,7 +61,6 @@ export class HandlerFunctions extends Construct {
     // Every name in catalog.envNames must get a value: adding one there fails this until it does.
     const catalogEnv: Record<keyof typeof envNames, string> = {
       claimsTable: props.tables.claims.tableName,
-      idempotencyTable: props.tables.idempotency.tableName,
       receiptsBucket: props.receipts.bucket.bucketName,
       reviewStateMachineArn: props.reviewStateMachineArn,
       assessStateMachineArn: props.assessStateMachineArn,
@@ -127,7 +126,6 @@ export class HandlerFunctions extends Construct {
   private grant(name: HandlerName, fn: ClaimsFunction, props: HandlerFunctionsProps): void {
     const access = handlerAccess(name);
     props.tables.grantClaims(fn.role, access.claimsTable);
-    if (access.idempotencyTable) props.tables.grantIdempotency(fn.role);
     if (access.receipts !== 'none') {
       if (access.receipts === 'upload') props.receipts.grantUploadReceipts(fn.role);
       else props.receipts.grantReadReceipts(fn.role, { list: access.receipts === 'read' });

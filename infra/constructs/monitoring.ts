@@ -7,13 +7,13 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  MathExpression,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -21,7 +21,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { pascalCase } from '#infra/constructs/handler-functions.ts';
-import { metricsNamespace } from '#infra/constructs/claims-function.ts';
+import { businessMetrics, metricsNamespace, powertoolsServiceName } from '#functions/catalog.ts';
 
 export interface MonitoringProps {
   readonly functions: ReadonlyMap<string, IFunction>;
@@ -29,8 +29,6 @@ export interface MonitoringProps {
   readonly intakeRule: Rule;
   readonly deadLetterQueue: IQueue;
   readonly api: IHttpApi;
-  /** The sweeper's log group: its "claims resumed" lines mean a run was lost. */
-  readonly sweeperLogs: ILogGroup;
   /** Gets the alarm notifications (the admin's address). */
   readonly alarmEmail: string;
   /** Encrypts the alarm topic. */
@@ -38,6 +36,35 @@ export interface MonitoringProps {
 }
 
 const period = Duration.minutes(5);
+
+/**
+ * A business metric as the handlers emit it (functions/metrics.ts): Powertools adds the service
+ * as a dimension to every point, beside the point's own.
+ */
+function business(
+  name: (typeof businessMetrics)[keyof typeof businessMetrics]['name'],
+  statistic: string,
+  dimensions: Record<string, string> = {},
+  label?: string,
+): Metric {
+  return new Metric({
+    namespace: metricsNamespace,
+    metricName: name,
+    dimensionsMap: { service: powertoolsServiceName, ...dimensions },
+    period,
+    statistic,
+    ...(label ? { label } : {}),
+  });
+}
+
+/** Every series of a business metric across one dimension's values (rejection reasons, gates). */
+function byDimension(name: string, dimension: string, statistic: string, label: string): MathExpression {
+  return new MathExpression({
+    expression: `SEARCH('{${metricsNamespace},${dimension},service} MetricName="${name}"', '${statistic}', ${period.toSeconds()})`,
+    label,
+    period,
+  });
+}
 
 /** Alarms on anything that means a claim is stuck or lost, and one dashboard. */
 export class Monitoring extends Construct {
@@ -105,18 +132,16 @@ export class Monitoring extends Construct {
       );
     }
     // The sweeper repaired lost runs: nothing is lost, but something upstream dropped events.
-    const resumed = new MetricFilter(this, 'ClaimsResumedFilter', {
-      logGroup: props.sweeperLogs,
-      filterPattern: FilterPattern.stringValue('$.message', '=', 'claims resumed'),
-      metricNamespace: metricsNamespace,
-      metricName: 'ClaimsResumed',
-      metricValue: '$.resumed',
-      defaultValue: 0,
-    });
     alarm(
       'ClaimsResumed',
-      resumed.metric({ period, statistic: 'Sum' }),
+      business(businessMetrics.claimsResumed.name, 'Sum'),
       'sweeper: claims had lost their workflow run and were started again',
+    );
+    // Whichever workflow or retry it happened in, a claim in ERROR waits for an operator.
+    alarm(
+      'ClaimsInError',
+      business(businessMetrics.claims.name, 'Sum', { outcome: 'error' }),
+      'claims: a claim was marked ERROR and waits for a retry',
     );
     alarm(
       'ApiServerErrors',
@@ -171,6 +196,44 @@ export class Monitoring extends Construct {
             title: 'API latency (p90)',
             width: 12,
             left: [props.api.metricLatency({ period, statistic: 'p90' })],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Claims by outcome',
+            width: 8,
+            left: ['approved', 'review', 'paid', 'rejected', 'error'].map((outcome) =>
+              business(businessMetrics.claims.name, 'Sum', { outcome }, outcome),
+            ),
+          }),
+          new GraphWidget({
+            title: 'Rejections by reason',
+            width: 8,
+            left: [byDimension(businessMetrics.claimsRejected.name, 'reason', 'Sum', '')],
+          }),
+          new GraphWidget({
+            title: 'Paid (yuan)',
+            width: 8,
+            left: [
+              new MathExpression({
+                expression: 'fen / 100',
+                usingMetrics: { fen: business(businessMetrics.payoutFen.name, 'Sum') },
+                label: 'yuan paid',
+                period,
+              }),
+            ],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Upload to paid (seconds)',
+            width: 12,
+            left: ['p50', 'p90'].map((p) => business(businessMetrics.uploadToPaid.name, p, {}, p)),
+          }),
+          new GraphWidget({
+            title: 'Review wait by gate (seconds, p90)',
+            width: 12,
+            left: [byDimension(businessMetrics.reviewWait.name, 'gate', 'p90', '')],
           }),
         ],
         [

@@ -3,8 +3,8 @@ import * as z from 'zod';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import { claimStateSchema } from '#shared/claim-state.ts';
-import { gateRoles, isLimitedToOwnHouseholds, type Principal } from '#shared/access.ts';
-import { categorySchema, findPolicy, reviewGateSchema, type ReviewGate } from '#shared/policy.ts';
+import { isLimitedToOwnHouseholds, type Principal } from '#shared/access.ts';
+import { categorySchema, findPolicy, gateIdSchema, type GateId, type Policy } from '#shared/policy.ts';
 import { CLAIM_GRANT_SECONDS } from '#shared/claim-grant.ts';
 import {
   claimIdSchema,
@@ -16,10 +16,9 @@ import {
   receiptContentTypes,
 } from '#shared/manifest.ts';
 import { parseYuan } from '#shared/money.ts';
-import { checkGateDecision, nextGate } from '#shared/review-routing.ts';
+import { checkGateDecision, gateRole, nextGate, requiredGatesOf } from '#shared/review-routing.ts';
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
 import {
-  ConflictError,
   type ClaimStore,
   type Clock,
   type IdSource,
@@ -31,8 +30,17 @@ import {
   type ExportStore,
   type ClaimWorkflows,
 } from '#shared/ports.ts';
-import { claimIdParam, HttpError } from '#shared/api/http-error.ts';
-import { moveClaim } from '#shared/workflow/steps.ts';
+import { claimIdParam } from '#shared/api/claim-id.ts';
+import { changeClaim, type ClaimChange, type ClaimWriter } from '#shared/claim-change.ts';
+import {
+  ClaimBusyError,
+  claimNotFound,
+  ForbiddenError,
+  InvalidInputError,
+  InvariantError,
+  NotFoundError,
+  StateConflictError,
+} from '#shared/errors.ts';
 
 export interface ApiDeps {
   readonly claims: ClaimStore;
@@ -44,20 +52,29 @@ export interface ApiDeps {
   readonly workflows: ClaimWorkflows;
   readonly ids: IdSource;
   readonly clock: Clock;
+  /** The policies claims were assessed under; the built-in ones unless given. */
+  readonly policies?: readonly Policy[];
+}
+
+/** The policy a claim was assessed under (undefined before assessment). */
+function policyOfClaim(claim: ClaimRecord, policies?: readonly Policy[]): Policy | undefined {
+  return claim.assessment
+    ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion, policies)
+    : undefined;
 }
 
 /** A claim as the API shows it: never task tokens, never personal data (claims hold none). */
-export function claimView(claim: ClaimRecord) {
+export function claimView(claim: ClaimRecord, policies?: readonly Policy[]) {
   const { gateTokens: _tokens, version: _version, ...rest } = claim;
-  const policy = claim.assessment
-    ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion)
-    : undefined;
-  const decided = Object.keys(claim.gates) as ReviewGate[];
+  const policy = policyOfClaim(claim, policies);
+  const inReview = claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0;
   return {
     ...rest,
     // By position, never by stored key: an S3 client may have named the file after a person.
     receipts: claim.receipts.map((r, i) => ({ n: i + 1, contentType: r.contentType, sha256: r.sha256 })),
-    nextGate: claim.state === 'PENDING_REVIEW' && policy ? (nextGate(policy, decided) ?? null) : null,
+    requiredGates: (inReview && policy ? requiredGatesOf(policy, claim) : claim.requiredGates) ?? [],
+    nextGate: claim.state === 'PENDING_REVIEW' && policy ? (nextGate(policy, claim) ?? null) : null,
+    reviewReasons: claim.reviewReasons ?? [],
   };
 }
 export type ClaimView = ReturnType<typeof claimView>;
@@ -79,26 +96,35 @@ async function assignedTo(
  * Grid workers reach only their own households' claims; 404 rather than 403 so ids do not leak.
  * The 404 never echoes the id asked for: a path typed by a person can hold anything, even an ID number.
  */
-async function visibleClaim(deps: ApiDeps, principal: Principal, claimId: string): Promise<ClaimRecord> {
+async function visibleClaim(
+  deps: Pick<ApiDeps, 'claims' | 'roster'>,
+  principal: Principal,
+  claimId: string,
+): Promise<ClaimRecord> {
   const claim = await deps.claims.get(claimIdParam(claimId));
-  if (!claim) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
+  if (!claim) throw claimNotFound();
   if (isLimitedToOwnHouseholds(principal)) {
     const own =
       claim.gridWorker === principal.username ||
       claim.submittedBy === principal.username ||
       (claim.householdId !== null &&
         (await assignedTo(deps.roster, claim.householdId, principal.username)) !== undefined);
-    if (!own) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
+    if (!own) throw claimNotFound();
   }
   return claim;
 }
 
 /** A short-lived link to one receipt of a claim the caller may see. */
-export async function receiptLink(deps: ApiDeps, principal: Principal, claimId: string, n: string) {
+export async function receiptLink(
+  deps: Pick<ApiDeps, 'claims' | 'roster' | 'uploads'>,
+  principal: Principal,
+  claimId: string,
+  n: string,
+) {
   const claim = await visibleClaim(deps, principal, claimId);
   const index = Number(n);
   const receipt = Number.isInteger(index) && index >= 1 ? claim.receipts[index - 1] : undefined;
-  if (!receipt) throw new HttpError(404, 'NOT_FOUND', 'the claim has no such receipt');
+  if (!receipt) throw new NotFoundError('NOT_FOUND', 'the claim has no such receipt');
   // The version validation judged, never whatever was uploaded under the key since.
   return {
     url: await deps.uploads.viewUrl(receipt.key, 5 * 60, receipt.versionId),
@@ -106,7 +132,11 @@ export async function receiptLink(deps: ApiDeps, principal: Principal, claimId: 
   };
 }
 
-export async function getClaim(deps: ApiDeps, principal: Principal, claimId: string) {
+export async function getClaim(
+  deps: Pick<ApiDeps, 'claims' | 'roster' | 'policies'>,
+  principal: Principal,
+  claimId: string,
+) {
   const claim = await visibleClaim(deps, principal, claimId);
   const history: HistoryEvent[] = await deps.claims.history(claimId);
   let household: { status: string; statusFrom: string; village: string } | null = null;
@@ -114,7 +144,7 @@ export async function getClaim(deps: ApiDeps, principal: Principal, claimId: str
     const period = statusOn(await deps.roster.periods(claim.householdId), claim.expenseDate);
     if (period) household = { status: period.status, statusFrom: period.statusFrom, village: period.village };
   }
-  return { ...claimView(claim), history, household };
+  return { ...claimView(claim, deps.policies), history, household };
 }
 
 export const listClaimsQuerySchema = z.object({
@@ -128,14 +158,22 @@ export const listClaimsQuerySchema = z.object({
   cursor: z.string().max(2000).optional(),
 });
 
-export async function listClaims(deps: ApiDeps, principal: Principal, query: unknown) {
+export async function listClaims(
+  deps: Pick<ApiDeps, 'claims' | 'roster' | 'policies'>,
+  principal: Principal,
+  query: unknown,
+) {
   const q = listClaimsQuerySchema.parse(query);
   const filter = isLimitedToOwnHouseholds(principal) ? { ...q, gridWorker: principal.username } : q;
   try {
     const page = await deps.claims.list(filter);
-    return { items: page.items.map(claimView), ...(page.cursor ? { cursor: page.cursor } : {}) };
+    return {
+      items: page.items.map((c) => claimView(c, deps.policies)),
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+    };
   } catch (error) {
-    if (error instanceof RangeError) throw new HttpError(400, 'BAD_CURSOR', error.message);
+    if (error instanceof RangeError)
+      throw new InvalidInputError('BAD_CURSOR', error.message, { cause: error });
     throw error;
   }
 }
@@ -183,15 +221,21 @@ export const UPLOAD_GRANT_SECONDS = CLAIM_GRANT_SECONDS;
  * scoped to the claim's prefix. Asking again for the same claimId and household renews the
  * grant; nothing else about a claim is stored until its manifest arrives.
  */
-export async function createClaim(deps: ApiDeps, principal: Principal, body: unknown) {
+export async function createClaim(
+  deps: Pick<ApiDeps, 'claims' | 'roster' | 'uploads' | 'ids' | 'clock'>,
+  principal: Principal,
+  body: unknown,
+) {
   const input = createClaimBodySchema.parse(body);
   if (!(await assignedTo(deps.roster, input.householdId, principal.username))) {
-    throw new HttpError(403, 'NOT_YOUR_HOUSEHOLD', `household ${input.householdId} is not assigned to you`);
+    throw new ForbiddenError('NOT_YOUR_HOUSEHOLD', `household ${input.householdId} is not assigned to you`, {
+      params: { householdId: input.householdId },
+    });
   }
   const claimId = input.claimId ?? deps.ids.next();
   if (input.claimId) {
     const { claim } = await deps.claims.grantAndClaim(claimId);
-    if (claim) throw new HttpError(409, 'CLAIM_EXISTS', 'a claim with this claimId is already on record');
+    if (claim) throw new StateConflictError('CLAIM_EXISTS', 'a claim with this claimId is already on record');
   }
   const now = deps.clock.now();
   const grant = {
@@ -203,7 +247,10 @@ export async function createClaim(deps: ApiDeps, principal: Principal, body: unk
   };
   const stored = await deps.claims.putGrant(grant);
   if (stored.householdId !== grant.householdId || stored.filer !== grant.filer) {
-    throw new HttpError(409, 'CLAIM_ID_TAKEN', 'this claimId was granted to someone else; make a new one');
+    throw new StateConflictError(
+      'CLAIM_ID_TAKEN',
+      'this claimId was granted to someone else; make a new one',
+    );
   }
   const receipts: UploadGrant[] = [];
   for (const [i, r] of input.receipts.entries()) {
@@ -237,127 +284,131 @@ export async function createClaim(deps: ApiDeps, principal: Principal, body: unk
 
 export const decideReviewBodySchema = z
   .object({
-    gate: reviewGateSchema,
+    gate: gateIdSchema,
     decision: z.enum(['approve', 'reject']),
     comment: z.string().max(1000).optional(),
   })
   .strict();
 
+type Decided = { readonly repeated: boolean; readonly token: string | undefined };
+
 /**
- * Records a gate decision (four-eyes: in order, once, never two gates by one person), then
- * resumes the waiting workflow. The claim record is written first: if the resume is lost the
- * workflow finds the decision when it next asks.
+ * Records a gate decision (four-eyes: the claim's gates in order, once, never two gates by one
+ * person), then resumes the waiting workflow. The claim record is written first: if the resume
+ * is lost the workflow finds the decision when it next asks.
  */
-export async function decideReview(deps: ApiDeps, principal: Principal, claimId: string, body: unknown) {
+export async function decideReview(
+  deps: Pick<ApiDeps, 'claims' | 'roster' | 'reviews' | 'clock' | 'policies'>,
+  principal: Principal,
+  claimId: string,
+  body: unknown,
+) {
   claimIdParam(claimId);
   const input = decideReviewBodySchema.parse(body);
-  if (!principal.roles.includes(gateRoles[input.gate])) {
-    throw new HttpError(
-      403,
-      'WRONG_GATE',
-      `the ${input.gate} gate is decided by the ${gateRoles[input.gate]} role`,
-    );
-  }
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const claim = await deps.claims.get(claimId);
-    if (!claim) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
-    const already = claim.gates[input.gate];
-    if (already && already.by === principal.username && already.decision === input.decision) {
-      // The same decision sent twice: answer as before, and make sure the workflow heard it.
+  const { claim, result } = await changeClaim(
+    deps,
+    claimId,
+    async (claim, at): Promise<ClaimChange<Decided>> => {
       const token = claim.gateTokens[input.gate];
-      if (token) await resume(deps, token, claimId, input.gate, input.decision);
-      return { claim: claimView(claim), repeated: true };
-    }
-    if (claim.state !== 'PENDING_REVIEW') {
-      throw new HttpError(409, 'NOT_IN_REVIEW', `claim ${claimId} is ${claim.state}, not waiting for review`);
-    }
-    const policy = claim.assessment
-      ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion)
-      : undefined;
-    if (!policy) throw new Error(`claim ${claimId} is in review without a known policy`);
-    const decided = Object.entries(claim.gates).map(([gate, d]) => ({ gate: gate as ReviewGate, by: d.by }));
-    // Separation of duties: the filer and the household's grid worker (on the claim, and now) decide nothing.
-    const current = claim.householdId
-      ? latestPeriod(await deps.roster.periods(claim.householdId))
-      : undefined;
-    const check = checkGateDecision(policy, decided, input.gate, principal.username, {
-      filer: claim.submittedBy,
-      gridWorkers: [claim.gridWorker, current?.gridWorker ?? null],
-    });
-    if (!check.ok)
-      throw check.involved
-        ? new HttpError(403, 'NOT_INDEPENDENT', check.error)
-        : new HttpError(409, 'GATE_REFUSED', check.error);
+      const already = claim.gates[input.gate];
+      if (already && already.by === principal.username && already.decision === input.decision) {
+        // The same decision sent twice: answer as before, and make sure the workflow heard it.
+        return { kind: 'keep', result: { repeated: true, token } };
+      }
+      if (claim.state !== 'PENDING_REVIEW') {
+        throw new StateConflictError(
+          'NOT_IN_REVIEW',
+          `claim ${claimId} is ${claim.state}, not waiting for review`,
+          {
+            params: { state: claim.state },
+          },
+        );
+      }
+      const policy = policyOfClaim(claim, deps.policies);
+      if (!policy)
+        throw new InvariantError('NO_POLICY', `claim ${claimId} is in review without a known policy`);
+      const required = requiredGatesOf(policy, claim);
+      const role = gateRole(policy, input.gate);
+      if (!role || !required.includes(input.gate)) {
+        throw new InvalidInputError(
+          'UNKNOWN_GATE',
+          `this claim has no ${input.gate} gate; its gates are ${required.join(', ')}`,
+          {
+            params: { gate: input.gate, gates: [...required] },
+          },
+        );
+      }
+      if (!principal.roles.includes(role)) {
+        throw new ForbiddenError('WRONG_GATE', `the ${input.gate} gate is decided by the ${role} role`, {
+          params: { gate: input.gate, role },
+        });
+      }
+      // Separation of duties: the filer and the household's grid worker (on the claim, and now) decide nothing.
+      const current = claim.householdId
+        ? latestPeriod(await deps.roster.periods(claim.householdId))
+        : undefined;
+      const check = checkGateDecision(policy, claim, input.gate, principal.username, {
+        filer: claim.submittedBy,
+        gridWorkers: [claim.gridWorker, current?.gridWorker ?? null],
+      });
+      if (!check.ok)
+        throw check.involved
+          ? new ForbiddenError('NOT_INDEPENDENT', check.error)
+          : new StateConflictError('GATE_REFUSED', check.error, { params: { gate: input.gate } });
 
-    const at = deps.clock.now().toISOString();
-    const gates = {
-      ...claim.gates,
-      [input.gate]: {
-        decision: input.decision,
-        by: principal.username,
-        at,
-        ...(input.comment ? { comment: input.comment } : {}),
-      },
-    };
-    const last = nextGate(policy, Object.keys(gates) as ReviewGate[]) === undefined;
-    let next: ClaimRecord;
-    let event: HistoryEvent;
-    if (input.decision === 'reject') {
-      ({ next, event } = moveClaim(
-        claim,
-        {
+      const gates = {
+        ...claim.gates,
+        [input.gate]: {
+          decision: input.decision,
+          by: principal.username,
+          at,
+          ...(input.comment ? { comment: input.comment } : {}),
+        },
+      };
+      const result = { repeated: false, token };
+      const comment = input.comment ? `: ${input.comment}` : '';
+      if (input.decision === 'reject') {
+        return {
+          kind: 'move',
           to: 'REJECTED',
           actor: principal.username,
           reason: 'REVIEW_REJECTED',
-          detail: `rejected at the ${input.gate} gate${input.comment ? `: ${input.comment}` : ''}`,
-        },
-        at,
-        { gates },
-      ));
-    } else if (last) {
-      ({ next, event } = moveClaim(
-        claim,
-        { to: 'APPROVED', actor: principal.username, detail: `all three gates approved` },
-        at,
-        { gates },
-      ));
-    } else {
-      next = { ...claim, gates, updatedAt: at, version: claim.version + 1 };
-      event = {
-        at,
-        from: 'PENDING_REVIEW',
-        to: 'PENDING_REVIEW',
-        actor: principal.username,
-        detail: `${input.gate} gate approved${input.comment ? `: ${input.comment}` : ''}`,
+          detail: `rejected at the ${input.gate} gate${comment}`,
+          patch: { gates },
+          result,
+        };
+      }
+      if (nextGate(policy, { ...claim, gates }) === undefined) {
+        return {
+          kind: 'move',
+          to: 'APPROVED',
+          actor: principal.username,
+          detail: `all ${required.length} gates approved`,
+          patch: { gates },
+          result,
+        };
+      }
+      return {
+        kind: 'patch',
+        patch: { gates },
+        note: { actor: principal.username, detail: `${input.gate} gate approved${comment}` },
+        result,
       };
-    }
-    try {
-      await deps.claims.update(next, claim.version, event);
-    } catch (error) {
-      if (error instanceof ConflictError) continue;
-      throw error;
-    }
-    const token = claim.gateTokens[input.gate];
-    if (token) await resume(deps, token, claimId, input.gate, input.decision);
-    return { claim: claimView(next), repeated: false };
-  }
-  throw new HttpError(409, 'BUSY', 'the claim is changing; try again');
+    },
+  );
+  if (result.token) await resume(deps, result.token, claimId, input.gate, input.decision);
+  return { claim: claimView(claim, deps.policies), repeated: result.repeated };
 }
 
 async function resume(
-  deps: ApiDeps,
+  deps: Pick<ApiDeps, 'reviews'>,
   token: string,
   claimId: string,
-  gate: ReviewGate,
+  gate: GateId,
   decision: 'approve' | 'reject',
 ) {
-  try {
-    await deps.reviews.succeed(token, { claimId, gate, decision });
-  } catch (error) {
-    // A token already used or timed out: the workflow re-asks and finds the recorded decision.
-    const name = error instanceof Error ? error.name : '';
-    if (!['TaskDoesNotExist', 'TaskTimedOut', 'InvalidToken'].includes(name)) throw error;
-  }
+  // A token already used or timed out is no error: the workflow re-asks and finds the decision.
+  await deps.reviews.succeed(token, { claimId, gate, decision });
 }
 
 export const markDisbursedBodySchema = z
@@ -392,52 +443,56 @@ export async function markDisbursed(
     const clash = elsewhere(await deps.claims.get(claimId));
     if (clash) throw disbursedElsewhere(clash, []);
   }
-  const at = deps.clock.now().toISOString();
   const disbursed: string[] = [];
   const repeated: string[] = [];
   const skipped: { claimId: string; why: string }[] = [];
+  // The claim and its ledger entry change in one transaction; a lost race is decided again.
+  const write: ClaimWriter = async (next, expectedVersion, event) => {
+    if (!event) throw new Error('a disbursement is a state change: it has its history event');
+    await deps.claims.recordDisbursement(next, expectedVersion, event);
+    return true;
+  };
   for (const claimId of ids) {
-    let done = false;
-    for (let attempt = 0; attempt < 5 && !done; attempt++) {
-      const claim = await deps.claims.get(claimId);
-      if (!claim) {
-        skipped.push({ claimId, why: 'no such claim' });
-        break;
-      }
-      const clash = elsewhere(claim);
-      // Another request with another reference won the race for this claim.
-      if (clash) throw disbursedElsewhere(clash, disbursed);
-      if (claim.state === 'DISBURSED') {
-        repeated.push(claimId);
-        break;
-      }
-      if (claim.state !== 'PAID') {
-        skipped.push({ claimId, why: `claim is ${claim.state}, not PAID` });
-        break;
-      }
-      const { next, event } = moveClaim(
-        claim,
-        { to: 'DISBURSED', actor: principal.username, detail: `bank batch ${input.batchRef}` },
-        at,
-        { disbursement: { batchRef: input.batchRef, at, by: principal.username } },
-      );
-      try {
-        await deps.claims.recordDisbursement(next, claim.version, event);
-        disbursed.push(claimId);
-        done = true;
-      } catch (error) {
-        if (!(error instanceof ConflictError)) throw error;
-      }
+    let outcome: 'disbursed' | 'repeated' | { why: string };
+    try {
+      ({ result: outcome } = await changeClaim(
+        deps,
+        claimId,
+        (claim, at): ClaimChange<typeof outcome> => {
+          const clash = elsewhere(claim);
+          // Another request with another reference won the race for this claim.
+          if (clash) throw disbursedElsewhere(clash, disbursed);
+          if (claim.state === 'DISBURSED') return { kind: 'keep', result: 'repeated' };
+          if (claim.state !== 'PAID')
+            return { kind: 'keep', result: { why: `claim is ${claim.state}, not PAID` } };
+          return {
+            kind: 'move',
+            to: 'DISBURSED',
+            actor: principal.username,
+            detail: `bank batch ${input.batchRef}`,
+            patch: { disbursement: { batchRef: input.batchRef, at, by: principal.username } },
+            result: 'disbursed',
+          };
+        },
+        { write },
+      ));
+    } catch (error) {
+      if (error instanceof NotFoundError) outcome = { why: 'no such claim' };
+      else if (error instanceof ClaimBusyError)
+        outcome = { why: 'the claim kept changing; send the batch again' };
+      else throw error;
     }
+    if (outcome === 'disbursed') disbursed.push(claimId);
+    else if (outcome === 'repeated') repeated.push(claimId);
+    else skipped.push({ claimId, why: outcome.why });
   }
   return { batchRef: input.batchRef, disbursed, repeated, skipped };
 }
 
 function disbursedElsewhere(clash: { claimId: string; batchRef: string }, disbursed: readonly string[]) {
-  return new HttpError(
-    409,
+  return new StateConflictError(
     'DISBURSED_ELSEWHERE',
     `claim ${clash.claimId} was already disbursed in batch ${clash.batchRef}`,
-    { claimId: clash.claimId, batchRef: clash.batchRef, disbursed },
+    { params: { claimId: clash.claimId, batchRef: clash.batchRef, disbursed: [...disbursed] } },
   );
 }

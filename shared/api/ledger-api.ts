@@ -7,7 +7,7 @@ import { fenToYuan } from '#shared/money.ts';
 import { daysBetween, isIsoDate } from '#shared/dates.ts';
 import type { LedgerStore, RosterStore } from '#shared/ports.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { InvariantError } from '#shared/errors.ts';
 
 export const ledgerQuerySchema = z
   .object({
@@ -189,7 +189,7 @@ async function* payoutBatches(
   }
   const payees = await payeesOf(batch);
   if (!Number.isSafeInteger(totalFen))
-    throw new HttpError(500, 'TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
+    throw new InvariantError('TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
   const total: LedgerRow = ledgerCsvColumns.map(() => undefined);
   total[0] = 'TOTAL';
   total[1] = count;

@@ -1,12 +1,12 @@
 // An administrator's retry of a claim: a claim in ERROR goes back to the state the fault
 // interrupted and its workflow runs again from there. A claim stuck in RECEIVED or APPROVED
 // (its run lost) is re-driven the same way. Steps are idempotent and payouts conditional, so a
-// retry never pays twice; the contract's "ERROR ... can be retried" is this route.
+// retry never pays twice. This route is how a claim in ERROR is retried.
 import type { Principal } from '#shared/access.ts';
 import type { ClaimState } from '#shared/claim-state.ts';
 import type { ClaimStore, ClaimWorkflows, Clock } from '#shared/ports.ts';
 import { retryClaim } from '#shared/workflow/retry-claim.ts';
-import { claimIdParam, HttpError } from '#shared/api/http-error.ts';
+import { claimIdParam } from '#shared/api/claim-id.ts';
 
 export interface RetryDeps {
   readonly claims: ClaimStore;
@@ -28,8 +28,8 @@ export async function retryClaimRun(
   principal: Principal,
   claimId: string,
 ): Promise<RetryAnswer> {
-  if (!(await deps.claims.get(claimIdParam(claimId)))) throw new HttpError(404, 'NOT_FOUND', 'no such claim');
-  const { state, retried } = await retryClaim(deps, claimId, principal.username);
+  // A missing claim is the same 404 as anywhere else in the API (NotFoundError).
+  const { state, retried } = await retryClaim(deps, claimIdParam(claimId), principal.username);
   if (state === 'RECEIVED' || state === 'APPROVED') {
     await deps.workflows.resumeAssessment(claimId);
     return { claimId, state, retried, resumed: 'assessment' };

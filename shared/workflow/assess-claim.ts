@@ -1,33 +1,24 @@
 // Step 3: eligibility on the expense date, pricing under the policy then in force, and the
-// route: automatic approval or the three-gate review.
+// route: automatic approval, or review at the gates the policy's routes name.
 import { assessClaim } from '#shared/eligibility.ts';
 import { chinaDate } from '#shared/dates.ts';
-import type { AssessmentRecord, ClaimRecord } from '#shared/claim.ts';
-import type { Category } from '#shared/policy.ts';
-import { ConflictError } from '#shared/ports.ts';
-import {
-  moveClaim,
-  mustGet,
-  outcomeForState,
-  SYSTEM_ACTOR,
-  type StepDeps,
-  type StepResult,
-} from '#shared/workflow/steps.ts';
+import type { AssessmentRecord, ClaimRecord, ReviewReason } from '#shared/claim.ts';
+import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
+import { InvariantError } from '#shared/errors.ts';
+import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 
-export async function assessClaimStep(deps: StepDeps, input: { claimId: string }): Promise<StepResult> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const claim = await mustGet(deps.claims, input.claimId);
-    if (claim.state !== 'RECEIVED') return { claimId: claim.claimId, outcome: outcomeForState(claim.state) };
-    try {
-      return await assessOnce(deps, claim);
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
-  throw new ConflictError(`claim ${input.claimId} kept changing during assessment`);
+type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock' | 'policies'>;
+
+export async function assessClaimStep(deps: AssessDeps, input: { claimId: string }): Promise<StepResult> {
+  const { result } = await changeClaim(deps, input.claimId, (claim) =>
+    claim.state !== 'RECEIVED'
+      ? { kind: 'keep', result: { claimId: claim.claimId, outcome: outcomeForState(claim.state) } }
+      : assessOnce(deps, claim),
+  );
+  return result;
 }
 
-async function assessOnce(deps: StepDeps, claim: ClaimRecord): Promise<StepResult> {
+async function assessOnce(deps: AssessDeps, claim: ClaimRecord): Promise<ClaimChange<StepResult>> {
   const { householdId, category, expenseDate, totalCostFen, reimbursedFen } = claim;
   if (
     householdId === null ||
@@ -36,41 +27,38 @@ async function assessOnce(deps: StepDeps, claim: ClaimRecord): Promise<StepResul
     totalCostFen === null ||
     reimbursedFen === null
   ) {
-    throw new Error(`claim ${claim.claimId} has no manifest facts to assess`);
+    throw new InvariantError('NO_FACTS', `claim ${claim.claimId} has no manifest facts to assess`);
   }
   const capYear = Number(expenseDate.slice(0, 4));
   // Two independent reads: one round trip, not two.
   const [periods, capUsed] = await Promise.all([
     deps.roster.periods(householdId),
-    deps.claims.capUsed(householdId, capYear, category as Category),
+    deps.claims.capUsed(householdId, capYear, category),
   ]);
+  // A possible duplicate is never paid automatically: people compare it with the other claim.
+  const duplicates: ReviewReason[] = (claim.possibleDuplicates ?? []).map((d) => ({
+    code: 'POSSIBLE_DUPLICATE',
+    params: { claimId: d.claimId, by: d.by },
+  }));
   const result = assessClaim({
     claim: { householdId, category, expenseDate, totalCostFen, reimbursedFen },
     filedDate: chinaDate(new Date(claim.filedAt)),
     periods,
     capUsedFen: () => capUsed,
     ...(deps.policies ? { policies: deps.policies } : {}),
+    ...(duplicates.length > 0 ? { extraAnomalies: duplicates } : {}),
   });
-  const at = deps.clock.now().toISOString();
   if (!result.ok) {
-    const { next, event } = moveClaim(
-      claim,
-      { to: 'REJECTED', actor: SYSTEM_ACTOR, reason: result.reason, detail: result.detail },
-      at,
-    );
-    await deps.claims.update(next, claim.version, event);
-    return { claimId: claim.claimId, outcome: 'rejected' };
+    return {
+      kind: 'move',
+      to: 'REJECTED',
+      actor: SYSTEM_ACTOR,
+      reason: result.reason,
+      detail: result.detail,
+      result: { claimId: claim.claimId, outcome: 'rejected' },
+    };
   }
-  const { compensation: c, policy, period } = result;
-  // A possible duplicate is never paid automatically: people compare it with the other claim.
-  const duplicates = (claim.possibleDuplicates ?? []).map(
-    (d) =>
-      `possible duplicate of claim ${d.claimId} (${d.by === 'image' ? 'the same receipt image' : 'the same category, expense date and total cost'})`,
-  );
-  const routing = {
-    review: result.routing.review || duplicates.length > 0,
-    reasons: [...result.routing.reasons, ...duplicates],
-  };
+  const { compensation: c, policy, period, routing } = result;
   const assessment: AssessmentRecord = {
     policyId: policy.policyId,
     policyVersion: policy.version,
@@ -83,25 +71,22 @@ async function assessOnce(deps: StepDeps, claim: ClaimRecord): Promise<StepResul
     payoutFen: c.payoutFen,
     bands: c.bands.map((b) => ({ ...b })),
     rosterStatus: period.status,
-    reviewReasons: [...routing.reasons],
   };
-  const to = routing.review ? 'PENDING_REVIEW' : 'APPROVED';
-  const { next, event } = moveClaim(
-    claim,
-    {
-      to,
-      actor: SYSTEM_ACTOR,
-      ...(routing.review ? { detail: `review: ${routing.reasons.join('; ')}` } : {}),
-    },
-    at,
-    {
+  return {
+    kind: 'move',
+    to: routing.review ? 'PENDING_REVIEW' : 'APPROVED',
+    actor: SYSTEM_ACTOR,
+    patch: {
       assessment,
       payoutFen: c.payoutFen,
       gridWorker: period.gridWorker,
       region: period.region,
       village: period.village,
+      // Kept on the claim: a later policy change leaves the gates of a claim in review alone.
+      ...(routing.review
+        ? { requiredGates: [...routing.requiredGates], reviewReasons: [...routing.reasons] }
+        : {}),
     },
-  );
-  await deps.claims.update(next, claim.version, event);
-  return { claimId: claim.claimId, outcome: routing.review ? 'review' : 'approved' };
+    result: { claimId: claim.claimId, outcome: routing.review ? 'review' : 'approved' },
+  };
 }

@@ -11,8 +11,8 @@ import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
 import { sha256Hex } from '#shared/hash.ts';
 import { ConflictError, type ClaimEvidence } from '#shared/ports.ts';
 import { NEAR_DUPLICATE_MIN_SCORE, parseFingerprint, similarity } from '#shared/receipt-fingerprint.ts';
+import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
 import {
-  moveClaim,
   mustGet,
   outcomeForState,
   SYSTEM_ACTOR,
@@ -20,8 +20,13 @@ import {
   type StepResult,
 } from '#shared/workflow/steps.ts';
 
-export async function checkDuplicates(deps: StepDeps, input: { claimId: string }): Promise<StepResult> {
-  let claim = await mustGet(deps.claims, input.claimId);
+type CheckDuplicatesDeps = Pick<StepDeps, 'claims' | 'receipts' | 'fingerprints' | 'clock'>;
+
+export async function checkDuplicates(
+  deps: CheckDuplicatesDeps,
+  input: { claimId: string },
+): Promise<StepResult> {
+  const claim = await mustGet(deps.claims, input.claimId);
   if (claim.state !== 'RECEIVED') return { claimId: claim.claimId, outcome: outcomeForState(claim.state) };
 
   for (const [i, receipt] of claim.receipts.entries()) {
@@ -80,47 +85,45 @@ export async function checkDuplicates(deps: StepDeps, input: { claimId: string }
   }
   if (found.length === 0) return { claimId: claim.claimId, outcome: 'continue' };
 
-  for (let attempt = 0; attempt < 5; attempt++) {
-    if (claim.state !== 'RECEIVED') return { claimId: claim.claimId, outcome: outcomeForState(claim.state) };
-    const next: ClaimRecord = {
-      ...claim,
-      possibleDuplicates: found,
-      updatedAt: deps.clock.now().toISOString(),
-      version: claim.version + 1,
+  // Noted on the claim as it is now: a claim another delivery has moved on keeps its course.
+  const noted = await changeClaim(deps, claim.claimId, (now): ClaimChange<StepResult> => {
+    if (now.state !== 'RECEIVED')
+      return { kind: 'keep', result: { claimId: now.claimId, outcome: outcomeForState(now.state) } };
+    return {
+      kind: 'patch',
+      patch: { possibleDuplicates: found },
+      result: { claimId: now.claimId, outcome: 'continue' },
     };
-    try {
-      await deps.claims.update(next, claim.version);
-      return { claimId: claim.claimId, outcome: 'continue' };
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      claim = await mustGet(deps.claims, claim.claimId);
-    }
-  }
-  throw new ConflictError(`claim ${claim.claimId} kept changing while its duplicates were noted`);
+  });
+  return noted.result;
 }
 
 async function reject(
-  deps: StepDeps,
+  deps: CheckDuplicatesDeps,
   claim: ClaimRecord,
   reason: 'DUPLICATE_RECEIPT' | 'INVALID_RECEIPT',
   detail: string,
 ): Promise<StepResult> {
-  const { next, event } = moveClaim(
-    claim,
-    { to: 'REJECTED', actor: SYSTEM_ACTOR, reason, detail },
-    deps.clock.now().toISOString(),
+  const done = await changeClaim(deps, claim.claimId, (now): ClaimChange<StepResult> =>
+    now.state === 'RECEIVED'
+      ? {
+          kind: 'move',
+          to: 'REJECTED',
+          actor: SYSTEM_ACTOR,
+          reason,
+          detail,
+          result: { claimId: now.claimId, outcome: 'rejected' },
+        }
+      : { kind: 'keep', result: { claimId: now.claimId, outcome: outcomeForState(now.state) } },
   );
-  try {
-    await deps.claims.update(next, claim.version, event);
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    const now = await mustGet(deps.claims, claim.claimId);
-    return { claimId: claim.claimId, outcome: outcomeForState(now.state) };
-  }
-  return { claimId: claim.claimId, outcome: 'rejected' };
+  return done.result;
 }
 
-async function ownerAfterRegistering(deps: StepDeps, sha256: string, claimId: string): Promise<string> {
+async function ownerAfterRegistering(
+  deps: CheckDuplicatesDeps,
+  sha256: string,
+  claimId: string,
+): Promise<string> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const owner = await deps.claims.registerReceipt(sha256, claimId);
     if (owner === claimId) return owner;

@@ -2,7 +2,8 @@
 // operator sees it and can retry; a claim whose record never got written gets one now.
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
 import { blankClaim, type ClaimRecord } from '#shared/claim.ts';
-import { ConflictError } from '#shared/ports.ts';
+import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
+import { NotFoundError } from '#shared/errors.ts';
 import { SYSTEM_ACTOR, type StepDeps } from '#shared/workflow/steps.ts';
 
 export interface MarkErrorInput {
@@ -15,52 +16,40 @@ export interface MarkErrorInput {
 const settled = new Set(['REJECTED', 'PAID', 'DISBURSED', 'ERROR']);
 
 export async function markError(
-  deps: StepDeps,
+  deps: Pick<StepDeps, 'claims' | 'clock'>,
   input: MarkErrorInput,
 ): Promise<{ claimId: string | null; outcome: 'error' | 'skip' }> {
   const claimId = input.claimId ?? (input.key ? claimIdFromManifestKey(input.key) : undefined) ?? null;
   if (!claimId) return { claimId: null, outcome: 'skip' };
   const detail = describeError(input.error);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const at = deps.clock.now().toISOString();
-    const claim = await deps.claims.get(claimId);
-    if (!claim) {
-      const record: ClaimRecord = {
-        ...blankClaim(claimId, at),
-        state: 'ERROR',
-        errorFrom: 'RECEIVED',
-        detail,
-      };
-      const created = await deps.claims.create(record, [
-        { at, from: null, to: 'RECEIVED', actor: SYSTEM_ACTOR },
-        { at, from: 'RECEIVED', to: 'ERROR', actor: SYSTEM_ACTOR, detail },
-      ]);
-      if (created) return { claimId, outcome: 'error' };
-      continue;
-    }
-    if (settled.has(claim.state)) return { claimId, outcome: 'skip' };
-    const next: ClaimRecord = {
-      ...claim,
-      state: 'ERROR',
-      errorFrom: claim.state,
-      detail,
-      updatedAt: at,
-      version: claim.version + 1,
-    };
-    try {
-      await deps.claims.update(next, claim.version, {
-        at,
-        from: claim.state,
-        to: 'ERROR',
-        actor: SYSTEM_ACTOR,
-        detail,
-      });
-      return { claimId, outcome: 'error' };
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
+  const toError = (): Promise<{ claimId: string; outcome: 'error' | 'skip' }> =>
+    changeClaim(deps, claimId, (claim): ClaimChange<'error' | 'skip'> =>
+      settled.has(claim.state)
+        ? { kind: 'keep', result: 'skip' }
+        : {
+            kind: 'move',
+            to: 'ERROR',
+            actor: SYSTEM_ACTOR,
+            detail,
+            patch: { errorFrom: claim.state },
+            result: 'error',
+          },
+    ).then(({ result }) => ({ claimId, outcome: result }));
+  try {
+    return await toError();
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
   }
-  throw new ConflictError(`claim ${claimId} kept changing while marking the error`);
+  // No record yet (validation died before writing one): a blank one, in ERROR, to retry from.
+  const at = deps.clock.now().toISOString();
+  const record: ClaimRecord = { ...blankClaim(claimId, at), state: 'ERROR', errorFrom: 'RECEIVED', detail };
+  const created = await deps.claims.create(record, [
+    { at, from: null, to: 'RECEIVED', actor: SYSTEM_ACTOR },
+    { at, from: 'RECEIVED', to: 'ERROR', actor: SYSTEM_ACTOR, detail },
+  ]);
+  if (created) return { claimId, outcome: 'error' };
+  // Another writer created it meanwhile; records are never deleted, so it is there now.
+  return toError();
 }
 
 /** The error type and the first line of its message only: stack traces stay in the logs. */

@@ -3,9 +3,10 @@
 // shows. Reviewers' links keep naming the version validation hashed. What such an upload does
 // leave is a line in the claim's history, so nobody can swap a receipt unseen.
 import { isUnjudgedPlaceholder, type ClaimRecord } from '#shared/claim.ts';
-import type { HistoryEvent } from '#shared/claim-state.ts';
 import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
-import { ConflictError, type ClaimStore, type Clock, type ReceiptStore } from '#shared/ports.ts';
+import type { ClaimStore, Clock, ReceiptStore } from '#shared/ports.ts';
+import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
+import { NotFoundError } from '#shared/errors.ts';
 import { SYSTEM_ACTOR } from '#shared/workflow/steps.ts';
 
 export interface NoteUploadInput {
@@ -32,31 +33,31 @@ export async function noteUpload(deps: NoteUploadDeps, input: NoteUploadInput): 
   if (!match?.[1] || !match[2]) return { noted: false, why: 'not-a-claim-key' };
   const claimId = match[1];
   const file = match[2];
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const claim = await deps.claims.get(claimId);
-    // Receipts arrive before their manifest; a manifest's own upload reaches here before or after
-    // validation records it. Neither is late.
-    // A placeholder mark-error left (the manifest never read) has judged nothing yet either.
-    if (!claim || isUnjudgedPlaceholder(claim)) return { noted: false, why: 'no-claim-yet' };
-    const detail = await describe(deps, claim, file, input);
-    if (!detail) return { noted: false, why: 'judged-file' };
-    const at = deps.clock.now().toISOString();
-    const next: ClaimRecord = { ...claim, updatedAt: at, version: claim.version + 1 };
-    const event: HistoryEvent = {
-      at,
-      from: claim.state,
-      to: claim.state,
-      actor: SYSTEM_ACTOR,
-      detail,
-    };
-    try {
-      await deps.claims.update(next, claim.version, event);
-      return { noted: true, claimId };
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
+  try {
+    const { result } = await changeClaim(
+      deps,
+      claimId,
+      async (claim): Promise<ClaimChange<NoteUploadResult>> => {
+        // Receipts arrive before their manifest; a manifest's own upload reaches here before or
+        // after validation records it. Neither is late. A placeholder mark-error left (the manifest
+        // never read) has judged nothing yet either.
+        if (isUnjudgedPlaceholder(claim))
+          return { kind: 'keep', result: { noted: false, why: 'no-claim-yet' } };
+        const detail = await describe(deps, claim, file, input);
+        if (!detail) return { kind: 'keep', result: { noted: false, why: 'judged-file' } };
+        return {
+          kind: 'patch',
+          patch: {},
+          note: { actor: SYSTEM_ACTOR, detail },
+          result: { noted: true, claimId },
+        };
+      },
+    );
+    return result;
+  } catch (error) {
+    if (error instanceof NotFoundError) return { noted: false, why: 'no-claim-yet' };
+    throw error;
   }
-  throw new ConflictError(`claim ${claimId} kept changing while a late upload was noted`);
 }
 
 /**

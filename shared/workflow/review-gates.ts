@@ -1,57 +1,72 @@
-// The review workflow waits at each gate on a task token. These steps park the token on the
-// claim, and resume a replayed wait at once when the gate was already decided.
-import type { ReviewGate } from '#shared/policy.ts';
+// The review workflow is one loop over a claim's gates: ask which gate is next, wait on a task
+// token for it, repeat. These steps answer the question, park the token on the claim (resuming a
+// replayed wait at once when the gate was already decided) and note an overdue gate.
+import { findPolicy, type GateId } from '#shared/policy.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
-import { ConflictError } from '#shared/ports.ts';
+import { changeClaim } from '#shared/claim-change.ts';
+import { InvariantError, StateConflictError } from '#shared/errors.ts';
+import { nextGate } from '#shared/review-routing.ts';
 import { mustGet, SYSTEM_ACTOR, type StepDeps } from '#shared/workflow/steps.ts';
 
 export interface RequestReviewInput {
   readonly claimId: string;
-  readonly gate: ReviewGate;
+  readonly gate: GateId;
   readonly taskToken: string;
 }
 
 export type GateOutput = {
   readonly claimId: string;
-  readonly gate: ReviewGate;
+  readonly gate: GateId;
   readonly decision: 'approve' | 'reject';
 };
 
+/** The gate the claim waits for next; null once none is left or the claim has left review. */
+export async function nextReviewGate(
+  deps: Pick<StepDeps, 'claims' | 'policies'>,
+  input: { claimId: string },
+): Promise<{ claimId: string; gate: GateId | null }> {
+  const claim = await mustGet(deps.claims, input.claimId);
+  if (claim.state !== 'PENDING_REVIEW') return { claimId: claim.claimId, gate: null };
+  const policy = claim.assessment
+    ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion, deps.policies)
+    : undefined;
+  if (!policy) {
+    throw new InvariantError('NO_POLICY', `claim ${claim.claimId} is in review without a known policy`);
+  }
+  return { claimId: claim.claimId, gate: nextGate(policy, claim) ?? null };
+}
+
 export async function requestReview(
-  deps: StepDeps,
+  deps: Pick<StepDeps, 'claims' | 'clock' | 'reviews'>,
   input: RequestReviewInput,
 ): Promise<{ claimId: string; waiting: boolean }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const claim = await mustGet(deps.claims, input.claimId);
+  const { claim, result: decided } = await changeClaim(deps, input.claimId, (claim) => {
     const decided = decisionFor(claim, input.gate);
-    if (decided) {
-      await deps.reviews.succeed(input.taskToken, {
-        claimId: claim.claimId,
-        gate: input.gate,
-        decision: decided,
-      } satisfies GateOutput);
-      return { claimId: claim.claimId, waiting: false };
-    }
+    if (decided) return { kind: 'keep', result: decided };
     if (claim.state !== 'PENDING_REVIEW') {
-      throw new Error(`claim ${claim.claimId} is ${claim.state}; it has no ${input.gate} gate to wait for`);
+      throw new StateConflictError(
+        'NOT_IN_REVIEW',
+        `claim ${claim.claimId} is ${claim.state}; it has no ${input.gate} gate to wait for`,
+        { params: { state: claim.state, gate: input.gate } },
+      );
     }
-    const next: ClaimRecord = {
-      ...claim,
-      gateTokens: { ...claim.gateTokens, [input.gate]: input.taskToken },
-      version: claim.version + 1,
+    return {
+      kind: 'patch',
+      patch: { gateTokens: { ...claim.gateTokens, [input.gate]: input.taskToken } },
+      result: undefined,
     };
-    try {
-      await deps.claims.update(next, claim.version);
-      return { claimId: claim.claimId, waiting: true };
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
-  throw new ConflictError(`claim ${input.claimId} kept changing while requesting review`);
+  });
+  if (!decided) return { claimId: claim.claimId, waiting: true };
+  await deps.reviews.succeed(input.taskToken, {
+    claimId: claim.claimId,
+    gate: input.gate,
+    decision: decided,
+  } satisfies GateOutput);
+  return { claimId: claim.claimId, waiting: false };
 }
 
 /** A gate's decision, or the reject that ended the claim at an earlier gate. */
-function decisionFor(claim: ClaimRecord, gate: ReviewGate): 'approve' | 'reject' | undefined {
+function decisionFor(claim: ClaimRecord, gate: GateId): 'approve' | 'reject' | undefined {
   const own = claim.gates[gate];
   if (own) return own.decision;
   if (claim.state === 'REJECTED') return 'reject';
@@ -60,25 +75,21 @@ function decisionFor(claim: ClaimRecord, gate: ReviewGate): 'approve' | 'reject'
 
 /** A gate waited past its deadline: note it in the history and wait again. */
 export async function escalateReview(
-  deps: StepDeps,
-  input: { claimId: string; gate: ReviewGate },
+  deps: Pick<StepDeps, 'claims' | 'clock'>,
+  input: { claimId: string; gate: GateId },
 ): Promise<{ claimId: string }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const claim = await mustGet(deps.claims, input.claimId);
-    if (claim.state !== 'PENDING_REVIEW') return { claimId: claim.claimId };
-    const at = deps.clock.now().toISOString();
-    try {
-      await deps.claims.update({ ...claim, updatedAt: at, version: claim.version + 1 }, claim.version, {
-        at,
-        from: 'PENDING_REVIEW',
-        to: 'PENDING_REVIEW',
-        actor: SYSTEM_ACTOR,
-        detail: `the ${input.gate} gate is overdue; escalated to the county office`,
-      });
-      return { claimId: claim.claimId };
-    } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-    }
-  }
-  throw new ConflictError(`claim ${input.claimId} kept changing while escalating`);
+  await changeClaim(deps, input.claimId, (claim) =>
+    claim.state !== 'PENDING_REVIEW'
+      ? { kind: 'keep', result: undefined }
+      : {
+          kind: 'patch',
+          patch: {},
+          note: {
+            actor: SYSTEM_ACTOR,
+            detail: `the ${input.gate} gate is overdue; escalated to the county office`,
+          },
+          result: undefined,
+        },
+  );
+  return { claimId: input.claimId };
 }

@@ -3,7 +3,8 @@ import type { ClaimStore, Clock, ReceiptStore, ReviewTasks, RosterStore } from '
 import type { Policy } from '#shared/policy.ts';
 import type { ReceiptFingerprinter } from '#shared/receipt-fingerprint.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
-import { transition, type ClaimState, type RejectionReason, type HistoryEvent } from '#shared/claim-state.ts';
+import type { ClaimState } from '#shared/claim-state.ts';
+import { NotFoundError } from '#shared/errors.ts';
 
 export const SYSTEM_ACTOR = 'system';
 
@@ -45,36 +46,9 @@ export function outcomeForState(state: ClaimState): StepOutcome {
   }
 }
 
-export interface Move {
-  readonly to: ClaimState;
-  readonly actor: string;
-  readonly reason?: RejectionReason;
-  readonly detail?: string;
-}
-
-/** Applies a state change through the state machine, returning the new record and its event. */
-export function moveClaim(
-  claim: ClaimRecord,
-  move: Move,
-  at: string,
-  patch: Partial<ClaimRecord> = {},
-): { next: ClaimRecord; event: HistoryEvent } {
-  const result = transition(claim.state, { ...move, at });
-  if (!result.ok) throw new Error(`claim ${claim.claimId}: ${result.error}`);
-  const next: ClaimRecord = {
-    ...claim,
-    ...patch,
-    state: move.to,
-    ...(move.reason !== undefined ? { reason: move.reason } : {}),
-    ...(move.detail !== undefined ? { detail: move.detail } : {}),
-    updatedAt: at,
-    version: claim.version + 1,
-  };
-  return { next, event: result.event };
-}
-
+/** The claim a workflow step was started for; it exists, or the run is broken (NotFoundError). */
 export async function mustGet(claims: ClaimStore, claimId: string): Promise<ClaimRecord> {
   const claim = await claims.get(claimId);
-  if (!claim) throw new Error(`claim ${claimId} does not exist`);
+  if (!claim) throw new NotFoundError('NOT_FOUND', `claim ${claimId} does not exist`);
   return claim;
 }

@@ -12,7 +12,7 @@ import type { HistoryEvent, RejectionReason } from '#shared/claim-state.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 import { statusOn } from '#shared/roster.ts';
 import { sha256Hex } from '#shared/hash.ts';
-import { ConflictError } from '#shared/ports.ts';
+import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
 import { grantProblem, type ClaimGrant } from '#shared/claim-grant.ts';
 
 export interface ValidateInput {
@@ -28,7 +28,9 @@ export const MAX_MANIFEST_BYTES = 64 * 1024;
 export type ValidateResult =
   StepResult | { readonly claimId: null; readonly outcome: 'ignored'; readonly detail: string };
 
-export async function validateClaim(deps: StepDeps, input: ValidateInput): Promise<ValidateResult> {
+type ValidateDeps = Pick<StepDeps, 'claims' | 'receipts' | 'roster' | 'clock'>;
+
+export async function validateClaim(deps: ValidateDeps, input: ValidateInput): Promise<ValidateResult> {
   const claimId = claimIdFromManifestKey(input.key);
   if (!claimId) {
     return { claimId: null, outcome: 'ignored', detail: 'object key is not claims/<claimId>/manifest.json' };
@@ -60,7 +62,7 @@ export async function validateClaim(deps: StepDeps, input: ValidateInput): Promi
 type Recorded = StepResult | { readonly existing: ClaimRecord };
 
 async function validateManifest(
-  deps: StepDeps,
+  deps: ValidateDeps,
   claimId: string,
   input: ValidateInput,
   manifest:
@@ -131,7 +133,7 @@ async function validateManifest(
 }
 
 async function readManifest(
-  deps: StepDeps,
+  deps: ValidateDeps,
   key: string,
 ): Promise<
   { readonly tooLarge: true } | { readonly tooLarge: false; readonly bytes: Uint8Array | undefined }
@@ -145,12 +147,13 @@ async function readManifest(
 }
 
 async function record(
-  deps: StepDeps,
+  deps: ValidateDeps,
   claim: ClaimRecord,
   reason?: RejectionReason,
   detail?: string,
   placeholder?: ClaimRecord,
 ): Promise<Recorded> {
+  if (placeholder) return fillPlaceholder(deps, claim, reason, detail);
   const received: HistoryEvent = {
     at: claim.filedAt,
     from: null,
@@ -171,7 +174,6 @@ async function record(
     });
     stored = { ...claim, state: 'REJECTED', reason, ...(detail ? { detail } : {}), updatedAt: at };
   }
-  if (placeholder) return fillPlaceholder(deps, placeholder, stored, events.slice(1));
   const created = await deps.claims.create(stored, events);
   if (!created) {
     const existing = await deps.claims.get(claim.claimId);
@@ -185,26 +187,38 @@ function isPlaceholder(claim: ClaimRecord): boolean {
   return claim.state === 'RECEIVED' && isUnjudgedPlaceholder(claim);
 }
 
+/** Puts the judged record in the placeholder's place (all of it), unless it was filled meanwhile. */
 async function fillPlaceholder(
-  deps: StepDeps,
-  placeholder: ClaimRecord,
-  stored: ClaimRecord,
-  events: readonly HistoryEvent[],
+  deps: ValidateDeps,
+  claim: ClaimRecord,
+  reason?: RejectionReason,
+  detail?: string,
 ): Promise<StepResult> {
-  // Its history already says RECEIVED (and ERROR, and the retry): only a rejection is new.
-  const next: ClaimRecord = { ...stored, createdAt: placeholder.createdAt, version: placeholder.version + 1 };
-  try {
-    await deps.claims.update(next, placeholder.version, events[0]);
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    const winner = await deps.claims.get(placeholder.claimId);
-    return { claimId: placeholder.claimId, outcome: winner ? outcomeForState(winner.state) : 'skip' };
-  }
-  return { claimId: placeholder.claimId, outcome: next.state === 'REJECTED' ? 'rejected' : 'continue' };
+  const { result } = await changeClaim(deps, claim.claimId, (now): ClaimChange<StepResult> => {
+    // Another delivery filled it first: follow what it recorded.
+    if (!isPlaceholder(now))
+      return { kind: 'keep', result: { claimId: now.claimId, outcome: outcomeForState(now.state) } };
+    // Nothing of the placeholder stays (its fault detail included) but when it was created.
+    const cleared = Object.fromEntries(Object.keys(now).map((key) => [key, undefined]));
+    const patch: Partial<ClaimRecord> = { ...cleared, ...claim, createdAt: now.createdAt };
+    // Its history already says RECEIVED (and ERROR, and the retry): only a rejection is new.
+    return reason
+      ? {
+          kind: 'move',
+          to: 'REJECTED',
+          actor: SYSTEM_ACTOR,
+          reason,
+          ...(detail ? { detail } : {}),
+          patch,
+          result: { claimId: now.claimId, outcome: 'rejected' },
+        }
+      : { kind: 'patch', patch, result: { claimId: now.claimId, outcome: 'continue' } };
+  });
+  return result;
 }
 
 async function claimFromFacts(
-  deps: StepDeps,
+  deps: ValidateDeps,
   facts: ClaimFacts,
   filedAt: string,
   manifestSha256: string,

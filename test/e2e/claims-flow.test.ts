@@ -8,8 +8,8 @@ import {
   recentDate,
   jpeg,
   type TestStack,
-} from '#test/support/local-stack.ts';
-import { manifestEvent, assessArn } from '#cli/local/runtime.ts';
+} from '#cli/local/scratch-stack.ts';
+import { manifestEvent, assessArn, lambdaContext } from '#cli/local/world.ts';
 import { makeHandler as makeRecordPayout } from '#functions/handlers/record-payout.ts';
 import { markError } from '#shared/workflow/mark-error.ts';
 import { ulid } from 'ulid';
@@ -223,7 +223,7 @@ describe('at-least-once delivery', () => {
     const { claimId } = await uploadClaim(stack, { householdId: 'HH-0012' });
     await settled(stack, claimId);
     const recordPayout = makeRecordPayout(() => stack.deps);
-    const ctx = { awsRequestId: 'x', functionName: 'record-payout' } as never;
+    const ctx = lambdaContext('record-payout', 'test');
     expect(await recordPayout({ claimId }, ctx)).toEqual({ claimId, outcome: 'paid' });
     expect(await recordPayout({ claimId }, ctx)).toEqual({ claimId, outcome: 'paid' });
     const used = await stack.deps.claims.capUsed('HH-0012', Number(recentDate().slice(0, 4)), 'education');

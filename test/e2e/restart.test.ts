@@ -8,7 +8,7 @@ import { findFreePort, isPortFree } from '#cli/local/net.ts';
 import { startChild, type RunningChild } from '../../verify/lib/child-stack.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
-import { startLocalStack, uploadClaim, settled, type TestStack } from '#test/support/local-stack.ts';
+import { startLocalStack, uploadClaim, settled, type TestStack } from '#cli/local/scratch-stack.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambda';
 import { makeWorld, upload } from '#test/support/fixtures.ts';
-import { runAssess } from '#test/support/run-workflow.ts';
+import { runAssessSteps } from '#cli/local/world.ts';
 import { makeHandler as makeGetClaim } from '#functions/handlers/get-claim.ts';
 import { makeHandler as makeCreateClaim } from '#functions/handlers/create-claim.ts';
 import { makeHandler as makeListHouseholds } from '#functions/handlers/list-households.ts';
@@ -109,7 +109,7 @@ describe('API handlers', () => {
   it('a grid worker sees their own claim and gets 404 for another worker’s', async () => {
     const world = await makeWorld();
     const { claimId, key } = upload(world, { householdId: 'HH-0001' });
-    await runAssess(world, key);
+    await runAssessSteps(world, key);
     const getClaim = makeGetClaim(() => world);
     const own = json(await getClaim(event(worker1, { params: { claimId } }), context));
     expect(own.status).toBe(200);
@@ -199,7 +199,7 @@ describe('API handlers', () => {
   it('the ledger export reconciles to the fen and is finance-only', async () => {
     const world = await makeWorld();
     for (const cost of ['15000', '15000.01', '14999.99'])
-      await runAssess(world, upload(world, { totalCost: cost, householdId: 'HH-0003' }).key);
+      await runAssessSteps(world, upload(world, { totalCost: cost, householdId: 'HH-0003' }).key);
     const exportLedger = makeExport(() => world);
     const query = { from: '2026-09-01', to: '2026-09-30' };
     const r = json(await exportLedger(event(finance1, { query }), context));
@@ -249,7 +249,7 @@ describe('API handlers', () => {
     expect(last).toMatchObject({ from: 'ERROR', to: 'RECEIVED', actor: 'admin1' });
     // Asked again (the first start was lost, say): re-driven again, nothing else changes.
     expect((await post(admin1, auto.claimId)).body).toMatchObject({ retried: false, resumed: 'assessment' });
-    expect(await runAssess(world, auto.key)).toBe('paid');
+    expect(await runAssessSteps(world, auto.key)).toBe('paid');
     // A paid claim: nothing to retry, nothing started.
     expect((await post(admin1, auto.claimId)).body).toEqual({
       claimId: auto.claimId,
@@ -260,7 +260,7 @@ describe('API handlers', () => {
 
     // The review path: a claim waiting on its gates is never given a second review run...
     const review = upload(world, { householdId: 'HH-0003', totalCost: '22700' });
-    expect(await runAssess(world, review.key)).toBe('review');
+    expect(await runAssessSteps(world, review.key)).toBe('review');
     expect((await post(admin1, review.claimId)).body).toMatchObject({
       state: 'PENDING_REVIEW',
       resumed: null,
@@ -284,7 +284,7 @@ describe('API handlers', () => {
 
   it('quote uses the household’s remaining cap', async () => {
     const world = await makeWorld();
-    await runAssess(world, upload(world, { householdId: 'HH-0005', totalCost: '15000' }).key);
+    await runAssessSteps(world, upload(world, { householdId: 'HH-0005', totalCost: '15000' }).key);
     const q = json(
       await makeQuote(() => world)(
         event(worker1, {

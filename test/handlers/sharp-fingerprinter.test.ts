@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { MIN_SIDE_PIXELS, sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { FINGERPRINT_HEX_LENGTH, isNearDuplicate } from '#shared/receipt-fingerprint.ts';
-import { fakeJpeg } from '#test/support/memory-store.ts';
+import { fakeJpeg } from '#cli/local/demo-data.ts';
 import { receiptSpec, renderReceipt } from '../../verify/lib/receipt-images.ts';
 
 const fingerprinter = sharpFingerprinter();

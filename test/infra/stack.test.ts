@@ -15,7 +15,7 @@ import {
 } from '#functions/catalog.ts';
 import { roles } from '#shared/access.ts';
 import { handlerAccess, type HandlerName } from '#infra/handler-access.ts';
-import { claimsTableSpec, idempotencyTableSpec, toCreateTableInput, type TableSpec } from '#infra/tables.ts';
+import { claimsTableSpec, toCreateTableInput, type TableSpec } from '#infra/tables.ts';
 import {
   definitionPlaceholders,
   functionArnPlaceholder,
@@ -195,7 +195,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('GET routes only read the claims table; writers also get the idempotency table', () => {
+  it('GET routes only read the claims table; nobody may delete from it', () => {
     const writes = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
     for (const name of handlerNames) {
       const granted = functionStatements(name).flatMap(actions);
@@ -203,7 +203,7 @@ describe('least privilege', () => {
       expect(granted, name).toContain('dynamodb:Query');
       if (access.claimsTable === 'read') for (const w of writes) expect(granted, name).not.toContain(w);
       else expect(granted, name).toEqual(expect.arrayContaining(writes));
-      expect(granted.includes('dynamodb:DeleteItem'), name).toBe(access.idempotencyTable);
+      expect(granted, name).not.toContain('dynamodb:DeleteItem');
     }
     expect(handlerAccess('list-claims').claimsTable).toBe('read');
     expect(handlerAccess('validate-claim').claimsTable).toBe('readWrite');
@@ -442,22 +442,26 @@ describe('DynamoDB', () => {
     return { table: found[0]![1], wanted };
   };
 
-  it.each([
-    ['claims', claimsTableSpec],
-    ['idempotency', idempotencyTableSpec],
-  ] as const)('%s: keys and indexes come from the shared spec', (_name, spec) => {
-    const { table, wanted } = tableFor(spec);
-    const byName = (a: { AttributeName: string }, b: { AttributeName: string }) =>
-      a.AttributeName.localeCompare(b.AttributeName);
-    expect((table.Properties.AttributeDefinitions as { AttributeName: string }[]).sort(byName)).toEqual(
-      [...wanted.AttributeDefinitions].sort(byName),
-    );
-    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
-    expect(table.Properties.GlobalSecondaryIndexes).toEqual(wanted.GlobalSecondaryIndexes);
-    expect(table.Properties.TimeToLiveSpecification).toEqual(
-      spec.timeToLiveAttribute ? { AttributeName: spec.timeToLiveAttribute, Enabled: true } : undefined,
-    );
+  it('one table, the claims table; no idempotency store (writes are conditional instead)', () => {
+    expect(ofType('AWS::DynamoDB::Table')).toHaveLength(1);
+    for (const [, fn] of claimsFunctions())
+      expect(JSON.stringify(fn.Properties.Environment)).not.toMatch(/IDEMPOTENCY/i);
   });
+
+  it.each([['claims', claimsTableSpec]] as const)(
+    '%s: keys and indexes come from the shared spec',
+    (_name, spec) => {
+      const { table, wanted } = tableFor(spec);
+      const byName = (a: { AttributeName: string }, b: { AttributeName: string }) =>
+        a.AttributeName.localeCompare(b.AttributeName);
+      expect((table.Properties.AttributeDefinitions as { AttributeName: string }[]).sort(byName)).toEqual(
+        [...wanted.AttributeDefinitions].sort(byName),
+      );
+      expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.Properties.GlobalSecondaryIndexes).toEqual(wanted.GlobalSecondaryIndexes);
+      expect(table.Properties.TimeToLiveSpecification).toBeUndefined();
+    },
+  );
 
   it('every table: PITR, KMS with the customer key, deletion protection, retained', () => {
     for (const [id, table] of ofType('AWS::DynamoDB::Table')) {
@@ -529,15 +533,15 @@ describe('sweeper', () => {
     expect(writes).toEqual([]);
   });
 
-  it('alarms when the sweeper had to start a lost run again', () => {
-    template.hasResourceProperties('AWS::Logs::MetricFilter', {
-      FilterPattern: '{ $.message = "claims resumed" }',
-      MetricTransformations: [Match.objectLike({ MetricName: 'ClaimsResumed', MetricValue: '$.resumed' })],
-    });
+  it('alarms when the sweeper had to start a lost run again (its Powertools metric, no log filter)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'FangpinClaims',
       MetricName: 'ClaimsResumed',
+      Dimensions: [{ Name: 'service', Value: 'claims' }],
+      Statistic: 'Sum',
       Threshold: 1,
     });
+    template.resourceCountIs('AWS::Logs::MetricFilter', 0);
   });
 });
 
@@ -726,6 +730,17 @@ describe('monitoring', () => {
     expect(metric('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(1);
     expect(metric('AWS/Events', 'FailedInvocations')).toHaveLength(1);
     expect(metric('AWS/ApiGateway', '5xx')).toHaveLength(1);
+    // Business metrics the handlers emit through Powertools.
+    expect(metric('FangpinClaims', 'ClaimsResumed')).toHaveLength(1);
+    expect(metric('FangpinClaims', 'Claims')).toEqual([
+      expect.objectContaining({
+        Dimensions: expect.arrayContaining([
+          { Name: 'service', Value: 'claims' },
+          { Name: 'outcome', Value: 'error' },
+        ]),
+        Statistic: 'Sum',
+      }),
+    ]);
     const lambdaErrors = metric('AWS/Lambda', 'Errors');
     expect(lambdaErrors).toHaveLength(handlerNames.length);
     const watched = lambdaErrors.map((a) => refId((a.Dimensions as { Value: unknown }[])[0]!.Value)).sort();
@@ -744,8 +759,11 @@ describe('monitoring', () => {
     });
   });
 
-  it('has one dashboard', () => {
+  it('has one dashboard, with the business metrics beside the standard ones', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    const body = JSON.stringify(ofType('AWS::CloudWatch::Dashboard')[0]![1].Properties.DashboardBody);
+    for (const name of ['Claims', 'ClaimsRejected', 'PayoutFen', 'UploadToPaidSeconds', 'ReviewWaitSeconds'])
+      expect(body).toContain(name);
   });
 });
 
@@ -762,7 +780,7 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::CloudFront::Distribution': 1,
       'AWS::CloudFront::OriginAccessControl': 1,
       'AWS::CloudFront::ResponseHeadersPolicy': 1,
-      'AWS::CloudWatch::Alarm': 32,
+      'AWS::CloudWatch::Alarm': 33,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
@@ -770,7 +788,7 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolGroup': 6,
       'AWS::Cognito::UserPoolUser': 1,
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
-      'AWS::DynamoDB::Table': 2,
+      'AWS::DynamoDB::Table': 1,
       'AWS::Events::Rule': 3,
       'AWS::IAM::Policy': 28,
       'AWS::IAM::Role': 28,
@@ -779,7 +797,6 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Lambda::LayerVersion': 1,
       'AWS::Lambda::Permission': 17,
       'AWS::Logs::LogGroup': 27,
-      'AWS::Logs::MetricFilter': 1,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
       'AWS::SNS::Subscription': 1,

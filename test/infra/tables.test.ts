@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  claimsIndexes,
-  claimsTableSpec,
-  idempotencyTableSpec,
-  toCreateTableInput,
-  toTimeToLiveInput,
-} from '#infra/tables.ts';
+import { claimsIndexes, claimsTableSpec, toCreateTableInput } from '#infra/tables.ts';
 
 describe('table specs (shared by CDK and the local runtime)', () => {
   it('renders the claims single table with gsi1..gsi4 as a CreateTable input', () => {
@@ -38,7 +32,6 @@ describe('table specs (shared by CDK and the local runtime)', () => {
         Projection: { ProjectionType: n === 4 ? 'ALL' : 'KEYS_ONLY' },
       })),
     });
-    expect(toTimeToLiveInput(claimsTableSpec, 'claims')).toBeUndefined();
   });
 
   it('names the indexes by purpose', () => {
@@ -47,19 +40,6 @@ describe('table specs (shared by CDK and the local runtime)', () => {
       byHousehold: 'gsi2',
       byGridWorker: 'gsi3',
       payoutsByDate: 'gsi4',
-    });
-  });
-
-  it('renders the idempotency table with its TTL attribute', () => {
-    expect(toCreateTableInput(idempotencyTableSpec, 'idempotency')).toEqual({
-      TableName: 'idempotency',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    });
-    expect(toTimeToLiveInput(idempotencyTableSpec, 'idempotency')).toEqual({
-      TableName: 'idempotency',
-      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
     });
   });
 });

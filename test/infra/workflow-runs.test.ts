@@ -139,37 +139,78 @@ describe('assess-claim runs', () => {
 });
 
 describe('review-claim runs', () => {
-  const decide = (decision: string) => async () => ({ claimId: '01JCLAIM', gate: 'x', decision });
+  // Stand-ins for request-review: which gate is next (the gates left, in order), and each
+  // gate's decision.
+  const gatesLeft =
+    (...gates: string[]) =>
+    async () => ({
+      Payload: { claimId: '01JCLAIM', gate: gates.shift() ?? null },
+    });
+  const decisions =
+    (...decided: string[]) =>
+    async () => ({ claimId: '01JCLAIM', gate: 'x', decision: decided.shift() });
+  const requested = (calls: { state: string; payload: unknown }[]) =>
+    calls.filter((c) => c.state === 'RequestGate').map((c) => c.payload);
 
   it('three approvals lead to the payout', async () => {
     const { calls, output } = await run(
       'review-claim',
       { claimId: '01JCLAIM' },
       {
-        RequestVillageGate: decide('approve'),
-        RequestDepartmentGate: decide('approve'),
-        RequestAuditGate: decide('approve'),
+        NextGate: gatesLeft('village', 'department', 'audit'),
+        RequestGate: decisions('approve', 'approve', 'approve'),
         RecordPayout: step('paid'),
       },
     );
     expect(calls.map((c) => c.state)).toEqual([
-      'RequestVillageGate',
-      'RequestDepartmentGate',
-      'RequestAuditGate',
+      'NextGate',
+      'RequestGate',
+      'NextGate',
+      'RequestGate',
+      'NextGate',
+      'RequestGate',
+      'NextGate',
       'RecordPayout',
     ]);
-    expect(calls[0]?.payload).toEqual({ claimId: '01JCLAIM', gate: 'village', taskToken: 'task-token' });
+    expect(calls[0]?.payload).toEqual({ claimId: '01JCLAIM' });
+    expect(requested(calls)).toEqual(
+      ['village', 'department', 'audit'].map((gate) => ({
+        claimId: '01JCLAIM',
+        gate,
+        taskToken: 'task-token',
+      })),
+    );
     expect(output).toEqual({ claimId: '01JCLAIM', outcome: 'paid' });
+  });
+
+  it('waits on as many gates as the claim needs: four, one, or none', async () => {
+    for (const gates of [['village', 'department', 'audit', 'fourth'], ['village'], []]) {
+      const { calls, output } = await run(
+        'review-claim',
+        { claimId: '01JCLAIM' },
+        {
+          NextGate: gatesLeft(...gates),
+          RequestGate: decisions(...gates.map(() => 'approve')),
+          RecordPayout: step('paid'),
+        },
+      );
+      expect(requested(calls).map((p) => (p as { gate: string }).gate)).toEqual(gates);
+      expect(output).toEqual({ claimId: '01JCLAIM', outcome: 'paid' });
+    }
   });
 
   it('a reject at any gate ends the review without a payout', async () => {
     const { calls, error } = await run(
       'review-claim',
       { claimId: '01JCLAIM' },
-      { RequestVillageGate: decide('approve'), RequestDepartmentGate: decide('reject') },
+      {
+        NextGate: gatesLeft('village', 'department', 'audit'),
+        RequestGate: decisions('approve', 'reject'),
+      },
     );
     expect(error).toBeUndefined();
-    expect(calls.map((c) => c.state)).toEqual(['RequestVillageGate', 'RequestDepartmentGate']);
+    expect(calls.map((c) => c.state)).toEqual(['NextGate', 'RequestGate', 'NextGate', 'RequestGate']);
+    expect(requested(calls).map((p) => (p as { gate: string }).gate)).toEqual(['village', 'department']);
   });
 
   it('a gate that times out is escalated and asked again', async () => {
@@ -178,28 +219,29 @@ describe('review-claim runs', () => {
       'review-claim',
       { claimId: '01JCLAIM' },
       {
-        RequestVillageGate: async () => {
+        NextGate: gatesLeft('village'),
+        RequestGate: async () => {
           asked += 1;
           if (asked === 1)
             throw Object.assign(new Error('no decision in 14 days'), { name: 'States.Timeout' });
           return { decision: 'reject' };
         },
-        EscalateVillageGate: async () => ({ Payload: { claimId: '01JCLAIM' } }),
+        EscalateGate: async () => ({ Payload: { claimId: '01JCLAIM' } }),
       },
     );
-    expect(calls.map((c) => c.state)).toEqual([
-      'RequestVillageGate',
-      'EscalateVillageGate',
-      'RequestVillageGate',
-    ]);
-    expect(calls[1]?.payload).toEqual({ claimId: '01JCLAIM', gate: 'village' });
+    expect(calls.map((c) => c.state)).toEqual(['NextGate', 'RequestGate', 'EscalateGate', 'RequestGate']);
+    expect(calls[2]?.payload).toEqual({ claimId: '01JCLAIM', gate: 'village' });
   });
 
   it('a decision without approve/reject marks the claim ERROR', async () => {
     const { calls, error } = await run(
       'review-claim',
       { claimId: '01JCLAIM' },
-      { RequestVillageGate: async () => ({ ok: true }), MarkError: async () => ({ Payload: {} }) },
+      {
+        NextGate: gatesLeft('village'),
+        RequestGate: async () => ({ ok: true }),
+        MarkError: async () => ({ Payload: {} }),
+      },
     );
     expect(calls.at(-1)).toEqual({
       state: 'MarkError',
@@ -209,6 +251,19 @@ describe('review-claim runs', () => {
         error: expect.objectContaining({ Error: 'UnexpectedDecision' }),
       },
     });
+    expect(error).toBeDefined();
+  });
+
+  it('a next gate that is neither a gate id nor null marks the claim ERROR', async () => {
+    const { calls, error } = await run(
+      'review-claim',
+      { claimId: '01JCLAIM' },
+      {
+        NextGate: async () => ({ Payload: { claimId: '01JCLAIM', gate: 42 } }),
+        MarkError: async () => ({ Payload: {} }),
+      },
+    );
+    expect(calls.at(-1)?.payload).toMatchObject({ error: { Error: 'UnexpectedNextGate' } });
     expect(error).toBeDefined();
   });
 });

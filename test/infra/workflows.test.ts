@@ -127,32 +127,54 @@ describe('workflow definitions', () => {
     });
   });
 
-  it('review-claim waits on each gate by task token for 14 days and escalates on timeout', () => {
+  it('review-claim is one loop: ask for the next gate, wait on it by task token for 14 days, escalate on timeout', () => {
     const def = rendered('review-claim');
-    const gates = ['Village', 'Department', 'Audit'];
-    expect(def.StartAt).toBe('RequestVillageGate');
-    for (const gate of gates) {
-      const request = def.States[`Request${gate}Gate`];
-      expect(request).toMatchObject({
-        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-        TimeoutSeconds: 14 * 24 * 3600,
-        Parameters: {
-          Payload: { 'claimId.$': '$.claimId', gate: gate.toLowerCase(), 'taskToken.$': '$$.Task.Token' },
-        },
-      });
-      expect(request?.HeartbeatSeconds).toBeUndefined();
-      // A timeout must reach the Catch, not be retried away.
-      expect(JSON.stringify(request?.Retry)).not.toContain('States.Timeout');
-      expect((request?.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toMatchObject({
-        ErrorEquals: ['States.Timeout'],
-        Next: `Escalate${gate}Gate`,
-      });
-      expect(def.States[`Escalate${gate}Gate`]?.Next).toBe(`Request${gate}Gate`);
-    }
-    expect(def.States.AuditDecision?.Choices).toContainEqual({
+    expect(def.StartAt).toBe('NextGate');
+    expect(def.States.NextGate).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        FunctionName: fakeArn('RequestReviewFunctionArn'),
+        Payload: { 'claimId.$': '$.claimId' },
+      },
+      ResultSelector: { 'gate.$': '$.Payload.gate' },
+      ResultPath: '$.next',
+      Next: 'AnyGateLeft',
+    });
+    expect(def.States.AnyGateLeft?.Choices).toEqual([
+      { Variable: '$.next.gate', IsNull: true, Next: 'RecordPayout' },
+      { Variable: '$.next.gate', IsString: true, Next: 'RequestGate' },
+    ]);
+    const request = def.States.RequestGate;
+    expect(request).toMatchObject({
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSeconds: 14 * 24 * 3600,
+      Parameters: {
+        Payload: { 'claimId.$': '$.claimId', 'gate.$': '$.next.gate', 'taskToken.$': '$$.Task.Token' },
+      },
+    });
+    expect(request?.HeartbeatSeconds).toBeUndefined();
+    // A timeout must reach the Catch, not be retried away.
+    expect(JSON.stringify(request?.Retry)).not.toContain('States.Timeout');
+    expect((request?.Catch as { ErrorEquals: string[]; Next: string }[])[0]).toMatchObject({
+      ErrorEquals: ['States.Timeout'],
+      Next: 'EscalateGate',
+    });
+    expect(def.States.EscalateGate).toMatchObject({
+      Parameters: { Payload: { 'claimId.$': '$.claimId', 'gate.$': '$.next.gate' } },
+      Next: 'RequestGate',
+    });
+    expect(def.States.GateDecision?.Choices).toContainEqual({
       Variable: '$.review.decision',
       StringEquals: 'approve',
-      Next: 'RecordPayout',
+      Next: 'NextGate',
     });
+    expect(def.States.GateDecision?.Choices).toContainEqual({
+      Variable: '$.review.decision',
+      StringEquals: 'reject',
+      Next: 'ReviewRejected',
+    });
+    // No gate is named in the definition: which gates a claim needs is policy data.
+    const text = JSON.stringify(def);
+    for (const gate of ['village', 'department', 'audit']) expect(text).not.toContain(gate);
   });
 });

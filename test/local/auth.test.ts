@@ -17,9 +17,9 @@ const secret = 'test-secret-0123456789abcdef0123456789';
 const now = new Date('2026-03-01T08:00:00Z');
 const nowSeconds = Math.floor(now.getTime() / 1000);
 
-function reasonOf(fn: () => unknown): TokenErrorReason | undefined {
+async function reasonOf(fn: () => Promise<unknown>): Promise<TokenErrorReason | undefined> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     if (error instanceof TokenVerificationError) return error.reason;
     throw error;
@@ -44,6 +44,9 @@ describe('demoUsers', () => {
       ['village1', 'villageVerifier'],
       ['insurer1', 'insurer'],
       ['auditor1', 'auditor'],
+      ['village2', 'villageVerifier'],
+      ['insurer2', 'insurer'],
+      ['auditor2', 'auditor'],
       ['finance1', 'finance'],
       ['admin1', 'admin'],
     ]);
@@ -55,9 +58,9 @@ describe('demoUsers', () => {
 });
 
 describe('issueToken / verifyToken', () => {
-  it('round-trips Cognito ID token claims valid for 8 hours', () => {
-    const token = issueToken('finance1', secret, now);
-    const claims = verifyToken(token, secret, now);
+  it('round-trips Cognito ID token claims valid for 8 hours', async () => {
+    const token = await issueToken('finance1', secret, now);
+    const claims = await verifyToken(token, secret, now);
     expect(claims).toMatchObject({
       'cognito:username': 'finance1',
       'cognito:groups': ['finance'],
@@ -76,49 +79,53 @@ describe('issueToken / verifyToken', () => {
     });
   });
 
-  it('refuses unknown users and empty secrets', () => {
-    expect(() => issueToken('mallory', secret, now)).toThrow(/unknown local user/);
-    expect(() => issueToken('admin1', '', now)).toThrow(/secret/);
+  it('refuses unknown users and empty secrets', async () => {
+    await expect(issueToken('mallory', secret, now)).rejects.toThrow(/unknown local user/);
+    await expect(issueToken('admin1', '', now)).rejects.toThrow(/secret/);
   });
 
-  it('says expired from the exact expiry second on', () => {
-    const token = issueToken('admin1', secret, now);
-    expect(() => verifyToken(token, secret, new Date(now.getTime() + 8 * 3600_000 - 1000))).not.toThrow();
-    expect(reasonOf(() => verifyToken(token, secret, new Date(now.getTime() + 8 * 3600_000)))).toBe(
+  it('says expired from the exact expiry second on', async () => {
+    const token = await issueToken('admin1', secret, now);
+    await expect(
+      verifyToken(token, secret, new Date(now.getTime() + 8 * 3600_000 - 1000)),
+    ).resolves.toBeDefined();
+    expect(await reasonOf(() => verifyToken(token, secret, new Date(now.getTime() + 8 * 3600_000)))).toBe(
       'expired',
     );
   });
 
-  it('says bad_signature for another secret or a tampered payload', () => {
-    const token = issueToken('worker1', secret, now);
-    expect(reasonOf(() => verifyToken(token, 'another-secret', now))).toBe('bad_signature');
+  it('says bad_signature for another secret or a tampered payload', async () => {
+    const token = await issueToken('worker1', secret, now);
+    expect(await reasonOf(() => verifyToken(token, 'another-secret', now))).toBe('bad_signature');
     const [h, p, s] = token.split('.');
     const claims = JSON.parse(Buffer.from(p ?? '', 'base64url').toString()) as Record<string, unknown>;
     const forged = part({ ...claims, 'cognito:groups': ['admin'] });
-    expect(reasonOf(() => verifyToken(`${h}.${forged}.${s}`, secret, now))).toBe('bad_signature');
-    expect(reasonOf(() => verifyToken(`${h}.${p}.${s?.slice(0, -4)}`, secret, now))).toBe('bad_signature');
+    expect(await reasonOf(() => verifyToken(`${h}.${forged}.${s}`, secret, now))).toBe('bad_signature');
+    expect(await reasonOf(() => verifyToken(`${h}.${p}.${s?.slice(0, -4)}`, secret, now))).toBe(
+      'bad_signature',
+    );
   });
 
-  it('says malformed for garbage', () => {
+  it('says malformed for garbage', async () => {
     for (const junk of ['', 'abc', 'a.b', 'a.b.c.d', '!!.??.**', `${part({ alg: 'HS256' })}.${'%'}.x`]) {
-      expect(reasonOf(() => verifyToken(junk, secret, now))).toBe('malformed');
+      expect(await reasonOf(() => verifyToken(junk, secret, now))).toBe('malformed');
     }
     const notJson = `${part({ alg: 'HS256' })}.${Buffer.from('not json').toString('base64url')}`;
     const signed = `${notJson}.${createHmac('sha256', secret).update(notJson).digest('base64url')}`;
-    expect(reasonOf(() => verifyToken(signed, secret, now))).toBe('malformed');
+    expect(await reasonOf(() => verifyToken(signed, secret, now))).toBe('malformed');
   });
 
-  it('refuses alg none and other algorithms before looking at the signature', () => {
+  it('refuses alg none and other algorithms before looking at the signature', async () => {
     const payload = { sub: 'x', exp: nowSeconds + 60, iss: localIssuer, aud: localClientId };
-    expect(reasonOf(() => verifyToken(`${part({ alg: 'none' })}.${part(payload)}.`, secret, now))).toBe(
+    expect(await reasonOf(() => verifyToken(`${part({ alg: 'none' })}.${part(payload)}.`, secret, now))).toBe(
       'unsupported_algorithm',
     );
-    expect(reasonOf(() => verifyToken(signRaw({ alg: 'HS512' }, payload), secret, now))).toBe(
+    expect(await reasonOf(() => verifyToken(signRaw({ alg: 'HS512' }, payload), secret, now))).toBe(
       'unsupported_algorithm',
     );
   });
 
-  it('checks issuer, audience, nbf and required claims', () => {
+  it('checks issuer, audience, nbf and required claims', async () => {
     const base = {
       sub: 's',
       'cognito:username': 'u',
@@ -129,32 +136,32 @@ describe('issueToken / verifyToken', () => {
       exp: nowSeconds + 60,
     };
     const header = { alg: 'HS256', typ: 'JWT' };
-    expect(verifyToken(signRaw(header, base), secret, now).sub).toBe('s');
-    expect(reasonOf(() => verifyToken(signRaw(header, { ...base, iss: 'evil' }), secret, now))).toBe(
+    expect((await verifyToken(signRaw(header, base), secret, now)).sub).toBe('s');
+    expect(await reasonOf(() => verifyToken(signRaw(header, { ...base, iss: 'evil' }), secret, now))).toBe(
       'wrong_issuer',
     );
-    expect(reasonOf(() => verifyToken(signRaw(header, { ...base, aud: 'other' }), secret, now))).toBe(
+    expect(await reasonOf(() => verifyToken(signRaw(header, { ...base, aud: 'other' }), secret, now))).toBe(
       'wrong_audience',
     );
-    expect(reasonOf(() => verifyToken(signRaw(header, { ...base, nbf: nowSeconds + 10 }), secret, now))).toBe(
-      'not_yet_valid',
-    );
-    expect(reasonOf(() => verifyToken(signRaw(header, { ...base, exp: undefined }), secret, now))).toBe(
+    expect(
+      await reasonOf(() => verifyToken(signRaw(header, { ...base, nbf: nowSeconds + 10 }), secret, now)),
+    ).toBe('not_yet_valid');
+    expect(await reasonOf(() => verifyToken(signRaw(header, { ...base, exp: undefined }), secret, now))).toBe(
       'malformed',
     );
     expect(
-      reasonOf(() => verifyToken(signRaw(header, { ...base, 'cognito:groups': 'admin' }), secret, now)),
+      await reasonOf(() => verifyToken(signRaw(header, { ...base, 'cognito:groups': 'admin' }), secret, now)),
     ).toBe('malformed');
     const custom = { issuer: 'https://issuer.example', audience: 'client-x' };
-    const token = issueToken('admin1', secret, now, custom);
-    expect(verifyToken(token, secret, now, custom)['cognito:username']).toBe('admin1');
-    expect(reasonOf(() => verifyToken(token, secret, now))).toBe('wrong_issuer');
+    const token = await issueToken('admin1', secret, now, custom);
+    expect((await verifyToken(token, secret, now, custom))['cognito:username']).toBe('admin1');
+    expect(await reasonOf(() => verifyToken(token, secret, now))).toBe('wrong_issuer');
   });
 });
 
 describe('API Gateway claim shape', () => {
-  it('stringifies claims the way the HTTP API JWT authorizer does', () => {
-    const claims = verifyToken(issueToken('finance1', secret, now), secret, now);
+  it('stringifies claims the way the HTTP API JWT authorizer does', async () => {
+    const claims = await verifyToken(await issueToken('finance1', secret, now), secret, now);
     const gw = claimsForApiGateway(claims);
     expect(gw['cognito:groups']).toBe('[finance]');
     expect(gw.exp).toBe(String(nowSeconds + 8 * 3600));
@@ -170,8 +177,8 @@ describe('API Gateway claim shape', () => {
     });
   });
 
-  it('builds the authorizer context: claims as strings, scopes null for ID tokens', () => {
-    const claims = verifyToken(issueToken('auditor1', secret, now), secret, now);
+  it('builds the authorizer context: claims as strings, scopes null for ID tokens', async () => {
+    const claims = await verifyToken(await issueToken('auditor1', secret, now), secret, now);
     const context = jwtAuthorizerContext(claims);
     expect(context.jwt.scopes).toBeNull();
     expect(context.jwt.claims['cognito:groups']).toBe('[auditor]');

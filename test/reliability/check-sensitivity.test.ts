@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import type { PayoutOutcome } from '#shared/ports.ts';
-import { MemoryStore } from '#test/support/memory-store.ts';
+import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { emptyTally, raceRound } from '../../verify/checks/04-cap-races.ts';
 import { seededRandom } from '../../verify/lib/random.ts';
 

@@ -8,7 +8,7 @@ import { ConflictError, TransientError, type PayoutOutcome } from '#shared/ports
 import { recordPayout } from '#shared/workflow/record-payout.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
 import { FakeClock, claimRecord } from '#test/support/fixtures.ts';
-import { MemoryReceipts, MemoryStore, RecordingReviews } from '#test/support/memory-store.ts';
+import { MemoryReceipts, MemoryStore, RecordingReviews } from '#functions/adapters/memory/memory-ports.ts';
 
 const CAP = 2_000_000; // education, 20,000 yuan
 const at = '2026-09-05T02:00:00.000Z';
@@ -32,7 +32,6 @@ function approved(
       payoutFen: Math.min(grossFen, capRemainingFen),
       bands: [],
       rosterStatus: 'unstable',
-      reviewReasons: [],
     },
     payoutFen: Math.min(grossFen, capRemainingFen),
     version: 2,

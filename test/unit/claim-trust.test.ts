@@ -3,14 +3,15 @@
 // got through.
 import { describe, expect, it } from 'vitest';
 import { claimGrant, claimOf, makeWorld, upload, type World } from '#test/support/fixtures.ts';
-import { runAssess } from '#test/support/run-workflow.ts';
+import { runAssessSteps } from '#cli/local/world.ts';
 import { createClaim, decideReview, getClaim, markDisbursed, receiptLink } from '#shared/api/claims-api.ts';
 import { noteUpload } from '#shared/workflow/note-upload.ts';
-import { fakeJpeg } from '#test/support/memory-store.ts';
+import { fakeJpeg } from '#cli/local/demo-data.ts';
 import { renderReceipt, receiptSpec, transformReceipt } from '../../verify/lib/receipt-images.ts';
 import { seededRandom } from '../../verify/lib/random.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { DomainError } from '#shared/errors.ts';
+import { httpErrorOf, type HttpErrorReply } from '#functions/http-errors.ts';
 import { validateClaim } from '#shared/workflow/validate-claim.ts';
 import type { Principal } from '#shared/access.ts';
 import type { ClaimStore, ReceiptStore } from '#shared/ports.ts';
@@ -22,13 +23,15 @@ const worker1: Principal = { username: 'worker1', roles: ['gridWorker'] };
 const worker2: Principal = { username: 'worker2', roles: ['gridWorker'] };
 const finance1: Principal = { username: 'finance1', roles: ['finance'] };
 
-async function httpError(work: Promise<unknown>): Promise<HttpError> {
+/** The refusal as the HTTP API answers it. */
+async function httpError(work: Promise<unknown>): Promise<HttpErrorReply> {
   const error = await work.then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
-  return error;
+  const reply = httpErrorOf(error);
+  if (!reply) throw new Error(`expected a domain error, got ${String(error)}`);
+  return reply;
 }
 
 describe('claim grants', () => {
@@ -39,7 +42,7 @@ describe('claim grants', () => {
       submittedBy: 'worker2',
       grant: { householdId: 'HH-0001', filer: 'worker1' },
     });
-    expect(await runAssess(world, key)).toBe('rejected');
+    expect(await runAssessSteps(world, key)).toBe('rejected');
     const claim = await claimOf(world, claimId);
     expect(claim).toMatchObject({
       state: 'REJECTED',
@@ -62,7 +65,7 @@ describe('claim grants', () => {
         submittedBy,
         grant: { householdId: 'HH-0001', filer: 'worker1' },
       });
-      await runAssess(world, key);
+      await runAssessSteps(world, key);
       expect(await claimOf(world, claimId)).toMatchObject({
         reason: 'INVALID_MANIFEST',
         submittedBy: 'worker1',
@@ -73,7 +76,7 @@ describe('claim grants', () => {
       submittedBy: '110101199003074477',
       grant: { householdId: 'HH-0001', filer: 'worker1' },
     });
-    await runAssess(world, key);
+    await runAssessSteps(world, key);
     const claim = await claimOf(world, claimId);
     expect(claim.reason).toBe('INVALID_MANIFEST');
     expect(JSON.stringify(claim)).not.toContain('110101199003074477');
@@ -82,7 +85,7 @@ describe('claim grants', () => {
   it('a manifest with no grant is INVALID_MANIFEST and names no household', async () => {
     const world = await makeWorld();
     const { claimId, key } = upload(world, { grant: null });
-    expect(await runAssess(world, key)).toBe('rejected');
+    expect(await runAssessSteps(world, key)).toBe('rejected');
     expect(await claimOf(world, claimId)).toMatchObject({
       state: 'REJECTED',
       reason: 'INVALID_MANIFEST',
@@ -95,7 +98,7 @@ describe('claim grants', () => {
     const world = await makeWorld();
     const { claimId, key } = upload(world);
     world.clockControl.advance(30 * 60_000);
-    await runAssess(world, key);
+    await runAssessSteps(world, key);
     expect((await claimOf(world, claimId)).detail).toMatch(/after the claim grant expired/);
   });
 
@@ -126,7 +129,7 @@ describe('claim grants', () => {
     expect(moved.code).toBe('CLAIM_ID_TAKEN');
 
     const { claimId, key } = upload(world);
-    await runAssess(world, key);
+    await runAssessSteps(world, key);
     const exists = await httpError(createClaim(world, worker1, { householdId: 'HH-0001', claimId }));
     expect([exists.status, exists.code]).toEqual([409, 'CLAIM_EXISTS']);
   });
@@ -134,7 +137,7 @@ describe('claim grants', () => {
   it('a manifest posted again after the claim is judged costs one read and changes nothing', async () => {
     const world = await makeWorld();
     const { claimId, key } = upload(world, { totalCost: '15000' });
-    expect(await runAssess(world, key)).toBe('paid');
+    expect(await runAssessSteps(world, key)).toBe('paid');
     const calls: string[] = [];
     const count = <T extends object>(name: string, target: T): T =>
       new Proxy(target, {
@@ -163,7 +166,7 @@ describe('claim grants', () => {
 describe('separation of duties', () => {
   async function inReview(world: World, spec: Parameters<typeof upload>[1] = {}) {
     const { claimId, key } = upload(world, { totalCost: '22700', ...spec });
-    expect(await runAssess(world, key)).toBe('review');
+    expect(await runAssessSteps(world, key)).toBe('review');
     return claimId;
   }
 
@@ -204,7 +207,7 @@ describe('separation of duties', () => {
 describe('one disbursement truth', () => {
   async function paidClaim(world: World, totalCost = '15000') {
     const { claimId, key } = upload(world, { totalCost });
-    expect(await runAssess(world, key)).toBe('paid');
+    expect(await runAssessSteps(world, key)).toBe('paid');
     return claimId;
   }
 
@@ -223,9 +226,9 @@ describe('one disbursement truth', () => {
     expect(world.store.ledger.get(claimId)?.batchRef).toBe(recorded);
     for (const r of results) {
       if (r.status === 'rejected') {
-        expect(r.reason).toBeInstanceOf(HttpError);
-        expect((r.reason as HttpError).status).toBe(409);
-        expect((r.reason as HttpError).message).toContain(`batch ${recorded}`);
+        expect(r.reason).toBeInstanceOf(DomainError);
+        expect(httpErrorOf(r.reason)?.status).toBe(409);
+        expect(httpErrorOf(r.reason)?.message).toContain(`batch ${recorded}`);
       }
     }
     expect((await world.store.history(claimId)).filter((h) => h.to === 'DISBURSED')).toHaveLength(1);
@@ -307,7 +310,7 @@ describe('evidence pinned', () => {
   it('a file uploaded under a judged claim changes nothing and leaves one history line naming no file', async () => {
     const world = await makeWorld();
     const { claimId, key } = upload(world, { totalCost: '15000' });
-    expect(await runAssess(world, key)).toBe('paid');
+    expect(await runAssessSteps(world, key)).toBe('paid');
     const before = await claimOf(world, claimId);
     // Its own late events (the manifest and receipt as judged) are not noted.
     expect(await noteUpload(world, { key })).toEqual({ noted: false, why: 'judged-file' });
@@ -360,7 +363,7 @@ describe('evidence pinned', () => {
       },
     };
     const { claimId, key } = upload(world, { totalCost: '15000' });
-    expect(await runAssess(pinned, key)).toBe('paid');
+    expect(await runAssessSteps(pinned, key)).toBe('paid');
     expect((await claimOf(world, claimId)).receipts[0]?.versionId).toBe('v-judged');
     const village1: Principal = { username: 'village1', roles: ['villageVerifier'] };
     await receiptLink(pinned, village1, claimId, '1');
@@ -377,19 +380,20 @@ describe('duplicates beyond bytes', () => {
       totalCost: '12000',
       contentType: original.contentType,
     });
-    expect(await runAssess(world, first.key)).toBe('paid');
+    expect(await runAssessSteps(world, first.key)).toBe('paid');
 
     const copy = await transformReceipt(original, 'resize', seededRandom(7));
     const again = upload(world, { receipt: copy.bytes, totalCost: '15000', contentType: copy.contentType });
-    expect(await runAssess(world, again.key)).toBe('review');
+    expect(await runAssessSteps(world, again.key)).toBe('review');
     const claim = await claimOf(world, again.claimId);
     expect(claim.possibleDuplicates).toEqual([{ claimId: first.claimId, by: 'image' }]);
-    expect(claim.assessment?.reviewReasons.join(' ')).toContain(
-      `possible duplicate of claim ${first.claimId}`,
-    );
+    expect(claim.reviewReasons).toContainEqual({
+      code: 'POSSIBLE_DUPLICATE',
+      params: { claimId: first.claimId, by: 'image' },
+    });
 
     const sameFacts = upload(world, { totalCost: '12000' });
-    expect(await runAssess(world, sameFacts.key)).toBe('review');
+    expect(await runAssessSteps(world, sameFacts.key)).toBe('review');
     expect((await claimOf(world, sameFacts.claimId)).possibleDuplicates).toContainEqual({
       claimId: first.claimId,
       by: 'facts',
@@ -400,7 +404,7 @@ describe('duplicates beyond bytes', () => {
       totalCost: '13000',
       contentType: original.contentType,
     });
-    expect(await runAssess(world, exact.key)).toBe('rejected');
+    expect(await runAssessSteps(world, exact.key)).toBe('rejected');
     expect((await claimOf(world, exact.claimId)).reason).toBe('DUPLICATE_RECEIPT');
   });
 
@@ -412,7 +416,7 @@ describe('duplicates beyond bytes', () => {
       totalCost: '12000',
       contentType: original.contentType,
     });
-    await runAssess(world, first.key);
+    await runAssessSteps(world, first.key);
     const stored = await claimOf(world, first.claimId);
     await world.store.update(
       { ...stored, state: 'REJECTED', reason: 'REVIEW_REJECTED', version: stored.version + 1 },
@@ -420,7 +424,7 @@ describe('duplicates beyond bytes', () => {
     );
     const copy = await transformReceipt(original, 'jpeg-quality', seededRandom(8));
     const again = upload(world, { receipt: copy.bytes, totalCost: '12000', contentType: copy.contentType });
-    expect(await runAssess(world, again.key)).toBe('paid');
+    expect(await runAssessSteps(world, again.key)).toBe('paid');
   });
 });
 
@@ -433,7 +437,7 @@ describe('messages carry no personal data', () => {
       unknown
     >;
     world.bucket.put(key, JSON.stringify({ ...manifest, '110101199003074477': '张三' }));
-    await runAssess(world, key);
+    await runAssessSteps(world, key);
     const claim = await claimOf(world, claimId);
     expect(claim.reason).toBe('INVALID_MANIFEST');
     expect(claim.detail).toContain('unknown field');

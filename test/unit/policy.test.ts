@@ -7,9 +7,44 @@ const clone = (): PolicyDocument => structuredClone(demo) as PolicyDocument;
 describe('demo policy', () => {
   it('loads with amounts in fen', () => {
     const p = parsePolicy(demo);
-    expect(p.categories.education).toMatchObject({ kind: 'tiered', annualCapYuan: 2_000_000 });
-    expect(p.review.payoutAboveYuan).toBe(500_000);
+    expect(p.categories.education).toMatchObject({
+      kind: 'tiered',
+      annualCapFen: 2_000_000,
+      bands: [
+        { fromFen: 800_000, toFen: 1_500_000, rateBp: 5000 },
+        { fromFen: 1_500_000, toFen: 2_500_000, rateBp: 6000 },
+        { fromFen: 2_500_000, toFen: null, rateBp: 7000 },
+      ],
+    });
+    expect(p.categories.disaster).toMatchObject({
+      kind: 'fixed',
+      annualCapFen: 500_000,
+      grants: [
+        { minLossFen: 1_000_000, grantFen: 300_000 },
+        { minLossFen: 3_000_000, grantFen: 500_000 },
+      ],
+    });
+    expect(p.review.routes[0]).toEqual({
+      reason: 'PAYOUT_ABOVE',
+      when: { payoutAboveFen: 500_000 },
+      gates: ['village', 'department', 'audit'],
+    });
+    expect(p.review.anomaly).toEqual({
+      totalCostAboveFen: 20_000_000,
+      statusChangedWithinDays: 30,
+      withoutReimbursement: { categories: ['medical'] },
+    });
     expect(p.filingDeadlineDays).toBe(180);
+  });
+
+  it('has the three gates, each with its role and labels, in order', () => {
+    const p = parsePolicy(demo);
+    expect(p.review.gates.map((g) => [g.id, g.role])).toEqual([
+      ['village', 'villageVerifier'],
+      ['department', 'insurer'],
+      ['audit', 'auditor'],
+    ]);
+    for (const gate of p.review.gates) expect(gate.label.zh.length).toBeGreaterThan(0);
   });
 
   it('is in force from 2026-01-01 and not before', () => {
@@ -31,7 +66,56 @@ describe('demo policy', () => {
 describe('policy validation', () => {
   const broken: [string, (doc: PolicyDocument & Record<string, unknown>) => void, RegExp][] = [
     ['unknown top-level field', (d) => (d.extra = 1), /unrecognized|Unrecognized/],
-    ['three-decimal amount', (d) => (d.review.payoutAboveYuan = '5000.001'), /two decimals/],
+    [
+      'three-decimal amount',
+      (d) => {
+        if (d.review.routes[0]) d.review.routes[0].when.payoutAboveYuan = '5000.001';
+      },
+      /two decimals/,
+    ],
+    [
+      'a gate listed twice',
+      (d) => {
+        const first = d.review.gates[0];
+        if (first) d.review.gates.push({ ...first });
+      },
+      /listed twice/,
+    ],
+    [
+      'a route naming a gate the policy lacks',
+      (d) => {
+        if (d.review.routes[0]) d.review.routes[0].gates.push('no-such-gate');
+      },
+      /does not define/,
+    ],
+    [
+      'a gate decided by no known role',
+      (d) => {
+        if (d.review.gates[0]) (d.review.gates[0] as { role: string }).role = 'mayor';
+      },
+      /./,
+    ],
+    [
+      'a gate id that is not a slug',
+      (d) => {
+        if (d.review.gates[0]) d.review.gates[0].id = 'Village Gate';
+      },
+      /gate id/,
+    ],
+    [
+      'a route without conditions',
+      (d) => {
+        if (d.review.routes[0]) d.review.routes[0].when = {};
+      },
+      /at least one condition/,
+    ],
+    [
+      'a route with an unknown reason',
+      (d) => {
+        if (d.review.routes[0]) (d.review.routes[0] as { reason: string }).reason = 'BECAUSE';
+      },
+      /./,
+    ],
     [
       'gap between bands',
       (d) => {

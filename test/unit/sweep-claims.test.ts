@@ -3,7 +3,7 @@
 // and that a claim it starts again is then paid once.
 import { describe, expect, it } from 'vitest';
 import { claimRecord, makeWorld, upload } from '#test/support/fixtures.ts';
-import { runAssess } from '#test/support/run-workflow.ts';
+import { runAssessSteps } from '#cli/local/world.ts';
 import { STUCK_AFTER_MINUTES, sweepStuckClaims } from '#shared/workflow/sweep-claims.ts';
 import { markError } from '#shared/workflow/mark-error.ts';
 import { validateClaim } from '#shared/workflow/validate-claim.ts';
@@ -47,7 +47,7 @@ describe('sweeping claims whose run was lost', () => {
     expect((await sweepStuckClaims(world)).resumed).toEqual([claimId]);
     // What resumeAssessment starts: the workflow again from the manifest's event.
     expect(world.workflowsLog.started).toEqual([`assessment ${claimId}`]);
-    expect(await runAssess(world, key)).toBe('paid');
+    expect(await runAssessSteps(world, key)).toBe('paid');
     world.clockControl.advance(60 * 60_000);
     expect((await sweepStuckClaims(world)).resumed).toEqual([]);
     expect(await world.store.ledgerEntry(claimId)).toMatchObject({ payoutFen: 350_000 });

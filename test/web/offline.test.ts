@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recentDate, startLocalStack, type TestStack } from '#test/support/local-stack.ts';
+import { recentDate, startLocalStack, type TestStack } from '#cli/local/scratch-stack.ts';
 import { launchChromium, newContext, phone, screenshot, signIn } from '#test/web/support/browser.ts';
 import { makeReceiptPhoto } from '#test/web/support/receipt-photo.ts';
 import { ensureWebBuilt } from '#test/web/support/web-build.ts';

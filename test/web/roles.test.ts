@@ -18,7 +18,7 @@ import {
   startLocalStack,
   uploadClaim,
   type TestStack,
-} from '#test/support/local-stack.ts';
+} from '#cli/local/scratch-stack.ts';
 import { desk, launchChromium, newContext, phone, screenshot, signIn } from '#test/web/support/browser.ts';
 import { makeReceiptPhoto } from '#test/web/support/receipt-photo.ts';
 import { ensureWebBuilt } from '#test/web/support/web-build.ts';

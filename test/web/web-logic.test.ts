@@ -7,10 +7,11 @@ import { sha256Fallback } from '../../web/src/sha256.ts';
 import { normalizeAmount, readAmount } from '../../web/src/amounts.ts';
 import { percentile } from '../../web/src/stats.ts';
 import { fitWithin, sniff } from '../../web/src/image.ts';
-import { reviewOption } from '../../web/src/review-state.ts';
+import { gateLabel, gatesFor, reviewOption } from '../../web/src/review-state.ts';
 import { parseConfig } from '../../web/src/config.ts';
 import { csvBlob, decodeCsv } from '../../web/src/download.ts';
-import { formatDate, formatRate, formatYuanPlain } from '../../web/src/format.ts';
+import { formatDate, formatRate, formatYuanPlain, reviewReasonText } from '../../web/src/format.ts';
+import { reviewReasonCodes } from '#shared/vocabulary.ts';
 import { en } from '../../web/src/messages-en.ts';
 import { zh } from '../../web/src/messages.ts';
 import type { ClaimView, Policy } from '../../web/src/types.ts';
@@ -148,6 +149,57 @@ describe('review options (four-eyes in the UI, with the API rule)', () => {
     expect(reviewOption(claim({}, 'village'), { username: 'f', roles: ['finance'] }, policy)).toEqual({
       kind: 'none',
     });
+  });
+});
+
+describe('review gates and reasons come from the policy and the vocabulary', () => {
+  // A policy with a fourth gate for large payouts: the UI needs no change to offer it.
+  const withCounty: Policy = {
+    ...policy,
+    review: {
+      ...policy.review,
+      gates: [
+        ...policy.review.gates,
+        { id: 'county', role: 'auditor', label: { zh: '县级复核', en: 'County check' } },
+      ],
+    },
+  };
+  const at = '2026-11-20T01:00:00.000Z';
+  const approved = (by: string) => ({ decision: 'approve' as const, by, at });
+  it('names gates by the policy, in its order, and offers a gate to the role the policy gives it', () => {
+    expect(gateLabel(withCounty, 'village')).toBe('村级核实');
+    expect(gateLabel(withCounty, 'county')).toBe('县级复核');
+    expect(gateLabel(undefined, 'county')).toBe('county');
+    expect(gatesFor(withCounty, ['auditor'])).toEqual(['audit', 'county']);
+    const claim = {
+      state: 'PENDING_REVIEW' as const,
+      requiredGates: ['village', 'department', 'audit', 'county'],
+      nextGate: 'county',
+      gates: { village: approved('village1'), department: approved('insurer1'), audit: approved('auditor1') },
+    };
+    expect(reviewOption(claim, { username: 'auditor2', roles: ['auditor'] }, withCounty)).toEqual({
+      kind: 'decide',
+      gate: 'county',
+    });
+    expect(reviewOption(claim, { username: 'auditor1', roles: ['auditor'] }, withCounty)).toEqual({
+      kind: 'fourEyes',
+      decidedGate: 'audit',
+    });
+  });
+  it('writes review reasons in Chinese from their codes and parameters', () => {
+    expect(reviewReasonText({ code: 'PAYOUT_ABOVE', params: { limitFen: 500_000 } })).toBe(
+      '赔付超过 ¥5,000.00',
+    );
+    expect(reviewReasonText({ code: 'CATEGORY_ALWAYS', params: { category: 'disaster' } })).toBe(
+      '因灾申请全部审核',
+    );
+    expect(reviewReasonText({ code: 'STATUS_CHANGED_RECENTLY', params: { days: 12 } })).toContain('12 天');
+    // No English sentence reaches a zh page: every code reads as Chinese, whatever its parameters.
+    const params = { limitFen: 20_000_000, category: 'medical', days: 3 };
+    for (const code of reviewReasonCodes) {
+      expect(reviewReasonText({ code, params }), code).toMatch(/^[^A-Za-z]*$/);
+    }
+    expect(reviewReasonText({ code: 'SOMETHING_NEW', params: {} })).toBe('SOMETHING_NEW');
   });
 });
 

@@ -2,15 +2,15 @@
 // is delivered 1-4 times here (the upload's own event plus 0-3 redeliveries at random delays,
 // shuffled across claims) on the real local stack. Exactly one payout per payable claim, and the
 // ledger total equals the sum an independent pricer computes.
-import { assessArn, manifestEvent } from '#cli/local/runtime.ts';
+import { assessArn, manifestEvent } from '#cli/local/world.ts';
 import { addDays } from '#shared/dates.ts';
-import { uploadClaim } from '#test/support/local-stack.ts';
-import { auditMoney } from '../lib/ledger-audit.ts';
-import { seededRandom } from '../lib/random.ts';
-import { referenceCapFen } from '../lib/reference-pricing.ts';
-import { importHouseholds, pool, secondsSince, sleep, withStack } from '../lib/stack.ts';
-import { planClaims, syntheticHouseholds, todayInChina } from '../lib/synthetic.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { uploadClaim } from '#cli/local/scratch-stack.ts';
+import { auditMoney } from '#verify/lib/ledger-audit.ts';
+import { seededRandom } from '#verify/lib/random.ts';
+import { referenceCapFen } from '#verify/lib/reference-pricing.ts';
+import { importHouseholds, pool, secondsSince, sleep, withStack } from '#verify/lib/stack.ts';
+import { planClaims, syntheticHouseholds, todayInChina } from '#verify/lib/synthetic.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 export async function run({
   scale,

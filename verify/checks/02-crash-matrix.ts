@@ -5,18 +5,18 @@
 // proves the adapter keeps the same conditions. After the workflow's own handling every claim is
 // terminal, in review or in ERROR; after the operator retries ERROR claims, each ends exactly as
 // without faults. Every seed is run twice: the replay must match.
-import { FakeClock } from '#test/support/fixtures.ts';
-import { MemoryStore } from '#test/support/memory-store.ts';
+import { FakeClock } from '#cli/local/world.ts';
+import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import type { ClaimStore, LedgerStore, RosterStore } from '#shared/ports.ts';
-import { FaultInjector, type FaultKind, type FaultPlan } from '../lib/fault-injection.ts';
-import { hashSeed } from '../lib/random.ts';
-import { createHarness } from '../lib/workflow-harness.ts';
-import { makeWorld, putRoster, recover, runWorld, type World } from '../lib/crash-world.ts';
-import { auditMoney } from '../lib/ledger-audit.ts';
-import { startLocalDynamo } from '../lib/dynamo.ts';
-import { referenceCapFen } from '../lib/reference-pricing.ts';
-import { secondsSince } from '../lib/stack.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { FaultInjector, type FaultKind, type FaultPlan } from '#verify/lib/fault-injection.ts';
+import { hashSeed } from '#verify/lib/random.ts';
+import { createHarness } from '#verify/lib/workflow-harness.ts';
+import { makeWorld, putRoster, recover, runWorld, type World } from '#verify/lib/crash-world.ts';
+import { auditMoney } from '#verify/lib/ledger-audit.ts';
+import { startLocalDynamo } from '#verify/lib/dynamo.ts';
+import { referenceCapFen } from '#verify/lib/reference-pricing.ts';
+import { secondsSince } from '#verify/lib/stack.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 type Store = ClaimStore & LedgerStore & RosterStore;
 

@@ -9,19 +9,13 @@ import { markDisbursed } from '#shared/api/claims-api.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
 import { ConflictError, type ClaimStore, type LedgerStore, type RosterStore } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import {
-  FakeClock,
-  claimGrant,
-  demoRosterCsv,
-  upload,
-  type World as FixtureWorld,
-} from '#test/support/fixtures.ts';
-import { MemoryReceipts, MemoryStore, RecordingReviews } from '#test/support/memory-store.ts';
-import { runAssess } from '#test/support/run-workflow.ts';
-import { startLocalDynamo } from '../lib/dynamo.ts';
-import { worldUlid } from '../lib/crash-world.ts';
-import { secondsSince } from '../lib/stack.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { FakeClock, claimGrant, runAssessSteps, upload } from '#cli/local/world.ts';
+import { demoRosterCsv } from '#cli/local/demo-data.ts';
+import { MemoryReceipts, MemoryStore, RecordingReviews } from '#functions/adapters/memory/memory-ports.ts';
+import { startLocalDynamo } from '#verify/lib/dynamo.ts';
+import { worldUlid } from '#verify/lib/crash-world.ts';
+import { secondsSince } from '#verify/lib/stack.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 type Store = ClaimStore & LedgerStore & RosterStore;
 const HOUR = 3_600_000;
@@ -51,8 +45,8 @@ async function replayLate(
     clock: { now: clock.now },
     fingerprints: sharpFingerprinter(),
   };
-  // upload() only needs the bucket; the rest of a fixture world is not used here.
-  const world = { bucket: receipts } as unknown as FixtureWorld;
+  // Grants are stored above, through the store under test: upload() only fills the bucket.
+  const world = { bucket: receipts };
   const t: Tally = { claims: 0, replays: 0, extraPayouts: 0, wrongOutcome: 0, failures: [] };
   const households = ['HH-0001', 'HH-0002', 'HH-0003', 'HH-0006', 'HH-0007', 'HH-0008', 'HH-0011', 'HH-0012'];
   const claims: { claimId: string; householdId: string }[] = [];
@@ -66,7 +60,7 @@ async function replayLate(
     // would be a possible duplicate (review, not payout).
     const expenseDate = `2026-08-${String(10 + Math.floor(i / households.length)).padStart(2, '0')}`;
     const { key } = upload(world, { householdId, claimId, totalCost: '15000', expenseDate, grant: null });
-    await runAssess(deps, key);
+    await runAssessSteps(deps, key);
     claims.push({ claimId, householdId });
   }
   // Finance marks a third of them disbursed: a replay must not touch those either.
@@ -169,12 +163,12 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
   const count = scale === 'full' ? 200 : 24;
   const delays = [1 * HOUR, 24 * HOUR, 7 * 24 * HOUR];
   const memoryStore = new MemoryStore();
-  await memoryStore.put(parseRosterCsv(demoRosterCsv).periods);
+  await memoryStore.put(parseRosterCsv(demoRosterCsv()).periods);
   const memory = await replayLate(memoryStore, seed % 100_000, count, delays);
   const dynamo = await startLocalDynamo();
   let dyn: Tally;
   try {
-    await dynamo.store.put(parseRosterCsv(demoRosterCsv).periods);
+    await dynamo.store.put(parseRosterCsv(demoRosterCsv()).periods);
     dyn = await replayLate(dynamo.store, (seed % 100_000) + 1, scale === 'full' ? 48 : 16, delays);
   } finally {
     await dynamo.close();

@@ -9,13 +9,13 @@ import { recordPayout } from '#shared/workflow/record-payout.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { ClaimStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { FakeClock, claimRecord } from '#test/support/fixtures.ts';
-import { MemoryReceipts, MemoryStore, RecordingReviews } from '#test/support/memory-store.ts';
-import { startLocalDynamo } from '../lib/dynamo.ts';
-import { seededRandom, type Random } from '../lib/random.ts';
-import { worldUlid } from '../lib/crash-world.ts';
-import { secondsSince } from '../lib/stack.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { FakeClock, claimRecord } from '#cli/local/world.ts';
+import { MemoryReceipts, MemoryStore, RecordingReviews } from '#functions/adapters/memory/memory-ports.ts';
+import { startLocalDynamo } from '#verify/lib/dynamo.ts';
+import { seededRandom, type Random } from '#verify/lib/random.ts';
+import { worldUlid } from '#verify/lib/crash-world.ts';
+import { secondsSince } from '#verify/lib/stack.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 export type Store = ClaimStore & LedgerStore & RosterStore;
 
@@ -133,7 +133,6 @@ export async function raceRound(
         payoutFen: Math.min(g, capFen - preUsed),
         bands: [],
         rosterStatus: 'unstable',
-        reviewReasons: [],
       },
       payoutFen: Math.min(g, capFen - preUsed),
       createdAt: at,

@@ -7,11 +7,11 @@ import fc from 'fast-check';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
-import { grantAsManifestSays, settled, uploadClaim } from '#test/support/local-stack.ts';
-import { oversizedReceipt, sampleBadUploads, type BadUpload } from '../lib/bad-input.ts';
-import { pool, secondsSince, withStack, type VerifyStack } from '../lib/stack.ts';
-import { rosterHeader } from '../lib/synthetic.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { grantAsManifestSays, settled, uploadClaim } from '#cli/local/scratch-stack.ts';
+import { oversizedReceipt, sampleBadUploads, type BadUpload } from '#verify/lib/bad-input.ts';
+import { pool, secondsSince, withStack, type VerifyStack } from '#verify/lib/stack.ts';
+import { rosterHeader } from '#verify/lib/synthetic.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 /** Roster rows wrong in one way each, with the error the import must give for that row. */
 function badRosterRows(count: number, seed: number): { row: string; error: RegExp }[] {

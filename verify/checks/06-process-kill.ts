@@ -13,15 +13,15 @@ import { ulid } from 'ulid';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import { findFreePort } from '#cli/local/net.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
-import { jpeg } from '#test/support/local-stack.ts';
-import { claimGrant } from '#test/support/fixtures.ts';
-import { killHard, startChild, type ChildPorts, type RunningChild } from '../lib/child-stack.ts';
-import { auditMoney } from '../lib/ledger-audit.ts';
-import { seededRandom } from '../lib/random.ts';
-import { referenceCapFen } from '../lib/reference-pricing.ts';
-import { pool, secondsSince, sleep } from '../lib/stack.ts';
-import { planClaims, rosterCsv, syntheticHouseholds, type PlannedClaim } from '../lib/synthetic.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { jpeg } from '#cli/local/scratch-stack.ts';
+import { claimGrant } from '#cli/local/world.ts';
+import { killHard, startChild, type ChildPorts, type RunningChild } from '#verify/lib/child-stack.ts';
+import { auditMoney } from '#verify/lib/ledger-audit.ts';
+import { seededRandom } from '#verify/lib/random.ts';
+import { referenceCapFen } from '#verify/lib/reference-pricing.ts';
+import { pool, secondsSince, sleep } from '#verify/lib/stack.ts';
+import { planClaims, rosterCsv, syntheticHouseholds, type PlannedClaim } from '#verify/lib/synthetic.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 async function signIn(ports: ChildPorts, username: string): Promise<string> {
   const r = await fetch(`http://127.0.0.1:${ports.api}/local/sign-in`, {

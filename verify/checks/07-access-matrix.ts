@@ -11,11 +11,11 @@ import { issueToken, localClientId, localIssuer } from '#cli/local/auth.ts';
 import { routeAccess, type Role } from '#shared/access.ts';
 import { addDays } from '#shared/dates.ts';
 import { demoRosterCsv } from '#cli/local/demo-data.ts';
-import { recentDate, settled, uploadClaim } from '#test/support/local-stack.ts';
-import { rowRules } from '../lib/access-rules.ts';
-import { secondsSince, withStack, type VerifyStack } from '../lib/stack.ts';
-import { todayInChina } from '../lib/synthetic.ts';
-import type { CheckOptions, CheckResult } from '../types.ts';
+import { recentDate, settled, uploadClaim } from '#cli/local/scratch-stack.ts';
+import { rowRules } from '#verify/lib/access-rules.ts';
+import { secondsSince, withStack, type VerifyStack } from '#verify/lib/stack.ts';
+import { todayInChina } from '#verify/lib/synthetic.ts';
+import type { CheckOptions, CheckResult } from '#verify/types.ts';
 
 interface Caller {
   readonly name: string;
@@ -56,16 +56,16 @@ async function callers(stack: VerifyStack): Promise<Caller[]> {
     iat: now,
     exp: now + 3600,
   };
-  const [head, , sig] = issueToken('worker1', secret).split('.');
+  const [head, , sig] = (await issueToken('worker1', secret)).split('.');
   return [
     { name: 'anonymous', roles: [], authentic: false },
     {
       name: 'expired',
-      token: issueToken('admin1', secret, new Date(Date.now() - 9 * 3_600_000)),
+      token: await issueToken('admin1', secret, new Date(Date.now() - 9 * 3_600_000)),
       roles: [],
       authentic: false,
     },
-    { name: 'wrong-secret', token: issueToken('admin1', randomBytes(32)), roles: [], authentic: false },
+    { name: 'wrong-secret', token: await issueToken('admin1', randomBytes(32)), roles: [], authentic: false },
     {
       name: 'alg-none',
       token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64(adminClaims)}.`,
@@ -81,18 +81,22 @@ async function callers(stack: VerifyStack): Promise<Caller[]> {
     },
     {
       name: 'foreign-issuer',
-      token: issueToken('admin1', secret, new Date(), { issuer: 'https://cognito-idp.example.com/other' }),
+      token: await issueToken('admin1', secret, new Date(), {
+        issuer: 'https://cognito-idp.example.com/other',
+      }),
       roles: [],
       authentic: false,
     },
     { name: 'garbage', token: 'not.a.token', roles: [], authentic: false },
-    ...demo.map(([username, role]) => ({
-      name: username,
-      username,
-      token: issueToken(username, secret),
-      roles: [role],
-      authentic: true,
-    })),
+    ...(await Promise.all(
+      demo.map(async ([username, role]) => ({
+        name: username,
+        username,
+        token: await issueToken(username, secret),
+        roles: [role],
+        authentic: true,
+      })),
+    )),
     {
       name: 'twoRoles',
       username: 'reviewer9',

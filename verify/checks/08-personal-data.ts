@@ -23,12 +23,12 @@ import {
   uploadClaim,
   recentDate,
   type ApiCall,
-} from '#test/support/local-stack.ts';
-import { sampleBadUploads } from '../lib/bad-input.ts';
-import { seededRandom } from '../lib/random.ts';
-import { secondsSince, sleep } from '../lib/stack.ts';
-import { rosterCsv, syntheticHouseholds, todayInChina } from '../lib/synthetic.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+} from '#cli/local/scratch-stack.ts';
+import { sampleBadUploads } from '#verify/lib/bad-input.ts';
+import { seededRandom } from '#verify/lib/random.ts';
+import { secondsSince, sleep } from '#verify/lib/stack.ts';
+import { rosterCsv, syntheticHouseholds, todayInChina } from '#verify/lib/synthetic.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 interface Source {
   readonly place: string;

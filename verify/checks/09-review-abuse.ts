@@ -9,17 +9,18 @@ import type { HistoryEvent } from '#shared/claim-state.ts';
 import { decideReview } from '#shared/api/claims-api.ts';
 import { parseRosterCsv } from '#shared/roster.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
-import { FakeClock, claimGrant } from '#test/support/fixtures.ts';
+import { FakeClock, claimGrant } from '#cli/local/world.ts';
+import { fakeJpeg, sha256 } from '#cli/local/demo-data.ts';
 import type { ClaimGrant } from '#shared/claim-grant.ts';
-import { MemoryStore, MemoryReceipts, fakeJpeg, sha256 } from '#test/support/memory-store.ts';
-import { settled, uploadClaim } from '#test/support/local-stack.ts';
-import { FaultInjector } from '../lib/fault-injection.ts';
-import { seededRandom } from '../lib/random.ts';
-import { importHouseholds, secondsSince, sleep, withStack, type VerifyStack } from '../lib/stack.ts';
-import { rosterCsv, syntheticHouseholds } from '../lib/synthetic.ts';
-import { createHarness } from '../lib/workflow-harness.ts';
-import { worldUlid } from '../lib/crash-world.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+import { MemoryStore, MemoryReceipts } from '#functions/adapters/memory/memory-ports.ts';
+import { settled, uploadClaim } from '#cli/local/scratch-stack.ts';
+import { FaultInjector } from '#verify/lib/fault-injection.ts';
+import { seededRandom } from '#verify/lib/random.ts';
+import { importHouseholds, secondsSince, sleep, withStack, type VerifyStack } from '#verify/lib/stack.ts';
+import { rosterCsv, syntheticHouseholds } from '#verify/lib/synthetic.ts';
+import { createHarness } from '#verify/lib/workflow-harness.ts';
+import { worldUlid } from '#verify/lib/crash-world.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 interface Tally {
   /** Where claims driven by stolen tokens ended (never PAID). */

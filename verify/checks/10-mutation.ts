@@ -3,8 +3,8 @@
 // covered), and the check fails below 80 (Stryker's own break threshold says the same).
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { secondsSince } from '../lib/stack.ts';
-import type { CheckOptions, CheckResult } from '../types.ts';
+import { secondsSince } from '#verify/lib/stack.ts';
+import type { CheckOptions, CheckResult } from '#verify/types.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const report = new URL('../../reports/mutation/mutation.json', import.meta.url);

@@ -13,17 +13,17 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import { decideReview } from '#shared/api/claims-api.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
-import { recentDate, settled, type ApiCall } from '#test/support/local-stack.ts';
+import { recentDate, settled, type ApiCall } from '#cli/local/scratch-stack.ts';
 import {
   measureNearDuplicates,
   renderReceipt,
   receiptSpec,
   transformReceipt,
-} from '../lib/receipt-images.ts';
-import { seededRandom } from '../lib/random.ts';
-import { importHouseholds, secondsSince, sleep, withStack } from '../lib/stack.ts';
-import { rosterCsv, syntheticHouseholds, type SyntheticHousehold } from '../lib/synthetic.ts';
-import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '../types.ts';
+} from '#verify/lib/receipt-images.ts';
+import { seededRandom } from '#verify/lib/random.ts';
+import { importHouseholds, secondsSince, sleep, withStack } from '#verify/lib/stack.ts';
+import { rosterCsv, syntheticHouseholds, type SyntheticHousehold } from '#verify/lib/synthetic.ts';
+import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 interface Item {
   readonly n: number;

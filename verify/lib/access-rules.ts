@@ -1,5 +1,5 @@
-// Row-level access rules, as data. The route-level table is shared/access.ts (`routeAccess`,
-// `gateRoles`); these are the rules that apply on top of it, one line per rule, each with the
+// Row-level access rules, as data. The route-level table is shared/access.ts (`routeAccess`)
+// and each review gate's role is in its policy; these are the rules that apply on top of them, one line per rule, each with the
 // status and error code the API must answer. The access check (verify check 7) walks both.
 import type { ApiHandlerName } from '#functions/catalog.ts';
 
@@ -84,7 +84,8 @@ export const rowRules: readonly RowRule[] = [
     caller: 'village1',
     handler: 'decide-review',
     method: 'POST',
-    path: '/claims/{reviewClaim}/reviews',
+    // A claim waiting at the department gate: the gate is due, the role is not theirs.
+    path: '/claims/{department}/reviews',
     body: { gate: 'department', decision: 'approve' },
     status: 403,
     code: 'WRONG_GATE',

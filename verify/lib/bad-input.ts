@@ -2,7 +2,7 @@
 // tagged with the rejection it must produce (reason code and what the detail must say).
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
-import { jpeg } from '#test/support/local-stack.ts';
+import { jpeg } from '#cli/local/scratch-stack.ts';
 
 export interface BadObject {
   readonly key: string;

@@ -4,17 +4,18 @@
 // ASL so that a seed's run, faults included, is the same on every replay.
 import { parseRosterCsv } from '#shared/roster.ts';
 import { decideReview } from '#shared/api/claims-api.ts';
-import { HttpError } from '#shared/api/http-error.ts';
+import { DomainError } from '#shared/errors.ts';
 import { retryClaim } from '#shared/workflow/retry-claim.ts';
 import type { Principal, Role } from '#shared/access.ts';
-import type { ReviewGate } from '#shared/policy.ts';
-import { MemoryReceipts, fakeJpeg, sha256 } from '#test/support/memory-store.ts';
-import { claimGrant } from '#test/support/fixtures.ts';
+import type { GateId } from '#shared/policy.ts';
+import { MemoryReceipts } from '#functions/adapters/memory/memory-ports.ts';
+import { fakeJpeg, sha256 } from '#cli/local/demo-data.ts';
+import { claimGrant } from '#cli/local/world.ts';
 import type { ClaimGrant } from '#shared/claim-grant.ts';
 import type { ClaimStore, RosterStore } from '#shared/ports.ts';
-import { seededRandom } from './random.ts';
-import { rosterCsv, syntheticHouseholds } from './synthetic.ts';
-import type { Harness } from './workflow-harness.ts';
+import { seededRandom } from '#verify/lib/random.ts';
+import { rosterCsv, syntheticHouseholds } from '#verify/lib/synthetic.ts';
+import type { Harness } from '#verify/lib/workflow-harness.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 function crockford(n: number, width: number): string {
@@ -45,7 +46,7 @@ export interface WorldClaim {
   readonly reviews?: readonly {
     user: string;
     role: Role;
-    gate: ReviewGate;
+    gate: GateId;
     decision: 'approve' | 'reject';
   }[];
   readonly deliveries: number;
@@ -215,7 +216,7 @@ async function waitFor(check: () => Promise<boolean>, ms = 3000): Promise<boolea
 }
 
 /** Reviewers decide each gate of a claim, retrying a request that failed (as a browser would). */
-export async function runReviews(harness: Harness, claims: ClaimStore, claim: WorldClaim, retries = 3) {
+async function runReviews(harness: Harness, claims: ClaimStore, claim: WorldClaim, retries = 3) {
   for (const step of claim.reviews ?? []) {
     // Decide once the workflow waits at this gate (or has stopped): a deterministic order.
     await waitFor(async () => {
@@ -239,7 +240,7 @@ export async function runReviews(harness: Harness, claims: ClaimStore, claim: Wo
         break;
       } catch (error) {
         // A refusal (409: not in review, gate order) is an answer; anything else is retried.
-        if (error instanceof HttpError) break;
+        if (error instanceof DomainError) break;
       }
     }
   }

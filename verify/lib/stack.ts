@@ -1,8 +1,8 @@
 // The real local stack for the checks whose property is about deployed behaviour: the same
 // handlers, the deployed ASL run by the local Step Functions, DynamoDB Local and the S3 emulator.
-import { startLocalStack, type TestStack } from '#test/support/local-stack.ts';
+import { startLocalStack, type TestStack } from '#cli/local/scratch-stack.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
-import { rosterCsv, type SyntheticHousehold } from './synthetic.ts';
+import { rosterCsv, type SyntheticHousehold } from '#verify/lib/synthetic.ts';
 
 export type VerifyStack = TestStack & { stop(): Promise<void> };
 

@@ -2,13 +2,13 @@
 // numbers and bank accounts, and claim plans whose outcome the reference pricer predicts.
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { chinaDate, addDays } from '#shared/dates.ts';
-import type { Random } from './random.ts';
+import type { Random } from '#verify/lib/random.ts';
 import {
   referenceCapFen,
   referenceGrossFen,
   referenceNeedsReview,
   yuanStringToFen,
-} from './reference-pricing.ts';
+} from '#verify/lib/reference-pricing.ts';
 
 export interface SyntheticHousehold {
   readonly householdId: string;
@@ -37,7 +37,7 @@ const given = [
 const villages = ['红星村', '和平村', '向阳村', '东风村', '前进村'];
 
 /** An 18-character ID whose GB 11643 check digit verifies; the birth date makes it unique per n. */
-export function syntheticIdNumber(n: number): string {
+function syntheticIdNumber(n: number): string {
   const birth = new Date(Date.UTC(1950, 0, 1) + (n % 18_000) * 86_400_000);
   const ymd = birth.toISOString().slice(0, 10).replaceAll('-', '');
   const first17 = `439901${ymd}${String(Math.floor(n / 18_000) % 1000).padStart(3, '0')}`;

@@ -2,22 +2,19 @@
 // service over any claim store, with the real handler modules, and a fault injector between the
 // handlers and their dependencies. Retry and Catch are the ASL's own, not a re-implementation.
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
-import type { Context } from 'aws-lambda';
+import { isStaleTaskToken } from '#functions/adapters/sfn-review-tasks.ts';
 import { randomUUID } from 'node:crypto';
 import { workflowHandlers } from '#functions/catalog.ts';
-import { renderDefinition } from '#infra/workflows/definitions.ts';
-import {
-  createLocalStepFunctions,
-  type ExecutionDescription,
-  type LocalStepFunctions,
-} from '#cli/local/step-functions.ts';
+import type { ExecutionDescription, LocalStepFunctions } from '#cli/local/step-functions.ts';
 import {
   assessArn,
-  localFunctionArn,
-  localWorkflowSubstitutions,
+  handlerModules,
+  lambdaContext,
+  localWorkflows,
   manifestEvent,
+  noSuchFunction,
   reviewArn,
-} from '#cli/local/runtime.ts';
+} from '#cli/local/world.ts';
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
 import type {
@@ -29,10 +26,7 @@ import type {
   RosterStore,
 } from '#shared/ports.ts';
 import type { StepDeps } from '#shared/workflow/steps.ts';
-import { faultyClaims, faultyReviews, type FaultInjector } from './fault-injection.ts';
-
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
-type HandlerModule = { makeHandler(deps: () => StepDeps): Handler };
+import { faultyClaims, faultyReviews, type FaultInjector } from '#verify/lib/fault-injection.ts';
 
 export interface HarnessPorts {
   readonly store: ClaimStore & LedgerStore & RosterStore;
@@ -49,47 +43,6 @@ export interface Harness {
   /** API dependencies as a reviewer's request sees them, faults included. */
   apiDeps(scope: string): ApiDeps;
   close(): Promise<void>;
-}
-
-/** The deployed review definition with only its gates' TimeoutSeconds changed. */
-function withGateTimeout(definition: string, seconds: number | undefined): string {
-  if (seconds === undefined) return definition;
-  const asl = JSON.parse(definition) as {
-    States: Record<string, { Resource?: string; TimeoutSeconds?: number }>;
-  };
-  for (const state of Object.values(asl.States)) {
-    if (state.Resource?.endsWith('.waitForTaskToken')) state.TimeoutSeconds = seconds;
-  }
-  return JSON.stringify(asl);
-}
-
-let modules: Map<string, HandlerModule> | undefined;
-async function handlerModules(): Promise<Map<string, HandlerModule>> {
-  if (!modules) {
-    const loaded = new Map<string, HandlerModule>();
-    for (const name of workflowHandlers) {
-      loaded.set(name, (await import(`../../functions/handlers/${name}.ts`)) as HandlerModule);
-    }
-    modules = loaded;
-  }
-  return modules;
-}
-
-function lambdaContext(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: localFunctionArn(name),
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'verify',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }
 
 /** One run's world: its ports, its fault plan and how its claims are named in fault sites. */
@@ -113,8 +66,7 @@ export async function createHarness(
     readonly gateTimeoutSeconds?: number;
   } = {},
 ): Promise<Harness & { use(context: RunContext): void }> {
-  const mods = await handlerModules();
-  const substitutions = localWorkflowSubstitutions();
+  const mods = await handlerModules<StepDeps>(workflowHandlers);
   let context = first;
   let attempts = new Map<string, number>();
   // The review port the steps and the API use: the local service's task-token calls.
@@ -123,7 +75,13 @@ export async function createHarness(
     start: async () => {
       throw new Error('the workflows start reviews through StartReview, not this port');
     },
-    succeed: async (token, output) => sfnRef.current?.sendTaskSuccess(token, JSON.stringify(output)),
+    succeed: async (token, output) => {
+      try {
+        sfnRef.current?.sendTaskSuccess(token, JSON.stringify(output));
+      } catch (error) {
+        if (!isStaleTaskToken(error)) throw error;
+      }
+    },
     fail: async (token, error, cause) => sfnRef.current?.sendTaskFailure(token, error, cause),
   };
   const fingerprints = sharpFingerprinter();
@@ -159,24 +117,13 @@ export async function createHarness(
       },
     };
   };
-  const sfn = createLocalStepFunctions({
-    definitions: {
-      [assessArn]: { definition: renderDefinition('assess-claim', substitutions), type: 'EXPRESS' },
-      [reviewArn]: {
-        definition: withGateTimeout(
-          renderDefinition('review-claim', substitutions),
-          options.gateTimeoutSeconds,
-        ),
-        type: 'STANDARD',
-      },
-    },
+  const sfn = localWorkflows({
+    ...(options.gateTimeoutSeconds !== undefined ? { gateTimeoutSeconds: options.gateTimeoutSeconds } : {}),
     // Backoff shrunk to microseconds: the retry count and order are what is under test.
     retryIntervalScale: 0.0001,
-    invokeLambda: async (fn, payload) => {
-      const step = fn.split(':').pop() ?? fn;
+    invoke: async (step, payload) => {
       const mod = mods.get(step);
-      if (!mod)
-        throw Object.assign(new Error(`no function ${step}`), { name: 'Lambda.ResourceNotFoundException' });
+      if (!mod) throw noSuchFunction(step);
       const p = payload as { claimId?: string | null; key?: string };
       const claimId = p.claimId ?? (p.key ? claimIdFromManifestKey(p.key) : undefined) ?? '?';
       const who = `${step}/${context.label(claimId)}`;
@@ -186,7 +133,7 @@ export async function createHarness(
       const faulted = !(context.spare?.(step) ?? false);
       if (faulted) context.injector.at(`${scope}/start`);
       const deps = scoped(scope, faulted);
-      return mod.makeHandler(() => deps)(payload, lambdaContext(step));
+      return mod.makeHandler(() => deps)(payload, lambdaContext(step, 'verify'));
     },
   });
   sfnRef.current = sfn;

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, configureApi, NetworkError, onConnectivity, setApiSession } from './api.ts';
 import { completeCognitoSignIn, loadSession, saveSession, signOutUrl, type Session } from './auth.ts';
 import type { AppConfig } from './config.ts';
-import { AppContext, hasRole } from './context.ts';
+import { AppContext, hasRole, rolesAllowed } from './context.ts';
 import { getLang, onLangChange, setLang, t, tCode } from './i18n.ts';
 import type { MessageKey } from './messages.ts';
 import * as outbox from './outbox.ts';
@@ -27,7 +27,8 @@ const RosterImport = lazyPage(() => import('./pages/roster-import.tsx').then((m)
 const PolicyPage = lazyPage(() => import('./pages/policy-page.tsx').then((m) => m.PolicyPage));
 
 const PRINCIPAL_KEY = 'claims.me';
-const reviewerRoles: Role[] = ['villageVerifier', 'insurer', 'auditor'];
+// Who sees what follows the API's access table: reviewers are the roles that may decide a gate.
+const reviewerRoles = rolesAllowed('decide-review');
 
 interface NavItem {
   readonly path: string;
@@ -42,7 +43,7 @@ const nav: readonly NavItem[] = [
   { path: '/queue', label: 'nav.queue', roles: reviewerRoles },
   { path: '/claims', label: 'nav.claims', roles: [...reviewerRoles, 'admin'] },
   { path: '/dashboard', label: 'nav.dashboard', roles: [...reviewerRoles, 'admin', 'finance'] },
-  { path: '/ledger', label: 'nav.ledger', roles: ['finance', 'auditor', 'insurer', 'admin'] },
+  { path: '/ledger', label: 'nav.ledger', roles: rolesAllowed('list-ledger') },
   { path: '/roster', label: 'nav.roster', roles: ['admin'] },
   { path: '/policy', label: 'nav.policy', roles: ['admin', ...reviewerRoles] },
 ];
@@ -236,7 +237,7 @@ function page(route: Route, principal: Principal) {
     case 'dashboard':
       return allow([...reviewerRoles, 'admin', 'finance'], () => <Dashboard />);
     case 'ledger':
-      return allow(['finance', 'auditor', 'insurer', 'admin'], () => <Ledger />);
+      return allow(rolesAllowed('list-ledger'), () => <Ledger />);
     case 'roster':
       return allow(['admin'], () => <RosterImport />);
     case 'policy':

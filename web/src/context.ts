@@ -1,8 +1,9 @@
 // The signed-in person, visible to every page.
 import { createContext } from 'preact';
 import { useContext } from 'preact/hooks';
+import { routeAccess } from '#shared/access.ts';
 import type { AppConfig } from './config.ts';
-import type { Principal, Role } from './types.ts';
+import { roles, type Principal, type Role } from './types.ts';
 
 export interface AppState {
   readonly config: AppConfig;
@@ -17,6 +18,12 @@ export function useApp(): AppState {
   return state;
 }
 
-export function hasRole(principal: Principal, ...roles: Role[]): boolean {
-  return principal.roles.some((r) => roles.includes(r));
+export function hasRole(principal: Principal, ...wanted: readonly Role[]): boolean {
+  return principal.roles.some((r) => wanted.includes(r));
+}
+
+/** The roles the API lets call one of its handlers (its access table, also the web's rule). */
+export function rolesAllowed(handler: string): readonly Role[] {
+  const access = routeAccess[handler];
+  return access === 'public' ? roles : (access ?? []);
 }

@@ -2,7 +2,7 @@
 // times in China time whatever the device's zone is.
 import { chinaDate } from '#shared/dates.ts';
 import { formatFen } from '#shared/money.ts';
-import { getLang } from './i18n.ts';
+import { getLang, tCode, type Params } from './i18n.ts';
 
 export { formatFen };
 
@@ -87,4 +87,21 @@ export function formatBytes(bytes: number): string {
 /** The last characters of a ULID are enough to tell claims apart on a small screen. */
 export function shortId(id: string): string {
   return id.length > 10 ? `…${id.slice(-8)}` : id;
+}
+
+/**
+ * Why a claim is reviewed, in words: the code's label with its parameters written for people
+ * (amounts as money, a category by its name). An unknown code shows as itself, never as a sentence.
+ */
+export function reviewReasonText(reason: {
+  readonly code: string;
+  readonly params?: Readonly<Record<string, string | number>>;
+}): string {
+  const params: Params = {};
+  for (const [name, value] of Object.entries(reason.params ?? {})) {
+    if (name.endsWith('Fen') && typeof value === 'number') params[name] = formatFen(value);
+    else if (name === 'category' && typeof value === 'string') params[name] = tCode('category', value);
+    else params[name] = value;
+  }
+  return tCode('reviewReason', reason.code, params);
 }

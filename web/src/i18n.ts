@@ -1,9 +1,10 @@
 // The current language and the words for it. zh-CN unless the person chose English; the
 // choice is kept in localStorage so it survives a reload on a shared phone. The English table
 // is loaded on demand.
+import type { Labels, Lang } from '#shared/vocabulary.ts';
 import { zh, type MessageKey } from './messages.ts';
 
-export type Lang = 'zh' | 'en';
+export type { Lang };
 const STORAGE_KEY = 'claims.lang';
 const tables: Partial<Record<Lang, Record<MessageKey, string>>> = { zh };
 
@@ -57,6 +58,11 @@ export function tCode(prefix: string, code: string | null | undefined, params: P
   if (code === null || code === undefined) return '—';
   const key = `${prefix}.${code}`;
   return key in zh ? t(key as MessageKey, params) : code;
+}
+
+/** A name given as data in both languages (a policy's name, a gate's label). */
+export function pick(labels: Labels): string {
+  return labels[current];
 }
 
 export function isMessageKey(key: string): key is MessageKey {

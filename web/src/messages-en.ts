@@ -1,8 +1,10 @@
 // English words for every key of messages.ts (the type makes a missing one a compile error).
 // A separate chunk: most people use the app in Chinese and never download it.
-import type { MessageKey } from './messages.ts';
+import { memberRelationLabels, roleLabels } from '#shared/vocabulary.ts';
+import { vocabularyWords, type MessageKey } from './messages.ts';
 
 export const en: Record<MessageKey, string> = {
+  ...vocabularyWords('en'),
   appName: 'Anti-poverty insurance claims',
   skipToContent: 'Skip to content',
   signIn: 'Sign in',
@@ -35,13 +37,6 @@ export const en: Record<MessageKey, string> = {
   networkError: 'No connection; try again shortly',
   sessionExpired: 'Your session has expired; please sign in again',
 
-  'role.gridWorker': 'Grid worker',
-  'role.villageVerifier': 'Village verifier',
-  'role.insurer': 'Insurer',
-  'role.auditor': 'Auditor',
-  'role.finance': 'Finance',
-  'role.admin': 'Admin',
-
   'nav.households': 'My households',
   'nav.newClaim': 'New claim',
   'nav.myClaims': 'My claims',
@@ -53,41 +48,7 @@ export const en: Record<MessageKey, string> = {
   'nav.policy': 'Policy in force',
   mainNav: 'Main menu',
 
-  'category.education': 'Education',
-  'category.medical': 'Medical',
-  'category.disaster': 'Disaster',
-  'category.industry': 'Industry loss',
-
-  'status.out_of_poverty': 'Out of poverty',
-  'status.unstable': 'Unstable (may fall back)',
-  'status.marginal': 'Marginal (close to the line)',
-  'status.sudden_hardship': 'Sudden severe hardship',
-  'status.removed': 'Removed (not covered)',
   'status.none': 'Not on the roster',
-
-  'state.RECEIVED': 'Received, being assessed',
-  'state.PENDING_REVIEW': 'In three-gate review',
-  'state.APPROVED': 'Approved, payout being recorded',
-  'state.PAID': 'Paid, awaiting transfer',
-  'state.DISBURSED': 'Transferred to the household',
-  'state.REJECTED': 'Not accepted',
-  'state.ERROR': 'A fault; staff are looking at it',
-
-  'reason.INVALID_MANIFEST': 'The claim data was incomplete or malformed',
-  'reason.INVALID_RECEIPT': 'A receipt could not be read or did not match what was sent',
-  'reason.NOT_ON_ROSTER': 'The household was not on the roster on the expense date',
-  'reason.NOT_COVERED': "The household's status or this category is not covered",
-  'reason.OUTSIDE_POLICY_PERIOD': 'The expense date is outside the policy period',
-  'reason.FILED_TOO_LATE': 'Filed too late (within 180 days of the expense)',
-  'reason.EXPENSE_IN_FUTURE': 'The expense date is after today',
-  'reason.BELOW_THRESHOLD': 'The self-paid cost is below the threshold',
-  'reason.DUPLICATE_RECEIPT': 'This receipt was already used in another claim',
-  'reason.CAP_EXHAUSTED': "The household's annual cap for this category is used up",
-  'reason.REVIEW_REJECTED': 'Rejected in review',
-
-  'gate.village': 'Village check',
-  'gate.department': 'Department data check',
-  'gate.audit': 'Audit',
 
   'households.title': 'My households',
   'households.empty': 'No households on the roster are assigned to you yet',
@@ -95,7 +56,7 @@ export const en: Record<MessageKey, string> = {
   'households.village': 'Village',
   'households.status': 'Status today',
   'households.newClaim': 'File a claim',
-  'households.head': 'Head of household',
+  'households.head': memberRelationLabels.head.en,
   'households.id': 'ID number',
 
   'claim.new.title': 'New claim',
@@ -178,7 +139,7 @@ export const en: Record<MessageKey, string> = {
   'claim.reason': 'Reason',
   'claim.detail': 'Detail',
   'claim.submittedBy': 'Submitted by',
-  'claim.gridWorker': 'Grid worker',
+  'claim.gridWorker': roleLabels.gridWorker.en,
   'claim.village': 'Village',
   'claim.rosterOnDate': 'Roster status on the expense date',
   'claim.rosterSince': 'since {date}',
@@ -209,6 +170,7 @@ export const en: Record<MessageKey, string> = {
   'claim.fourEyes':
     'You decided the "{gate}" gate of this claim; each gate of a claim must be decided by a different person',
   'claim.notYourGate': 'Waiting for "{gate}"',
+  'claim.gateRefused': 'You cannot decide this gate now; refresh to see the latest',
   'claim.history': 'History',
   'claim.historyBy': '{actor}',
   'claim.disbursement': 'Bank batch {batch}',
@@ -295,12 +257,10 @@ export const en: Record<MessageKey, string> = {
   'policy.bands': 'Tiered compensation',
   'policy.grants': 'Fixed grants',
   'policy.lossAtLeast': 'Loss ≥ {amount}',
+  'policy.gates': 'Review gates',
+  'policy.gateRole': '{gate} ({role})',
   'policy.review': 'When claims are reviewed',
-  'policy.reviewAbove': 'Payout above {amount}',
-  'policy.reviewAlways': 'Every claim in: {list}',
-  'policy.anomalyCost': 'Total cost above {amount}',
-  'policy.anomalyStatus': 'Roster status changed within {n} days before the expense',
-  'policy.anomalyMedical': 'Medical claim with no reimbursement recorded',
+  'policy.route': '{reason}: decided by {gates}',
 
   'error.CLAIM_EXISTS': 'A claim with this claim number is already on record',
   'error.CLAIM_ID_TAKEN': 'This claim number was granted to someone else; make a new one',

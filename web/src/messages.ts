@@ -1,8 +1,43 @@
 // Every word the UI shows, zh-CN first. The English table must have exactly the same keys
 // (the type enforces it), so a missing translation is a compile error, not a blank label.
-// Field words follow shared/glossary.md.
+// Field words follow shared/glossary.md; the words for codes (roles, categories, statuses,
+// claim states, reasons, relations) come from the domain vocabulary, keyed `prefix.code`.
+import {
+  categoryLabels,
+  claimStateLabels,
+  householdStatusLabels,
+  memberRelationLabels,
+  rejectionReasonLabels,
+  reviewReasonLabels,
+  roleLabels,
+  type Labels,
+  type Lang,
+} from '#shared/vocabulary.ts';
+
+function keyed<P extends string, C extends string>(
+  prefix: P,
+  labels: Readonly<Record<C, Labels>>,
+  lang: Lang,
+): Record<`${P}.${C}`, string> {
+  const entries = Object.entries<Labels>(labels).map(([code, label]) => [`${prefix}.${code}`, label[lang]]);
+  return Object.fromEntries(entries) as Record<`${P}.${C}`, string>;
+}
+
+/** The vocabulary's labels in one language, under the keys tCode looks up. */
+export function vocabularyWords(lang: Lang) {
+  return {
+    ...keyed('role', roleLabels, lang),
+    ...keyed('category', categoryLabels, lang),
+    ...keyed('status', householdStatusLabels, lang),
+    ...keyed('state', claimStateLabels, lang),
+    ...keyed('reason', rejectionReasonLabels, lang),
+    ...keyed('reviewReason', reviewReasonLabels, lang),
+    ...keyed('relation', memberRelationLabels, lang),
+  };
+}
 
 export const zh = {
+  ...vocabularyWords('zh'),
   appName: '防贫保理赔',
   skipToContent: '跳到正文',
   signIn: '登录',
@@ -34,13 +69,6 @@ export const zh = {
   networkError: '网络不通，请稍后重试',
   sessionExpired: '登录已过期，请重新登录',
 
-  'role.gridWorker': '网格员',
-  'role.villageVerifier': '村级核实员',
-  'role.insurer': '保险公司理赔员',
-  'role.auditor': '稽核员',
-  'role.finance': '财务',
-  'role.admin': '管理员',
-
   'nav.households': '我的农户',
   'nav.newClaim': '新建申请',
   'nav.myClaims': '我的申请',
@@ -52,41 +80,7 @@ export const zh = {
   'nav.policy': '现行政策',
   mainNav: '主菜单',
 
-  'category.education': '因学',
-  'category.medical': '因病',
-  'category.disaster': '因灾',
-  'category.industry': '因产业受损',
-
-  'status.out_of_poverty': '脱贫户',
-  'status.unstable': '脱贫不稳定户',
-  'status.marginal': '边缘易致贫户',
-  'status.sudden_hardship': '突发严重困难户',
-  'status.removed': '风险已消除（不在保障范围）',
   'status.none': '不在名单上',
-
-  'state.RECEIVED': '已收到，正在核算',
-  'state.PENDING_REVIEW': '三关审核中',
-  'state.APPROVED': '已批准，等待入账',
-  'state.PAID': '已赔付，等待拨付',
-  'state.DISBURSED': '已拨付到账',
-  'state.REJECTED': '未通过',
-  'state.ERROR': '处理出错，工作人员正在处理',
-
-  'reason.INVALID_MANIFEST': '申请资料不完整或格式有误',
-  'reason.INVALID_RECEIPT': '票据无法识别，或与上传时的不一致',
-  'reason.NOT_ON_ROSTER': '费用发生时该户不在监测名单上',
-  'reason.NOT_COVERED': '该户状态或费用类别不在保障范围内',
-  'reason.OUTSIDE_POLICY_PERIOD': '费用发生日不在政策有效期内',
-  'reason.FILED_TOO_LATE': '超过申报期限（费用发生后180天内申报）',
-  'reason.EXPENSE_IN_FUTURE': '费用日期晚于今天',
-  'reason.BELOW_THRESHOLD': '自付费用没有达到起付线',
-  'reason.DUPLICATE_RECEIPT': '这张票据已经在其他申请中使用过',
-  'reason.CAP_EXHAUSTED': '该户本年度此类赔付已达封顶',
-  'reason.REVIEW_REJECTED': '审核未通过',
-
-  'gate.village': '村级核实',
-  'gate.department': '部门数据比对',
-  'gate.audit': '行业稽核',
 
   // Grid worker: households
   'households.title': '我的农户',
@@ -95,7 +89,7 @@ export const zh = {
   'households.village': '村',
   'households.status': '当前状态',
   'households.newClaim': '为此户申请',
-  'households.head': '户主',
+  'households.head': memberRelationLabels.head.zh,
   'households.id': '身份证号',
 
   // Grid worker: new claim
@@ -181,7 +175,7 @@ export const zh = {
   'claim.reason': '原因',
   'claim.detail': '说明',
   'claim.submittedBy': '提交人',
-  'claim.gridWorker': '网格员',
+  'claim.gridWorker': roleLabels.gridWorker.zh,
   'claim.village': '村',
   'claim.rosterOnDate': '费用发生日的名单状态',
   'claim.rosterSince': '自 {date} 起',
@@ -209,6 +203,7 @@ export const zh = {
   'claim.involved': '您提交了本申请或负责该农户，本申请的各关须由与其无关的人审核',
   'claim.fourEyes': '您已审核过本申请的“{gate}”，同一申请的每一关须由不同的人审核',
   'claim.notYourGate': '当前由“{gate}”审核',
+  'claim.gateRefused': '这一关现在不能由您审核，请刷新后再看',
   'claim.history': '处理记录',
   'claim.historyBy': '{actor}',
   'claim.disbursement': '拨付批次 {batch}',
@@ -298,12 +293,10 @@ export const zh = {
   'policy.bands': '分段补偿',
   'policy.grants': '定额救助',
   'policy.lossAtLeast': '损失 ≥ {amount}',
-  'policy.review': '三关审核条件',
-  'policy.reviewAbove': '赔付超过 {amount}',
-  'policy.reviewAlways': '以下类别全部审核：{list}',
-  'policy.anomalyCost': '总费用超过 {amount}',
-  'policy.anomalyStatus': '费用发生前 {n} 天内名单状态有变化',
-  'policy.anomalyMedical': '因病申请没有任何报销记录',
+  'policy.gates': '审核关口',
+  'policy.gateRole': '{gate}（{role}）',
+  'policy.review': '审核条件',
+  'policy.route': '{reason}：由 {gates} 审核',
 
   // API error codes people may meet
   'error.CLAIM_EXISTS': '这个申请号已有申请记录',

@@ -1,40 +1,57 @@
 // What a reviewer may do on a claim page. The four-eyes rule is the API's own
-// (checkGateDecision); the UI only decides what to offer, the API decides what happens.
-import { gateRoles } from '#shared/access.ts';
-import { checkGateDecision } from '#shared/review-routing.ts';
-import type { ClaimView, Policy, Principal, ReviewGate } from './types.ts';
+// (checkGateDecision); the UI only decides what to offer, the API decides what happens. Which
+// role decides a gate, and what the gate is called, is policy data.
+import { checkGateDecision, gateRole } from '#shared/review-routing.ts';
+import { pick } from './i18n.ts';
+import type { ClaimView, GateId, Policy, Principal, Role } from './types.ts';
 
 export type ReviewOption =
   | { kind: 'none' }
-  | { kind: 'decide'; gate: ReviewGate }
+  | { kind: 'decide'; gate: GateId }
   /** The person decided an earlier gate of this claim: someone else must decide this one. */
-  | { kind: 'fourEyes'; decidedGate: ReviewGate }
-  | { kind: 'otherGate'; gate: ReviewGate }
-  | { kind: 'refused'; error: string }
+  | { kind: 'fourEyes'; decidedGate: GateId }
+  | { kind: 'otherGate'; gate: GateId }
+  /** The API's rule refuses the decision for another reason (the page and the API disagree). */
+  | { kind: 'refused' }
   /** The person filed the claim or looks after the household: people independent of it decide. */
   | { kind: 'involved' };
 
+type ReviewedClaim = Pick<ClaimView, 'state' | 'nextGate' | 'gates'> &
+  Partial<Pick<ClaimView, 'submittedBy' | 'gridWorker' | 'requiredGates'>>;
+
 export function reviewOption(
-  claim: Pick<ClaimView, 'state' | 'nextGate' | 'gates'> &
-    Partial<Pick<ClaimView, 'submittedBy' | 'gridWorker'>>,
+  claim: ReviewedClaim,
   principal: Principal,
   policy: Policy | undefined,
 ): ReviewOption {
-  const isReviewer = Object.values(gateRoles).some((role) => principal.roles.includes(role));
-  if (claim.state !== 'PENDING_REVIEW' || !claim.nextGate || !isReviewer) return { kind: 'none' };
-  const decided = Object.entries(claim.gates).flatMap(([gate, d]) =>
-    d ? [{ gate: gate as ReviewGate, by: d.by }] : [],
-  );
-  const mine = principal.roles.includes(gateRoles[claim.nextGate]);
-  const earlier = decided.find((d) => d.by === principal.username);
-  if (earlier && mine) return { kind: 'fourEyes', decidedGate: earlier.gate };
-  if (!mine) return { kind: 'otherGate', gate: claim.nextGate };
-  if (policy) {
-    const check = checkGateDecision(policy, decided, claim.nextGate, principal.username, {
-      filer: claim.submittedBy ?? null,
-      gridWorkers: [claim.gridWorker ?? null],
-    });
-    if (!check.ok) return check.involved ? { kind: 'involved' } : { kind: 'refused', error: check.error };
-  }
-  return { kind: 'decide', gate: claim.nextGate };
+  if (claim.state !== 'PENDING_REVIEW' || !claim.nextGate || !policy) return { kind: 'none' };
+  if (!isReviewerUnder(policy, principal.roles)) return { kind: 'none' };
+  const gate = claim.nextGate;
+  const role = gateRole(policy, gate);
+  const mine = role !== undefined && principal.roles.includes(role);
+  const earlier = Object.entries(claim.gates).find(([, d]) => d?.by === principal.username);
+  if (earlier && mine) return { kind: 'fourEyes', decidedGate: earlier[0] };
+  if (!mine) return { kind: 'otherGate', gate };
+  const check = checkGateDecision(policy, claim, gate, principal.username, {
+    filer: claim.submittedBy ?? null,
+    gridWorkers: [claim.gridWorker ?? null],
+  });
+  if (!check.ok) return check.involved ? { kind: 'involved' } : { kind: 'refused' };
+  return { kind: 'decide', gate };
+}
+
+/** Whether one of `roles` decides some gate of the policy. */
+export function isReviewerUnder(policy: Policy, roles: readonly Role[]): boolean {
+  return policy.review.gates.some((g) => roles.includes(g.role));
+}
+
+/** The gates of the policy that one of `roles` decides, in the policy's order. */
+export function gatesFor(policy: Policy, roles: readonly Role[]): GateId[] {
+  return policy.review.gates.filter((g) => roles.includes(g.role)).map((g) => g.id);
+}
+
+/** A gate's name in the current language; the id itself for a gate the policy does not know. */
+export function gateLabel(policy: Policy | undefined, gate: GateId): string {
+  const spec = policy?.review.gates.find((g) => g.id === gate);
+  return spec ? pick(spec.label) : gate;
 }

@@ -13,12 +13,34 @@ import type { listLedger } from '#shared/api/ledger-api.ts';
 import type { LedgerExportResult } from '#shared/api/ledger-export.ts';
 import type { RetryAnswer } from '#shared/api/retry-api.ts';
 import type { Quote } from '#shared/compensation.ts';
-import type { Category, Policy, ReviewGate } from '#shared/policy.ts';
-import type { ClaimState, RejectionReason } from '#shared/claim-state.ts';
-import type { Principal, Role } from '#shared/access.ts';
+import type { GateId, Policy } from '#shared/policy.ts';
+import type { Principal } from '#shared/access.ts';
+import type { ReviewReason } from '#shared/claim.ts';
+import type {
+  Category,
+  ClaimState,
+  HouseholdStatus,
+  Lang,
+  RejectionReason,
+  Role,
+} from '#shared/vocabulary.ts';
 
 export type { LedgerExportResult, RetryAnswer };
-export type { Category, ClaimState, Policy, Principal, Quote, RejectionReason, ReviewGate, Role };
+export type {
+  Category,
+  ClaimState,
+  GateId,
+  HouseholdStatus,
+  Lang,
+  Policy,
+  Principal,
+  Quote,
+  RejectionReason,
+  ReviewReason,
+  Role,
+};
+/** One review gate of a policy: its id, the role that decides it and its name. */
+export type PolicyGate = Policy['review']['gates'][number];
 
 export type ClaimView = ReturnType<typeof claimView>;
 export type ClaimDetail = Awaited<ReturnType<typeof getClaim>>;
@@ -34,17 +56,7 @@ export type LedgerList = Awaited<ReturnType<typeof listLedger>>;
 export type LedgerItem = LedgerList['items'][number];
 export type RosterImportResult = Awaited<ReturnType<typeof importRoster>>;
 
-// Listed here rather than imported as values: the shared modules that define them pull zod in.
-export const categories: readonly Category[] = ['education', 'medical', 'disaster', 'industry'];
-export const claimStates: readonly ClaimState[] = [
-  'RECEIVED',
-  'PENDING_REVIEW',
-  'APPROVED',
-  'PAID',
-  'DISBURSED',
-  'REJECTED',
-  'ERROR',
-];
-export const reviewGates: readonly ReviewGate[] = ['village', 'department', 'audit'];
+// Lists of codes come from the domain vocabulary (no zod in it, so it may be bundled).
+export { categories, claimStates, roles } from '#shared/vocabulary.ts';
 export const rosterColumns =
   'householdId,region,village,headName,idNumber,members,status,statusFrom,gridWorker,bankAccount,annualIncome';

@@ -3,27 +3,21 @@
 // Four-eyes is checked here with the API's own rule (checkGateDecision), and again by the API.
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
-import { hasRole, useApp } from '../context.ts';
-import { formatDate, formatDateTime, formatFen, formatMaybeFen } from '../format.ts';
-import { getLang, t, tCode } from '../i18n.ts';
+import { hasRole, rolesAllowed, useApp } from '../context.ts';
+import { formatDate, formatDateTime, formatFen, formatMaybeFen, reviewReasonText } from '../format.ts';
+import { pick, t, tCode } from '../i18n.ts';
 import { cached } from '../offline-cache.ts';
-import {
-  reviewGates,
-  type ClaimDetail,
-  type Policy,
-  type ReceiptLink,
-  type ReviewGate,
-  type Role,
-} from '../types.ts';
-import { reviewOption } from '../review-state.ts';
+import type { ClaimDetail, GateId, Policy, ReceiptLink } from '../types.ts';
+import { gateLabel, reviewOption } from '../review-state.ts';
 import { useAsync } from '../use-async.ts';
 import { href } from '../router.ts';
 import { ErrorBox, errorMessage, Field, Loading, Page, StateBadge, StatusBadge } from '../components.tsx';
 import { Breakdown } from './quote-panel.tsx';
 
 /** States the workflow leaves by itself within seconds: keep asking. */
-const moving = new Set(['RECEIVED', 'APPROVED']);
-const receiptRoles: Role[] = ['gridWorker', 'villageVerifier', 'insurer', 'auditor', 'admin'];
+const moving = new Set<ClaimDetail['state']>(['RECEIVED', 'APPROVED']);
+/** Who sees receipts (and so the claims a receipt may repeat): the API's own rule. */
+const receiptRoles = rolesAllowed('get-receipt');
 
 export function ClaimPage({ claimId }: { claimId: string }) {
   const { principal } = useApp();
@@ -157,15 +151,15 @@ export function ClaimPage({ claimId }: { claimId: string }) {
                 <output>{formatFen(a.payoutFen)}</output>
               </p>
               <p class="hint">
-                {t('claim.policy')}: {policy ? policy.name[getLang()] : a.policyId} v{a.policyVersion} ·{' '}
+                {t('claim.policy')}: {policy ? pick(policy.name) : a.policyId} v{a.policyVersion} ·{' '}
                 {a.capYear}
               </p>
-              {a.reviewReasons.length > 0 && (
+              {(claim.reviewReasons ?? []).length > 0 && (
                 <>
                   <h3>{t('claim.reviewReasons')}</h3>
                   <ul>
-                    {a.reviewReasons.map((r) => (
-                      <li key={r}>{r}</li>
+                    {(claim.reviewReasons ?? []).map((r, i) => (
+                      <li key={i}>{reviewReasonText(r)}</li>
                     ))}
                   </ul>
                 </>
@@ -296,7 +290,8 @@ function Gates({
   decidedNotice?: boolean;
 }) {
   const { principal } = useApp();
-  const gates = policy?.review.gates ?? reviewGates;
+  // The gates this claim needs; older claims (none stored) need every gate of their policy.
+  const gates = claim.requiredGates ?? policy?.review.gates.map((g) => g.id) ?? Object.keys(claim.gates);
   const next = claim.nextGate;
   const option = reviewOption(claim, principal, policy);
 
@@ -313,7 +308,7 @@ function Gates({
           const d = claim.gates[g];
           return (
             <li key={g} class={d ? `gate ${d.decision}` : g === next ? 'gate current' : 'gate'}>
-              <strong>{tCode('gate', g)}</strong>{' '}
+              <strong>{gateLabel(policy, g)}</strong>{' '}
               {d ? (
                 <span>
                   {t('claim.gateBy', {
@@ -331,15 +326,20 @@ function Gates({
         })}
       </ol>
       {option.kind === 'fourEyes' && (
-        <p class="notice warn">{t('claim.fourEyes', { gate: tCode('gate', option.decidedGate) })}</p>
+        <p class="notice warn">{t('claim.fourEyes', { gate: gateLabel(policy, option.decidedGate) })}</p>
       )}
       {option.kind === 'otherGate' && (
-        <p class="muted">{t('claim.notYourGate', { gate: tCode('gate', option.gate) })}</p>
+        <p class="muted">{t('claim.notYourGate', { gate: gateLabel(policy, option.gate) })}</p>
       )}
-      {option.kind === 'refused' && <p class="notice warn">{option.error}</p>}
+      {option.kind === 'refused' && <p class="notice warn">{t('claim.gateRefused')}</p>}
       {option.kind === 'involved' && <p class="notice warn">{t('claim.involved')}</p>}
       {option.kind === 'decide' && (
-        <DecisionForm claimId={claim.claimId} gate={option.gate} onDecided={onDecided} />
+        <DecisionForm
+          claimId={claim.claimId}
+          gate={option.gate}
+          label={gateLabel(policy, option.gate)}
+          onDecided={onDecided}
+        />
       )}
     </section>
   );
@@ -348,10 +348,12 @@ function Gates({
 function DecisionForm({
   claimId,
   gate,
+  label,
   onDecided,
 }: {
   claimId: string;
-  gate: ReviewGate;
+  gate: GateId;
+  label: string;
   onDecided: () => Promise<void>;
 }) {
   const [comment, setComment] = useState('');
@@ -376,7 +378,7 @@ function DecisionForm({
   };
   return (
     <form class="decision" onSubmit={(e) => e.preventDefault()}>
-      <h3>{t('claim.decide', { gate: tCode('gate', gate) })}</h3>
+      <h3>{t('claim.decide', { gate: label })}</h3>
       <label for="review-comment">{t('claim.comment')}</label>
       <textarea
         id="review-comment"

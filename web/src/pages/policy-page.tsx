@@ -1,10 +1,11 @@
 // The policies the server prices with (GET /policies), the one in force today first.
 import { chinaDate } from '#shared/dates.ts';
 import { api } from '../api.ts';
-import { formatDate, formatFen, formatRate } from '../format.ts';
-import { getLang, t, tCode } from '../i18n.ts';
+import { formatDate, formatFen, formatRate, reviewReasonText } from '../format.ts';
+import { pick, t, tCode } from '../i18n.ts';
 import { cached } from '../offline-cache.ts';
-import type { Policy } from '../types.ts';
+import { gateLabel } from '../review-state.ts';
+import type { Category, Policy } from '../types.ts';
 import { useAsync } from '../use-async.ts';
 import { ErrorBox, Field, Loading, Page } from '../components.tsx';
 
@@ -33,7 +34,7 @@ function PolicyCard({ policy: p, current }: { policy: Policy; current: boolean }
   return (
     <article class="card policy" aria-labelledby={`policy-${p.policyId}-${p.version}`}>
       <h2 id={`policy-${p.policyId}-${p.version}`}>
-        {p.name[getLang()]} <span class="muted">v{p.version}</span>{' '}
+        {pick(p.name)} <span class="muted">v{p.version}</span>{' '}
         <span class={`badge ${current ? 'ok' : 'bad'}`}>
           {current ? t('policy.inForce') : t('policy.notInForce')}
         </span>
@@ -72,38 +73,79 @@ function PolicyCard({ policy: p, current }: { policy: Policy; current: boolean }
                     <ul class="plain">
                       {rule.kind === 'tiered'
                         ? rule.bands.map((b) => (
-                            <li key={b.fromYuan}>
-                              {formatFen(b.fromYuan)} – {b.toYuan === null ? '∞' : formatFen(b.toYuan)}:{' '}
+                            <li key={b.fromFen}>
+                              {formatFen(b.fromFen)} – {b.toFen === null ? '∞' : formatFen(b.toFen)}:{' '}
                               {formatRate(b.rateBp)}
                             </li>
                           ))
                         : rule.grants.map((g) => (
-                            <li key={g.minLossYuan}>
-                              {t('policy.lossAtLeast', { amount: formatFen(g.minLossYuan) })}:{' '}
-                              {formatFen(g.grantYuan)}
+                            <li key={g.minLossFen}>
+                              {t('policy.lossAtLeast', { amount: formatFen(g.minLossFen) })}:{' '}
+                              {formatFen(g.grantFen)}
                             </li>
                           ))}
                     </ul>
                   </td>
-                  <td class="num">{formatFen(rule.annualCapYuan)}</td>
+                  <td class="num">{formatFen(rule.annualCapFen)}</td>
                 </tr>
               ) : null,
             )}
           </tbody>
         </table>
       </div>
+      <ReviewRules policy={p} />
+    </article>
+  );
+}
+
+const categoryList = (list: readonly Category[]) => list.map((c) => tCode('category', c)).join('、');
+
+/** Which claims are reviewed at which gates: the policy's routes, in the words reviewers see. */
+function ReviewRules({ policy: p }: { policy: Policy }) {
+  const { gates, routes, anomaly } = p.review;
+  const anomalies = [
+    reviewReasonText({ code: 'TOTAL_COST_ABOVE', params: { limitFen: anomaly.totalCostAboveFen } }),
+    reviewReasonText({ code: 'STATUS_CHANGED_RECENTLY', params: { days: anomaly.statusChangedWithinDays } }),
+    ...(anomaly.withoutReimbursement.categories.length > 0
+      ? [
+          reviewReasonText({
+            code: 'NOT_REIMBURSED',
+            params: { category: categoryList(anomaly.withoutReimbursement.categories) },
+          }),
+        ]
+      : []),
+  ];
+  return (
+    <>
+      <h3>{t('policy.gates')}</h3>
+      <ol>
+        {gates.map((g) => (
+          <li key={g.id}>{t('policy.gateRole', { gate: pick(g.label), role: tCode('role', g.role) })}</li>
+        ))}
+      </ol>
       <h3>{t('policy.review')}</h3>
       <ul>
-        <li>{t('policy.reviewAbove', { amount: formatFen(p.review.payoutAboveYuan) })}</li>
-        <li>
-          {t('policy.reviewAlways', {
-            list: p.review.alwaysCategories.map((c) => tCode('category', c)).join('、'),
-          })}
-        </li>
-        <li>{t('policy.anomalyCost', { amount: formatFen(p.review.anomaly.totalCostAboveYuan) })}</li>
-        <li>{t('policy.anomalyStatus', { n: p.review.anomaly.statusChangedWithinDays })}</li>
-        {p.review.anomaly.medicalWithoutReimbursement && <li>{t('policy.anomalyMedical')}</li>}
+        {routes.map((route, i) => {
+          const params: Record<string, string | number> = {};
+          if (route.when.payoutAboveFen !== undefined) params.limitFen = route.when.payoutAboveFen;
+          if (route.when.categories !== undefined) params.category = categoryList(route.when.categories);
+          return (
+            <li key={i}>
+              {t('policy.route', {
+                reason: reviewReasonText({ code: route.reason, params }),
+                gates: route.gates.map((g) => gateLabel(p, g)).join(' → '),
+              })}
+              {route.when.anomaly && (
+                <ul>
+                  {anomalies.map((text) => (
+                    <li key={text}>{text}</li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          );
+        })}
       </ul>
-    </article>
+    </>
   );
 }

@@ -1,6 +1,7 @@
 // The live quote: the shared compensation engine (the one the workflow pays with) run in the
 // browser on every keystroke, with each band shown so a household can follow the arithmetic.
 import { quote } from '#shared/compensation.ts';
+import { reviewExpected } from '#shared/review-routing.ts';
 import { formatFen, formatRate, formatYuanPlain } from '../format.ts';
 import { t, tCode } from '../i18n.ts';
 import type { Category, Policy } from '../types.ts';
@@ -31,8 +32,7 @@ export function QuotePanel({ policy, category, totalFen, reimbursedFen, capUsedF
       );
     }
     const q = result.quote;
-    const review =
-      q.payoutFen > policy.review.payoutAboveYuan || policy.review.alwaysCategories.includes(category);
+    const review = reviewExpected(policy, category, q.payoutFen);
     return (
       <>
         <Breakdown c={q} />

@@ -1,6 +1,7 @@
 // Starts the real local stack (DynamoDB Local, S3 emulator, local Step Functions, HTTP API) on
-// free ports with a fresh data dir: one per test file.
-import { fakeJpeg } from '#test/support/memory-store.ts';
+// free ports with a fresh data dir, and talks to it as a phone or a signed-in user would: one per
+// test file or verification check.
+import { fakeJpeg } from '#cli/local/demo-data.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +11,11 @@ import { ulid } from 'ulid';
 import { startLocalStack as start, type LocalStack } from '#cli/local/runtime.ts';
 import { findFreePort } from '#cli/local/net.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
-import { claimGrant } from '#test/support/fixtures.ts';
+import { claimGrant } from '#cli/local/world.ts';
 import { claimGrantSchema } from '#shared/claim-grant.ts';
+import type { Policy } from '#shared/policy.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests inspect API bodies ad hoc
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers inspect API bodies ad hoc
 type Loose = any;
 export type ApiCall = (
   method: string,
@@ -29,7 +31,12 @@ export interface TestStack extends LocalStack {
 }
 
 export async function startLocalStack(
-  opts: { demo?: boolean; dataDir?: string } = {},
+  opts: {
+    demo?: boolean;
+    dataDir?: string;
+    /** Policies to run with instead of the built-in ones (a test region, a changed route). */
+    policies?: readonly Policy[];
+  } = {},
 ): Promise<TestStack & { stop(): Promise<void> }> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'claims-e2e-')));
@@ -40,6 +47,7 @@ export async function startLocalStack(
     dataDir,
     demo: opts.demo ?? true,
     retryIntervalScale: 0.01,
+    ...(opts.policies ? { policies: opts.policies } : {}),
   });
   const s3 = new S3Client({
     endpoint: stack.s3Url,

@@ -1,0 +1,14 @@
+import { importBatchInputSchema, importChunks, type ImportDeps } from '#shared/workflow/bulk-import.ts';
+import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
+import { dynamoRoster } from '#functions/adapters/dynamo-ports.ts';
+import { dynamoJobs, s3JobFiles } from '#functions/adapters/job-ports.ts';
+import { makeLogger, workflowStep } from '#functions/middleware.ts';
+
+/** One batch of the import map: chunk references as ItemBatcher delivers them. */
+export function makeHandler(deps: () => ImportDeps) {
+  return workflowStep(makeLogger(), importBatchInputSchema, (input) => importChunks(deps(), input));
+}
+
+export const handler = makeHandler(
+  lazyDeps(() => handlerDeps({ jobs: dynamoJobs, files: s3JobFiles, roster: dynamoRoster })),
+);

@@ -1,0 +1,136 @@
+// Bulk file jobs through the API: ask for a job (and its upload form), then watch it. Which role
+// may start which kind is data here; the job's file key is the API's, never a person's file name.
+import * as z from 'zod';
+import type { Principal, Role } from '#shared/access.ts';
+import {
+  MAX_JOB_FILE_BYTES,
+  importFileKey,
+  jobIdSchema,
+  jobKindSchema,
+  jobProgress,
+  type BulkJob,
+  type JobKind,
+  type JobStore,
+} from '#shared/bulk-job.ts';
+import { ForbiddenError, InvalidInputError, NotFoundError } from '#shared/errors.ts';
+import type { Clock, IdSource, UploadGrant, UploadSigner } from '#shared/ports.ts';
+
+/** Who may start and watch each kind of job. */
+export const jobRoles: Readonly<Record<JobKind, readonly Role[]>> = {
+  roster: ['admin'],
+};
+
+/** The upload form lives as long as a claim's: minutes. */
+const JOB_UPLOAD_SECONDS = 10 * 60;
+/** A finished job's error report link. */
+const REPORT_LINK_SECONDS = 10 * 60;
+
+export interface ImportApiDeps {
+  readonly jobs: JobStore;
+  readonly uploads: UploadSigner;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+}
+
+export const createImportBodySchema = z.object({ kind: jobKindSchema }).strict();
+
+function mayRun(principal: Principal, kind: JobKind): boolean {
+  return principal.roles.some((r) => jobRoles[kind].includes(r));
+}
+
+export async function createImport(
+  deps: ImportApiDeps,
+  principal: Principal,
+  body: unknown,
+): Promise<{ job: JobView; upload: UploadGrant }> {
+  const parsed = createImportBodySchema.safeParse(body);
+  if (!parsed.success)
+    throw new InvalidInputError('BAD_REQUEST', `kind must be one of ${jobKindSchema.options.join(', ')}`);
+  const { kind } = parsed.data;
+  if (!mayRun(principal, kind))
+    throw new ForbiddenError('FORBIDDEN', `a ${kind} file is imported by ${jobRoles[kind].join(' or ')}`);
+  const jobId = deps.ids.next();
+  const job: BulkJob = {
+    jobId,
+    kind,
+    createdBy: principal.username,
+    createdAt: deps.clock.now().toISOString(),
+    fileKey: importFileKey(kind, jobId),
+    status: 'WAITING_FOR_FILE',
+    processed: 0,
+    imported: 0,
+    rejected: 0,
+    version: 0,
+  };
+  await deps.jobs.create(job);
+  const upload = await deps.uploads.grant(job.fileKey, 'text/csv', MAX_JOB_FILE_BYTES, JOB_UPLOAD_SECONDS);
+  return { job: await jobView(deps, job), upload };
+}
+
+export async function getImport(deps: ImportApiDeps, principal: Principal, jobId: string): Promise<JobView> {
+  const id = jobIdSchema.safeParse(jobId);
+  const job = id.success ? await deps.jobs.get(id.data) : undefined;
+  // Someone who may not run the kind learns nothing, not even that the job exists.
+  if (!job || !mayRun(principal, job.kind)) throw new NotFoundError('NOT_FOUND', 'no such job');
+  return jobView(deps, job);
+}
+
+export async function listImports(
+  deps: ImportApiDeps,
+  principal: Principal,
+  kind: string | undefined,
+): Promise<{ items: JobView[] }> {
+  const parsed = jobKindSchema.safeParse(kind);
+  if (!parsed.success)
+    throw new InvalidInputError('BAD_REQUEST', `kind must be one of ${jobKindSchema.options.join(', ')}`);
+  if (!mayRun(principal, parsed.data))
+    throw new ForbiddenError(
+      'FORBIDDEN',
+      `a ${parsed.data} file is imported by ${jobRoles[parsed.data].join(' or ')}`,
+    );
+  const jobs = await deps.jobs.recent(parsed.data, 20);
+  return { items: await Promise.all(jobs.map((j) => jobView(deps, j))) };
+}
+
+export interface JobView {
+  readonly jobId: string;
+  readonly kind: JobKind;
+  readonly status: BulkJob['status'];
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly rows?: number;
+  readonly processed: number;
+  readonly imported: number;
+  readonly rejected: number;
+  /** 0..1; absent until the file has been read. */
+  readonly progress?: number;
+  readonly failure?: string;
+  readonly duplicateOf?: string;
+  /** A short-lived link to the error report (CSV), once the job has finished with rejected rows. */
+  readonly errorReportUrl?: string;
+}
+
+async function jobView(deps: Pick<ImportApiDeps, 'uploads'>, job: BulkJob): Promise<JobView> {
+  const progress = jobProgress(job);
+  return {
+    jobId: job.jobId,
+    kind: job.kind,
+    status: job.status,
+    createdBy: job.createdBy,
+    createdAt: job.createdAt,
+    ...(job.startedAt ? { startedAt: job.startedAt } : {}),
+    ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+    ...(job.rows !== undefined ? { rows: job.rows } : {}),
+    processed: job.processed,
+    imported: job.imported,
+    rejected: job.rejected,
+    ...(progress !== undefined ? { progress } : {}),
+    ...(job.failure ? { failure: job.failure } : {}),
+    ...(job.duplicateOf ? { duplicateOf: job.duplicateOf } : {}),
+    ...(job.errorReportKey
+      ? { errorReportUrl: await deps.uploads.viewUrl(job.errorReportKey, REPORT_LINK_SECONDS) }
+      : {}),
+  };
+}

@@ -1,0 +1,180 @@
+// Bulk files (a county's roster on day one, and later members, the bank's result files and the
+// departments' data feeds) are jobs: the file is uploaded under its own prefix, a workflow fans
+// its rows out in batches, and the job item counts what happened. Batches may run twice (a retry,
+// a restarted local stack): each batch's result is recorded once, under its first row, so the
+// counts never double.
+import * as z from 'zod';
+
+export const jobKinds = ['roster'] as const;
+export const jobKindSchema = z.enum(jobKinds);
+export type JobKind = z.infer<typeof jobKindSchema>;
+
+export const jobStatuses = [
+  /** Granted an upload form; the file has not arrived. */
+  'WAITING_FOR_FILE',
+  'RUNNING',
+  'SUCCEEDED',
+  /** The file could not be read as a whole (no header, wrong columns): nothing was stored. */
+  'FAILED',
+  /** The same bytes were imported before by the job named in `duplicateOf`: nothing more happens. */
+  'DUPLICATE_FILE',
+] as const;
+export const jobStatusSchema = z.enum(jobStatuses);
+export type JobStatus = z.infer<typeof jobStatusSchema>;
+
+export const jobIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID');
+
+/** One rejected row: 1-based record number with the header as row 1, and why. */
+export const rowRejectionSchema = z.object({ row: z.number().int().min(1), error: z.string() });
+export type RowRejection = z.infer<typeof rowRejectionSchema>;
+
+export const bulkJobSchema = z.object({
+  jobId: jobIdSchema,
+  kind: jobKindSchema,
+  createdBy: z.string(),
+  createdAt: z.string(),
+  /** Where the file is (or will be) stored. */
+  fileKey: z.string(),
+  status: jobStatusSchema,
+  sha256: z.string().optional(),
+  /** Data rows in the file, known once the file has been read. */
+  rows: z.number().int().min(0).optional(),
+  /** Rows dealt with so far (stored or rejected): progress is processed / rows. */
+  processed: z.number().int().min(0).default(0),
+  imported: z.number().int().min(0).default(0),
+  rejected: z.number().int().min(0).default(0),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  /** The error report (CSV), written when the job finishes with rejected rows. */
+  errorReportKey: z.string().optional(),
+  duplicateOf: z.string().optional(),
+  /** Why the whole file was refused or the job stopped (FAILED). */
+  failure: z.string().optional(),
+  /** The list of row chunks the workflow fans out over, once the file has been checked. */
+  chunksKey: z.string().optional(),
+  version: z.number().int().min(0).default(0),
+});
+export type BulkJob = z.infer<typeof bulkJobSchema>;
+
+/** The outcome of one batch, recorded once under its first row. */
+export const batchResultSchema = z.object({
+  jobId: jobIdSchema,
+  /** Row 1 holds what the file check itself refused (rows found bad before any batch ran). */
+  firstRow: z.number().int().min(1),
+  rows: z.number().int().min(0),
+  imported: z.number().int().min(0),
+  rejected: z.array(rowRejectionSchema),
+});
+export type BatchResult = z.infer<typeof batchResultSchema>;
+
+export const IMPORTS_PREFIX = 'imports/';
+
+/** Where a job's file lives: the key names the kind and the job, never a person's file name. */
+export function importFileKey(kind: JobKind, jobId: string): string {
+  return `${IMPORTS_PREFIX}${kind}/${jobId}/file.csv`;
+}
+
+/** The job a stored file belongs to, or undefined for any other key (reports, results). */
+export function parseImportFileKey(key: string): { kind: JobKind; jobId: string } | undefined {
+  const match = /^imports\/([a-z-]+)\/([0-9A-Z]{26})\/file\.csv$/.exec(key);
+  if (!match) return undefined;
+  const kind = jobKindSchema.safeParse(match[1]);
+  const jobId = jobIdSchema.safeParse(match[2]);
+  return kind.success && jobId.success ? { kind: kind.data, jobId: jobId.data } : undefined;
+}
+
+export function errorReportKey(kind: JobKind, jobId: string): string {
+  return `${IMPORTS_PREFIX}${kind}/${jobId}/errors.csv`;
+}
+
+/** Checked rows are written in chunks; the workflow's items are chunk keys, never the rows. */
+export function chunkKey(kind: JobKind, jobId: string, index: number): string {
+  return `${IMPORTS_PREFIX}${kind}/${jobId}/chunks/${String(index).padStart(6, '0')}.jsonl`;
+}
+
+export function chunksListKey(kind: JobKind, jobId: string): string {
+  return `${IMPORTS_PREFIX}${kind}/${jobId}/chunks.jsonl`;
+}
+
+/** One item of the workflow's map: where a chunk of checked rows is, and which rows it holds. */
+export const chunkRefSchema = z.object({
+  key: z.string().startsWith(IMPORTS_PREFIX),
+  firstRow: z.number().int().min(2),
+  rows: z.number().int().min(1),
+});
+export type ChunkRef = z.infer<typeof chunkRefSchema>;
+
+/** Rows per chunk: a chunk is read, checked and written by one invocation in about a second. */
+export const CHUNK_ROWS = 500;
+
+/** The job after one more batch: counts add up, the status stays what it is. */
+export function withBatch(job: BulkJob, batch: BatchResult): BulkJob {
+  return {
+    ...job,
+    processed: job.processed + batch.rows,
+    imported: job.imported + batch.imported,
+    rejected: job.rejected + batch.rejected.length,
+  };
+}
+
+/** Share done, 0..1; unknown until the file has been read. */
+export function jobProgress(job: Pick<BulkJob, 'rows' | 'processed' | 'status'>): number | undefined {
+  if (job.status === 'SUCCEEDED' || job.status === 'DUPLICATE_FILE' || job.status === 'FAILED') return 1;
+  if (job.rows === undefined) return undefined;
+  return job.rows === 0 ? 1 : Math.min(1, job.processed / job.rows);
+}
+
+/**
+ * The error report a person downloads: UTF-8 with a byte-order mark (so Excel and WPS read the
+ * Chinese), CRLF lines, one row per rejected row, in row order. The header is bilingual; the
+ * reasons are the importer's own.
+ */
+export function errorReportCsv(rejections: readonly RowRejection[]): string {
+  const sorted = [...rejections].sort((a, b) => a.row - b.row);
+  const lines = ['行号 row,原因 reason', ...sorted.map((r) => `${r.row},${csvText(r.error)}`)];
+  return `\uFEFF${lines.join('\r\n')}\r\n`;
+}
+
+function csvText(value: string): string {
+  // A leading = + - @ would run as a formula in a spreadsheet: prefix a quote mark.
+  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
+}
+
+/** Jobs and their batch results. */
+export interface JobStore {
+  /** Stores a new job; false when the id is taken. */
+  create(job: BulkJob): Promise<boolean>;
+  get(jobId: string): Promise<BulkJob | undefined>;
+  /**
+   * Writes `next` if the stored job still has `expectedVersion`; throws ConflictError otherwise.
+   * The counts (processed, imported, rejected) are left as stored: only recordBatch adds to them.
+   */
+  update(next: BulkJob, expectedVersion: number): Promise<void>;
+  /**
+   * Records a batch's result and adds its counts to the job, in one transaction, unless the
+   * batch starting at that row was recorded before: false then, and nothing changes.
+   */
+  recordBatch(result: BatchResult): Promise<boolean>;
+  /** Every batch result of a job. */
+  batches(jobId: string): Promise<BatchResult[]>;
+  /**
+   * Remembers that a file (by kind and sha256) was imported by a job; returns the job on record
+   * for those bytes afterwards (an earlier one, if any).
+   */
+  claimFile(kind: JobKind, sha256: string, jobId: string): Promise<string>;
+  /** Forgets that a job imported a file (it failed), so the same file may be imported again. */
+  releaseFile(kind: JobKind, sha256: string, jobId: string): Promise<void>;
+  /** The latest jobs of a kind, newest first. */
+  recent(kind: JobKind, limit: number): Promise<BulkJob[]>;
+}
+
+/** The bulk files themselves, and what the jobs write beside them. */
+export interface JobFiles {
+  /** The file's bytes and their sha256, undefined when missing; throws past maxBytes. */
+  read(key: string, maxBytes: number): Promise<{ bytes: Uint8Array; sha256: string } | undefined>;
+  write(key: string, body: string, contentType: string): Promise<void>;
+}
+
+/** The largest bulk file accepted: about a million roster rows. */
+export const MAX_JOB_FILE_BYTES = 200 * 1024 * 1024;

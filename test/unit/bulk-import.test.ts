@@ -1,0 +1,227 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
+import { MemoryJobFiles, MemoryJobs } from '#functions/adapters/memory/memory-jobs.ts';
+import {
+  CHUNK_ROWS,
+  chunkRefSchema,
+  errorReportCsv,
+  importFileKey,
+  jobProgress,
+  parseImportFileKey,
+  type BulkJob,
+} from '#shared/bulk-job.ts';
+import { finishImport, importChunks, startImport, type ImportDeps } from '#shared/workflow/bulk-import.ts';
+import { parseErrorReport } from '#cli/verbs/import-job.ts';
+import { toRosterCsv, type RosterPeriod } from '#shared/roster.ts';
+import { residentIdCheckDigit } from '#shared/resident-id.ts';
+
+const JOB = '01JB0000000000000000000001';
+const clock = { now: () => new Date('2026-03-01T02:00:00Z') };
+
+function idNumber(n: number): string {
+  const body = `430381${String(19600101 + (n % 28))}${String(n % 1000).padStart(3, '0')}`;
+  return body + residentIdCheckDigit(body);
+}
+
+function period(n: number, overrides: Partial<RosterPeriod> = {}): RosterPeriod {
+  return {
+    householdId: `HH-B${String(n).padStart(6, '0')}`,
+    region: 'demo',
+    village: '红星村',
+    headName: '张三',
+    idNumber: idNumber(n),
+    members: 3,
+    status: 'out_of_poverty',
+    statusFrom: '2024-01-01',
+    gridWorker: 'worker1',
+    bankAccount: `62309${String(n).padStart(14, '0')}`,
+    annualIncomeFen: 800_000,
+    ...overrides,
+  };
+}
+
+function world(): ImportDeps & { jobs: MemoryJobs; files: MemoryJobFiles; roster: MemoryStore } {
+  return { jobs: new MemoryJobs(), files: new MemoryJobFiles(), roster: new MemoryStore(), clock };
+}
+
+async function granted(deps: ReturnType<typeof world>, jobId = JOB): Promise<BulkJob> {
+  const job: BulkJob = {
+    jobId,
+    kind: 'roster',
+    createdBy: 'admin1',
+    createdAt: clock.now().toISOString(),
+    fileKey: importFileKey('roster', jobId),
+    status: 'WAITING_FOR_FILE',
+    processed: 0,
+    imported: 0,
+    rejected: 0,
+    version: 0,
+  };
+  await deps.jobs.create(job);
+  return job;
+}
+
+/** What the Distributed Map does: read the chunk list, batch it, run each batch (here in order). */
+async function runJob(deps: ReturnType<typeof world>, key: string, batchSize = 3) {
+  const started = await startImport(deps, { key });
+  if (started.outcome !== 'run' || !started.chunksKey) return started;
+  const chunks = (deps.files.text(started.chunksKey) ?? '')
+    .split('\n')
+    .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+  for (let i = 0; i < chunks.length; i += batchSize)
+    await importChunks(deps, { Items: chunks.slice(i, i + batchSize), BatchInput: { jobId: started.jobId } });
+  await finishImport(deps, { jobId: started.jobId });
+  return started;
+}
+
+describe('bulk import jobs', () => {
+  it('names files by kind and job, and reads only such names back', () => {
+    expect(parseImportFileKey(importFileKey('roster', JOB))).toEqual({ kind: 'roster', jobId: JOB });
+    for (const key of [
+      `imports/roster/${JOB}/errors.csv`,
+      `imports/roster/${JOB}/chunks/000000.jsonl`,
+      `imports/bank/${JOB}/file.csv`,
+      `imports/roster/../${JOB}/file.csv`,
+      `claims/${JOB}/manifest.json`,
+    ])
+      expect(parseImportFileKey(key)).toBeUndefined();
+  });
+
+  it('imports a county-sized file in chunks, counts every row once, and reports the bad ones', async () => {
+    const deps = world();
+    const job = await granted(deps);
+    const periods = Array.from({ length: 2 * CHUNK_ROWS + 7 }, (_, i) => period(i + 1));
+    const csv = toRosterCsv(periods)
+      .split('\r\n')
+      .map((line, i) => (i === 5 ? line.replace('out_of_poverty', 'rich') : line))
+      .join('\r\n');
+    await deps.files.write(job.fileKey, csv, 'text/csv');
+    const started = await runJob(deps, job.fileKey);
+    expect(started.outcome).toBe('run');
+    const done = await deps.jobs.get(JOB);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', rows: periods.length, processed: periods.length });
+    expect(done?.imported).toBe(periods.length - 1);
+    expect(done?.rejected).toBe(1);
+    expect(jobProgress(done as BulkJob)).toBe(1);
+    const report = deps.files.text(done?.errorReportKey ?? '');
+    expect(report?.startsWith('\uFEFF行号 row,原因 reason\r\n6,"status:')).toBe(true);
+    expect(await deps.roster.periods(periods[0]?.householdId ?? '')).toHaveLength(1);
+  });
+
+  it('has no second effect when batches run twice or the upload event comes again', async () => {
+    const deps = world();
+    const job = await granted(deps);
+    const periods = Array.from({ length: CHUNK_ROWS + 1 }, (_, i) => period(i + 1));
+    await deps.files.write(job.fileKey, toRosterCsv(periods), 'text/csv');
+    const started = await startImport(deps, { key: job.fileKey });
+    const chunks = (deps.files.text(started.chunksKey ?? '') ?? '')
+      .split('\n')
+      .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+    for (let round = 0; round < 2; round++)
+      await importChunks(deps, { Items: chunks, BatchInput: { jobId: JOB } });
+    // The stack restarted mid-run: the same event starts the job again and gets the same chunks.
+    expect(await startImport(deps, { key: job.fileKey })).toEqual(started);
+    await finishImport(deps, { jobId: JOB });
+    await finishImport(deps, { jobId: JOB });
+    expect(await deps.jobs.get(JOB)).toMatchObject({
+      status: 'SUCCEEDED',
+      processed: periods.length,
+      imported: periods.length,
+      rejected: 0,
+    });
+    expect(await startImport(deps, { key: job.fileKey })).toMatchObject({ outcome: 'done' });
+  });
+
+  it('marks the same file imported again a duplicate of the first job, and changes nothing', async () => {
+    const deps = world();
+    const first = await granted(deps);
+    const csv = toRosterCsv([period(1), period(2)]);
+    await deps.files.write(first.fileKey, csv, 'text/csv');
+    await runJob(deps, first.fileKey);
+    const secondId = '01JB0000000000000000000002';
+    const second = await granted(deps, secondId);
+    await deps.files.write(second.fileKey, csv, 'text/csv');
+    expect(await runJob(deps, second.fileKey)).toMatchObject({ outcome: 'done' });
+    expect(await deps.jobs.get(secondId)).toMatchObject({
+      status: 'DUPLICATE_FILE',
+      duplicateOf: JOB,
+      imported: 0,
+    });
+  });
+
+  it('refuses a file without the header as a whole, and lets it be fixed and sent again', async () => {
+    const deps = world();
+    const job = await granted(deps);
+    const csv = toRosterCsv([period(1)])
+      .split('\r\n')
+      .slice(1)
+      .join('\r\n');
+    await deps.files.write(job.fileKey, csv, 'text/csv');
+    await runJob(deps, job.fileKey);
+    const failed = await deps.jobs.get(JOB);
+    expect(failed).toMatchObject({ status: 'FAILED', imported: 0 });
+    expect(failed?.failure).toMatch(/^header: /);
+    expect(failed?.failure).not.toMatch(/\d{6}/);
+    const again = await granted(deps, '01JB0000000000000000000003');
+    await deps.files.write(again.fileKey, csv, 'text/csv');
+    await runJob(deps, again.fileKey);
+    expect((await deps.jobs.get(again.jobId))?.status).toBe('FAILED');
+  });
+
+  it('checks one ID number per household across the whole file, whichever batch runs first', async () => {
+    const deps = world();
+    const job = await granted(deps);
+    const rows = Array.from({ length: CHUNK_ROWS + 2 }, (_, i) => period(i + 1));
+    // The last row gives household 1's head to another household.
+    rows[rows.length - 1] = period(9999, { idNumber: rows[0]?.idNumber ?? '' });
+    await deps.files.write(job.fileKey, toRosterCsv(rows), 'text/csv');
+    await runJob(deps, job.fileKey, 1);
+    const done = await deps.jobs.get(JOB);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', imported: rows.length - 1, rejected: 1 });
+    const report = deps.files.text(done?.errorReportKey ?? '');
+    expect(report).toContain(`${rows.length + 1},idNumber: already the ID number of household HH-B000001`);
+  });
+
+  it('refuses a file saved in a local code page instead of UTF-8, naming no row', async () => {
+    const deps = world();
+    const job = await granted(deps);
+    const csv = new TextEncoder().encode(toRosterCsv([period(1)]));
+    // 张 in GBK: two bytes that are not UTF-8.
+    const gbk = new Uint8Array([...csv.slice(0, csv.length - 4), 0xd5, 0xc5, 0x0d, 0x0a]);
+    await deps.files.write(job.fileKey, gbk, 'text/csv');
+    await runJob(deps, job.fileKey);
+    expect(await deps.jobs.get(JOB)).toMatchObject({ status: 'FAILED', failure: 'NOT_UTF8', imported: 0 });
+  });
+
+  it('refuses a batch naming another job’s chunks', async () => {
+    const deps = world();
+    await granted(deps);
+    await expect(
+      importChunks(deps, {
+        Items: [
+          { key: 'imports/roster/01JB0000000000000000000009/chunks/000000.jsonl', firstRow: 2, rows: 1 },
+        ],
+        BatchInput: { jobId: JOB },
+      }),
+    ).rejects.toThrow(/not one of job/);
+  });
+
+  it('writes error reports that spreadsheets open as text, formulas defused', () => {
+    const csv = errorReportCsv([
+      { row: 9, error: '=HYPERLINK("x")' },
+      { row: 3, error: 'status: must be one of a, b' },
+    ]);
+    expect(csv).toBe(
+      '\uFEFF行号 row,原因 reason\r\n3,"status: must be one of a, b"\r\n9,"\'=HYPERLINK(""x"")"\r\n',
+    );
+  });
+
+  it('reads its error reports back as the CLI prints them', () => {
+    const rejections = [
+      { row: 2, error: 'status: must be one of a, b' },
+      { row: 3, error: 'headName: "x" is =odd' },
+      { row: 9, error: '=HYPERLINK("x")' },
+    ];
+    expect(parseErrorReport(errorReportCsv(rejections))).toEqual(rejections);
+  });
+});
