@@ -9,6 +9,10 @@ export const workflowHandlers = [
   'mark-error',
   'request-review',
   'escalate-review',
+  // The bulk-file job (import-file): check the file, store its rows in batches, close the job.
+  'start-import',
+  'import-chunks',
+  'finish-import',
 ] as const;
 export type WorkflowHandlerName = (typeof workflowHandlers)[number];
 
@@ -46,6 +50,9 @@ export const apiRoutes = [
   { method: 'POST', path: '/claims/{claimId}/reviews', handler: 'decide-review', auth: true },
   { method: 'POST', path: '/claims/{claimId}/retry', handler: 'retry-claim', auth: true },
   { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
+  { method: 'POST', path: '/imports', handler: 'create-import', auth: true },
+  { method: 'GET', path: '/imports', handler: 'get-import', auth: true },
+  { method: 'GET', path: '/imports/{jobId}', handler: 'get-import', auth: true },
   { method: 'GET', path: '/policies', handler: 'list-policies', auth: true },
   { method: 'GET', path: '/ledger', handler: 'list-ledger', auth: true },
   { method: 'GET', path: '/ledger/export', handler: 'export-ledger', auth: true, heavy: true },

@@ -25,6 +25,9 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'get-receipt': ['gridWorker', ...reviewers, 'admin'],
   'decide-review': reviewers,
   'import-roster': ['admin'],
+  // Bulk file jobs; which role runs which kind of file is checked per job (import-api jobRoles).
+  'create-import': ['admin'],
+  'get-import': ['admin'],
   // Sends a claim in ERROR (or one whose run was lost) through its workflow again.
   'retry-claim': ['admin'],
   'list-policies': everyone,

@@ -68,6 +68,11 @@ export const batchResultSchema = z.object({
 export type BatchResult = z.infer<typeof batchResultSchema>;
 
 export const IMPORTS_PREFIX = 'imports/';
+/**
+ * What a job writes for its own use (checked row chunks, the map's result files): derived copies
+ * of the file that hold the same personal data, so the bucket expires them after days.
+ */
+export const IMPORT_WORK_PREFIX = 'import-work/';
 
 /** Where a job's file lives: the key names the kind and the job, never a person's file name. */
 export function importFileKey(kind: JobKind, jobId: string): string {
@@ -89,16 +94,20 @@ export function errorReportKey(kind: JobKind, jobId: string): string {
 
 /** Checked rows are written in chunks; the workflow's items are chunk keys, never the rows. */
 export function chunkKey(kind: JobKind, jobId: string, index: number): string {
-  return `${IMPORTS_PREFIX}${kind}/${jobId}/chunks/${String(index).padStart(6, '0')}.jsonl`;
+  return `${chunkPrefix(kind, jobId)}${String(index).padStart(6, '0')}.jsonl`;
+}
+
+export function chunkPrefix(kind: JobKind, jobId: string): string {
+  return `${IMPORT_WORK_PREFIX}${kind}/${jobId}/chunks/`;
 }
 
 export function chunksListKey(kind: JobKind, jobId: string): string {
-  return `${IMPORTS_PREFIX}${kind}/${jobId}/chunks.jsonl`;
+  return `${IMPORT_WORK_PREFIX}${kind}/${jobId}/chunks.jsonl`;
 }
 
 /** One item of the workflow's map: where a chunk of checked rows is, and which rows it holds. */
 export const chunkRefSchema = z.object({
-  key: z.string().startsWith(IMPORTS_PREFIX),
+  key: z.string().startsWith(IMPORT_WORK_PREFIX),
   firstRow: z.number().int().min(2),
   rows: z.number().int().min(1),
 });

@@ -39,6 +39,7 @@ import {
   LOCAL_REGION,
   RECEIPTS_BUCKET,
   assessArn,
+  importArn,
   lambdaContext,
   loadHandlers,
   localWorkflows,
@@ -63,6 +64,8 @@ import { listen } from '#cli/local/net.ts';
 import { serveStatic } from '#cli/local/static-files.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
+import { IMPORTS_PREFIX, parseImportFileKey } from '#shared/bulk-job.ts';
+import { s3ObjectStore } from '#cli/local/step-functions/distributed-map-s3.ts';
 import { demoRosterCsv } from '#cli/local/demo-data.ts';
 import type { Policy } from '#shared/policy.ts';
 
@@ -181,8 +184,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       corsOrigins: [`http://${host}:${options.port}`, `http://localhost:${options.port}`],
       region: LOCAL_REGION,
       // The stand-in for the EventBridge rules: every upload under claims/ reaches note-upload,
-      // and a manifest's creation also starts assess-claim.
-      matchKey: (key) => key.startsWith('claims/'),
+      // a manifest's creation also starts assess-claim, and a bulk file starts its import job.
+      matchKey: (key) => key.startsWith('claims/') || parseImportFileKey(key) !== undefined,
       onObjectCreated: (event) => onUpload(event),
       // The deployed bucket keeps every version and claims pin the one they were judged on; the
       // emulator keeps one, so it refuses to replace a file under a claim already on record.
@@ -216,6 +219,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const stepHandlers = await loadHandlers(workflowHandlers, deps);
     const sfn = localWorkflows({
+      objectStore: s3ObjectStore(deps.s3),
       invoke: async (name, payload) => {
         const handler = stepHandlers.get(name);
         if (!handler) throw noSuchFunction(name);
@@ -246,6 +250,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
       track(sfn.waitForExecution(executionArn));
     };
+    const startImport = (event: S3ObjectCreatedEvent) => {
+      const { executionArn } = sfn.startExecution({ stateMachineArn: importArn, input: JSON.stringify(event) });
+      track(sfn.waitForExecution(executionArn));
+    };
     const uploadHandlers = await loadHandlers(
       eventHandlers.map((e) => e.handler),
       deps,
@@ -255,6 +263,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (handler) await handler(event, lambdaContext('note-upload'));
     };
     onUpload = (event) => {
+      if (parseImportFileKey(event.detail.object.key)) {
+        startImport(event);
+        return;
+      }
       if (isManifestKey(event.detail.object.key)) startAssess(event);
       // As an EventBridge target: retried on failure, never in the way of the upload itself.
       track(
@@ -362,6 +374,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     if (options.demo) await loadDemoData(deps, log);
     const resumedAtStart = await resumeInFlight(deps, startAssess, sfn, log);
+    await resumeImports(deps, startImport, log);
 
     // The scheduled handlers (the sweeper) on timers at their catalog rates, as EventBridge runs them.
     const scheduled = await loadHandlers(
@@ -422,6 +435,39 @@ async function loadDemoData(deps: AppDeps, log: (line: string) => void): Promise
   if (existing.length > 0) return;
   const result = await importRoster(deps.roster, demoRosterCsv());
   log(`demo roster loaded: ${result.imported} periods`);
+}
+
+/**
+ * After a stop (even kill -9) every bulk-file job that had its file but had not finished starts
+ * its workflow again: the file check hands back the same chunks and a batch already recorded
+ * adds nothing, so the job finishes with every row counted once.
+ */
+async function resumeImports(
+  deps: AppDeps,
+  startImport: (event: S3ObjectCreatedEvent) => void,
+  log: (line: string) => void,
+): Promise<void> {
+  let resumed = 0;
+  let token: string | undefined;
+  try {
+    do {
+      const page = await deps.s3.send(
+        new ListObjectsV2Command({ Bucket: RECEIPTS_BUCKET, Prefix: IMPORTS_PREFIX, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        const ref = parseImportFileKey(object.Key ?? '');
+        if (!ref) continue;
+        const job = await deps.jobs.get(ref.jobId);
+        if (job?.status !== 'RUNNING' && job?.status !== 'WAITING_FOR_FILE') continue;
+        startImport(manifestEvent(object.Key ?? '', object.Size ?? 0, object.LastModified ?? new Date()));
+        resumed += 1;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  } catch (error) {
+    log(`could not resume bulk-file jobs (${error instanceof Error ? error.name : 'error'}); started anyway`);
+  }
+  if (resumed > 0) log(`resumed ${resumed} bulk-file job(s) that were in flight`);
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type ExecutionEvent,
   type LocalStepFunctions,
 } from '#cli/local/step-functions.ts';
+import type { ObjectStore } from '#cli/local/step-functions/distributed-map.ts';
 import { workflowHandlers } from '#functions/catalog.ts';
 import { MeteredClaimStore } from '#functions/metrics.ts';
 import {
@@ -25,6 +26,7 @@ import { fakeJpeg, sha256 } from '#cli/local/demo-data.ts';
 import {
   functionArnPlaceholder,
   renderDefinition,
+  importsBucketPlaceholder,
   reviewStateMachinePlaceholder,
 } from '#infra/workflows/definitions.ts';
 import { CLAIM_GRANT_SECONDS, type ClaimGrant } from '#shared/claim-grant.ts';
@@ -43,11 +45,15 @@ export const RECEIPTS_BUCKET = 'receipts';
 export const CLAIMS_TABLE = 'claims';
 export const assessArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:assess-claim`;
 export const reviewArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:review-claim`;
+export const importArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:import-file`;
 const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
 
 /** The ASL substitutions that point both workflows at the local functions and review machine. */
 function localWorkflowSubstitutions(): Record<string, string> {
-  const substitutions: Record<string, string> = { [reviewStateMachinePlaceholder]: reviewArn };
+  const substitutions: Record<string, string> = {
+    [reviewStateMachinePlaceholder]: reviewArn,
+    [importsBucketPlaceholder]: RECEIPTS_BUCKET,
+  };
   for (const name of workflowHandlers) substitutions[functionArnPlaceholder(name)] = localFunctionArn(name);
   return substitutions;
 }
@@ -130,9 +136,11 @@ export interface LocalWorkflowOptions {
   readonly stateFile?: string;
   /** Shortens the review gates' wait (seconds), to exercise the timeout path. */
   readonly gateTimeoutSeconds?: number;
+  /** Where a Distributed Map reads its items and writes its results (the local S3 store). */
+  readonly objectStore?: ObjectStore;
 }
 
-/** Both deployed workflow definitions on the local Step Functions engine. */
+/** The deployed workflow definitions on the local Step Functions engine. */
 export function localWorkflows(options: LocalWorkflowOptions): LocalStepFunctions {
   const substitutions = localWorkflowSubstitutions();
   return createLocalStepFunctions({
@@ -145,7 +153,9 @@ export function localWorkflows(options: LocalWorkflowOptions): LocalStepFunction
         ),
         type: 'STANDARD',
       },
+      [importArn]: { definition: renderDefinition('import-file', substitutions), type: 'STANDARD' },
     },
+    ...(options.objectStore ? { objectStore: options.objectStore } : {}),
     invokeLambda: (fn, payload) => options.invoke(fn.split(':').pop() ?? fn, payload),
     ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

@@ -14,6 +14,7 @@ import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#fun
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
+import { dynamoJobs, s3JobFiles } from '#functions/adapters/job-ports.ts';
 
 const allPorts = {
   claims: dynamoClaims,
@@ -26,6 +27,8 @@ const allPorts = {
   reviews: sfnReviews,
   workflows: sfnWorkflows,
   metrics: contextMetrics,
+  jobs: dynamoJobs,
+  files: s3JobFiles,
 };
 
 export interface AppDeps extends BuiltDeps<typeof allPorts> {

@@ -4,7 +4,7 @@
 // the local runtime imports it directly.
 import { readFileSync } from 'node:fs';
 
-export const workflowNames = ['assess-claim', 'review-claim'] as const;
+export const workflowNames = ['assess-claim', 'review-claim', 'import-file'] as const;
 export type WorkflowName = (typeof workflowNames)[number];
 
 const placeholderPattern = /\$\{([A-Za-z0-9_]+)\}/g;
@@ -30,6 +30,9 @@ export function functionArnPlaceholder(handler: string): string {
 
 /** Placeholder for the review state machine's ARN (assess-claim starts it). */
 export const reviewStateMachinePlaceholder = 'ReviewClaimStateMachineArn';
+
+/** Placeholder for the bucket a bulk-file job reads its chunk list from and writes results to. */
+export const importsBucketPlaceholder = 'ImportsBucketName';
 
 /**
  * The definition text with every `${Name}` replaced. Throws when a placeholder has no value, so

@@ -9,6 +9,7 @@ import {
   CHUNK_ROWS,
   MAX_JOB_FILE_BYTES,
   chunkKey,
+  chunkPrefix,
   chunkRefSchema,
   chunksListKey,
   errorReportCsv,
@@ -120,7 +121,10 @@ export async function startImport(
       imported: 0,
       rejected: parsed.rejected,
     });
-  return { jobId: job.jobId, outcome: chunks.length > 0 ? 'run' : 'done', chunksKey: listKey };
+  if (chunks.length > 0) return { jobId: job.jobId, outcome: 'run', chunksKey: listKey };
+  // Every row refused by the file check: nothing for the map to do, the job ends here.
+  await finishImport(deps, { jobId: job.jobId });
+  return { jobId: job.jobId, outcome: 'done' };
 }
 
 /** A batch of the map: `{ Items: chunk refs, BatchInput: { jobId } }`, as ItemBatcher delivers it. */
@@ -140,7 +144,7 @@ export async function importChunks(
   let rows = 0;
   for (const chunk of input.Items) {
     // Only this job's own chunks: a batch input is data, and data can be wrong.
-    if (!chunk.key.startsWith(`imports/${job.kind}/${job.jobId}/chunks/`))
+    if (!chunk.key.startsWith(chunkPrefix(job.kind, job.jobId)))
       throw new Error(`chunk ${chunk.firstRow} is not one of job ${jobId}'s`);
     const file = await deps.files.read(chunk.key, MAX_JOB_FILE_BYTES);
     if (!file) throw new Error(`chunk from row ${chunk.firstRow} of job ${jobId} is missing`);

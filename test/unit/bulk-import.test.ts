@@ -79,7 +79,7 @@ describe('bulk import jobs', () => {
     expect(parseImportFileKey(importFileKey('roster', JOB))).toEqual({ kind: 'roster', jobId: JOB });
     for (const key of [
       `imports/roster/${JOB}/errors.csv`,
-      `imports/roster/${JOB}/chunks/000000.jsonl`,
+      `import-work/roster/${JOB}/chunks/000000.jsonl`,
       `imports/bank/${JOB}/file.csv`,
       `imports/roster/../${JOB}/file.csv`,
       `claims/${JOB}/manifest.json`,

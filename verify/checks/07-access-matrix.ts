@@ -230,6 +230,10 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       return { method: 'POST', path: `/claims/${ownClaim}/retry` };
     case 'import-roster':
       return { method: 'POST', path: '/roster/imports', body: { csv: hh001 } };
+    case 'create-import':
+      return { method: 'POST', path: '/imports', body: { kind: 'roster' } };
+    case 'get-import':
+      return { method: 'GET', path: '/imports?kind=roster' };
     case 'list-policies':
       return { method: 'GET', path: '/policies' };
     case 'list-ledger':

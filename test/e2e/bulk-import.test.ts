@@ -1,0 +1,89 @@
+// A roster file as a bulk job through the local stack: the API grants the job and its upload
+// form, the upload starts the import-file workflow (its Distributed Map on the local engine),
+// and the CLI's job runner follows it and reads the refused rows from the error report.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type TestStack } from '#cli/local/scratch-stack.ts';
+import { connect } from '#cli/api-client.ts';
+import { runImportJob } from '#cli/verbs/import-job.ts';
+import { CHUNK_ROWS } from '#shared/bulk-job.ts';
+import { residentIdCheckDigit } from '#shared/resident-id.ts';
+import { toRosterCsv, type RosterPeriod } from '#shared/roster.ts';
+
+let stack: TestStack & { stop(): Promise<void> };
+
+beforeAll(async () => {
+  stack = await startLocalStack();
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+function period(n: number): RosterPeriod {
+  // Born 1985-06-01..28, a sequence number per day: unique for 28,000 rows.
+  const day = String((Math.floor(n / 1000) % 28) + 1).padStart(2, '0');
+  const body = `430381198506${day}${String(n % 1000).padStart(3, '0')}`;
+  return {
+    householdId: `HH-J${String(n).padStart(6, '0')}`,
+    region: 'demo',
+    village: '红星村',
+    headName: '李四',
+    idNumber: body + residentIdCheckDigit(body),
+    members: 4,
+    status: 'unstable',
+    statusFrom: '2025-06-01',
+    gridWorker: 'worker9',
+    bankAccount: `62309${String(n).padStart(14, '0')}`,
+    annualIncomeFen: 1_200_000,
+  };
+}
+
+const quiet = { out: () => undefined, err: () => undefined };
+
+describe('a roster file as a bulk job', () => {
+  it('imports every good row in batches, reports the bad ones by row, and has no second effect', async () => {
+    const rows = Array.from({ length: 2 * CHUNK_ROWS + 30 }, (_, i) => period(i + 1));
+    const lines = toRosterCsv(rows).split('\r\n');
+    lines[3] = lines[3]?.replace('unstable', 'wealthy') ?? ''; // row 4: unknown status
+    const csv = new TextEncoder().encode(lines.join('\r\n'));
+    const api = await connect(stack.apiUrl, 'admin1');
+
+    const first = await runImportJob(api, 'roster', csv, quiet, { progress: false, pollMs: 100 });
+    expect(first.job).toMatchObject({
+      status: 'SUCCEEDED',
+      rows: rows.length,
+      processed: rows.length,
+      imported: rows.length - 1,
+      rejected: 1,
+    });
+    expect(first.rejected).toEqual([{ row: 4, error: expect.stringMatching(/^status: /) }]);
+    expect(await stack.deps.roster.periods(rows.at(-1)?.householdId ?? '')).toHaveLength(1);
+
+    const again = await runImportJob(api, 'roster', csv, quiet, { progress: false, pollMs: 100 });
+    expect(again.job).toMatchObject({ status: 'DUPLICATE_FILE', duplicateOf: first.job.jobId, imported: 0 });
+  }, 120_000);
+
+  it('lets only the roles of a kind start or see its jobs', async () => {
+    const worker = await stack.as('worker1');
+    expect((await worker('POST', '/imports', { kind: 'roster' })).status).toBe(403);
+    const finance = await stack.as('finance1');
+    expect((await finance('GET', '/imports?kind=roster')).status).toBe(403);
+    const admin = await stack.as('admin1');
+    const created = await admin('POST', '/imports', { kind: 'roster' });
+    expect(created.status).toBe(201);
+    expect(created.body.upload.fields.key).toBe(`imports/roster/${created.body.job.jobId}/file.csv`);
+    expect((await admin('POST', '/imports', { kind: 'members' })).status).toBe(400);
+    expect((await admin('GET', '/imports/not-a-job')).status).toBe(404);
+    const listed = await admin('GET', '/imports?kind=roster');
+    expect(listed.body.items[0]).toMatchObject({ jobId: created.body.job.jobId, status: 'WAITING_FOR_FILE' });
+  });
+
+  it('refuses a file that is not the roster as a whole, with the reason', async () => {
+    const api = await connect(stack.apiUrl, 'admin1');
+    await expect(
+      runImportJob(api, 'roster', new TextEncoder().encode('name,amount\r\n张三,100\r\n'), quiet, {
+        progress: false,
+        pollMs: 100,
+      }),
+    ).rejects.toThrow(/failed: header: /);
+  });
+});
