@@ -251,7 +251,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       track(sfn.waitForExecution(executionArn));
     };
     const startImport = (event: S3ObjectCreatedEvent) => {
-      const { executionArn } = sfn.startExecution({ stateMachineArn: importArn, input: JSON.stringify(event) });
+      const { executionArn } = sfn.startExecution({
+        stateMachineArn: importArn,
+        input: JSON.stringify(event),
+      });
       track(sfn.waitForExecution(executionArn));
     };
     const uploadHandlers = await loadHandlers(
@@ -452,7 +455,11 @@ async function resumeImports(
   try {
     do {
       const page = await deps.s3.send(
-        new ListObjectsV2Command({ Bucket: RECEIPTS_BUCKET, Prefix: IMPORTS_PREFIX, ContinuationToken: token }),
+        new ListObjectsV2Command({
+          Bucket: RECEIPTS_BUCKET,
+          Prefix: IMPORTS_PREFIX,
+          ContinuationToken: token,
+        }),
       );
       for (const object of page.Contents ?? []) {
         const ref = parseImportFileKey(object.Key ?? '');
