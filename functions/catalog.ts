@@ -51,7 +51,7 @@ export const apiRoutes = [
   { method: 'POST', path: '/claims/{claimId}/retry', handler: 'retry-claim', auth: true },
   { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
   { method: 'POST', path: '/imports', handler: 'create-import', auth: true },
-  { method: 'GET', path: '/imports', handler: 'get-import', auth: true },
+  { method: 'GET', path: '/imports', handler: 'list-imports', auth: true },
   { method: 'GET', path: '/imports/{jobId}', handler: 'get-import', auth: true },
   { method: 'GET', path: '/policies', handler: 'list-policies', auth: true },
   { method: 'GET', path: '/ledger', handler: 'list-ledger', auth: true },

@@ -62,10 +62,12 @@ export class ClaimsStack extends Stack {
     const workflows = new Workflows(this, 'Workflows', {
       functions: handlers.workflowFunctions,
       logKey: keys.ops,
+      receipts,
     });
     const intake = new Intake(this, 'Intake', {
       bucket: receipts.bucket,
       assessClaim: workflows.assess,
+      importFile: workflows.importFile,
       uploadHandlers: handlers.eventFunctions,
       key: keys.ops,
     });
@@ -83,6 +85,7 @@ export class ClaimsStack extends Stack {
       workflows: new Map([
         ['assess-claim', workflows.assess],
         ['review-claim', workflows.review],
+        ['import-file', workflows.importFile],
       ]),
       intakeRule: intake.rule,
       deadLetterQueue: intake.deadLetterQueue,
@@ -107,5 +110,6 @@ export class ClaimsStack extends Stack {
     new CfnOutput(this, 'AdminUsername', { value: adminUsername });
     new CfnOutput(this, 'AssessClaimStateMachineArn', { value: workflows.assess.stateMachineArn });
     new CfnOutput(this, 'ReviewClaimStateMachineArn', { value: workflows.review.stateMachineArn });
+    new CfnOutput(this, 'ImportFileStateMachineArn', { value: workflows.importFile.stateMachineArn });
   }
 }

@@ -25,6 +25,12 @@ export interface HandlerAccess {
   readonly exports: boolean;
   /** StartExecution on assess-claim and review-claim (an operator's retry). */
   readonly startWorkflows: boolean;
+  /**
+   * Bulk files: `upload` signs the job's upload form (PutObject on imports/); `view` signs the
+   * error report link (GetObject on imports/); `work` reads the file and writes the job's chunks
+   * and report (imports/ and import-work/).
+   */
+  readonly imports: 'none' | 'upload' | 'view' | 'work';
 }
 
 const reader: HandlerAccess = {
@@ -33,6 +39,7 @@ const reader: HandlerAccess = {
   reviewTaskResponse: false,
   exports: false,
   startWorkflows: false,
+  imports: 'none',
 };
 const writer: HandlerAccess = {
   claimsTable: 'readWrite',
@@ -40,6 +47,7 @@ const writer: HandlerAccess = {
   reviewTaskResponse: false,
   exports: false,
   startWorkflows: false,
+  imports: 'none',
 };
 
 const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = {
@@ -63,6 +71,15 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'retry-claim': { startWorkflows: true },
   // Writes the export file and signs its download link; a GET that stores a file, nothing more.
   'export-ledger': { exports: true },
+  // Signs the upload form of a bulk file (the only writer of imports/*/file.csv).
+  'create-import': { imports: 'upload' },
+  // Signs the error report's download link.
+  'get-import': { imports: 'view' },
+  'list-imports': { imports: 'view' },
+  // The import-file workflow's steps: read the file and the chunks, write chunks and the report.
+  'start-import': { imports: 'work' },
+  'import-chunks': { imports: 'work' },
+  'finish-import': { imports: 'work' },
   // A POST only because the quote input is a body: it reads the household's cap, stores nothing.
   'quote-claim': { claimsTable: 'read' },
 };

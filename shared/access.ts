@@ -28,6 +28,7 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   // Bulk file jobs; which role runs which kind of file is checked per job (import-api jobRoles).
   'create-import': ['admin'],
   'get-import': ['admin'],
+  'list-imports': ['admin'],
   // Sends a claim in ERROR (or one whose run was lost) through its workflow again.
   'retry-claim': ['admin'],
   'list-policies': everyone,

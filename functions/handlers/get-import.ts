@@ -1,15 +1,13 @@
-import { getImport, listImports, type ImportApiDeps } from '#shared/api/import-api.ts';
+import { getImport, type ImportApiDeps } from '#shared/api/import-api.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { dynamoJobs } from '#functions/adapters/job-ports.ts';
 import { apiRoute, makeLogger, type ApiRequest } from '#functions/middleware.ts';
 
-/** One job by id, or the latest jobs of a kind (`?kind=roster`) without one. */
+/** One job: status, counts, progress and (when finished with refused rows) the report link. */
 export function makeHandler(deps: () => ImportApiDeps) {
   return apiRoute(makeLogger(), 'get-import', async (req: ApiRequest) => ({
-    body: req.params.jobId
-      ? await getImport(deps(), req.principal!, req.params.jobId)
-      : await listImports(deps(), req.principal!, req.query.kind),
+    body: await getImport(deps(), req.principal!, req.params.jobId ?? ''),
   }));
 }
 

@@ -143,6 +143,15 @@ export class HandlerFunctions extends Construct {
           'Each export is one new object under exports/<date>/<id>/; the grant is limited to that prefix.',
       });
     }
+    if (access.imports !== 'none') {
+      props.receipts.grantImports(fn.role, access.imports);
+      for (const prefix of access.imports === 'work' ? ['imports/', 'import-work/'] : ['imports/'])
+        Validations.of(fn.role).acknowledge({
+          id: props.receipts.importsObjectsFinding(prefix),
+          reason:
+            'Bulk files are one object per job under imports/<kind>/<jobId>/; the grant is limited to that prefix.',
+        });
+    }
     if (access.startWorkflows) {
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({

@@ -11,10 +11,13 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 export const manifestKeyPattern = 'claims/*/manifest.json';
+/** A bulk file of a job: imports/<kind>/<jobId>/file.csv. */
+export const bulkFileKeyPattern = 'imports/*/file.csv';
 
 export interface IntakeProps {
   readonly bucket: IBucket;
   readonly assessClaim: IStateMachine;
+  readonly importFile: IStateMachine;
   /** The catalog's S3 event handlers (note-upload), each invoked for the keys it matches. */
   readonly uploadHandlers: Readonly<Record<EventHandlerName, IFunction>>;
   /** Encrypts the dead-letter queue (events hold bucket and key only, no personal data). */
@@ -63,6 +66,9 @@ export class Intake extends Construct {
       manifestKeyPattern,
     );
     this.rule.addTarget(new SfnStateMachine(props.assessClaim, delivery));
+    created('BulkFileCreated', 'A bulk file was uploaded: start import-file', bulkFileKeyPattern).addTarget(
+      new SfnStateMachine(props.importFile, delivery),
+    );
     for (const { handler, keyPattern } of eventHandlers) {
       created(
         `${pascalCase(handler)}Uploads`,

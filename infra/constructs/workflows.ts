@@ -11,9 +11,11 @@ import {
   definitionPlaceholders,
   functionArnPlaceholder,
   loadDefinition,
+  importsBucketPlaceholder,
   reviewStateMachinePlaceholder,
   type WorkflowName,
 } from '#infra/workflows/definitions.ts';
+import type { ReceiptsBucket } from '#infra/constructs/receipts-bucket.ts';
 
 /**
  * Fixed state machine names. The review definition references request-review's ARN, and every
@@ -40,12 +42,18 @@ export interface WorkflowsProps {
   readonly functions: Readonly<Record<WorkflowHandlerName, IFunction>>;
   /** Encrypts the execution log groups. */
   readonly logKey: IKey;
+  /** Where bulk files, their chunks and the map's results are. */
+  readonly receipts: ReceiptsBucket;
 }
 
-/** assess-claim (Express) and review-claim (Standard), deployed from the ASL files in infra/workflows. */
+/**
+ * assess-claim (Express), review-claim (Standard) and import-file (Standard, a Distributed Map
+ * over a bulk file's chunks), deployed from the ASL files in infra/workflows.
+ */
 export class Workflows extends Construct {
   readonly assess: StateMachine;
   readonly review: StateMachine;
+  readonly importFile: StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
@@ -55,6 +63,41 @@ export class Workflows extends Construct {
       [reviewStateMachinePlaceholder]: this.review.stateMachineArn,
     });
     this.review.grantStartExecution(this.assess);
+
+    this.importFile = this.stateMachine('ImportFile', 'import-file', StateMachineType.STANDARD, props, {
+      [importsBucketPlaceholder]: props.receipts.bucket.bucketName,
+    });
+    // A Distributed Map runs its batches as child executions of its own machine, and reads the
+    // chunk list and writes its results itself.
+    this.importFile.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [stateMachineArn(this, 'import-file')],
+      }),
+    );
+    this.importFile.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:StopExecution'],
+        resources: [
+          Stack.of(this).formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${stateMachineName(this, 'import-file')}/*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    Validations.of(this.importFile.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName(this, 'import-file')}/*]`,
+      reason:
+        "The map's child executions are named by the service at run time; the grant is limited to this machine's.",
+    });
+    props.receipts.grantImportMap(this.importFile);
+    Validations.of(this.importFile.role).acknowledge({
+      id: props.receipts.importsObjectsFinding('import-work/'),
+      reason: 'The map reads the chunk list and writes its results under import-work/ only.',
+    });
 
     // X-Ray's default rule records the first request each second, which at a county's claim
     // rate is every claim. A 5% sample still shows where time goes; every failure is in the

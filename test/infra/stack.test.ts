@@ -20,6 +20,7 @@ import {
   definitionPlaceholders,
   functionArnPlaceholder,
   loadDefinition,
+  importsBucketPlaceholder,
   reviewStateMachinePlaceholder,
   workflowNames,
   type WorkflowName,
@@ -228,6 +229,22 @@ describe('least privilege', () => {
           .map((s) => s.Resource),
       ),
     ).toMatch(/"\/exports\/\*"\]/);
+    // Bulk files: create-import signs the upload form, get/list-import sign report links, the
+    // import-file steps read and write imports/ and import-work/ only.
+    expect(s3('create-import')).toEqual(['s3:PutObject']);
+    expect(s3('get-import')).toEqual(['s3:GetObject']);
+    expect(s3('list-imports')).toEqual(['s3:GetObject']);
+    const importSteps = ['start-import', 'import-chunks', 'finish-import'] as const;
+    for (const name of importSteps) {
+      expect(s3(name), name).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      const objectResources = functionStatements(name)
+        .filter((s) => actions(s).some((a) => a.endsWith('Object')))
+        .map((s) => JSON.stringify(s.Resource));
+      for (const r of objectResources) expect(r, name).toMatch(/"\/(imports|import-work)\/\*"\]/);
+    }
+    for (const name of ['create-import', 'get-import', 'list-imports'] as const)
+      for (const s of functionStatements(name).filter((st) => actions(st).some((a) => a.endsWith('Object'))))
+        expect(JSON.stringify(s.Resource), name).toMatch(/"\/imports\/\*"\]/);
     for (const name of handlerNames.filter(
       (n) =>
         ![
@@ -237,6 +254,10 @@ describe('least privilege', () => {
           'create-claim',
           'get-receipt',
           'export-ledger',
+          'create-import',
+          'get-import',
+          'list-imports',
+          ...importSteps,
         ].includes(n),
     )) {
       expect(s3(name), name).toEqual([]);
@@ -389,7 +410,7 @@ describe('receipts bucket', () => {
     }
   });
 
-  it('lifecycle never expires current receipts; ledger exports expire after a day', () => {
+  it('lifecycle never expires current receipts; ledger exports expire after a day, bulk-job working copies after a week', () => {
     const all = (
       resources[receiptsId()]!.Properties.LifecycleConfiguration as { Rules: Record<string, unknown>[] }
     ).Rules;
@@ -397,7 +418,10 @@ describe('receipts bucket', () => {
     expect(exportRules).toEqual([
       expect.objectContaining({ ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
     ]);
-    const rules = all.filter((r) => !exportRules.includes(r));
+    // A bulk job's working copies (chunks, map results) go after a week; its file and report stay.
+    const workRules = all.filter((r) => r.Prefix === 'import-work/');
+    expect(workRules).toEqual([expect.objectContaining({ ExpirationInDays: 7 })]);
+    const rules = all.filter((r) => !exportRules.includes(r) && !workRules.includes(r));
     expect(rules.length).toBeGreaterThan(0);
     for (const rule of rules) {
       expect(rule.ExpirationInDays).toBeUndefined();
@@ -490,12 +514,13 @@ describe('DynamoDB', () => {
 });
 
 describe('workflows', () => {
-  it('assess-claim is Express and review-claim Standard, both logging errors to encrypted log groups with tracing', () => {
+  it('assess-claim is Express, review-claim and import-file Standard, all logging errors to encrypted log groups with tracing', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
     expect(
       machines.map(([, m]) => [m.Properties.StateMachineName, m.Properties.StateMachineType]).sort(),
     ).toEqual([
       ['FangpinClaims-demo-assess-claim', 'EXPRESS'],
+      ['FangpinClaims-demo-import-file', 'STANDARD'],
       ['FangpinClaims-demo-review-claim', 'STANDARD'],
     ]);
     for (const [id, m] of machines) {
@@ -513,6 +538,34 @@ describe('workflows', () => {
         RetentionInDays: 365,
       });
     }
+  });
+});
+
+describe('bulk files', () => {
+  it('a bulk file starts import-file; only create-import may write a job file; the map may start its own children only', () => {
+    const importMachine = ofType('AWS::StepFunctions::StateMachine').find(
+      ([, m]) => m.Properties.StateMachineName === 'FangpinClaims-demo-import-file',
+    )!;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({ object: { key: [{ wildcard: 'imports/*/file.csv' }] } }),
+      }),
+      Targets: [Match.objectLike({ Arn: { Ref: importMachine[0] } })],
+    });
+    const policy = JSON.stringify(
+      ofType('AWS::S3::BucketPolicy').map(([, p]) => p.Properties.PolicyDocument),
+    );
+    expect(policy).toContain('OnlyApiUploadFormsWriteBulkFiles');
+    expect(policy).toMatch(/"\/imports\/\*\/file\.csv"/);
+    const roleId = getAttId(importMachine[1].Properties.RoleArn);
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(roleId))
+      .flatMap(
+        ([, p]) => (p.Properties.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement,
+      );
+    const starts = statements.filter((st) => JSON.stringify(st.Action).includes('states:StartExecution'));
+    expect(JSON.stringify(starts.map((st) => st.Resource))).toContain('FangpinClaims-demo-import-file');
+    expect(JSON.stringify(starts.map((st) => st.Resource))).not.toContain('review-claim');
   });
 });
 
@@ -725,8 +778,8 @@ describe('monitoring', () => {
     const topicId = logicalIdOf('AWS::SNS::Topic');
     const metric = (namespace: string, name: string) =>
       alarms().filter((a) => a.Namespace === namespace && a.MetricName === name);
-    expect(metric('AWS/States', 'ExecutionsFailed')).toHaveLength(2);
-    expect(metric('AWS/States', 'ExecutionsTimedOut')).toHaveLength(2);
+    expect(metric('AWS/States', 'ExecutionsFailed')).toHaveLength(3);
+    expect(metric('AWS/States', 'ExecutionsTimedOut')).toHaveLength(3);
     expect(metric('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(1);
     expect(metric('AWS/Events', 'FailedInvocations')).toHaveLength(1);
     expect(metric('AWS/ApiGateway', '5xx')).toHaveLength(1);
@@ -774,13 +827,13 @@ describe('resource counts (accidental deletions show up here)', () => {
     expect(counts).toEqual({
       'AWS::ApiGatewayV2::Api': 1,
       'AWS::ApiGatewayV2::Authorizer': 1,
-      'AWS::ApiGatewayV2::Integration': 15,
-      'AWS::ApiGatewayV2::Route': 15,
+      'AWS::ApiGatewayV2::Integration': 18,
+      'AWS::ApiGatewayV2::Route': 18,
       'AWS::ApiGatewayV2::Stage': 1,
       'AWS::CloudFront::Distribution': 1,
       'AWS::CloudFront::OriginAccessControl': 1,
       'AWS::CloudFront::ResponseHeadersPolicy': 1,
-      'AWS::CloudWatch::Alarm': 33,
+      'AWS::CloudWatch::Alarm': 41,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
@@ -789,14 +842,14 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolUser': 1,
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
       'AWS::DynamoDB::Table': 1,
-      'AWS::Events::Rule': 3,
-      'AWS::IAM::Policy': 28,
-      'AWS::IAM::Role': 28,
+      'AWS::Events::Rule': 4,
+      'AWS::IAM::Policy': 36,
+      'AWS::IAM::Role': 36,
       'AWS::KMS::Key': 2,
-      'AWS::Lambda::Function': 25,
+      'AWS::Lambda::Function': 31,
       'AWS::Lambda::LayerVersion': 1,
-      'AWS::Lambda::Permission': 17,
-      'AWS::Logs::LogGroup': 27,
+      'AWS::Lambda::Permission': 20,
+      'AWS::Logs::LogGroup': 34,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
       'AWS::SNS::Subscription': 1,
@@ -804,7 +857,7 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::SNS::TopicPolicy': 1,
       'AWS::SQS::Queue': 1,
       'AWS::SQS::QueuePolicy': 1,
-      'AWS::StepFunctions::StateMachine': 2,
+      'AWS::StepFunctions::StateMachine': 3,
       'AWS::XRay::SamplingRule': 1,
       'Custom::CDKBucketDeployment': 1,
     });
@@ -883,6 +936,13 @@ describe('the deployed definitions are the files (identity)', () => {
           expect(value).toEqual({ Ref: machineFor('review-claim')[0] });
           continue;
         }
+        if (placeholder === importsBucketPlaceholder) {
+          const receipts = ofType('AWS::S3::Bucket').find(
+            ([, b]) => b.Properties.VersioningConfiguration,
+          )![0];
+          expect(value).toEqual({ Ref: receipts });
+          continue;
+        }
         const handler = workflowHandlers.find((h) => functionArnPlaceholder(h) === placeholder);
         expect(handler, placeholder).toBeDefined();
         const [logicalId, attribute] = (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
@@ -959,8 +1019,8 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
     expect(fixed).toEqual({
       // Public health check route.
       'AwsSolutions-APIG4': 1,
-      // X-Ray (23 Lambda roles), log delivery + X-Ray (2 state machine roles), CDK's deployment.
-      'AwsSolutions-IAM5[Resource::*]': 27,
+      // X-Ray (29 Lambda roles), log delivery + X-Ray (3 state machine roles), CDK's deployment.
+      'AwsSolutions-IAM5[Resource::*]': 34,
       // CloudFront for the web app: no geo block, no WAF on static assets, default certificate.
       'AwsSolutions-CFR1': 1,
       'AwsSolutions-CFR2': 1,
@@ -978,14 +1038,20 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/claims/*]': 5,
       // export-ledger: objects under exports/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/exports/*]': 1,
-      // nodejs22.x on all 23 functions; CDK's deployment function pins its own runtime.
-      'AwsSolutions-L1': 25,
+      // Bulk files: create/get/list-import and the three import steps under imports/; the steps
+      // and the import map under import-work/.
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/imports/*]': 6,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/import-work/*]': 4,
+      // The import map's own child executions (named by the service).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:FangpinClaims-demo-import-file/*]': 1,
+      // nodejs22.x on all 29 functions; CDK's deployment function pins its own runtime.
+      'AwsSolutions-L1': 31,
       // The two log buckets (receipts access logs, web app logs).
       'AwsSolutions-S1': 2,
       // The DLQ itself.
       'AwsSolutions-SQS3': 1,
-      // Both state machines log errors with data, not every state (claim history is in DynamoDB).
-      'AwsSolutions-SF1': 2,
+      // The state machines log errors with data, not every state (claim history is in DynamoDB).
+      'AwsSolutions-SF1': 3,
     });
   });
 

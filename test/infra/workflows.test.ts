@@ -58,7 +58,7 @@ describe('workflow definitions', () => {
     for (const handler of workflowHandlers) expect(used, handler).toContain(functionArnPlaceholder(handler));
   });
 
-  it.each(workflowNames)(
+  it.each(['assess-claim', 'review-claim'] as const)(
     '%s: every task retries transient errors with backoff and catches everything',
     (name) => {
       const def = rendered(name);
@@ -98,6 +98,38 @@ describe('workflow definitions', () => {
       }
     },
   );
+
+  it('import-file: every task retries, nothing ends silently, and the map tolerates no failed batch', () => {
+    const def = rendered('import-file');
+    const all = Object.entries(def.States);
+    const inner = Object.entries(
+      (def.States.ImportRows?.ItemProcessor as { States: Record<string, Record<string, unknown>> }).States,
+    );
+    for (const [stateName, state] of [...all, ...inner].filter(([, s]) => s.Type === 'Task')) {
+      const retry = state.Retry as { ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }[];
+      expect(retry[0]?.ErrorEquals, stateName).toEqual(
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.TooManyRequestsException',
+          'TransientError',
+        ]),
+      );
+      expect(retry[0]?.BackoffRate, stateName).toBeGreaterThan(1);
+    }
+    for (const [stateName, state] of all.filter(([, s]) => s.Type === 'Task' || s.Type === 'Map')) {
+      const catches = state.Catch as { ErrorEquals: string[] }[];
+      expect(catches.at(-1)?.ErrorEquals, stateName).toEqual(['States.ALL']);
+    }
+    expect(def.States.RowsToImport?.Default).toMatch(/^Unexpected/);
+    expect(def.States.ImportRows).toMatchObject({
+      ToleratedFailurePercentage: 0,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' } },
+      ItemReader: { ReaderConfig: { InputType: 'JSONL' }, Resource: 'arn:aws:states:::s3:getObject' },
+      ItemBatcher: { BatchInput: { 'jobId.$': '$.jobId' } },
+    });
+    // The map's items are chunk references; the rows (names, ID numbers) never travel in payloads.
+    expect(JSON.stringify(def)).not.toMatch(/idNumber|headName|bankAccount/);
+  });
 
   it('assess-claim takes bucket and key from the S3 event and starts review-claim named by the claimId', () => {
     const def = rendered('assess-claim');

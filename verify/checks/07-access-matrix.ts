@@ -153,6 +153,7 @@ interface Fixture {
   audit: string;
   twoRolesClaim: string;
   freshReviewClaim: string;
+  importJob: string;
 }
 
 async function fixtures(stack: VerifyStack): Promise<Fixture> {
@@ -173,6 +174,11 @@ async function fixtures(stack: VerifyStack): Promise<Fixture> {
     audit: await pendingReview('HH-0004'),
     twoRolesClaim: await pendingReview('HH-0006'),
     freshReviewClaim: await pendingReview('HH-0007'),
+    importJob: (
+      (await (await stack.as('admin1'))('POST', '/imports', { kind: 'roster' })).body as {
+        job: { jobId: string };
+      }
+    ).job.jobId,
   };
   const village1 = await stack.as('village1');
   const insurer1 = await stack.as('insurer1');
@@ -233,6 +239,8 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
     case 'create-import':
       return { method: 'POST', path: '/imports', body: { kind: 'roster' } };
     case 'get-import':
+      return { method: 'GET', path: `/imports/${f.importJob}` };
+    case 'list-imports':
       return { method: 'GET', path: '/imports?kind=roster' };
     case 'list-policies':
       return { method: 'GET', path: '/policies' };
