@@ -225,7 +225,7 @@ async function runReviews(harness: Harness, claims: ClaimStore, claim: WorldClai
       return (
         !c ||
         c.state !== 'PENDING_REVIEW' ||
-        c.gateTokens[step.gate] !== undefined ||
+        (c.gateTokens[step.gate] !== undefined && harness.reviewSettled(claim.claimId)) ||
         review?.status !== 'RUNNING'
       );
     });

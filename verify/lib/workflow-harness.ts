@@ -40,6 +40,11 @@ export interface Harness {
   deliver(key: string): Promise<ExecutionDescription>;
   /** The review execution of a claim, or undefined when none was started. */
   review(claimId: string): ExecutionDescription | undefined;
+  /**
+   * No request-review call of the claim is running or about to be retried: a gate token parked
+   * now stays parked until someone decides (so a reviewer's timing cannot change what happens).
+   */
+  reviewSettled(claimId: string): boolean;
   /** API dependencies as a reviewer's request sees them, faults included. */
   apiDeps(scope: string): ApiDeps;
   close(): Promise<void>;
@@ -117,6 +122,12 @@ export async function createHarness(
       },
     };
   };
+  // request-review calls per claim: in flight, and whether the last one threw (a retry is coming).
+  const reviewCalls = new Map<string, { inflight: number; threw: boolean }>();
+  const settleReviewCall = (claimId: string, threw: boolean) => {
+    const calls = reviewCalls.get(claimId) ?? { inflight: 1, threw };
+    reviewCalls.set(claimId, { inflight: calls.inflight - 1, threw });
+  };
   const sfn = localWorkflows({
     ...(options.gateTimeoutSeconds !== undefined ? { gateTimeoutSeconds: options.gateTimeoutSeconds } : {}),
     // Backoff shrunk to microseconds: the retry count and order are what is under test.
@@ -133,7 +144,16 @@ export async function createHarness(
       const faulted = !(context.spare?.(step) ?? false);
       if (faulted) context.injector.at(`${scope}/start`);
       const deps = scoped(scope, faulted);
-      return mod.makeHandler(() => deps)(payload, lambdaContext(step, 'verify'));
+      const calls = reviewCalls.get(claimId) ?? { inflight: 0, threw: false };
+      if (step === 'request-review') reviewCalls.set(claimId, { ...calls, inflight: calls.inflight + 1 });
+      try {
+        const out = await mod.makeHandler(() => deps)(payload, lambdaContext(step, 'verify'));
+        if (step === 'request-review') settleReviewCall(claimId, false);
+        return out;
+      } catch (error) {
+        if (step === 'request-review') settleReviewCall(claimId, true);
+        throw error;
+      }
     },
   });
   sfnRef.current = sfn;
@@ -142,6 +162,7 @@ export async function createHarness(
     use(next) {
       context = next;
       attempts = new Map();
+      reviewCalls.clear();
     },
     async deliver(key) {
       const { executionArn } = sfn.startExecution({
@@ -149,6 +170,10 @@ export async function createHarness(
         input: JSON.stringify(manifestEvent(key, 400, new Date())),
       });
       return sfn.waitForExecution(executionArn);
+    },
+    reviewSettled(claimId) {
+      const calls = reviewCalls.get(claimId);
+      return !calls || (calls.inflight === 0 && !calls.threw);
     },
     review(claimId) {
       try {
