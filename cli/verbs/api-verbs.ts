@@ -5,6 +5,7 @@ import { basename, extname } from 'node:path';
 import { CliError, type CliIo } from '#cli/claims.ts';
 import { parseVerbArgs, requireOption, yuanOption } from '#cli/args.ts';
 import { connect } from '#cli/api-client.ts';
+import { runImportJob } from '#cli/verbs/import-job.ts';
 import { categorySchema, gateIdSchema } from '#shared/policy.ts';
 import {
   categoryLabels,
@@ -267,24 +268,34 @@ export async function retryVerb(args: string[], io: CliIo): Promise<void> {
   );
 }
 
+/**
+ * A roster file of any size, as a bulk job: uploaded with the job's form, followed with a
+ * progress bar on a terminal, the refused rows read from the job's error report.
+ */
 export async function rosterVerb(args: string[], io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
   if (sub !== 'import') throw new CliError('usage: claims roster import FILE.csv', 2);
   const { values, positionals } = parseVerbArgs(rest, common, true);
   const file = positionals[0];
   if (!file) throw new CliError('usage: claims roster import FILE.csv', 2);
-  const csv = await readFile(file, 'utf8').catch(() => {
+  const bytes = await readFile(file).catch(() => {
     throw new CliError(`cannot read ${file}`);
   });
   const api = await connect(values.api, values.as ?? 'admin1');
-  const result = (await api.request('POST', '/roster/imports', csv, {
-    'content-type': 'text/csv; charset=utf-8',
-  })) as {
-    imported: number;
-    rejected: { row: number; error: string }[];
+  const { job, rejected } = await runImportJob(api, 'roster', bytes, io, {
+    progress: !values.json && process.stderr.isTTY === true,
+  });
+  const result = {
+    imported: job.imported,
+    rejected,
+    ...(job.duplicateOf ? { duplicateOf: job.duplicateOf } : {}),
   };
   if (values.json) {
     io.out(JSON.stringify(result));
+    return;
+  }
+  if (job.duplicateOf) {
+    io.out(`this file was imported before (job ${job.duplicateOf}); nothing changed`);
     return;
   }
   io.out(`imported ${result.imported} rows; rejected ${result.rejected.length}`);

@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type TestStack } from '#cli/local/scratch-stack.ts';
 import { connect } from '#cli/api-client.ts';
 import { runImportJob } from '#cli/verbs/import-job.ts';
+import { rosterVerb } from '#cli/verbs/api-verbs.ts';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CHUNK_ROWS } from '#shared/bulk-job.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { toRosterCsv, type RosterPeriod } from '#shared/roster.ts';
@@ -86,4 +90,20 @@ describe('a roster file as a bulk job', () => {
       }),
     ).rejects.toThrow(/failed: header: /);
   });
+
+  it('claims roster import --json prints the imported count and every refused row', async () => {
+    const rows = [period(5001), period(5002), { ...period(5003), bankAccount: '12' }];
+    const dir = await mkdtemp(join(tmpdir(), 'roster-cli-'));
+    const file = join(dir, 'roster.csv');
+    await writeFile(file, toRosterCsv(rows, { bom: true }));
+    const out: string[] = [];
+    await rosterVerb(['import', file, '--api', stack.apiUrl, '--json'], {
+      out: (l) => out.push(l),
+      err: () => undefined,
+    });
+    expect(JSON.parse(out.join(''))).toEqual({
+      imported: 2,
+      rejected: [{ row: 4, error: expect.stringMatching(/^bankAccount: /) }],
+    });
+  }, 60_000);
 });
