@@ -4,6 +4,7 @@
 // a restarted local stack): each batch's result is recorded once, under its first row, so the
 // counts never double.
 import * as z from 'zod';
+export { errorReportCsv } from '#shared/error-report.ts';
 
 export const jobKinds = ['roster'] as const;
 export const jobKindSchema = z.enum(jobKinds);
@@ -131,23 +132,6 @@ export function jobProgress(job: Pick<BulkJob, 'rows' | 'processed' | 'status'>)
   if (job.status === 'SUCCEEDED' || job.status === 'DUPLICATE_FILE' || job.status === 'FAILED') return 1;
   if (job.rows === undefined) return undefined;
   return job.rows === 0 ? 1 : Math.min(1, job.processed / job.rows);
-}
-
-/**
- * The error report a person downloads: UTF-8 with a byte-order mark (so Excel and WPS read the
- * Chinese), CRLF lines, one row per rejected row, in row order. The header is bilingual; the
- * reasons are the importer's own.
- */
-export function errorReportCsv(rejections: readonly RowRejection[]): string {
-  const sorted = [...rejections].sort((a, b) => a.row - b.row);
-  const lines = ['行号 row,原因 reason', ...sorted.map((r) => `${r.row},${csvText(r.error)}`)];
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
-}
-
-function csvText(value: string): string {
-  // A leading = + - @ would run as a formula in a spreadsheet: prefix a quote mark.
-  const safe = /^[=+\-@]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 /** Jobs and their batch results. */

@@ -4,6 +4,7 @@
 import { SingleBar } from 'cli-progress';
 import type { ApiClient } from '#cli/api-client.ts';
 import { CliError, type CliIo } from '#cli/claims.ts';
+import { parseErrorReport } from '#shared/error-report.ts';
 
 interface UploadForm {
   readonly url: string;
@@ -100,21 +101,4 @@ export async function readErrorReport(url: string): Promise<{ row: number; error
   const response = await fetch(url);
   if (!response.ok) throw new CliError(`cannot read the error report: HTTP ${response.status}`);
   return parseErrorReport(await response.text());
-}
-
-export function parseErrorReport(text: string): { row: number; error: string }[] {
-  const lines = text
-    .replace(/^\uFEFF/, '')
-    .split('\r\n')
-    .slice(1);
-  const out: { row: number; error: string }[] = [];
-  for (const line of lines) {
-    const match = /^(\d+),(.*)$/.exec(line);
-    if (!match) continue;
-    let error = match[2] ?? '';
-    if (error.startsWith('"') && error.endsWith('"')) error = error.slice(1, -1).replaceAll('""', '"');
-    if (/^'[=+\-@]/.test(error)) error = error.slice(1);
-    out.push({ row: Number(match[1]), error });
-  }
-  return out;
 }

@@ -11,6 +11,7 @@ import {
   type BulkJob,
   type JobKind,
   type JobStore,
+  type RowRejection,
 } from '#shared/bulk-job.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '#shared/errors.ts';
 import type { Clock, IdSource, UploadGrant, UploadSigner } from '#shared/ports.ts';
@@ -72,7 +73,13 @@ export async function getImport(deps: ImportApiDeps, principal: Principal, jobId
   const job = id.success ? await deps.jobs.get(id.data) : undefined;
   // Someone who may not run the kind learns nothing, not even that the job exists.
   if (!job || !mayRun(principal, job.kind)) throw new NotFoundError('NOT_FOUND', 'no such job');
-  return jobView(deps, job);
+  const view = await jobView(deps, job);
+  if (job.status !== 'SUCCEEDED' || job.rejected === 0) return view;
+  const rejectedRows = (await deps.jobs.batches(job.jobId))
+    .flatMap((b) => b.rejected)
+    .sort((a, b) => a.row - b.row)
+    .slice(0, JOB_VIEW_REJECTED_ROWS);
+  return { ...view, rejectedRows };
 }
 
 export async function listImports(
@@ -110,7 +117,12 @@ export interface JobView {
   readonly duplicateOf?: string;
   /** A short-lived link to the error report (CSV), once the job has finished with rejected rows. */
   readonly errorReportUrl?: string;
+  /** The first refused rows (in row order) of a finished job, for a page to show; the report has all. */
+  readonly rejectedRows?: readonly RowRejection[];
 }
+
+/** How many refused rows a job view carries; the error report holds every one. */
+export const JOB_VIEW_REJECTED_ROWS = 1000;
 
 async function jobView(deps: Pick<ImportApiDeps, 'uploads'>, job: BulkJob): Promise<JobView> {
   const progress = jobProgress(job);

@@ -11,7 +11,7 @@ import {
   type BulkJob,
 } from '#shared/bulk-job.ts';
 import { finishImport, importChunks, startImport, type ImportDeps } from '#shared/workflow/bulk-import.ts';
-import { parseErrorReport } from '#cli/verbs/import-job.ts';
+import { parseErrorReport } from '#shared/error-report.ts';
 import { toRosterCsv, type RosterPeriod } from '#shared/roster.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 

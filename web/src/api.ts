@@ -18,6 +18,8 @@ import type {
   ReceiptLink,
   RetryAnswer,
   RosterImportResult,
+  CreatedJob,
+  JobView,
 } from './types.ts';
 
 export class ApiError extends Error {
@@ -177,6 +179,9 @@ export const api = {
   disburse: (body: { claimIds: string[]; batchRef: string }) =>
     apiJson<DisburseResult>('POST', '/ledger/disbursements', body),
   importRoster: (csv: string) => apiJson<RosterImportResult>('POST', '/roster/imports', csv),
+  /** A bulk-file job and the form to upload its file with. */
+  createImport: (kind: 'roster') => apiJson<CreatedJob>('POST', '/imports', { kind }),
+  getImport: (jobId: string) => apiJson<JobView>('GET', `/imports/${encodeURIComponent(jobId)}`),
 };
 
 /** Every claim matching `q`, page by page, up to `max` (the dashboard's source). */

@@ -9,6 +9,7 @@ import type {
   receiptLink,
 } from '#shared/api/claims-api.ts';
 import type { importRoster, listHouseholds } from '#shared/api/roster-api.ts';
+import type { createImport, getImport } from '#shared/api/import-api.ts';
 import type { listLedger } from '#shared/api/ledger-api.ts';
 import type { LedgerExportResult } from '#shared/api/ledger-export.ts';
 import type { RetryAnswer } from '#shared/api/retry-api.ts';
@@ -55,6 +56,8 @@ export type Household = HouseholdList['items'][number];
 export type LedgerList = Awaited<ReturnType<typeof listLedger>>;
 export type LedgerItem = LedgerList['items'][number];
 export type RosterImportResult = Awaited<ReturnType<typeof importRoster>>;
+export type JobView = Awaited<ReturnType<typeof getImport>>;
+export type CreatedJob = Awaited<ReturnType<typeof createImport>>;
 
 // Lists of codes come from the domain vocabulary (no zod in it, so it may be bundled).
 export { categories, claimStates, roles } from '#shared/vocabulary.ts';

@@ -1,17 +1,53 @@
 // Roster import for admins: a CSV file (UTF-8, or the GBK that Excel in China saves by
-// default) or pasted text; every bad row comes back with its reason, downloadable for fixing.
+// default) or pasted text, sent as a bulk job of any size (uploaded as UTF-8, followed with a
+// progress bar); every bad row comes back with its reason, downloadable for fixing.
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { csvBlob, decodeCsv, saveBlob } from '../download.ts';
 import { t } from '../i18n.ts';
-import { rosterColumns, type RosterImportResult } from '../types.ts';
+import { rosterColumns, type JobView } from '../types.ts';
 import { errorMessage, Page } from '../components.tsx';
+import { postToS3 } from '../upload.ts';
+
+interface ImportResult {
+  readonly imported: number;
+  readonly rejected: { row: number; error: string }[];
+  readonly duplicateOf?: string;
+  /** The whole error report (every refused row), a short-lived link. */
+  readonly reportUrl?: string;
+  /** Rows refused in all; the page lists the first ones. */
+  readonly rejectedTotal: number;
+}
+
+const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE']);
+
+/** Uploads the text as a roster job and follows it until it ends. */
+async function importAsJob(csv: string, onJob: (job: JobView) => void): Promise<ImportResult> {
+  const { job: created, upload } = await api.createImport('roster');
+  onJob(created);
+  await postToS3(upload, new Blob([csv], { type: upload.contentType }), 'roster.csv', () => undefined);
+  let job = created;
+  while (!FINISHED.has(job.status)) {
+    await new Promise((r) => setTimeout(r, 500));
+    job = await api.getImport(job.jobId);
+    onJob(job);
+  }
+  if (job.status === 'FAILED') throw new Error(t('roster.failed', { reason: job.failure ?? '' }));
+  return {
+    imported: job.imported,
+    rejected: [...(job.rejectedRows ?? [])],
+    rejectedTotal: job.rejected,
+    ...(job.errorReportUrl ? { reportUrl: job.errorReportUrl } : {}),
+    ...(job.duplicateOf ? { duplicateOf: job.duplicateOf } : {}),
+  };
+}
 
 export function RosterImport() {
   const [csv, setCsv] = useState('');
   const [fileName, setFileName] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<RosterImportResult | undefined>();
+  const [result, setResult] = useState<ImportResult | undefined>();
+  const [job, setJob] = useState<JobView | undefined>();
   const [error, setError] = useState<string | undefined>();
 
   const pick = async (input: HTMLInputElement) => {
@@ -29,7 +65,7 @@ export function RosterImport() {
     setError(undefined);
     setResult(undefined);
     try {
-      setResult(await api.importRoster(csv));
+      setResult(await importAsJob(csv, setJob));
     } catch (err) {
       setError(errorMessage(err));
     } finally {
@@ -72,12 +108,20 @@ export function RosterImport() {
         <button type="submit" class="primary" disabled={busy}>
           {busy ? t('roster.importing') : t('roster.import')}
         </button>
+        {busy && job?.rows !== undefined && (
+          <div role="status" class="job-progress">
+            <progress max={Math.max(job.rows, 1)} value={job.processed} />
+            <span>{t('roster.progress', { processed: job.processed, rows: job.rows })}</span>
+          </div>
+        )}
       </form>
       {result && (
         <section class="card" aria-labelledby="roster-result">
           <div role="status">
             <h2 id="roster-result" data-testid="roster-result">
-              {t('roster.result', { imported: result.imported, rejected: result.rejected.length })}
+              {result.duplicateOf
+                ? t('roster.duplicate', { jobId: result.duplicateOf })
+                : t('roster.result', { imported: result.imported, rejected: result.rejectedTotal })}
             </h2>
           </div>
           {result.rejected.length > 0 && (
@@ -114,6 +158,13 @@ export function RosterImport() {
               >
                 {t('roster.downloadReport')}
               </button>
+              {result.reportUrl && result.rejectedTotal > result.rejected.length && (
+                <p class="hint">
+                  <a href={result.reportUrl} download>
+                    {t('roster.fullReport', { rejected: result.rejectedTotal })}
+                  </a>
+                </p>
+              )}
             </>
           )}
         </section>
