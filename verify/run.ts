@@ -16,6 +16,7 @@ const checks: { n: number; name: string; load: () => Promise<{ run: Check }> }[]
   { n: 9, name: 'review-abuse', load: () => import('./checks/09-review-abuse.ts') },
   { n: 10, name: 'mutation', load: () => import('./checks/10-mutation.ts') },
   { n: 11, name: 'abuse', load: () => import('./checks/11-abuse.ts') },
+  { n: 12, name: 'bulk-kill', load: () => import('./checks/12-bulk-kill.ts') },
 ];
 
 function parseArgs(argv: readonly string[]) {

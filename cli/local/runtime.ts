@@ -224,14 +224,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         const handler = stepHandlers.get(name);
         if (!handler) throw noSuchFunction(name);
         const observe = options.onLambdaInvoke;
-        if (!observe) return handler(payload, lambdaContext(name));
         const started = performance.now();
         try {
           const result = await handler(payload, lambdaContext(name));
-          observe(name, performance.now() - started, true);
+          observe?.(name, performance.now() - started, true);
           return result;
         } catch (error) {
-          observe(name, performance.now() - started, false);
+          observe?.(name, performance.now() - started, false);
+          // As Lambda's own logs would show a failed invocation: the step and the error's name
+          // only (messages can carry what a person typed).
+          log(`step ${name} failed: ${error instanceof Error ? error.name : 'error'}`);
           throw error;
         }
       },

@@ -13,6 +13,7 @@ import {
   QueryCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
+  TransactionConflictException,
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
@@ -26,7 +27,7 @@ import {
   type JobKind,
   type JobStore,
 } from '#shared/bulk-job.ts';
-import { ConflictError } from '#shared/ports.ts';
+import { ConflictError, TransientError } from '#shared/ports.ts';
 
 const COUNTS = new Set(['processed', 'imported', 'rejected']);
 const jobKey = (jobId: string) => ({ pk: { S: `JOB#${jobId}` }, sk: { S: 'JOB' } });
@@ -109,6 +110,18 @@ export class DynamoJobStore implements JobStore {
   }
 
   async recordBatch(result: BatchResult): Promise<boolean> {
+    // Every batch adds to the one job item, so concurrent batches' transactions can conflict:
+    // such a conflict is retried here, and past that reported as transient (the workflow retries).
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.tryRecordBatch(result);
+      if (outcome !== 'conflict') return outcome === 'recorded';
+      if (attempt >= 8)
+        throw new TransientError(`batch from row ${result.firstRow} of job ${result.jobId} kept conflicting`);
+      await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
+    }
+  }
+
+  private async tryRecordBatch(result: BatchResult): Promise<'recorded' | 'repeated' | 'conflict'> {
     try {
       await this.db.send(
         new TransactWriteItemsCommand({
@@ -141,16 +154,15 @@ export class DynamoJobStore implements JobStore {
           ],
         }),
       );
-      return true;
+      return 'recorded';
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         const [batch, job] = error.CancellationReasons ?? [];
         if (job?.Code === 'ConditionalCheckFailed') throw new Error(`job ${result.jobId} does not exist`);
-        if (batch?.Code === 'ConditionalCheckFailed') return false;
-        throw new ConflictError(
-          `batch from row ${result.firstRow} of job ${result.jobId} raced another write`,
-        );
+        if (batch?.Code === 'ConditionalCheckFailed') return 'repeated';
+        return 'conflict';
       }
+      if (error instanceof TransactionConflictException) return 'conflict';
       throw error;
     }
   }
