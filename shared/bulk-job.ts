@@ -89,6 +89,22 @@ export function parseImportFileKey(key: string): { kind: JobKind; jobId: string 
   return kind.success && jobId.success ? { kind: kind.data, jobId: jobId.data } : undefined;
 }
 
+/** A job just granted: its file not yet uploaded, nothing counted. */
+export function newJob(kind: JobKind, jobId: string, createdBy: string, createdAt: string): BulkJob {
+  return {
+    jobId,
+    kind,
+    createdBy,
+    createdAt,
+    fileKey: importFileKey(kind, jobId),
+    status: 'WAITING_FOR_FILE',
+    processed: 0,
+    imported: 0,
+    rejected: 0,
+    version: 0,
+  };
+}
+
 export function errorReportKey(kind: JobKind, jobId: string): string {
   return `${IMPORTS_PREFIX}${kind}/${jobId}/errors.csv`;
 }

@@ -4,7 +4,7 @@ import * as z from 'zod';
 import type { Principal, Role } from '#shared/access.ts';
 import {
   MAX_JOB_FILE_BYTES,
-  importFileKey,
+  newJob,
   jobIdSchema,
   jobKindSchema,
   jobProgress,
@@ -50,19 +50,7 @@ export async function createImport(
   const { kind } = parsed.data;
   if (!mayRun(principal, kind))
     throw new ForbiddenError('FORBIDDEN', `a ${kind} file is imported by ${jobRoles[kind].join(' or ')}`);
-  const jobId = deps.ids.next();
-  const job: BulkJob = {
-    jobId,
-    kind,
-    createdBy: principal.username,
-    createdAt: deps.clock.now().toISOString(),
-    fileKey: importFileKey(kind, jobId),
-    status: 'WAITING_FOR_FILE',
-    processed: 0,
-    imported: 0,
-    rejected: 0,
-    version: 0,
-  };
+  const job = newJob(kind, deps.ids.next(), principal.username, deps.clock.now().toISOString());
   await deps.jobs.create(job);
   const upload = await deps.uploads.grant(job.fileKey, 'text/csv', MAX_JOB_FILE_BYTES, JOB_UPLOAD_SECONDS);
   return { job: await jobView(deps, job), upload };

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ulid } from 'ulid';
 import { DynamoJobStore } from '#functions/adapters/dynamo-job-store.ts';
 import { MemoryJobs } from '#functions/adapters/memory/memory-jobs.ts';
-import { importFileKey, type BulkJob, type JobStore } from '#shared/bulk-job.ts';
+import { newJob, type BulkJob, type JobStore } from '#shared/bulk-job.ts';
 import { ConflictError } from '#shared/ports.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { startLocalDynamo, type LocalDynamo } from '../../verify/lib/dynamo.ts';
@@ -27,19 +27,7 @@ afterAll(async () => {
 });
 
 function job(createdAt: string): BulkJob {
-  const jobId = ulid();
-  return {
-    jobId,
-    kind: 'roster',
-    createdBy: 'admin1',
-    createdAt,
-    fileKey: importFileKey('roster', jobId),
-    status: 'WAITING_FOR_FILE',
-    processed: 0,
-    imported: 0,
-    rejected: 0,
-    version: 0,
-  };
+  return newJob('roster', ulid(), 'admin1', createdAt);
 }
 
 const stores: [string, () => JobStore][] = [

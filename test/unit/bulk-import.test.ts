@@ -7,6 +7,7 @@ import {
   errorReportCsv,
   importFileKey,
   jobProgress,
+  newJob,
   parseImportFileKey,
   type BulkJob,
 } from '#shared/bulk-job.ts';
@@ -45,18 +46,7 @@ function world(): ImportDeps & { jobs: MemoryJobs; files: MemoryJobFiles; roster
 }
 
 async function granted(deps: ReturnType<typeof world>, jobId = JOB): Promise<BulkJob> {
-  const job: BulkJob = {
-    jobId,
-    kind: 'roster',
-    createdBy: 'admin1',
-    createdAt: clock.now().toISOString(),
-    fileKey: importFileKey('roster', jobId),
-    status: 'WAITING_FOR_FILE',
-    processed: 0,
-    imported: 0,
-    rejected: 0,
-    version: 0,
-  };
+  const job = newJob('roster', jobId, 'admin1', clock.now().toISOString());
   await deps.jobs.create(job);
   return job;
 }
