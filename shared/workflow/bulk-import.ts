@@ -167,8 +167,9 @@ export async function importChunks(
 }
 
 /**
- * Closes the job: SUCCEEDED with an error report when rows were refused, or FAILED (`error` set:
- * the map gave up) with what was stored so far counted, and the file free to import again.
+ * Closes the job: SUCCEEDED (with an error report when rows were refused) once every row is
+ * recorded, or FAILED (the map gave up first: `error`) with what was stored so far counted, and
+ * the file free to import again.
  */
 export async function finishImport(
   deps: Pick<ImportDeps, 'jobs' | 'files' | 'clock'>,
@@ -183,7 +184,9 @@ export async function finishImport(
   if (rejected.length > 0)
     await deps.files.write(reportKey, errorReportCsv(rejected), 'text/csv; charset=utf-8');
   const processed = batches.reduce((sum, b) => sum + b.rows, 0);
-  const complete = input.error === undefined && processed >= (job.rows ?? 0);
+  // The job is what its batches recorded: a map that gave up after another run of the same job
+  // (a restarted stack) stored every chunk still leaves a whole job.
+  const complete = processed >= (job.rows ?? 0);
   if (!complete && job.sha256) await deps.jobs.releaseFile(job.kind, job.sha256, job.jobId);
   const done = await saveJob(deps, job, {
     status: complete ? 'SUCCEEDED' : 'FAILED',

@@ -122,6 +122,30 @@ describe('bulk import jobs', () => {
     expect(await startImport(deps, { key: job.fileKey })).toMatchObject({ outcome: 'done' });
   });
 
+  it('ends a job by what its batches recorded: whole -> SUCCEEDED even if a map gave up; else FAILED', async () => {
+    const deps = world();
+    const job = await granted(deps);
+    await deps.files.write(job.fileKey, toRosterCsv([period(1), period(2)]), 'text/csv');
+    const started = await startImport(deps, { key: job.fileKey });
+    const chunks = (deps.files.text(started.chunksKey ?? '') ?? '')
+      .split('\n')
+      .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+    // A second run stored everything before the first run's map failed.
+    await importChunks(deps, { Items: chunks, BatchInput: { jobId: JOB } });
+    await finishImport(deps, { jobId: JOB, error: 'States.ExceedToleratedFailureThreshold' });
+    expect(await deps.jobs.get(JOB)).toMatchObject({ status: 'SUCCEEDED', processed: 2, imported: 2 });
+
+    const other = await granted(deps, '01JB0000000000000000000005');
+    await deps.files.write(other.fileKey, toRosterCsv([period(3)]), 'text/csv');
+    await startImport(deps, { key: other.fileKey });
+    await finishImport(deps, { jobId: other.jobId, error: 'States.ExceedToleratedFailureThreshold' });
+    expect(await deps.jobs.get(other.jobId)).toMatchObject({
+      status: 'FAILED',
+      failure: 'States.ExceedToleratedFailureThreshold',
+      processed: 0,
+    });
+  });
+
   it('marks the same file imported again a duplicate of the first job, and changes nothing', async () => {
     const deps = world();
     const first = await granted(deps);
