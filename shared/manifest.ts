@@ -128,7 +128,7 @@ export function claimIdFromManifestKey(key: string): string | undefined {
 }
 
 /**
- * Decodes manifest bytes: strict UTF-8, JSON, the contract schema, and the claimId of its key.
+ * Decodes manifest bytes: strict UTF-8, JSON, the manifest schema, and the claimId of its key.
  * The detail is for people and never quotes field values (they may hold personal data).
  */
 export function parseManifest(bytes: Uint8Array, key: string): ManifestResult {

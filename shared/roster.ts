@@ -19,7 +19,7 @@ export function isCoveredStatus(status: string): status is CoveredStatus {
   return (coveredStatuses as readonly string[]).includes(status);
 }
 
-/** The CSV columns, in the contract's order (also the order toRosterCsv writes). */
+/** The CSV columns, in their documented order (also the order toRosterCsv writes). */
 export const rosterColumns = [
   'householdId',
   'region',
@@ -103,7 +103,7 @@ export interface NumberedRosterParse {
 }
 
 /**
- * Parses a roster CSV (RFC 4180, UTF-8, header row with the contract's columns in any order).
+ * Parses a roster CSV (RFC 4180, UTF-8, header row with the roster columns in any order).
  * A bad header rejects the whole file as row 1; otherwise each bad row is rejected on its own.
  */
 export function parseRosterCsv(text: string): RosterParseResult {

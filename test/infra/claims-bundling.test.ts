@@ -11,6 +11,20 @@ import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { describe, expect, it } from 'vitest';
 import { ClaimsFunction, claimsBundling, lambdaNpmPlatform } from '#infra/constructs/claims-function.ts';
 
+/** A function that names sharp as a native module, as check-duplicates does. */
+function sharpProbe(stack: Stack): ClaimsFunction {
+  return new ClaimsFunction(stack, 'Fn', {
+    handler: 'sharp-probe',
+    entry: new URL('./fixtures/sharp-probe.ts', import.meta.url).pathname,
+    environment: {},
+    logKey: new Key(stack, 'Key'),
+    logLevel: 'INFO',
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    nativeModules: ['sharp'],
+  });
+}
+
 describe('claimsBundling', () => {
   it('without native modules: one ESM bundle with everything in it, no install step', () => {
     const options = claimsBundling();
@@ -36,16 +50,7 @@ describe('claimsBundling', () => {
   it('a function with nativeModules synthesizes (bundling skipped) like any other', () => {
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Native');
-    const fn = new ClaimsFunction(stack, 'Fn', {
-      handler: 'sharp-probe',
-      entry: new URL('./fixtures/sharp-probe.ts', import.meta.url).pathname,
-      environment: {},
-      logKey: new Key(stack, 'Key'),
-      logLevel: 'INFO',
-      memorySize: 512,
-      timeout: Duration.seconds(10),
-      nativeModules: ['sharp'],
-    });
+    const fn = sharpProbe(stack);
     expect(fn.fn.runtime.name).toBe('nodejs22.x');
     expect(app.synth().getStackByName('Native').template).toBeDefined();
   });
@@ -55,16 +60,7 @@ describe('claimsBundling', () => {
     () => {
       const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'claims-native-')) });
       const stack = new Stack(app, 'Native');
-      new ClaimsFunction(stack, 'Fn', {
-        handler: 'sharp-probe',
-        entry: new URL('./fixtures/sharp-probe.ts', import.meta.url).pathname,
-        environment: {},
-        logKey: new Key(stack, 'Key'),
-        logLevel: 'INFO',
-        memorySize: 512,
-        timeout: Duration.seconds(10),
-        nativeModules: ['sharp'],
-      });
+      sharpProbe(stack);
       const assembly = app.synth();
       const asset = readdirSync(assembly.directory).find((name) => name.startsWith('asset.'))!;
       const dir = join(assembly.directory, asset);

@@ -1,4 +1,4 @@
-// What people type into an amount box, made into the contract's yuan string. Phones with a
+// What people type into an amount box, made into the API's yuan string. Phones with a
 // Chinese IME often give full-width digits (２２７００．５); people also write 22,700 or ¥22700.
 // Anything still odd goes to parseYuan, whose message says what is wrong.
 import { fenToYuan, parseYuan, type ParseYuanResult } from '#shared/money.ts';

@@ -104,13 +104,7 @@ export function verifyPostPolicy(input: {
     if (!date || !region || service !== 's3' || terminator !== 'aws4_request') {
       throw new S3Failure(400, 'InvalidArgument', 'x-amz-credential is malformed');
     }
-    const secret = input.secrets[accessKeyId];
-    if (secret === undefined)
-      throw new S3Failure(
-        403,
-        'InvalidAccessKeyId',
-        'The AWS Access Key Id you provided does not exist in our records.',
-      );
+    const secret = secretFor(input.secrets, accessKeyId);
     const signingKey = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
     if (
       !sameText(createHmac('sha256', signingKey).update(policyText, 'utf8').digest('hex'), v4.toLowerCase())
@@ -127,13 +121,7 @@ export function verifyPostPolicy(input: {
     if (accessKeyId === undefined || signature === undefined) {
       throw new S3Failure(403, 'AccessDenied', 'The form has a policy but no signature.');
     }
-    const secret = input.secrets[accessKeyId];
-    if (secret === undefined)
-      throw new S3Failure(
-        403,
-        'InvalidAccessKeyId',
-        'The AWS Access Key Id you provided does not exist in our records.',
-      );
+    const secret = secretFor(input.secrets, accessKeyId);
     if (!sameText(createHmac('sha1', secret).update(policyText, 'utf8').digest('base64'), signature)) {
       throw new S3Failure(
         403,
@@ -231,4 +219,16 @@ export function verifyPostPolicy(input: {
     (f) => !exempt.has(f) && !f.startsWith('x-ignore-') && !covered.has(f),
   );
   if (extra.length > 0) throw policyFailure(`Extra input fields: ${extra.join(', ')}`);
+}
+
+/** The secret of a form's access key, or S3's answer for a key it does not know. */
+function secretFor(secrets: Readonly<Record<string, string>>, accessKeyId: string): string {
+  const secret = secrets[accessKeyId];
+  if (secret === undefined)
+    throw new S3Failure(
+      403,
+      'InvalidAccessKeyId',
+      'The AWS Access Key Id you provided does not exist in our records.',
+    );
+  return secret;
 }
