@@ -12,11 +12,9 @@ import {
   ScanCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
-  BatchWriteItemCommand,
   BatchGetItemCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { createHash } from 'node:crypto';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   claimRecordSchema,
@@ -28,8 +26,10 @@ import {
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import { claimGrantSchema, type ClaimGrant } from '#shared/claim-grant.ts';
 import type { Category } from '#shared/policy.ts';
-import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
+import { type RosterPeriod } from '#shared/roster.ts';
 import { addDays } from '#shared/dates.ts';
+import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
+import { send } from '#functions/adapters/dynamo-send.ts';
 import { payoutDateShards } from '#infra/tables.ts';
 import {
   ConflictError,
@@ -140,29 +140,6 @@ function decodeCursor(cursor: string | undefined, index?: { pk: string; value: s
   return marshall(fields);
 }
 
-/** Maps the SDK's retryable faults to TransientError so workflows retry them with backoff. */
-async function send<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    const name = error instanceof Error ? error.name : '';
-    if (
-      name === 'ProvisionedThroughputExceededException' ||
-      name === 'ThrottlingException' ||
-      name === 'RequestLimitExceeded' ||
-      name === 'InternalServerError' ||
-      name === 'ServiceUnavailable' ||
-      name === 'TimeoutError' ||
-      (error instanceof Error &&
-        'code' in error &&
-        (error.code === 'ECONNREFUSED' || error.code === 'ECONNRESET'))
-    ) {
-      throw new TransientError(`DynamoDB: ${name}`);
-    }
-    throw error;
-  }
-}
-
 /** A transaction's Put of the claim, only if it is still at `expectedVersion` and in `state`. */
 function claimPutIf(
   table: string,
@@ -182,10 +159,14 @@ function claimPutIf(
 }
 
 export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
+  private readonly roster: DynamoRosterStore;
+
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
-  ) {}
+  ) {
+    this.roster = new DynamoRosterStore(db, table);
+  }
 
   async get(claimId: string): Promise<ClaimRecord | undefined> {
     const out = await send(() =>
@@ -691,93 +672,21 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     }
   }
 
-  async periods(householdId: string): Promise<RosterPeriod[]> {
-    const items = await this.queryAll({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-      ExpressionAttributeValues: { ':pk': { S: `HH#${householdId}` }, ':p': { S: 'PERIOD#' } },
-      ConsistentRead: true,
-    });
-    return items.map((item) => rosterPeriodSchema.parse(unmarshall(item)));
+  // The roster's items live in the same table; their adapter is its own (dynamo-roster-store.ts).
+  periods(householdId: string): Promise<RosterPeriod[]> {
+    return this.roster.periods(householdId);
   }
 
-  async put(periods: readonly RosterPeriod[]): Promise<void> {
-    const requests = periods.map((p) => ({
-      PutRequest: {
-        Item: {
-          ...marshall(p, { removeUndefinedValues: true }),
-          pk: { S: `HH#${p.householdId}` },
-          sk: { S: `PERIOD#${p.statusFrom}` },
-          gsi3pk: { S: `GWHH#${p.gridWorker}` },
-          gsi3sk: { S: `${p.householdId}#${p.statusFrom}` },
-        },
-      },
-    }));
-    for (let i = 0; i < requests.length; i += 25) {
-      let batch: typeof requests | undefined = requests.slice(i, i + 25);
-      for (let attempt = 0; batch && batch.length > 0; attempt++) {
-        if (attempt > 8) throw new TransientError('roster write kept being throttled');
-        const out = await send(() =>
-          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: batch ?? [] } })),
-        );
-        batch = out.UnprocessedItems?.[this.table] as typeof requests | undefined;
-        if (batch && batch.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
-    }
+  put(periods: readonly RosterPeriod[]): Promise<void> {
+    return this.roster.put(periods);
   }
 
-  async claimIdNumbers(
-    pairs: readonly { idNumber: string; householdId: string }[],
-  ): Promise<Map<string, string>> {
-    const holders = new Map<string, string>();
-    // The key is a hash: a table key turns up in more places (metrics, consoles) than an attribute.
-    const idKey = (idNumber: string) => ({
-      pk: { S: `IDNO#${createHash('sha256').update(idNumber).digest('hex')}` },
-      sk: { S: 'IDNO' },
-    });
-    const claimOne = async ({ idNumber, householdId }: { idNumber: string; householdId: string }) => {
-      try {
-        await send(() =>
-          this.db.send(
-            new PutItemCommand({
-              TableName: this.table,
-              Item: { ...idKey(idNumber), householdId: { S: householdId } },
-              ConditionExpression: 'attribute_not_exists(pk) OR householdId = :h',
-              ExpressionAttributeValues: { ':h': { S: householdId } },
-            }),
-          ),
-        );
-        holders.set(idNumber, householdId);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const out = await send(() =>
-          this.db.send(
-            new GetItemCommand({ TableName: this.table, Key: idKey(idNumber), ConsistentRead: true }),
-          ),
-        );
-        holders.set(idNumber, out.Item?.householdId?.S ?? householdId);
-      }
-    };
-    // A few at a time: a county's roster is tens of thousands of households.
-    for (let i = 0; i < pairs.length; i += 16) await Promise.all(pairs.slice(i, i + 16).map(claimOne));
-    return holders;
+  claimIdNumbers(pairs: readonly { idNumber: string; householdId: string }[]): Promise<Map<string, string>> {
+    return this.roster.claimIdNumbers(pairs);
   }
 
-  async householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {
-    const items = await this.queryAll({
-      IndexName: 'gsi3',
-      KeyConditionExpression: 'gsi3pk = :pk',
-      ExpressionAttributeValues: { ':pk': { S: `GWHH#${gridWorker}` } },
-    });
-    // Keys only in the index: the base key `HH#<householdId>` names the household.
-    const ids = new Set(
-      items.flatMap((item) => (item.pk?.S?.startsWith('HH#') ? [item.pk.S.slice('HH#'.length)] : [])),
-    );
-    const households = await Promise.all([...ids].sort().map((id) => this.periods(id)));
-    // A household handed to another worker later is theirs now, not this worker's.
-    return households.filter((periods) => {
-      const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
-      return latest?.gridWorker === gridWorker;
-    });
+  householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {
+    return this.roster.householdsOf(gridWorker);
   }
 }
 
