@@ -55,6 +55,7 @@ export interface ClaimFilter {
   readonly state?: ClaimState;
   readonly householdId?: string;
   readonly gridWorker?: string;
+  readonly village?: string;
   readonly category?: Category;
   /** Filed on or after / on or before (ISO dates, China time). */
   readonly from?: string;
@@ -80,6 +81,7 @@ export function matchesClaimFilter(c: ClaimRecord, filter: ClaimFilter): boolean
     (!filter.state || c.state === filter.state) &&
     (!filter.householdId || c.householdId === filter.householdId) &&
     (!filter.gridWorker || c.gridWorker === filter.gridWorker) &&
+    (!filter.village || c.village === filter.village) &&
     (!filter.category || c.category === filter.category) &&
     (!created.from || c.createdAt >= created.from) &&
     (!created.before || c.createdAt < created.before) &&
@@ -170,16 +172,33 @@ export interface LedgerStore {
 
 export interface RosterStore {
   periods(householdId: string): Promise<RosterPeriod[]>;
-  /** Upserts periods (a household's period is keyed by its statusFrom). */
-  put(periods: readonly RosterPeriod[]): Promise<void>;
   /**
-   * Records each ID number as belonging to its household unless it already belongs to another
-   * (one resident ID, one household). Returns the household each ID number belongs to now.
+   * Upserts periods with the identity they name, without the checks `storeHouseholds` makes: for
+   * fixtures and the demo roster, never for a file from a person.
    */
-  claimIdNumbers(pairs: readonly { idNumber: string; householdId: string }[]): Promise<Map<string, string>>;
+  put(periods: readonly RosterPeriod[]): Promise<void>;
+  /** The ID number each stored household was first stored with (households not stored: absent). */
+  identities(householdIds: readonly string[]): Promise<Map<string, string>>;
+  /** The household each ID number belongs to (ID numbers on no household: absent). */
+  holders(idNumbers: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Stores each household's periods together with its identity, all or nothing per household: a
+   * household whose ID number belongs to another household by now, or that was stored meanwhile
+   * with another ID number, is not stored and comes back in `conflicts`.
+   */
+  storeHouseholds(households: readonly HouseholdWrite[]): Promise<{ conflicts: Map<string, RosterConflict> }>;
   /** Households whose latest period names this grid worker, with all their periods. */
   householdsOf(gridWorker: string): Promise<RosterPeriod[][]>;
 }
+
+export interface HouseholdWrite {
+  readonly householdId: string;
+  readonly idNumber: string;
+  readonly periods: readonly RosterPeriod[];
+}
+
+export type RosterConflict =
+  { readonly kind: 'id-number-taken'; readonly holder: string } | { readonly kind: 'identity-changed' };
 
 /** Resumes or fails a workflow waiting on a review gate. */
 export interface ReviewTasks {

@@ -16,38 +16,61 @@ export async function storeRosterPeriods(
   rows: readonly NumberedPeriod[],
 ): Promise<{ imported: number; rejected: RowRejection[] }> {
   const rejected: RowRejection[] = [];
-  const accepted: NumberedPeriod[] = [];
-  const known = new Map<string, RosterPeriod[]>();
+  const differs = (row: number, householdId: string) =>
+    rejected.push({
+      row,
+      reasons: [{ code: 'ID_DIFFERS_STORED', params: { field: 'idNumber', householdId } }],
+    });
+  const taken = (row: number, holder: string) =>
+    rejected.push({
+      row,
+      reasons: [{ code: 'ID_HEADS_OTHER', params: { field: 'idNumber', householdId: holder } }],
+    });
+
+  const byHousehold = new Map<string, NumberedPeriod[]>();
   for (const item of rows) {
-    const { period } = item;
-    let stored = known.get(period.householdId);
-    if (!stored) {
-      stored = await roster.periods(period.householdId);
-      known.set(period.householdId, stored);
-    }
-    if (stored.some((p) => p.idNumber !== period.idNumber)) {
-      rejected.push({
-        row: item.row,
-        error: `idNumber differs from the stored record of household ${period.householdId}`,
-      });
+    const group = byHousehold.get(item.period.householdId);
+    if (group) group.push(item);
+    else byHousehold.set(item.period.householdId, [item]);
+  }
+  // Two reads for the whole batch, whatever its size: what each household was stored as, and
+  // whose each ID number is.
+  const identities = await roster.identities([...byHousehold.keys()]);
+  const holders = await roster.holders([...new Set(rows.map((r) => r.period.idNumber))]);
+
+  const writes: { householdId: string; idNumber: string; rows: NumberedPeriod[] }[] = [];
+  for (const [householdId, group] of byHousehold) {
+    // A household's ID number never changes: the stored one, or else the batch's first row's.
+    const idNumber = identities.get(householdId) ?? group[0]?.period.idNumber ?? '';
+    const same = group.filter((item) => {
+      if (item.period.idNumber === idNumber) return true;
+      differs(item.row, householdId);
+      return false;
+    });
+    if (same.length === 0) continue;
+    const holder = holders.get(idNumber);
+    if (holder !== undefined && holder !== householdId) {
+      for (const item of same) taken(item.row, holder);
       continue;
     }
-    accepted.push(item);
+    writes.push({ householdId, idNumber, rows: same });
   }
-  // One resident ID heads one household, across files and imports: the store keeps the owner.
-  const pairs = new Map<string, string>();
-  for (const { period } of accepted) pairs.set(period.idNumber, period.householdId);
-  const holders = await roster.claimIdNumbers(
-    [...pairs].map(([idNumber, householdId]) => ({ idNumber, householdId })),
+
+  const { conflicts } = await roster.storeHouseholds(
+    writes.map((w) => ({
+      householdId: w.householdId,
+      idNumber: w.idNumber,
+      periods: w.rows.map((r) => r.period),
+    })),
   );
-  const stored: RosterPeriod[] = [];
-  for (const { row, period } of accepted) {
-    const holder = holders.get(period.idNumber);
-    if (holder !== undefined && holder !== period.householdId) {
-      rejected.push({ row, error: `idNumber: already the ID number of household ${holder}` });
-    } else stored.push(period);
+  let imported = 0;
+  for (const write of writes) {
+    const conflict = conflicts.get(write.householdId);
+    if (!conflict) imported += write.rows.length;
+    else if (conflict.kind === 'id-number-taken')
+      for (const item of write.rows) taken(item.row, conflict.holder);
+    else for (const item of write.rows) differs(item.row, write.householdId);
   }
-  await roster.put(stored);
   rejected.sort((a, b) => a.row - b.row);
-  return { imported: stored.length, rejected };
+  return { imported, rejected };
 }

@@ -4,7 +4,9 @@
 import { SingleBar } from 'cli-progress';
 import type { ApiClient } from '#cli/api-client.ts';
 import { CliError, type CliIo } from '#cli/claims.ts';
-import { parseErrorReport } from '#shared/error-report.ts';
+import { parseErrorReport, type ReportRow } from '#shared/error-report.ts';
+import { renderMessages, type Message } from '#shared/messages/render.ts';
+import type { Lang } from '#shared/vocabulary.ts';
 
 interface UploadForm {
   readonly url: string;
@@ -21,13 +23,15 @@ export interface JobView {
   readonly imported: number;
   readonly rejected: number;
   readonly failure?: string;
+  readonly failureReasons?: readonly Message[];
   readonly duplicateOf?: string;
   readonly errorReportUrl?: string;
 }
 
 export interface JobOutcome {
   readonly job: JobView;
-  readonly rejected: { row: number; error: string }[];
+  /** The refused rows as the error report has them: codes, and the reasons in zh and en. */
+  readonly rejected: ReportRow[];
 }
 
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE']);
@@ -38,6 +42,10 @@ export interface RunJobOptions {
   readonly pollMs?: number;
   /** Give up waiting after this long (the job carries on; its id is printed). */
   readonly timeoutMs?: number;
+  /** Told the rows done after every poll (the benchmark logs them). */
+  readonly onProgress?: (processed: number, rows: number | undefined) => void;
+  /** The language a refused file's reason is written in; Chinese unless told. */
+  readonly lang?: Lang;
 }
 
 export async function runImportJob(
@@ -81,6 +89,7 @@ export async function runImportJob(
         throw new CliError(`job ${job.jobId} is still ${job.status}; follow it in the web app`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 300));
       job = (await api.request('GET', `/imports/${job.jobId}`)) as JobView;
+      options.onProgress?.(job.processed, job.rows);
       if (bar && job.rows !== undefined) {
         if (!started) bar.start(job.rows, 0, { status: job.status });
         started = true;
@@ -90,14 +99,18 @@ export async function runImportJob(
   } finally {
     bar?.stop();
   }
-  if (job.status === 'FAILED')
-    throw new CliError(`job ${job.jobId} failed: ${job.failure ?? 'unknown reason'}`);
+  if (job.status === 'FAILED') {
+    const why = job.failureReasons
+      ? renderMessages(job.failureReasons, options.lang ?? 'zh')
+      : (job.failure ?? 'UNKNOWN');
+    throw new CliError(`job ${job.jobId} failed: ${why}`);
+  }
   io.err(`job ${job.jobId}: ${job.status}`);
   return { job, rejected: job.errorReportUrl ? await readErrorReport(job.errorReportUrl) : [] };
 }
 
 /** Reads the job's error report (`row,reason`, UTF-8 with BOM, CRLF) back into rows and reasons. */
-export async function readErrorReport(url: string): Promise<{ row: number; error: string }[]> {
+export async function readErrorReport(url: string): Promise<ReportRow[]> {
   const response = await fetch(url);
   if (!response.ok) throw new CliError(`cannot read the error report: HTTP ${response.status}`);
   return parseErrorReport(await response.text());

@@ -9,10 +9,10 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
-  ScanCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
   BatchGetItemCommand,
+  BatchWriteItemCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -30,21 +30,37 @@ import { type RosterPeriod } from '#shared/roster.ts';
 import { addDays } from '#shared/dates.ts';
 import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
 import { send } from '#functions/adapters/dynamo-send.ts';
-import { payoutDateShards } from '#infra/tables.ts';
+import { claimsIndexes, payoutDateShards } from '#infra/tables.ts';
+import {
+  claimIdOfSortKey,
+  claimListingKeys,
+  claimListingPlan,
+  decodeListingCursor,
+  encodeListingCursor,
+  type ClaimListingIndex,
+} from '#shared/claim-listing.ts';
 import {
   ConflictError,
   TransientError,
   type ClaimEvidence,
   type ClaimFilter,
   type ClaimStore,
-  createdBounds,
   matchesClaimFilter,
   type LedgerFilter,
   type LedgerStore,
   type Page,
   type PayoutOutcome,
   type RosterStore,
+  type HouseholdWrite,
+  type RosterConflict,
 } from '#shared/ports.ts';
+
+/** A claim as a synthetic load writes it: the record, its history, and its ledger entry if paid. */
+export interface SeededClaim {
+  readonly claim: ClaimRecord;
+  readonly events: readonly HistoryEvent[];
+  readonly ledger?: LedgerEntry;
+}
 
 /** Payouts per month are spread over this many partitions so a big export can read in parallel. */
 export const LEDGER_SHARDS = payoutDateShards;
@@ -65,20 +81,38 @@ export function ledgerShard(claimId: string): number {
   return h % LEDGER_SHARDS;
 }
 
-function claimItem(claim: ClaimRecord): Item {
+/** Where each listing lives in the table: its index and key attribute names. */
+const listingIndexes: Record<
+  ClaimListingIndex,
+  { name: string; pk: string; sk: string; projected: boolean }
+> = {
+  quiet: indexAttrs(claimsIndexes.byState, false),
+  household: indexAttrs(claimsIndexes.byHousehold, false),
+  gridWorker: indexAttrs(claimsIndexes.byGridWorker, false),
+  all: indexAttrs(claimsIndexes.claimsByTime, true),
+  state: indexAttrs(claimsIndexes.byStateByTime, true),
+  village: indexAttrs(claimsIndexes.byVillage, true),
+};
+
+function indexAttrs(name: string, projected: boolean) {
+  return { name, pk: `${name}pk`, sk: `${name}sk`, projected };
+}
+
+/**
+ * The claim item with every listing's key attributes, derived from the claim itself: every write
+ * of a claim (create, update, payout, disbursement) puts this whole item, so the indexes change
+ * in the same write that changes the claim.
+ */
+export function claimItem(claim: ClaimRecord): Item {
   const item: Item = {
     ...marshall(claim, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
     ...claimKey(claim.claimId),
-    gsi1pk: { S: `STATE#${claim.state}` },
-    gsi1sk: { S: `${claim.updatedAt}#${claim.claimId}` },
   };
-  if (claim.householdId) {
-    item.gsi2pk = { S: `HH#${claim.householdId}` };
-    item.gsi2sk = { S: `${claim.createdAt}#${claim.claimId}` };
-  }
-  if (claim.gridWorker) {
-    item.gsi3pk = { S: `GW#${claim.gridWorker}` };
-    item.gsi3sk = { S: `${claim.createdAt}#${claim.claimId}` };
+  const keys = claimListingKeys(claim);
+  for (const [index, key] of Object.entries(keys) as [ClaimListingIndex, { pk: string; sk: string }][]) {
+    const { pk, sk } = listingIndexes[index];
+    item[pk] = { S: key.pk };
+    item[sk] = { S: key.sk };
   }
   return item;
 }
@@ -104,40 +138,6 @@ function ledgerItem(entry: LedgerEntry): Item {
 
 export function parseClaimItem(item: Item): ClaimRecord {
   return claimRecordSchema.parse(unmarshall(item));
-}
-
-function encodeCursor(key: Item | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(unmarshall(key))).toString('base64url') : undefined;
-}
-
-/**
- * A cursor is a listing's own LastEvaluatedKey, handed back. Anything else (another listing's,
- * another item type's, or made up) is refused before DynamoDB sees it: a key of the wrong shape
- * would be a ValidationException there, and a key of another partition would page other items.
- */
-function decodeCursor(cursor: string | undefined, index?: { pk: string; value: string }): Item | undefined {
-  if (!cursor) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw new RangeError('cursor is malformed');
-  }
-  const expected = ['pk', 'sk', ...(index ? [index.pk, index.pk.replace(/pk$/, 'sk')] : [])].sort();
-  const fields =
-    key && typeof key === 'object' && !Array.isArray(key) ? (key as Record<string, unknown>) : {};
-  const names = Object.keys(fields).sort();
-  const fits =
-    names.length === expected.length &&
-    names.every(
-      (n, i) => n === expected[i] && typeof fields[n] === 'string' && (fields[n] as string).length <= 1024,
-    ) &&
-    typeof fields.pk === 'string' &&
-    fields.pk.startsWith('CLAIM#') &&
-    fields.sk === 'CLAIM' &&
-    (!index || fields[index.pk] === index.value);
-  if (!fits) throw new RangeError('cursor does not belong to this listing');
-  return marshall(fields);
 }
 
 /** A transaction's Put of the claim, only if it is still at `expectedVersion` and in `state`. */
@@ -317,83 +317,95 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     return items;
   }
 
+  /**
+   * A page of claims, newest first, from the index the filter's plan names (shared/claim-listing.ts).
+   * Index pages are read until `limit` claims match or the index ends, so a page is short only
+   * when it is the last. On the listing indexes (gsi5..gsi7) the other equality filters run on
+   * the index's projected fields, so only matching claims are read from the table; on the
+   * keys-only ones (a household's or a grid worker's few hundred claims) the claims are read and
+   * then filtered. Either way each claim is checked again as it is now (an index lags its table).
+   */
   async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
-    let index: { name: string; pk: string; value: string } | undefined;
-    if (filter.householdId) index = { name: 'gsi2', pk: 'gsi2pk', value: `HH#${filter.householdId}` };
-    else if (filter.gridWorker) index = { name: 'gsi3', pk: 'gsi3pk', value: `GW#${filter.gridWorker}` };
-    else if (filter.state) index = { name: 'gsi1', pk: 'gsi1pk', value: `STATE#${filter.state}` };
-    const created = createdBounds(filter);
-    const common = {
-      TableName: this.table,
-      Limit: filter.limit,
-      ExclusiveStartKey: decodeCursor(filter.cursor, index),
-    };
-    let claims: ClaimRecord[];
-    let last: Item | undefined;
-    if (index) {
-      // The claim indexes project keys only (a claim is rewritten at every step; projecting it
-      // all tripled the write units). Read the page's keys, then the claims themselves; the
-      // filters run on the claim as it is now, as a FilterExpression would after Limit.
+    const plan = claimListingPlan(filter);
+    const index = listingIndexes[plan.index];
+    const after = decodeListingCursor(filter.cursor, plan);
+    const names: Record<string, string> = { '#ipk': index.pk };
+    const values: Item = { ':ipk': { S: plan.partition } };
+    let keyCondition = '#ipk = :ipk';
+    if (plan.lo !== undefined || plan.hi !== undefined) names['#isk'] = index.sk;
+    if (plan.lo !== undefined) values[':lo'] = { S: plan.lo };
+    if (plan.hi !== undefined) values[':hi'] = { S: plan.hi };
+    // A sort key is `<instant>#<claimId>`, never equal to a bare instant: BETWEEN leaves `hi` out.
+    if (plan.lo !== undefined && plan.hi !== undefined) keyCondition += ' AND #isk BETWEEN :lo AND :hi';
+    else if (plan.lo !== undefined) keyCondition += ' AND #isk >= :lo';
+    else if (plan.hi !== undefined) keyCondition += ' AND #isk < :hi';
+    const residual: string[] = [];
+    if (index.projected) {
+      const equal = {
+        state: filter.state,
+        category: filter.category,
+        village: filter.village,
+        gridWorker: filter.gridWorker,
+        householdId: filter.householdId,
+      };
+      for (const [field, value] of Object.entries(equal)) {
+        if (value === undefined || plan.index === field) continue;
+        names[`#${field}`] = field;
+        values[`:${field}`] = { S: value };
+        residual.push(`#${field} = :${field}`);
+      }
+    }
+    // Conditions the index cannot check: such claims are read before they are known to match.
+    const unchecked = index.projected
+      ? filter.updatedBefore !== undefined
+      : Boolean(filter.category || filter.village || filter.updatedBefore) ||
+        (filter.state !== undefined && plan.index !== 'quiet') ||
+        (filter.gridWorker !== undefined && plan.index !== 'gridWorker');
+    const filtered = residual.length > 0 || unchecked;
+    // One claim more than the page: a cursor is given only when another claim follows.
+    const want = filter.limit + 1;
+    const found: { claim: ClaimRecord; sk: string }[] = [];
+    let start: Item | undefined = after
+      ? { ...claimKey(claimIdOfSortKey(after)), [index.pk]: { S: plan.partition }, [index.sk]: { S: after } }
+      : undefined;
+    do {
+      const need = want - found.length;
       const out = await send(() =>
         this.db.send(
           new QueryCommand({
-            ...common,
+            TableName: this.table,
             IndexName: index.name,
-            // On the state index the sort key starts with updatedAt: "quiet since" is a key range.
-            ...(index.name === 'gsi1' && filter.updatedBefore
-              ? {
-                  KeyConditionExpression: '#ipk = :ipk AND gsi1sk < :before',
-                  ExpressionAttributeValues: {
-                    ':ipk': { S: index.value },
-                    ':before': { S: filter.updatedBefore },
-                  },
-                }
-              : {
-                  KeyConditionExpression: '#ipk = :ipk',
-                  ExpressionAttributeValues: { ':ipk': { S: index.value } },
-                }),
-            ExpressionAttributeNames: { '#ipk': index.pk },
-            ScanIndexForward: false,
-          }),
-        ),
-      );
-      last = out.LastEvaluatedKey;
-      const ids = (out.Items ?? []).flatMap((item) => {
-        const pk = item.pk?.S;
-        return pk?.startsWith('CLAIM#') ? [pk.slice('CLAIM#'.length)] : [];
-      });
-      claims = (await this.getMany(ids)).filter((c) => matchesClaimFilter(c, filter));
-    } else {
-      // Unfiltered listing (reviewers' "all claims") scans claim items only.
-      const names: Record<string, string> = { '#sk': 'sk' };
-      const values: Item = { ':claim': { S: 'CLAIM' } };
-      const filters = ['#sk = :claim'];
-      const add = (field: string, op: string, value: string) => {
-        const n = `#f${filters.length}`;
-        const v = `:f${filters.length}`;
-        names[n] = field;
-        values[v] = { S: value };
-        filters.push(`${n} ${op} ${v}`);
-      };
-      if (filter.category) add('category', '=', filter.category);
-      if (created.from) add('createdAt', '>=', created.from);
-      if (created.before) add('createdAt', '<', created.before);
-      if (filter.updatedBefore) add('updatedAt', '<', filter.updatedBefore);
-      const out = await send(() =>
-        this.db.send(
-          new ScanCommand({
-            ...common,
+            KeyConditionExpression: keyCondition,
+            ...(residual.length > 0 ? { FilterExpression: residual.join(' AND ') } : {}),
             ExpressionAttributeNames: names,
             ExpressionAttributeValues: values,
-            FilterExpression: filters.join(' AND '),
+            ScanIndexForward: false,
+            ExclusiveStartKey: start,
+            // A filtered listing evaluates more index entries per call than it will show.
+            Limit: filtered ? Math.min(1000, Math.max(100, need * 4)) : need,
           }),
         ),
       );
-      last = out.LastEvaluatedKey;
-      claims = (out.Items ?? []).map(parseClaimItem);
-    }
-    const cursor = encodeCursor(last);
-    return cursor ? { items: claims, cursor } : { items: claims };
+      const keys = (out.Items ?? []).filter((item) => item.pk?.S?.startsWith('CLAIM#'));
+      for (let used = 0; used < keys.length && found.length < want;) {
+        const chunk = keys.slice(used, used + (unchecked ? 100 : want - found.length));
+        const ids = chunk.map((key) => (key.pk?.S ?? '').slice('CLAIM#'.length));
+        const claims = new Map((await this.getMany(ids)).map((c) => [c.claimId, c]));
+        for (const [n, key] of chunk.entries()) {
+          used += 1;
+          const claim = claims.get(ids[n] ?? '');
+          if (claim && matchesClaimFilter(claim, filter)) found.push({ claim, sk: key[index.sk]?.S ?? '' });
+          if (found.length === want) break;
+        }
+      }
+      start = out.LastEvaluatedKey;
+    } while (start && found.length < want);
+    const page = found.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map((f) => f.claim),
+      ...(found.length > filter.limit && last ? { cursor: encodeListingCursor(plan, last.sk) } : {}),
+    };
   }
 
   /** Claims by id, in the order given; ids with no claim item are left out. */
@@ -672,6 +684,33 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     }
   }
 
+  /**
+   * Loads claims already in their final shape, with their history and ledger entries, through
+   * the same item builders as the real writes but unconditionally and 25 items per request: for
+   * synthetic data (`claims seed`, the benchmark) only, never on a request path.
+   */
+  async loadClaims(batch: readonly SeededClaim[]): Promise<void> {
+    const items = batch.flatMap(({ claim, events, ledger }) => [
+      claimItem(claimRecordSchema.parse(claim)),
+      ...events.map((e, i) => eventItem(claim.claimId, claim.version, i, e)),
+      ...(ledger ? [ledgerItem(ledgerEntrySchema.parse(ledger))] : []),
+    ]);
+    const requests = items.map((Item) => ({ PutRequest: { Item } }));
+    await Promise.all(
+      Array.from({ length: Math.ceil(requests.length / 25) }, async (_, n) => {
+        let pending: typeof requests | undefined = requests.slice(n * 25, n * 25 + 25);
+        for (let attempt = 0; pending && pending.length > 0; attempt++) {
+          if (attempt > 8) throw new TransientError('seed writes kept being throttled');
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+          const out = await send(() =>
+            this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending ?? [] } })),
+          );
+          pending = out.UnprocessedItems?.[this.table] as typeof requests | undefined;
+        }
+      }),
+    );
+  }
+
   // The roster's items live in the same table; their adapter is its own (dynamo-roster-store.ts).
   periods(householdId: string): Promise<RosterPeriod[]> {
     return this.roster.periods(householdId);
@@ -681,8 +720,16 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     return this.roster.put(periods);
   }
 
-  claimIdNumbers(pairs: readonly { idNumber: string; householdId: string }[]): Promise<Map<string, string>> {
-    return this.roster.claimIdNumbers(pairs);
+  identities(householdIds: readonly string[]): Promise<Map<string, string>> {
+    return this.roster.identities(householdIds);
+  }
+
+  holders(idNumbers: readonly string[]): Promise<Map<string, string>> {
+    return this.roster.holders(idNumbers);
+  }
+
+  storeHouseholds(households: readonly HouseholdWrite[]): Promise<{ conflicts: Map<string, RosterConflict> }> {
+    return this.roster.storeHouseholds(households);
   }
 
   householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {

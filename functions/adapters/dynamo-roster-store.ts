@@ -1,42 +1,64 @@
 // DynamoDB implementation of the roster port, on the `claims` table beside the claims (key
-// design in docs/architecture.md): a household's status periods under `HH#<householdId>`, and one
-// `IDNO#<sha256>` item per resident ID naming the household it belongs to.
+// design in docs/architecture.md): under `HH#<householdId>` the household's status periods
+// (`PERIOD#<statusFrom>`) and its identity (`HOUSEHOLD`: the ID number it was first stored with);
+// under `IDNO#<sha256 of the ID number>` the household that ID number belongs to.
+//
+// A county loads a roster of hundreds of thousands of rows, so a batch of rows costs a handful of
+// requests, not a few per row: identities and holders are read 100 keys per BatchGetItem, and a
+// household is written in one TransactWriteItems with others (up to 100 items), which makes its
+// identity, its ID number's claim and its periods land together or not at all. DynamoDB Local
+// commits a transaction at once where it commits a BatchWriteItem item by item: measured on a
+// 2-core machine, 100 items in one transaction went in about 3x faster than four batches of 25.
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
-  GetItemCommand,
-  PutItemCommand,
   QueryCommand,
+  TransactWriteItemsCommand,
+  TransactionCanceledException,
   type AttributeValue,
   type DynamoDBClient,
+  type KeysAndAttributes,
   type QueryCommandInput,
+  type TransactWriteItem,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { createHash } from 'node:crypto';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
-import { TransientError, type RosterStore } from '#shared/ports.ts';
+import { TransientError, type HouseholdWrite, type RosterConflict, type RosterStore } from '#shared/ports.ts';
 import { send } from '#functions/adapters/dynamo-send.ts';
 
 type Item = Record<string, AttributeValue>;
+
+/** TransactWriteItems' limit on items. */
+const TRANSACTION_ITEMS = 100;
+/** BatchGetItem's limit on keys. */
+const BATCH_GET_KEYS = 100;
+
+// The key is a hash: a table key turns up in more places (metrics, consoles) than an attribute.
+const idNumberKey = (idNumber: string) => ({
+  pk: { S: `IDNO#${createHash('sha256').update(idNumber).digest('hex')}` },
+  sk: { S: 'IDNO' },
+});
+const identityKey = (householdId: string) => ({ pk: { S: `HH#${householdId}` }, sk: { S: 'HOUSEHOLD' } });
+
+function periodItem(p: RosterPeriod): Item {
+  return {
+    ...marshall(p, { removeUndefinedValues: true }),
+    pk: { S: `HH#${p.householdId}` },
+    sk: { S: `PERIOD#${p.statusFrom}` },
+    gsi3pk: { S: `GWHH#${p.gridWorker}` },
+    gsi3sk: { S: `${p.householdId}#${p.statusFrom}` },
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class DynamoRosterStore implements RosterStore {
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
   ) {}
-
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await send(() =>
-        this.db.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start })),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
 
   async periods(householdId: string): Promise<RosterPeriod[]> {
     const items = await this.queryAll({
@@ -48,65 +70,152 @@ export class DynamoRosterStore implements RosterStore {
   }
 
   async put(periods: readonly RosterPeriod[]): Promise<void> {
-    const requests = periods.map((p) => ({
-      PutRequest: {
-        Item: {
-          ...marshall(p, { removeUndefinedValues: true }),
-          pk: { S: `HH#${p.householdId}` },
-          sk: { S: `PERIOD#${p.statusFrom}` },
-          gsi3pk: { S: `GWHH#${p.gridWorker}` },
-          gsi3sk: { S: `${p.householdId}#${p.statusFrom}` },
-        },
-      },
-    }));
-    for (let i = 0; i < requests.length; i += 25) {
-      let batch: typeof requests | undefined = requests.slice(i, i + 25);
-      for (let attempt = 0; batch && batch.length > 0; attempt++) {
-        if (attempt > 8) throw new TransientError('roster write kept being throttled');
-        const out = await send(() =>
-          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: batch ?? [] } })),
-        );
-        batch = out.UnprocessedItems?.[this.table] as typeof requests | undefined;
-        if (batch && batch.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      }
+    const requests: WriteRequest[] = [];
+    const identities = new Map<string, string>();
+    for (const p of periods) {
+      requests.push({ PutRequest: { Item: periodItem(p) } });
+      if (!identities.has(p.householdId)) identities.set(p.householdId, p.idNumber);
     }
+    for (const [householdId, idNumber] of identities) {
+      requests.push({ PutRequest: { Item: { ...identityKey(householdId), idNumber: { S: idNumber } } } });
+      requests.push({ PutRequest: { Item: { ...idNumberKey(idNumber), householdId: { S: householdId } } } });
+    }
+    await this.batchWrite(requests);
   }
 
-  async claimIdNumbers(
-    pairs: readonly { idNumber: string; householdId: string }[],
-  ): Promise<Map<string, string>> {
-    const holders = new Map<string, string>();
-    // The key is a hash: a table key turns up in more places (metrics, consoles) than an attribute.
-    const idKey = (idNumber: string) => ({
-      pk: { S: `IDNO#${createHash('sha256').update(idNumber).digest('hex')}` },
-      sk: { S: 'IDNO' },
-    });
-    const claimOne = async ({ idNumber, householdId }: { idNumber: string; householdId: string }) => {
-      try {
-        await send(() =>
-          this.db.send(
-            new PutItemCommand({
-              TableName: this.table,
-              Item: { ...idKey(idNumber), householdId: { S: householdId } },
-              ConditionExpression: 'attribute_not_exists(pk) OR householdId = :h',
-              ExpressionAttributeValues: { ':h': { S: householdId } },
-            }),
-          ),
-        );
-        holders.set(idNumber, householdId);
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const out = await send(() =>
-          this.db.send(
-            new GetItemCommand({ TableName: this.table, Key: idKey(idNumber), ConsistentRead: true }),
-          ),
-        );
-        holders.set(idNumber, out.Item?.householdId?.S ?? householdId);
+  async identities(householdIds: readonly string[]): Promise<Map<string, string>> {
+    const items = await this.batchGet([...new Set(householdIds)].map(identityKey));
+    const found = new Map<string, string>();
+    for (const item of items) {
+      const householdId = item.pk?.S?.slice('HH#'.length);
+      const idNumber = item.idNumber?.S;
+      if (householdId && idNumber) found.set(householdId, idNumber);
+    }
+    return found;
+  }
+
+  async holders(idNumbers: readonly string[]): Promise<Map<string, string>> {
+    const byKey = new Map<string, string>();
+    for (const idNumber of new Set(idNumbers)) byKey.set(idNumberKey(idNumber).pk.S, idNumber);
+    const items = await this.batchGet([...byKey.values()].map(idNumberKey));
+    const found = new Map<string, string>();
+    for (const item of items) {
+      const idNumber = byKey.get(item.pk?.S ?? '');
+      const householdId = item.householdId?.S;
+      if (idNumber && householdId) found.set(idNumber, householdId);
+    }
+    return found;
+  }
+
+  async storeHouseholds(
+    households: readonly HouseholdWrite[],
+  ): Promise<{ conflicts: Map<string, RosterConflict> }> {
+    const conflicts = new Map<string, RosterConflict>();
+    const retried = new Set<string>();
+    let pending = [...households];
+    while (pending.length > 0) {
+      // Fill one transaction with whole households; an ID number at most once per transaction
+      // (DynamoDB refuses two writes of one item in it): the second waits for the next round,
+      // where the first's claim decides it.
+      const group: HouseholdWrite[] = [];
+      const later: HouseholdWrite[] = [];
+      const idsInGroup = new Set<string>();
+      let items = 0;
+      for (const h of pending) {
+        const size = 2 + h.periods.length;
+        const fits = group.length === 0 || items + size <= TRANSACTION_ITEMS;
+        if (fits && !idsInGroup.has(h.idNumber)) {
+          group.push(h);
+          idsInGroup.add(h.idNumber);
+          items += size;
+        } else later.push(h);
       }
-    };
-    // A few at a time: a county's roster is tens of thousands of households.
-    for (let i = 0; i < pairs.length; i += 16) await Promise.all(pairs.slice(i, i + 16).map(claimOne));
-    return holders;
+      const refused = await this.writeGroup(group);
+      if (refused.size > 0) {
+        const refusedIds = [...refused].map((i) => group[i]).filter((h) => h !== undefined);
+        const holders = await this.holders(refusedIds.map((h) => h.idNumber));
+        const identities = await this.identities(refusedIds.map((h) => h.householdId));
+        for (const h of refusedIds) {
+          const holder = holders.get(h.idNumber);
+          if (holder !== undefined && holder !== h.householdId)
+            conflicts.set(h.householdId, { kind: 'id-number-taken', holder });
+          else if (identities.has(h.householdId) && identities.get(h.householdId) !== h.idNumber)
+            conflicts.set(h.householdId, { kind: 'identity-changed' });
+          // Neither any more (the other write went away?): the next round tries it once more.
+          else if (!retried.has(h.householdId)) {
+            retried.add(h.householdId);
+            later.push(h);
+          } else throw new TransientError(`household ${h.householdId} kept being refused`);
+        }
+      }
+      pending = later;
+    }
+    return { conflicts };
+  }
+
+  /**
+   * Writes one group in a transaction, dropping households whose conditions fail until the rest
+   * go in; returns the indexes (into `group`) of the households refused.
+   */
+  private async writeGroup(group: readonly HouseholdWrite[]): Promise<Set<number>> {
+    const refused = new Set<number>();
+    for (let attempt = 0; ; attempt++) {
+      const owners: number[] = [];
+      const items: TransactWriteItem[] = [];
+      const overflow: WriteRequest[] = [];
+      group.forEach((h, index) => {
+        if (refused.has(index)) return;
+        items.push(
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...idNumberKey(h.idNumber), householdId: { S: h.householdId } },
+              ConditionExpression: 'attribute_not_exists(pk) OR householdId = :h',
+              ExpressionAttributeValues: { ':h': { S: h.householdId } },
+            },
+          },
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...identityKey(h.householdId), idNumber: { S: h.idNumber } },
+              ConditionExpression: 'attribute_not_exists(pk) OR idNumber = :i',
+              ExpressionAttributeValues: { ':i': { S: h.idNumber } },
+            },
+          },
+        );
+        owners.push(index, index);
+        // A household alone in its group with more periods than a transaction holds: its identity
+        // and the first periods go together, the rest after (the identity is settled by then).
+        for (const p of h.periods) {
+          if (items.length < TRANSACTION_ITEMS) {
+            items.push({ Put: { TableName: this.table, Item: periodItem(p) } });
+            owners.push(index);
+          } else overflow.push({ PutRequest: { Item: periodItem(p) } });
+        }
+      });
+      if (items.length === 0) return refused;
+      try {
+        await send(() => this.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
+        await this.batchWrite(overflow);
+        return refused;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        const reasons = error.CancellationReasons ?? [];
+        let failedConditions = 0;
+        reasons.forEach((reason, i) => {
+          const owner = owners[i];
+          if (reason.Code === 'ConditionalCheckFailed' && owner !== undefined) {
+            refused.add(owner);
+            failedConditions += 1;
+          }
+        });
+        // Otherwise another writer held an item (TransactionConflict) or the store was busy.
+        if (failedConditions === 0) {
+          if (attempt >= 8) throw new TransientError('roster write kept conflicting');
+          await pause(25 * 2 ** attempt);
+        }
+      }
+    }
   }
 
   async householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {
@@ -125,5 +234,56 @@ export class DynamoRosterStore implements RosterStore {
       const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
       return latest?.gridWorker === gridWorker;
     });
+  }
+
+  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const out = await send(() =>
+        this.db.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start })),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** Consistent reads of up to any number of keys, 100 per request, unprocessed keys retried. */
+  private async batchGet(keys: readonly Item[]): Promise<Item[]> {
+    const found: Item[] = [];
+    for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+      let request: KeysAndAttributes | undefined = {
+        Keys: keys.slice(i, i + BATCH_GET_KEYS),
+        ConsistentRead: true,
+      };
+      for (let attempt = 0; request?.Keys && request.Keys.length > 0; attempt++) {
+        if (attempt > 8) throw new TransientError('roster reads kept being throttled');
+        if (attempt > 0) await pause(25 * 2 ** attempt);
+        const keysNow: KeysAndAttributes = request;
+        const out = await send(() =>
+          this.db.send(new BatchGetItemCommand({ RequestItems: { [this.table]: keysNow } })),
+        );
+        found.push(...(out.Responses?.[this.table] ?? []));
+        request = out.UnprocessedKeys?.[this.table];
+      }
+    }
+    return found;
+  }
+
+  /** BatchWriteItem, 25 at a time, unprocessed items retried with backoff. */
+  private async batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let batch: WriteRequest[] | undefined = requests.slice(i, i + 25);
+      for (let attempt = 0; batch && batch.length > 0; attempt++) {
+        if (attempt > 8) throw new TransientError('roster write kept being throttled');
+        if (attempt > 0) await pause(25 * 2 ** attempt);
+        const batchNow: WriteRequest[] = batch;
+        const out = await send(() =>
+          this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: batchNow } })),
+        );
+        batch = out.UnprocessedItems?.[this.table];
+      }
+    }
   }
 }

@@ -25,9 +25,17 @@ import {
   type ReviewTasks,
   type UploadSigner,
   type RosterStore,
+  type HouseholdWrite,
+  type RosterConflict,
   matchesClaimFilter,
 } from '#shared/ports.ts';
 import { createHash } from 'node:crypto';
+import {
+  claimListingKeys,
+  claimListingPlan,
+  decodeListingCursor,
+  encodeListingCursor,
+} from '#shared/claim-listing.ts';
 import type { MetricPoint, Metrics } from '#functions/metrics.ts';
 import { INSPECT_HEAD_BYTES, INSPECT_TAIL_BYTES } from '#shared/receipt-check.ts';
 
@@ -42,6 +50,8 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
   readonly roster = new Map<string, RosterPeriod[]>();
   readonly grants = new Map<string, ClaimGrant>();
   readonly idOwners = new Map<string, string>();
+  /** The ID number each household was first stored with. */
+  readonly identity = new Map<string, string>();
   readonly evidence = new Map<string, Map<string, ClaimEvidence>>();
 
   async get(claimId: string) {
@@ -75,9 +85,37 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
   async history(claimId: string) {
     return copy(this.events.get(claimId) ?? []);
   }
+  /** Synthetic claims in their final shape, with history and ledger (as DynamoClaimStore.loadClaims). */
+  async loadClaims(
+    batch: readonly { claim: ClaimRecord; events: readonly HistoryEvent[]; ledger?: LedgerEntry }[],
+  ) {
+    for (const { claim, events, ledger } of batch) {
+      this.claimsById.set(claim.claimId, copy(claim));
+      this.events.set(claim.claimId, copy([...events]));
+      if (ledger) this.ledger.set(ledger.claimId, copy(ledger));
+    }
+  }
+  /** The same plan, order, full pages and cursor checks as the DynamoDB listing. */
   async list(filter: ClaimFilter): Promise<Page<ClaimRecord>> {
-    const items = [...this.claimsById.values()].filter((c) => matchesClaimFilter(c, filter));
-    return { items: copy(items.slice(0, filter.limit)) };
+    const plan = claimListingPlan(filter);
+    const after = decodeListingCursor(filter.cursor, plan);
+    const rows = [...this.claimsById.values()].flatMap((claim) => {
+      const key = claimListingKeys(claim)[plan.index];
+      const inRange =
+        key !== undefined &&
+        key.pk === plan.partition &&
+        (plan.lo === undefined || key.sk >= plan.lo) &&
+        (plan.hi === undefined || key.sk < plan.hi) &&
+        (after === undefined || key.sk < after);
+      return inRange && matchesClaimFilter(claim, filter) ? [{ sk: key.sk, claim }] : [];
+    });
+    rows.sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
+    const page = rows.slice(0, filter.limit);
+    const last = page[page.length - 1];
+    return {
+      items: copy(page.map((row) => row.claim)),
+      ...(rows.length > filter.limit && last ? { cursor: encodeListingCursor(plan, last.sk) } : {}),
+    };
   }
   async registerReceipt(sha256: string, claimId: string) {
     const owner = this.receiptOwners.get(sha256);
@@ -157,15 +195,38 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
       const list = (this.roster.get(p.householdId) ?? []).filter((x) => x.statusFrom !== p.statusFrom);
       list.push(copy(p));
       this.roster.set(p.householdId, list);
+      if (!this.identity.has(p.householdId)) this.identity.set(p.householdId, p.idNumber);
+      if (!this.idOwners.has(p.idNumber)) this.idOwners.set(p.idNumber, p.householdId);
     }
   }
-  async claimIdNumbers(pairs: readonly { idNumber: string; householdId: string }[]) {
-    const holders = new Map<string, string>();
-    for (const { idNumber, householdId } of pairs) {
-      if (!this.idOwners.has(idNumber)) this.idOwners.set(idNumber, householdId);
-      holders.set(idNumber, this.idOwners.get(idNumber) ?? householdId);
+  async identities(householdIds: readonly string[]) {
+    return new Map(
+      householdIds.flatMap((h) => (this.identity.has(h) ? [[h, this.identity.get(h) ?? '']] : [])),
+    );
+  }
+  async holders(idNumbers: readonly string[]) {
+    return new Map(
+      idNumbers.flatMap((id) => (this.idOwners.has(id) ? [[id, this.idOwners.get(id) ?? '']] : [])),
+    );
+  }
+  async storeHouseholds(households: readonly HouseholdWrite[]) {
+    const conflicts = new Map<string, RosterConflict>();
+    for (const h of households) {
+      const holder = this.idOwners.get(h.idNumber);
+      if (holder !== undefined && holder !== h.householdId) {
+        conflicts.set(h.householdId, { kind: 'id-number-taken', holder });
+        continue;
+      }
+      const stored = this.identity.get(h.householdId);
+      if (stored !== undefined && stored !== h.idNumber) {
+        conflicts.set(h.householdId, { kind: 'identity-changed' });
+        continue;
+      }
+      await this.put(h.periods);
+      this.identity.set(h.householdId, h.idNumber);
+      this.idOwners.set(h.idNumber, h.householdId);
     }
-    return holders;
+    return { conflicts };
   }
   async householdsOf(gridWorker: string) {
     return [...this.roster.values()]

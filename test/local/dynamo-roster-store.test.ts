@@ -1,0 +1,164 @@
+// The roster store against DynamoDB Local and in memory: the same answers from both, including
+// when batches of one county file race each other for the same ID numbers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
+import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
+import type { RosterStore } from '#shared/ports.ts';
+import { storeRosterPeriods, type NumberedPeriod } from '#shared/roster-import.ts';
+import type { RosterPeriod } from '#shared/roster.ts';
+import { distinctResidentId } from '#bench/roster-import.ts';
+import { s3LocalCredentials } from '#cli/local/s3-local.ts';
+import { startLocalDynamo, type LocalDynamo } from '#verify/lib/dynamo.ts';
+
+let dynamo: LocalDynamo;
+let db: DynamoDBClient;
+
+beforeAll(async () => {
+  dynamo = await startLocalDynamo();
+  db = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: s3LocalCredentials,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  db?.destroy();
+  await dynamo?.close();
+});
+
+let run = 0;
+const stores: [string, () => RosterStore][] = [
+  ['DynamoDB', () => new DynamoRosterStore(db, 'claims')],
+  ['memory', () => new MemoryStore()],
+];
+
+describe.each(stores)('roster store (%s)', (_name, make) => {
+  // Each test its own households and ID numbers: the DynamoDB table is shared by the tests.
+  let prefix = '';
+  let idBase = 0;
+  const period = (h: number, statusFrom: string, id = h): RosterPeriod => ({
+    householdId: `${prefix}-${h}`,
+    region: 'demo',
+    village: '红星村',
+    headName: '张德胜',
+    idNumber: distinctResidentId(idBase + id),
+    members: 3,
+    status: 'unstable',
+    statusFrom,
+    gridWorker: 'worker1',
+    bankAccount: '6230000000000000001',
+    annualIncomeFen: 860_000,
+  });
+  const numbered = (periods: RosterPeriod[], firstRow = 2): NumberedPeriod[] =>
+    periods.map((p, i) => ({ row: firstRow + i, period: p }));
+  const fresh = () => {
+    run += 1;
+    prefix = `RS${run}`;
+    idBase = run * 10_000;
+  };
+
+  it('stores a household with its periods and identity, and reads both back in bulk', async () => {
+    fresh();
+    const store = make();
+    const out = await storeRosterPeriods(
+      store,
+      numbered([period(1, '2024-01-01'), period(1, '2025-01-01'), period(2, '2024-03-01')]),
+    );
+    expect(out).toEqual({ imported: 3, rejected: [] });
+    expect((await store.periods(`${prefix}-1`)).map((p) => p.statusFrom).sort()).toEqual([
+      '2024-01-01',
+      '2025-01-01',
+    ]);
+    const identities = await store.identities([`${prefix}-1`, `${prefix}-2`, `${prefix}-3`]);
+    expect(Object.fromEntries(identities)).toEqual({
+      [`${prefix}-1`]: distinctResidentId(idBase + 1),
+      [`${prefix}-2`]: distinctResidentId(idBase + 2),
+    });
+    const holders = await store.holders([distinctResidentId(idBase + 2), distinctResidentId(idBase + 9)]);
+    expect(Object.fromEntries(holders)).toEqual({ [distinctResidentId(idBase + 2)]: `${prefix}-2` });
+  });
+
+  it("refuses a household's new ID number and an ID number another household holds, naming it", async () => {
+    fresh();
+    const store = make();
+    await storeRosterPeriods(store, numbered([period(1, '2024-01-01'), period(2, '2024-01-01')]));
+    const out = await storeRosterPeriods(
+      store,
+      numbered([
+        period(1, '2026-01-01', 7), // household 1 with another ID number
+        period(3, '2026-01-01', 2), // household 3 with household 2's ID number
+        period(4, '2026-01-01'),
+      ]),
+    );
+    expect(out.imported).toBe(1);
+    expect(out.rejected).toEqual([
+      {
+        row: 2,
+        reasons: [{ code: 'ID_DIFFERS_STORED', params: { field: 'idNumber', householdId: `${prefix}-1` } }],
+      },
+      {
+        row: 3,
+        reasons: [{ code: 'ID_HEADS_OTHER', params: { field: 'idNumber', householdId: `${prefix}-2` } }],
+      },
+    ]);
+    expect(await store.periods(`${prefix}-3`)).toEqual([]);
+    expect(await store.periods(`${prefix}-1`)).toHaveLength(1);
+  });
+
+  it('lets exactly one of many racing batches have an ID number, whole households only', async () => {
+    fresh();
+    const store = make();
+    // Eight batches, each a different household claiming the same ID number, plus its own others.
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      numbered(
+        [
+          period(100 + b, '2024-01-01', 1),
+          period(100 + b, '2025-01-01', 1),
+          ...Array.from({ length: 30 }, (_, k) => period(1000 + b * 100 + k, '2024-01-01')),
+        ],
+        2 + b * 32,
+      ),
+    );
+    const outs = await Promise.all(batches.map((rows) => storeRosterPeriods(store, rows)));
+    const winners = outs.filter((o) => o.rejected.length === 0);
+    expect(winners).toHaveLength(1);
+    expect(outs.reduce((sum, o) => sum + o.imported, 0)).toBe(8 * 30 + 2);
+    const holder = (await store.holders([distinctResidentId(idBase + 1)])).get(
+      distinctResidentId(idBase + 1),
+    );
+    for (const [b, out] of outs.entries()) {
+      const household = `${prefix}-${100 + b}`;
+      const stored = await store.periods(household);
+      if (household === holder) expect(stored).toHaveLength(2);
+      else {
+        // Refused whole: neither of its periods, and each row names the holder.
+        expect(stored).toEqual([]);
+        expect(out.rejected.map((r) => r.reasons[0]?.params.householdId)).toEqual([holder, holder]);
+      }
+    }
+  });
+
+  it('stores a household with more periods than one transaction holds', async () => {
+    fresh();
+    const store = make();
+    const periods = Array.from({ length: 130 }, (_, i) =>
+      period(
+        1,
+        `20${String(10 + Math.floor(i / 12)).padStart(2, '0')}-${String((i % 12) + 1).padStart(2, '0')}-01`,
+      ),
+    );
+    expect((await storeRosterPeriods(store, numbered(periods))).imported).toBe(130);
+    expect(await store.periods(`${prefix}-1`)).toHaveLength(130);
+  });
+
+  it('stores the same batch again with the same effect', async () => {
+    fresh();
+    const store = make();
+    const rows = numbered(Array.from({ length: 60 }, (_, i) => period(i, '2024-01-01')));
+    await storeRosterPeriods(store, rows);
+    expect(await storeRosterPeriods(store, rows)).toEqual({ imported: 60, rejected: [] });
+    expect(await store.periods(`${prefix}-59`)).toHaveLength(1);
+  });
+});
