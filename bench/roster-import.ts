@@ -16,6 +16,8 @@ import { runImportJob } from '#cli/verbs/import-job.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { rosterColumns } from '#shared/roster.ts';
 import { round } from '#bench/stats.ts';
+import { loadPrices } from '#bench/cost.ts';
+import { rosterImportCost, type BulkCostLine } from '#bench/bulk-cost.ts';
 
 export interface RosterImportFigure {
   readonly households: number;
@@ -40,6 +42,8 @@ export interface RosterImportResult {
   readonly figures: readonly RosterImportFigure[];
   /** Peak stack RSS at the largest size over the smallest (goal <= 1.2). */
   readonly rssGrowth: number;
+  /** On AWS, per 100,000 roster rows, with the Lambda time per row measured at the largest size. */
+  readonly cost: BulkCostLine;
 }
 
 const villages = ['红星村', '和平村', '向阳村', '东风村', '新华村', '光明村', '团结村', '胜利村'];
@@ -236,5 +240,10 @@ export async function runRosterImport(opts: {
   }
   const first = figures[0];
   const last = figures.at(-1);
-  return { figures, rssGrowth: first && last ? round(last.peakRssMiB / first.peakRssMiB, 2) : 0 };
+  const secondsPerRow = last ? last.seconds / last.rows : 0;
+  return {
+    figures,
+    rssGrowth: first && last ? round(last.peakRssMiB / first.peakRssMiB, 2) : 0,
+    cost: rosterImportCost(loadPrices(), 100_000, secondsPerRow),
+  };
 }

@@ -160,7 +160,10 @@ describe('handlers', () => {
       );
     }
     for (const name of workflowHandlers) {
-      expect(resources[functionId(name)]!.Properties).toMatchObject({ MemorySize: 512, Timeout: 60 });
+      // write-export writes a whole ledger in one run: a full vCPU and Lambda's longest run.
+      expect(resources[functionId(name)]!.Properties, name).toMatchObject(
+        name === 'write-export' ? { MemorySize: 1769, Timeout: 900 } : { MemorySize: 512, Timeout: 60 },
+      );
     }
   });
 });
@@ -221,14 +224,17 @@ describe('least privilege', () => {
     expect(s3('check-duplicates')).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(s3('create-claim')).toEqual(['s3:PutObject']);
     expect(s3('get-receipt')).toEqual(['s3:GetObject']);
-    expect(s3('export-ledger')).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
-    expect(
-      JSON.stringify(
-        functionStatements('export-ledger')
-          .filter((s) => actions(s).some((a) => a.startsWith('s3:')))
-          .map((s) => s.Resource),
-      ),
-    ).toMatch(/"\/exports\/\*"\]/);
+    // The export job's writer and link signer work under exports/ only, like the direct export.
+    for (const name of ['export-ledger', 'write-export', 'get-export'] as const) {
+      expect(s3(name), name).toEqual(['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject']);
+      expect(
+        JSON.stringify(
+          functionStatements(name)
+            .filter((s) => actions(s).some((a) => a.startsWith('s3:')))
+            .map((s) => s.Resource),
+        ),
+      ).toMatch(/"\/exports\/\*"\]/);
+    }
     // Bulk files: create-import signs the upload form, get/list-import sign report links, the
     // import-file steps read and write imports/ and import-work/ only.
     expect(s3('create-import')).toEqual(['s3:PutObject']);
@@ -254,6 +260,8 @@ describe('least privilege', () => {
           'create-claim',
           'get-receipt',
           'export-ledger',
+          'write-export',
+          'get-export',
           'create-import',
           'get-import',
           'list-imports',
@@ -296,9 +304,16 @@ describe('least privilege', () => {
     }
   });
 
-  it('only retry-claim and the sweeper start workflows, and only the two of this stack', () => {
+  it('only retry-claim and the sweeper start claim workflows, only create-export the export one', () => {
     for (const name of handlerNames) {
       const starts = functionStatements(name).filter((s) => actions(s).includes('states:StartExecution'));
+      if (name === 'create-export') {
+        expect(starts.flatMap(actions)).toEqual(['states:StartExecution']);
+        const resourcesText = JSON.stringify(starts.map((s) => s.Resource));
+        expect(resourcesText).toContain(':stateMachine:FangpinClaims-demo-export-ledger');
+        expect(resourcesText).not.toMatch(/assess-claim|review-claim|import-file/);
+        continue;
+      }
       if (name !== 'retry-claim' && name !== 'sweep-claims') {
         expect(starts, name).toEqual([]);
         continue;
@@ -509,17 +524,21 @@ describe('DynamoDB', () => {
       ['gsi2', 'KEYS_ONLY'],
       ['gsi3', 'KEYS_ONLY'],
       ['gsi4', 'ALL'],
+      ['gsi5', 'INCLUDE'],
+      ['gsi6', 'INCLUDE'],
+      ['gsi7', 'INCLUDE'],
     ]);
   });
 });
 
 describe('workflows', () => {
-  it('assess-claim is Express, review-claim and import-file Standard, all logging errors to encrypted log groups with tracing', () => {
+  it('assess-claim is Express, review-claim, import-file and export-ledger Standard, all logging errors to encrypted log groups with tracing', () => {
     const machines = ofType('AWS::StepFunctions::StateMachine');
     expect(
       machines.map(([, m]) => [m.Properties.StateMachineName, m.Properties.StateMachineType]).sort(),
     ).toEqual([
       ['FangpinClaims-demo-assess-claim', 'EXPRESS'],
+      ['FangpinClaims-demo-export-ledger', 'STANDARD'],
       ['FangpinClaims-demo-import-file', 'STANDARD'],
       ['FangpinClaims-demo-review-claim', 'STANDARD'],
     ]);
@@ -778,8 +797,8 @@ describe('monitoring', () => {
     const topicId = logicalIdOf('AWS::SNS::Topic');
     const metric = (namespace: string, name: string) =>
       alarms().filter((a) => a.Namespace === namespace && a.MetricName === name);
-    expect(metric('AWS/States', 'ExecutionsFailed')).toHaveLength(3);
-    expect(metric('AWS/States', 'ExecutionsTimedOut')).toHaveLength(3);
+    expect(metric('AWS/States', 'ExecutionsFailed')).toHaveLength(4);
+    expect(metric('AWS/States', 'ExecutionsTimedOut')).toHaveLength(4);
     expect(metric('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toHaveLength(1);
     expect(metric('AWS/Events', 'FailedInvocations')).toHaveLength(1);
     expect(metric('AWS/ApiGateway', '5xx')).toHaveLength(1);
@@ -827,13 +846,13 @@ describe('resource counts (accidental deletions show up here)', () => {
     expect(counts).toEqual({
       'AWS::ApiGatewayV2::Api': 1,
       'AWS::ApiGatewayV2::Authorizer': 1,
-      'AWS::ApiGatewayV2::Integration': 18,
-      'AWS::ApiGatewayV2::Route': 18,
+      'AWS::ApiGatewayV2::Integration': 19,
+      'AWS::ApiGatewayV2::Route': 19,
       'AWS::ApiGatewayV2::Stage': 1,
       'AWS::CloudFront::Distribution': 1,
       'AWS::CloudFront::OriginAccessControl': 1,
       'AWS::CloudFront::ResponseHeadersPolicy': 1,
-      'AWS::CloudWatch::Alarm': 41,
+      'AWS::CloudWatch::Alarm': 42,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
@@ -843,13 +862,13 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
       'AWS::DynamoDB::Table': 1,
       'AWS::Events::Rule': 4,
-      'AWS::IAM::Policy': 36,
-      'AWS::IAM::Role': 36,
+      'AWS::IAM::Policy': 37,
+      'AWS::IAM::Role': 37,
       'AWS::KMS::Key': 2,
-      'AWS::Lambda::Function': 31,
+      'AWS::Lambda::Function': 32,
       'AWS::Lambda::LayerVersion': 1,
-      'AWS::Lambda::Permission': 20,
-      'AWS::Logs::LogGroup': 34,
+      'AWS::Lambda::Permission': 21,
+      'AWS::Logs::LogGroup': 35,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
       'AWS::SNS::Subscription': 1,
@@ -1020,7 +1039,7 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       // Public health check route.
       'AwsSolutions-APIG4': 1,
       // X-Ray (29 Lambda roles), log delivery + X-Ray (3 state machine roles), CDK's deployment.
-      'AwsSolutions-IAM5[Resource::*]': 34,
+      'AwsSolutions-IAM5[Resource::*]': 35,
       // CloudFront for the web app: no geo block, no WAF on static assets, default certificate.
       'AwsSolutions-CFR1': 1,
       'AwsSolutions-CFR2': 1,
@@ -1045,7 +1064,7 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       // The import map's own child executions (named by the service).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:FangpinClaims-demo-import-file/*]': 1,
       // nodejs22.x on all 29 functions; CDK's deployment function pins its own runtime.
-      'AwsSolutions-L1': 31,
+      'AwsSolutions-L1': 32,
       // The two log buckets (receipts access logs, web app logs).
       'AwsSolutions-S1': 2,
       // The DLQ itself.
