@@ -20,7 +20,7 @@ export interface BulkCostLine {
 
 const PERIODS_PER_HOUSEHOLD = 3;
 const CHUNK_ROWS = 500;
-const CHUNKS_PER_BATCH = 4;
+const CHUNKS_PER_BATCH = 2;
 const LEDGER_ITEM_BYTES = 420;
 
 export function rosterImportCost(

@@ -32,7 +32,7 @@ export interface RosterImportFigure {
   readonly storeItemsPerSecond: number;
   /** rowsPerSecond over storeItemsPerSecond (goal >= 0.5). */
   readonly shareOfStoreRate: number;
-  /** Peak RSS of the stack: this process and the DynamoDB Local JVM, sampled every 250 ms. */
+  /** Peak RSS of the stack: this process, the DynamoDB Local JVM and its watchdog, every 250 ms. */
   readonly peakRssMiB: number;
   readonly peakNodeRssMiB: number;
   readonly peakJvmRssMiB: number;
@@ -98,18 +98,19 @@ async function rssOf(pid: number | 'self'): Promise<number> {
   }
 }
 
-/** The DynamoDB Local JVM serving this data dir. */
-async function jvmPid(dataDir: string): Promise<number | undefined> {
+/** The processes serving this data dir besides this one: the DynamoDB Local JVM and its watchdog. */
+async function helperPids(dataDir: string): Promise<number[]> {
+  const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmd = await readFile(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmd.includes('java') && cmd.includes(dataDir)) return Number(entry);
+      if (cmd.includes(dataDir)) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
-  return undefined;
+  return pids;
 }
 
 /** BatchWriteItem of `count` roster-sized items, four writers at once (the map's concurrency). */
@@ -172,13 +173,14 @@ export async function runRosterImport(opts: {
     try {
       const csv = new TextEncoder().encode(countyRosterCsv(size.households, size.periods));
       await writeFile(join(dir, 'county.csv'), csv);
-      const jvm = await jvmPid(dir);
+      const helpers = await helperPids(dir);
       let peakNode = 0;
       let peakJvm = 0;
       let peakBoth = 0;
       const sample = async () => {
         const node = await rssOf('self');
-        const java = jvm ? await rssOf(jvm) : 0;
+        let java = 0;
+        for (const pid of helpers) java += await rssOf(pid);
         peakNode = Math.max(peakNode, node);
         peakJvm = Math.max(peakJvm, java);
         peakBoth = Math.max(peakBoth, node + java);

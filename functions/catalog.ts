@@ -1,5 +1,6 @@
 // The one list of Lambda handlers and HTTP routes. CDK builds a function per entry and the
 // local runtime serves the same entries, so the two can never drift apart.
+import { EXPORTS_PREFIX } from '#shared/api/export-jobs-api.ts';
 
 export const workflowHandlers = [
   'validate-claim',
@@ -13,6 +14,8 @@ export const workflowHandlers = [
   'start-import',
   'import-chunks',
   'finish-import',
+  // The ledger export job (export-ledger): write the file, close the job.
+  'write-export',
 ] as const;
 export type WorkflowHandlerName = (typeof workflowHandlers)[number];
 
@@ -47,6 +50,7 @@ export const apiRoutes = [
   { method: 'GET', path: '/claims', handler: 'list-claims', auth: true },
   { method: 'GET', path: '/claims/{claimId}', handler: 'get-claim', auth: true },
   { method: 'GET', path: '/claims/{claimId}/receipts/{n}', handler: 'get-receipt', auth: true },
+  { method: 'GET', path: '/claims/{claimId}/review-context', handler: 'get-review-context', auth: true },
   { method: 'POST', path: '/claims/{claimId}/reviews', handler: 'decide-review', auth: true },
   { method: 'POST', path: '/claims/{claimId}/retry', handler: 'retry-claim', auth: true },
   { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
@@ -56,13 +60,37 @@ export const apiRoutes = [
   { method: 'GET', path: '/policies', handler: 'list-policies', auth: true },
   { method: 'GET', path: '/ledger', handler: 'list-ledger', auth: true },
   { method: 'GET', path: '/ledger/export', handler: 'export-ledger', auth: true, heavy: true },
+  { method: 'POST', path: '/ledger/exports', handler: 'create-export', auth: true },
+  { method: 'GET', path: '/ledger/exports/{jobId}', handler: 'get-export', auth: true },
   { method: 'POST', path: '/ledger/disbursements', handler: 'mark-disbursed', auth: true },
   { method: 'POST', path: '/quotes', handler: 'quote-claim', auth: true },
+  { method: 'GET', path: '/stats', handler: 'get-stats', auth: true },
 ] as const satisfies readonly ApiRoute[];
 export type ApiHandlerName = (typeof apiRoutes)[number]['handler'];
 
+/**
+ * How long each Lambda may run, in seconds: CDK sets it, and the local runtime gives workflow
+ * steps the same (a step that would time out on AWS times out locally too). API routes stop at
+ * API Gateway's 29 s anyway; small ones get 10 s.
+ */
+export function functionTimeoutSeconds(name: string): number {
+  switch (name) {
+    // A whole ledger into one file: Lambda's longest run.
+    case 'write-export':
+      return 900;
+    // A batch of 1,000 roster rows: seconds on DynamoDB, but retried throttling can stretch it.
+    case 'import-chunks':
+      return 180;
+  }
+  if ((workflowHandlers as readonly string[]).includes(name)) return 60;
+  if (scheduledHandlers.some((s) => s.handler === name)) return 300;
+  if (eventHandlers.some((e) => e.handler === name)) return 60;
+  const route = apiRoutes.find((r) => r.handler === name);
+  return route && 'heavy' in route && route.heavy ? 29 : 10;
+}
+
 /** Where ledger exports are written in the receipts bucket (kept a day, then expired by lifecycle). */
-export const exportsPrefix = 'exports/';
+export const exportsPrefix = EXPORTS_PREFIX;
 
 /** Environment variable names every handler reads; CDK sets them, the local runtime too. */
 export const envNames = {
@@ -70,6 +98,7 @@ export const envNames = {
   receiptsBucket: 'RECEIPTS_BUCKET',
   reviewStateMachineArn: 'REVIEW_STATE_MACHINE_ARN',
   assessStateMachineArn: 'ASSESS_STATE_MACHINE_ARN',
+  exportStateMachineArn: 'EXPORT_STATE_MACHINE_ARN',
   webOrigin: 'WEB_ORIGIN',
 } as const;
 

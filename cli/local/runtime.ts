@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   apiRoutes,
@@ -19,7 +19,7 @@ import {
 import { awsDeps, type AppDeps } from '#functions/adapters/aws-deps.ts';
 import type { ClientOverrides } from '#functions/adapters/handler-deps.ts';
 import { noMetrics, type Metrics } from '#functions/metrics.ts';
-import { claimsTableSpec, toCreateTableInput } from '#infra/tables.ts';
+import { ensureClaimsTable } from '#cli/local/claims-table.ts';
 import { startDynamoDbLocal, type DynamoDbLocal } from '#cli/local/dynamodb-local.ts';
 import {
   isManifestKey,
@@ -40,6 +40,7 @@ import {
   RECEIPTS_BUCKET,
   assessArn,
   importArn,
+  exportArn,
   lambdaContext,
   loadHandlers,
   localWorkflows,
@@ -117,18 +118,12 @@ async function tokenSecret(dataDir: string): Promise<Buffer> {
   }
 }
 
-async function createTables(endpoint: string): Promise<void> {
+async function createTables(endpoint: string, log: (line: string) => void): Promise<void> {
   const db = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: s3LocalCredentials });
   try {
-    await db.send(
-      new CreateTableCommand(
-        toCreateTableInput(claimsTableSpec, CLAIMS_TABLE) as ConstructorParameters<
-          typeof CreateTableCommand
-        >[0],
-      ),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceInUseException)) throw error;
+    // A data dir from an older version gets the indexes it lacks (and its claims their keys).
+    const added = await ensureClaimsTable(db, CLAIMS_TABLE);
+    if (added.length > 0) log(`claims table: added indexes ${added.join(', ')}`);
   } finally {
     db.destroy();
   }
@@ -150,7 +145,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dataDir: options.dataDir,
     });
     cleanups.push(() => dynamo.stop());
-    await createTables(dynamo.endpoint);
+    await createTables(dynamo.endpoint, log);
 
     // The Step Functions API endpoint comes up first so handlers can reach it; the service
     // behind it is attached once the handlers exist.
@@ -210,6 +205,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           [envNames.receiptsBucket]: RECEIPTS_BUCKET,
           [envNames.reviewStateMachineArn]: reviewArn,
           [envNames.assessStateMachineArn]: assessArn,
+          [envNames.exportStateMachineArn]: exportArn,
         },
         overrides,
         metrics: options.metrics ?? noMetrics,
@@ -379,7 +375,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     if (options.demo) await loadDemoData(deps, log);
     const resumedAtStart = await resumeInFlight(deps, startAssess, sfn, log);
-    await resumeImports(deps, startImport, log);
+    await resumeImports(deps, startImport, sfn.runningInputs(importArn), log);
 
     // The scheduled handlers (the sweeper) on timers at their catalog rates, as EventBridge runs them.
     const scheduled = await loadHandlers(
@@ -450,9 +446,22 @@ async function loadDemoData(deps: AppDeps, log: (line: string) => void): Promise
 async function resumeImports(
   deps: AppDeps,
   startImport: (event: S3ObjectCreatedEvent) => void,
+  runningInputs: readonly string[],
   log: (line: string) => void,
 ): Promise<void> {
   let resumed = 0;
+  // A job whose run survived the restart carries on in it; a second run would only double the
+  // load (each batch's result is recorded once either way).
+  const running = new Set(
+    runningInputs.flatMap((input) => {
+      try {
+        const key = (JSON.parse(input) as { detail?: { object?: { key?: unknown } } }).detail?.object?.key;
+        return typeof key === 'string' ? [key] : [];
+      } catch {
+        return [];
+      }
+    }),
+  );
   let token: string | undefined;
   try {
     do {
@@ -468,6 +477,7 @@ async function resumeImports(
         if (!ref) continue;
         const job = await deps.jobs.get(ref.jobId);
         if (job?.status !== 'RUNNING' && job?.status !== 'WAITING_FOR_FILE') continue;
+        if (running.has(object.Key ?? '')) continue;
         startImport(manifestEvent(object.Key ?? '', object.Size ?? 0, object.LastModified ?? new Date()));
         resumed += 1;
       }

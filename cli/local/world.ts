@@ -10,7 +10,7 @@ import {
   type LocalStepFunctions,
 } from '#cli/local/step-functions.ts';
 import type { ObjectStore } from '#cli/local/step-functions/distributed-map.ts';
-import { workflowHandlers } from '#functions/catalog.ts';
+import { apiRoutes, functionTimeoutSeconds, workflowHandlers } from '#functions/catalog.ts';
 import { MeteredClaimStore } from '#functions/metrics.ts';
 import {
   MemoryExports,
@@ -22,6 +22,8 @@ import {
   memoryUploads,
 } from '#functions/adapters/memory/memory-ports.ts';
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
+import { memoryStats } from '#functions/adapters/memory/memory-stats.ts';
+import type { StatsStore } from '#shared/api/stats-api.ts';
 import { fakeJpeg, sha256 } from '#cli/local/demo-data.ts';
 import {
   functionArnPlaceholder,
@@ -46,6 +48,7 @@ export const CLAIMS_TABLE = 'claims';
 export const assessArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:assess-claim`;
 export const reviewArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:review-claim`;
 export const importArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:import-file`;
+export const exportArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:export-ledger`;
 const localFunctionArn = (name: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
 
 /** The ASL substitutions that point both workflows at the local functions and review machine. */
@@ -68,6 +71,10 @@ export interface HandlerModule<D = never> {
 /** The Lambda context a local invocation gets; `stream` tells the runs apart in logs. */
 export function lambdaContext(name: string, stream = 'local'): Context {
   const started = Date.now();
+  // Workflow steps get their deployed timeout; API routes 30 s (a laptop is slower than Lambda,
+  // and API Gateway's own limit is 29 s).
+  const isRoute = apiRoutes.some((r) => r.handler === name);
+  const timeoutMs = (isRoute ? 30 : functionTimeoutSeconds(name)) * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name,
@@ -77,7 +84,7 @@ export function lambdaContext(name: string, stream = 'local'): Context {
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${name}`,
     logStreamName: stream,
-    getRemainingTimeInMillis: () => Math.max(0, 30_000 - (Date.now() - started)),
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
@@ -154,6 +161,7 @@ export function localWorkflows(options: LocalWorkflowOptions): LocalStepFunction
         type: 'STANDARD',
       },
       [importArn]: { definition: renderDefinition('import-file', substitutions), type: 'STANDARD' },
+      [exportArn]: { definition: renderDefinition('export-ledger', substitutions), type: 'STANDARD' },
     },
     ...(options.objectStore ? { objectStore: options.objectStore } : {}),
     invokeLambda: (fn, payload) => options.invoke(fn.split(':').pop() ?? fn, payload),
@@ -317,6 +325,7 @@ export interface MemoryWorld {
   readonly uploads: ReturnType<typeof memoryUploads>;
   readonly fingerprints: ReturnType<typeof sharpFingerprinter>;
   readonly metrics: RecordingMetrics;
+  readonly stats: StatsStore;
   readonly clock: Clock;
   readonly ids: IdSource;
 }
@@ -349,6 +358,7 @@ export async function memoryWorld(
     uploads: memoryUploads(),
     fingerprints: sharpFingerprinter(),
     metrics: metricsLog,
+    stats: memoryStats(store),
     clock,
     ids: options.ids ?? { next: nextUlid },
   };

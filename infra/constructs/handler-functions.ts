@@ -7,6 +7,7 @@ import {
   apiRoutes,
   envNames,
   eventHandlers,
+  functionTimeoutSeconds,
   scheduledHandlers,
   workflowHandlers,
   type ApiHandlerName,
@@ -27,6 +28,7 @@ export interface HandlerFunctionsProps {
   /** ARN of review-claim, built from its name (see workflows.ts). */
   readonly reviewStateMachineArn: string;
   readonly assessStateMachineArn: string;
+  readonly exportStateMachineArn: string;
   readonly webOrigin: string;
   readonly regionCode: string;
   readonly logLevel: string;
@@ -64,6 +66,7 @@ export class HandlerFunctions extends Construct {
       receiptsBucket: props.receipts.bucket.bucketName,
       reviewStateMachineArn: props.reviewStateMachineArn,
       assessStateMachineArn: props.assessStateMachineArn,
+      exportStateMachineArn: props.exportStateMachineArn,
       webOrigin: props.webOrigin,
     };
     const environment: Record<string, string> = {
@@ -93,8 +96,14 @@ export class HandlerFunctions extends Construct {
     };
 
     // Workflow steps read receipts and retry on their own; a minute is ample.
+    // write-export reads a whole ledger into one file: a full vCPU and Lambda's longest run.
     this.workflow = Object.fromEntries(
-      workflowHandlers.map((name) => [name, make(name, 512, Duration.seconds(60))]),
+      workflowHandlers.map((name) => [
+        name,
+        name === 'write-export'
+          ? make(name, 1769, Duration.seconds(functionTimeoutSeconds(name)))
+          : make(name, 512, Duration.seconds(functionTimeoutSeconds(name))),
+      ]),
     ) as Record<WorkflowHandlerName, ClaimsFunction>;
     // API Gateway gives up after 30 s; heavy routes (the ledger export) get a full vCPU and all of it.
     this.api = Object.fromEntries(
@@ -103,18 +112,24 @@ export class HandlerFunctions extends Construct {
         return [
           route.handler,
           heavy
-            ? make(route.handler, 1769, Duration.seconds(29))
-            : make(route.handler, 512, Duration.seconds(10)),
+            ? make(route.handler, 1769, Duration.seconds(functionTimeoutSeconds(route.handler)))
+            : make(route.handler, 512, Duration.seconds(functionTimeoutSeconds(route.handler))),
         ];
       }),
     ) as Record<ApiHandlerName, ClaimsFunction>;
     // The sweeper pages through quiet claims and starts runs; five minutes covers a backlog.
     this.scheduled = Object.fromEntries(
-      scheduledHandlers.map((s) => [s.handler, make(s.handler, 512, Duration.minutes(5))]),
+      scheduledHandlers.map((s) => [
+        s.handler,
+        make(s.handler, 512, Duration.seconds(functionTimeoutSeconds(s.handler))),
+      ]),
     ) as Record<ScheduledHandlerName, ClaimsFunction>;
     // One upload each: a read, maybe a hash of the file, one write.
     this.events = Object.fromEntries(
-      eventHandlers.map((e) => [e.handler, make(e.handler, 512, Duration.seconds(60))]),
+      eventHandlers.map((e) => [
+        e.handler,
+        make(e.handler, 512, Duration.seconds(functionTimeoutSeconds(e.handler))),
+      ]),
     ) as Record<EventHandlerName, ClaimsFunction>;
     this.all = all;
     this.workflowFunctions = mapValues(this.workflow, (f) => f.fn);
@@ -158,6 +173,11 @@ export class HandlerFunctions extends Construct {
           actions: ['states:StartExecution'],
           resources: [props.assessStateMachineArn, props.reviewStateMachineArn],
         }),
+      );
+    }
+    if (access.startExport) {
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.exportStateMachineArn] }),
       );
     }
     if (access.reviewTaskResponse) {

@@ -76,6 +76,8 @@ export interface ExecutionDescription {
 export interface LocalStepFunctions {
   startExecution(input: StartExecutionInput): StartExecutionOutput;
   describeExecution(executionArn: string): ExecutionDescription;
+  /** The inputs of a machine's executions still running (resumed after a restart included). */
+  runningInputs(stateMachineArn: string): string[];
   /** Resolves once the execution is no longer RUNNING. */
   waitForExecution(executionArn: string): Promise<ExecutionDescription>;
   stopExecution(executionArn: string, error?: string, cause?: string): { stopDate: Date };

@@ -396,6 +396,13 @@ class Service implements LocalStepFunctions {
     return record;
   }
 
+  /** The inputs of a machine's executions still running (resumed after a restart included). */
+  runningInputs(stateMachineArn: string): string[] {
+    return [...this.executions.values()]
+      .filter((r) => r.status === 'RUNNING' && r.machine.arn === stateMachineArn)
+      .map((r) => r.input);
+  }
+
   describeExecution(executionArn: string): ExecutionDescription {
     return describe(this.record(executionArn));
   }
