@@ -7,6 +7,8 @@ import { runColdStart } from '#bench/cold-start.ts';
 import { costPer1000, loadPrices, measureCostRun, perClaimUse, synthStackFactsInChild } from '#bench/cost.ts';
 import { runEndToEnd } from '#bench/end-to-end.ts';
 import { runLedgerExport } from '#bench/ledger-export.ts';
+import { runClaimListing } from '#bench/claim-listing.ts';
+import { runRosterImport } from '#bench/roster-import.ts';
 import { fullPlan, groupNames, quickPlan, type GroupName } from '#bench/plan.ts';
 import { runUploadWeight } from '#bench/upload-weight.ts';
 
@@ -33,6 +35,10 @@ async function run(name: GroupName, quick: boolean): Promise<unknown> {
       return runLedgerExport({ ...plan.ledgerExport, log });
     case 'upload-weight':
       return runUploadWeight();
+    case 'roster-import':
+      return runRosterImport({ ...plan.rosterImport, log });
+    case 'claim-listing':
+      return runClaimListing({ ...plan.claimListing, log });
     case 'cost': {
       // The synthesis runs in another process while the local stack starts; claims wait for both.
       const synthesizing = synthStackFactsInChild();

@@ -11,7 +11,13 @@ export interface Plan {
   readonly coldStart: { readonly samples: number; readonly handlers?: readonly string[] };
   readonly ledgerExport: { readonly sizes: readonly number[] };
   readonly cost: { readonly automatic: number; readonly review: number };
+  /** County roster files: households x status periods (BENCH_ROSTER_HOUSEHOLDS overrides the first). */
+  readonly rosterImport: { readonly sizes: readonly { households: number; periods: number }[] };
+  /** Claims loaded for the listing figures (BENCH_LISTING_CLAIMS overrides) and samples per listing. */
+  readonly claimListing: { readonly claims: number; readonly samples: number };
 }
+
+const listingClaims = (fallback: number) => Number(process.env.BENCH_LISTING_CLAIMS ?? fallback) || fallback;
 
 export const fullPlan: Plan = {
   endToEnd: { claims: 2000, concurrencies: [1, 8, 32], warmup: 20 },
@@ -19,6 +25,13 @@ export const fullPlan: Plan = {
   coldStart: { samples: 20 },
   ledgerExport: { sizes: [100_000, 1_000_000] },
   cost: { automatic: 200, review: 20 },
+  rosterImport: {
+    sizes: [
+      { households: Number(process.env.BENCH_ROSTER_HOUSEHOLDS ?? 100_000) || 100_000, periods: 3 },
+      { households: 333_334, periods: 3 },
+    ],
+  },
+  claimListing: { claims: listingClaims(1_000_000), samples: 200 },
 };
 
 export const quickPlan: Plan = {
@@ -27,7 +40,22 @@ export const quickPlan: Plan = {
   coldStart: { samples: 5, handlers: ['validate-claim', 'record-payout', 'export-ledger'] },
   ledgerExport: { sizes: [10_000, 50_000] },
   cost: { automatic: 6, review: 1 },
+  rosterImport: {
+    sizes: [
+      { households: 1_000, periods: 3 },
+      { households: 3_000, periods: 3 },
+    ],
+  },
+  claimListing: { claims: listingClaims(5_000), samples: 50 },
 };
 
-export const groupNames = ['end-to-end', 'cold-start', 'ledger-export', 'upload-weight', 'cost'] as const;
+export const groupNames = [
+  'end-to-end',
+  'cold-start',
+  'ledger-export',
+  'upload-weight',
+  'cost',
+  'claim-listing',
+  'roster-import',
+] as const;
 export type GroupName = (typeof groupNames)[number];

@@ -3,6 +3,10 @@ import type { ColdStartResult } from '#bench/cold-start.ts';
 import type { CostLine, PerClaimUse } from '#bench/cost.ts';
 import type { EndToEndResult, LatencyRun } from '#bench/end-to-end.ts';
 import type { ExportResult } from '#bench/ledger-export.ts';
+import type { ListingResult } from '#bench/claim-listing.ts';
+import type { RosterImportResult } from '#bench/roster-import.ts';
+import { ledgerExportCost } from '#bench/bulk-cost.ts';
+import { loadPrices } from '#bench/cost.ts';
 import type { UploadWeight } from '#bench/upload-weight.ts';
 
 export interface GroupResults {
@@ -10,6 +14,8 @@ export interface GroupResults {
   'cold-start'?: ColdStartResult;
   'ledger-export'?: ExportResult;
   'upload-weight'?: UploadWeight;
+  'claim-listing'?: ListingResult;
+  'roster-import'?: RosterImportResult;
   cost?: {
     prices: { source: string; asOf: string };
     paths: Record<
@@ -74,6 +80,16 @@ export function verdicts(r: GroupResults): Verdict[] {
       met: slowOver === 0,
     });
   }
+  const cl = r['claim-listing'];
+  if (cl) {
+    const slowest = Math.max(...cl.figures.map((f) => f.p95Ms));
+    out.push({
+      figure: `claim list first page p95 (${cl.claims} claims)`,
+      goal: '<= 150 ms',
+      value: `${slowest} ms (slowest listing)`,
+      met: cl.claims >= 1_000_000 && slowest <= 150,
+    });
+  }
   const ex = r['ledger-export'];
   if (ex) {
     const largest = (format: 'csv' | 'xlsx') => {
@@ -109,6 +125,32 @@ export function verdicts(r: GroupResults): Verdict[] {
       value: `CSV ${ex.rssGrowth.csv}x, XLSX ${ex.rssGrowth.xlsx}x`,
       met: ex.rssGrowth.csv <= 1.2 && ex.rssGrowth.xlsx <= 1.2,
     });
+  }
+  const ri = r['roster-import'];
+  if (ri) {
+    const first = ri.figures[0];
+    const last = ri.figures.at(-1);
+    if (first) {
+      out.push({
+        figure: `roster import, ${first.rows} rows, end to end`,
+        goal: '<= 60 s, stack peak RSS <= 300 MB',
+        value: `${first.status} in ${first.seconds} s, ${first.peakRssMiB} MiB`,
+        met: first.status === 'SUCCEEDED' && first.seconds <= 60 && first.peakRssMiB <= 300,
+      });
+      out.push({
+        figure: `roster import rate as a share of DynamoDB Local's BatchWriteItem rate`,
+        goal: '>= 50%',
+        value: `${Math.round(first.shareOfStoreRate * 100)}% (${first.rowsPerSecond} of ${first.storeItemsPerSecond} per s)`,
+        met: first.shareOfStoreRate >= 0.5,
+      });
+    }
+    if (last && last !== first)
+      out.push({
+        figure: `roster import, ${last.rows} rows: finishes, RSS flat`,
+        goal: `finishes; RSS ${last.rows} / ${first?.rows ?? 0} <= 1.2x`,
+        value: `${last.status}, ${ri.rssGrowth}x`,
+        met: last.status === 'SUCCEEDED' && ri.rssGrowth <= 1.2,
+      });
   }
   const cost = r.cost;
   if (cost) {
@@ -212,6 +254,48 @@ export function humanReport(r: GroupResults, header: string): string {
       `   largest size with the export Lambda's own heap flags (semi-space a twentieth of its memory): ${(ex.lambdaHeap ?? []).map((f) => `${f.format} peak RSS ${f.peakRssMiB} MiB`).join(', ')} (Node defaults above understate production)`,
     );
   }
+  const ri = r['roster-import'];
+  if (ri) {
+    parts.push(
+      '7. Roster import as a bulk job (local stack: API, upload, import-file Distributed Map, DynamoDB Local)',
+      table(
+        [
+          'rows',
+          'file MiB',
+          'status',
+          'seconds',
+          'rows/s',
+          'store items/s',
+          'share',
+          'peak RSS MiB (node+JVM)',
+        ],
+        ri.figures.map((f) => [
+          f.rows,
+          f.fileMiB,
+          f.status,
+          f.seconds,
+          f.rowsPerSecond,
+          f.storeItemsPerSecond,
+          `${Math.round(f.shareOfStoreRate * 100)}%`,
+          `${f.peakRssMiB} (${f.peakNodeRssMiB}+${f.peakJvmRssMiB})`,
+        ]),
+      ),
+      `   on AWS per ${ri.cost.per}: $${ri.cost.usd} (${Object.entries(ri.cost.parts)
+        .map(([k, v]) => `${k} $${v}`)
+        .join(', ')})`,
+    );
+  }
+  if (ex) {
+    const largestCsv = ex.figures.filter((f) => f.format === 'csv').at(-1);
+    if (largestCsv) {
+      const cost = ledgerExportCost(loadPrices(), 1_000_000, 1 / largestCsv.rowsPerCpuSecond);
+      parts.push(
+        `   ledger export job on AWS per ${cost.per}: $${cost.usd} (${Object.entries(cost.parts)
+          .map(([k, v]) => `${k} $${v}`)
+          .join(', ')})`,
+      );
+    }
+  }
   const up = r['upload-weight'];
   if (up) {
     parts.push(
@@ -241,6 +325,17 @@ export function humanReport(r: GroupResults, header: string): string {
       )
         .map(([index, units]) => `${index} ${units}`)
         .join(', ')} of ${auto.use.dynamoWriteUnits}`,
+    );
+  }
+  const cl = r['claim-listing'];
+  if (cl) {
+    parts.push(
+      `6. Claim listings, first page of 50 (DynamoDB Local, ${cl.claims} claims, ${cl.households} households)`,
+      table(
+        ['listing', 'samples', 'p50 ms', 'p95 ms', 'claims/page'],
+        cl.figures.map((f) => [f.listing, f.samples, f.p50Ms, f.p95Ms, f.meanItems]),
+      ),
+      `   loading the county took ${cl.loadSeconds} s (roster, claims and ledger entries; no history events)`,
     );
   }
   const v = verdicts(r);

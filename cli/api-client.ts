@@ -1,6 +1,7 @@
 // The CLI's HTTP client for the claims API. Locally `--as USER` signs in as a demo user through
 // the local runtime's sign-in route, which only exists there.
 import { CliError } from '#cli/claims.ts';
+import { renderApiError } from '#shared/messages/render.ts';
 
 export const DEFAULT_API = 'http://127.0.0.1:8787';
 
@@ -68,8 +69,10 @@ export async function readJson(response: Response): Promise<unknown> {
     throw new CliError(`API answered ${response.status} with a body that is not JSON`);
   }
   if (!response.ok) {
-    const error = (body as { error?: { code?: string; message?: string } }).error;
-    throw new CliError(`${error?.code ?? response.status}: ${error?.message ?? response.statusText}`);
+    const error = (body as { error?: { code?: string; params?: Record<string, string | number> } }).error;
+    // The code for programs and searches, the catalog's words for people (Chinese, as the CLI's default).
+    const code = error?.code ?? `HTTP_${response.status}`;
+    throw new CliError(`${code}: ${renderApiError(code, error?.params ?? {}, 'zh')}`);
   }
   return body;
 }

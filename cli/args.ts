@@ -1,8 +1,19 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError } from '#cli/claims.ts';
 import { parseYuan, type Fen } from '#shared/money.ts';
+import type { Lang } from '#shared/vocabulary.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * The language the CLI writes the API's codes in (`--lang zh-CN|en`; Chinese unless told). Codes
+ * stay in the output beside the words, and in --json, for programs.
+ */
+export function cliLang(value: string | boolean | undefined): Lang {
+  if (value === undefined || value === 'zh' || value === 'zh-CN') return 'zh';
+  if (value === 'en') return 'en';
+  throw new CliError('--lang must be zh-CN or en', 2);
+}
 
 /** parseArgs that turns its exceptions into one-line usage errors. */
 export function parseVerbArgs<T extends Options>(args: string[], options: T, allowPositionals = false) {

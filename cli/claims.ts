@@ -4,6 +4,7 @@ import { quoteVerb } from '#cli/verbs/quote.ts';
 import {
   exportVerb,
   grantVerb,
+  membersVerb,
   retryVerb,
   reviewVerb,
   rosterVerb,
@@ -35,20 +36,24 @@ const verbs: Record<string, Verb> = {
   review: reviewVerb,
   retry: retryVerb,
   roster: rosterVerb,
+  members: membersVerb,
   export: exportVerb,
   start: async (args, io) => (await import('#cli/local/start.ts')).startVerb(args, io),
+  seed: async (args, io) => (await import('#cli/local/seed.ts')).seedVerb(args, io),
 };
 
 const usage = `usage: claims <verb> [options]
   start [--port 8787] [--s3-port 4569] [--dynamodb-port 8000] [--data-dir DIR] [--no-demo]
   quote --region R --category C --cost YUAN [--reimbursed YUAN] [--json]
   roster import FILE.csv [--as USER] [--api URL] [--json]
+  members import FILE.csv [--as USER] [--api URL] [--json]
   submit --household H --category C --cost YUAN [--reimbursed YUAN] --expense-date D --receipt FILE [--as USER] [--api URL] [--json]
   grant --household H [--claim-id ULID] [--as USER] [--api URL] [--json]
   status CLAIM_ID [--as USER] [--api URL] [--json]
   review CLAIM_ID --gate G --decision approve|reject --as USER [--comment TEXT] [--api URL] [--json]
   retry CLAIM_ID [--as USER] [--api URL] [--json]
-  export --from D --to D [--region R] [--format csv] --out FILE [--as USER] [--api URL]`;
+  seed --households N --claims M [--seed S] [--dynamodb http://127.0.0.1:8000 | --data-dir DIR] [--json]
+  export --from D --to D [--region R] [--format csv|xlsx] [--lang zh|en] --out FILE [--as USER] [--api URL]`;
 
 const stdio: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

@@ -10,7 +10,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { ZodError } from 'zod';
 import { isRole, mayCall, type Principal } from '#shared/access.ts';
 import { InvalidInputError } from '#shared/errors.ts';
-import { httpErrorOf } from '#functions/http-errors.ts';
+import { errorBody, httpErrorOf, invalidRequestOf } from '#functions/http-errors.ts';
 
 export function makeLogger(serviceName = 'claims'): Logger {
   return new Logger({
@@ -79,12 +79,13 @@ function errorReply(
   status: number,
   code: string,
   message: string,
+  params: Record<string, string | number> = {},
   extra?: Record<string, unknown>,
 ): ApiResult {
   return {
     statusCode: status,
     headers: jsonHeaders,
-    body: JSON.stringify({ error: { code, message, ...extra } }),
+    body: JSON.stringify(errorBody({ code, message, params, ...(extra ? { extra } : {}) })),
   };
 }
 
@@ -128,17 +129,13 @@ export function apiRoute(logger: Logger, name: string, run: (request: ApiRequest
         };
       } catch (error) {
         const refused = httpErrorOf(error);
-        if (refused) return errorReply(refused.status, refused.code, refused.message, refused.extra);
+        if (refused)
+          return errorReply(refused.status, refused.code, refused.message, refused.params, refused.extra);
         if (error instanceof ZodError) {
-          const issues = error.issues
-            .slice(0, 5)
-            .map((i) => ({ path: i.path.join('.'), message: i.message }));
-          return errorReply(
-            400,
-            'INVALID_REQUEST',
-            issues.map((i) => `${i.path || 'body'}: ${i.message}`).join('; '),
-            { issues },
+          const invalid = invalidRequestOf(
+            error.issues.slice(0, 5).map((i) => ({ path: i.path.join('.'), message: i.message })),
           );
+          return errorReply(invalid.status, invalid.code, invalid.message, invalid.params, invalid.extra);
         }
         // Messages of unexpected errors may hold anything; the log keeps them, the caller does not.
         logger.error('unhandled error', {

@@ -55,6 +55,7 @@ export class ClaimsStack extends Stack {
       logKey: keys.ops,
       reviewStateMachineArn: stateMachineArn(this, 'review-claim'),
       assessStateMachineArn: stateMachineArn(this, 'assess-claim'),
+      exportStateMachineArn: stateMachineArn(this, 'export-ledger'),
       webOrigin,
       regionCode: props.regionCode,
       logLevel: props.logLevel ?? 'INFO',
@@ -86,6 +87,7 @@ export class ClaimsStack extends Stack {
         ['assess-claim', workflows.assess],
         ['review-claim', workflows.review],
         ['import-file', workflows.importFile],
+        ['export-ledger', workflows.exportLedger],
       ]),
       intakeRule: intake.rule,
       deadLetterQueue: intake.deadLetterQueue,
@@ -111,5 +113,6 @@ export class ClaimsStack extends Stack {
     new CfnOutput(this, 'AssessClaimStateMachineArn', { value: workflows.assess.stateMachineArn });
     new CfnOutput(this, 'ReviewClaimStateMachineArn', { value: workflows.review.stateMachineArn });
     new CfnOutput(this, 'ImportFileStateMachineArn', { value: workflows.importFile.stateMachineArn });
+    new CfnOutput(this, 'ExportLedgerStateMachineArn', { value: workflows.exportLedger.stateMachineArn });
   }
 }

@@ -25,6 +25,8 @@ export interface HandlerAccess {
   readonly exports: boolean;
   /** StartExecution on assess-claim and review-claim (an operator's retry). */
   readonly startWorkflows: boolean;
+  /** StartExecution on export-ledger (a finance user's export job). */
+  readonly startExport: boolean;
   /**
    * Bulk files: `upload` signs the job's upload form (PutObject on imports/); `view` signs the
    * error report link (GetObject on imports/); `work` reads the file and writes the job's chunks
@@ -39,6 +41,7 @@ const reader: HandlerAccess = {
   reviewTaskResponse: false,
   exports: false,
   startWorkflows: false,
+  startExport: false,
   imports: 'none',
 };
 const writer: HandlerAccess = {
@@ -47,6 +50,7 @@ const writer: HandlerAccess = {
   reviewTaskResponse: false,
   exports: false,
   startWorkflows: false,
+  startExport: false,
   imports: 'none',
 };
 
@@ -71,6 +75,12 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'retry-claim': { startWorkflows: true },
   // Writes the export file and signs its download link; a GET that stores a file, nothing more.
   'export-ledger': { exports: true },
+  // Records the export job and starts the workflow that writes its file.
+  'create-export': { startExport: true },
+  // Signs the finished export's download link.
+  'get-export': { exports: true },
+  // The export-ledger workflow's step: reads the ledger and roster, writes the file and the job.
+  'write-export': { exports: true },
   // Signs the upload form of a bulk file (the only writer of imports/*/file.csv).
   'create-import': { imports: 'upload' },
   // Signs the error report's download link.

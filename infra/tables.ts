@@ -13,7 +13,9 @@ export interface IndexSpec {
   readonly indexName: string;
   readonly partitionKey: KeySpec;
   readonly sortKey?: KeySpec;
-  readonly projection: 'ALL' | 'KEYS_ONLY';
+  readonly projection: 'ALL' | 'KEYS_ONLY' | 'INCLUDE';
+  /** With `INCLUDE`: the attributes copied into the index besides the keys. */
+  readonly nonKeyAttributes?: readonly string[];
 }
 
 export interface TableSpec {
@@ -37,13 +39,34 @@ export const claimsIndexes = {
   byGridWorker: 'gsi3',
   /** `PAID#<yyyy-mm>#<shard>` / `<paidAt>#<claimId>`: ledger entries by payout month, write-sharded; a date range is a sort-key range. */
   payoutsByDate: 'gsi4',
+  /** `CLAIMS` / `<createdAt>#<id>`: every claim, newest first; a filing-date range is a sort-key range. */
+  claimsByTime: 'gsi5',
+  /** `STATE#<state>` / `<createdAt>#<id>`: claims in a state, newest filed first. */
+  byStateByTime: 'gsi6',
+  /** `VILLAGE#<village>` / `<createdAt>#<id>`: a village's claims. */
+  byVillage: 'gsi7',
+  /** `VILLAGE#<village>#STATE#<state>` / `<createdAt>#<id>`: a village's queue (e.g. claims waiting for review). */
+  byVillageState: 'gsi8',
 } as const;
 
-const gsi = (indexName: string, projection: IndexSpec['projection']): IndexSpec => ({
+/**
+ * What the listing indexes (gsi5..gsi8) carry besides keys: the fields a listing filters on that
+ * never or rarely change (state changes a few times per claim; updatedAt, which changes at every
+ * write, stays out). A combined filter is then a FilterExpression on the index, and only the
+ * claims that match are read from the table.
+ */
+export const claimListingAttributes = ['state', 'category', 'village', 'gridWorker', 'householdId'] as const;
+
+const gsi = (
+  indexName: string,
+  projection: IndexSpec['projection'],
+  nonKeyAttributes?: readonly string[],
+): IndexSpec => ({
   indexName,
   partitionKey: s(`${indexName}pk`),
   sortKey: s(`${indexName}sk`),
   projection,
+  ...(nonKeyAttributes ? { nonKeyAttributes } : {}),
 });
 
 /** The single table: claims, history events, review gates, receipt hashes, ledger, caps, roster. */
@@ -60,6 +83,15 @@ export const claimsTableSpec: TableSpec = {
     // Ledger entries are written once (and once more when disbursed) and exported by the
     // million: the export reads whole entries straight from the index.
     gsi(claimsIndexes.payoutsByDate, 'ALL'),
+    // Claim listings, all in filing-time order. Their keys (and projected fields) are written
+    // once per claim, and once more per state change for gsi6 and the projected `state`.
+    gsi(claimsIndexes.claimsByTime, 'INCLUDE', claimListingAttributes),
+    gsi(claimsIndexes.byStateByTime, 'INCLUDE', claimListingAttributes),
+    gsi(claimsIndexes.byVillage, 'INCLUDE', claimListingAttributes),
+    // A village's claims in one state: filtering a village on a rare state read its whole year.
+    gsi(claimsIndexes.byVillageState, 'INCLUDE', claimListingAttributes),
+    // No category index: there are four categories, so a category is a filter on gsi5 that
+    // reads about four index entries per claim shown, cheaper than a fourth index write per claim.
   ],
 };
 
@@ -72,7 +104,7 @@ export interface CreateTableInputShape {
   GlobalSecondaryIndexes?: {
     IndexName: string;
     KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
-    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' };
+    Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
   }[];
 }
 
@@ -104,7 +136,10 @@ export function toCreateTableInput(spec: TableSpec, tableName: string): CreateTa
     input.GlobalSecondaryIndexes = spec.globalSecondaryIndexes.map((index) => ({
       IndexName: index.indexName,
       KeySchema: keySchema(index.partitionKey, index.sortKey),
-      Projection: { ProjectionType: index.projection },
+      Projection: {
+        ProjectionType: index.projection,
+        ...(index.nonKeyAttributes ? { NonKeyAttributes: [...index.nonKeyAttributes] } : {}),
+      },
     }));
   }
   return input;

@@ -24,6 +24,8 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   // Receipts show the household's paperwork: the people who check claims, not finance.
   'get-receipt': ['gridWorker', ...reviewers, 'admin'],
   'decide-review': reviewers,
+  // The household behind a claim in review (head's name in full, ID masked) and its year's claims.
+  'get-review-context': [...reviewers, 'admin'],
   'import-roster': ['admin'],
   // Bulk file jobs; which role runs which kind of file is checked per job (import-api jobRoles).
   'create-import': ['admin'],
@@ -34,8 +36,12 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'list-policies': everyone,
   'list-ledger': ['finance', 'auditor', 'insurer', 'admin'],
   'export-ledger': ['finance'],
+  'create-export': ['finance'],
+  'get-export': ['finance'],
   'mark-disbursed': ['finance'],
   'quote-claim': everyone,
+  // The dashboard's figures: counts and sums, no personal data.
+  'get-stats': [...reviewers, 'admin', 'finance'],
 };
 
 export function isRole(value: string): value is Role {
@@ -57,4 +63,15 @@ export function isLimitedToOwnHouseholds(principal: Principal): boolean {
 /** Personal data shown unmasked: only finance (who pays) and admin (who keeps the roster). */
 export function seesPersonalData(principal: Principal): boolean {
   return principal.roles.some((r) => r === 'finance' || r === 'admin');
+}
+
+/**
+ * The head's full name for the grid worker the household is assigned to: they visit the family
+ * and must find it by name. Their ID number and bank account stay masked for that worker.
+ */
+export function seesHeadName(principal: Principal, household: { readonly gridWorker: string }): boolean {
+  return (
+    seesPersonalData(principal) ||
+    (principal.roles.includes('gridWorker') && household.gridWorker === principal.username)
+  );
 }

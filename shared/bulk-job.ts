@@ -4,11 +4,16 @@
 // a restarted local stack): each batch's result is recorded once, under its first row, so the
 // counts never double.
 import * as z from 'zod';
+import { messageSchema } from '#shared/messages/schema.ts';
 export { errorReportCsv } from '#shared/error-report.ts';
 
-export const jobKinds = ['roster'] as const;
+export const jobKinds = ['roster', 'members', 'ledger-export'] as const;
 export const jobKindSchema = z.enum(jobKinds);
 export type JobKind = z.infer<typeof jobKindSchema>;
+/** The kinds that start from an uploaded file (the others write one: a ledger export). */
+export const importKinds = ['roster', 'members'] as const satisfies readonly JobKind[];
+export const importKindSchema = z.enum(importKinds);
+export type ImportKind = z.infer<typeof importKindSchema>;
 
 export const jobStatuses = [
   /** Granted an upload form; the file has not arrived. */
@@ -25,8 +30,20 @@ export type JobStatus = z.infer<typeof jobStatusSchema>;
 
 export const jobIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID');
 
-/** One rejected row: 1-based record number with the header as row 1, and why. */
-export const rowRejectionSchema = z.object({ row: z.number().int().min(1), error: z.string() });
+/**
+ * One rejected row: 1-based record number with the header as row 1, and why, as message codes.
+ * Batches stored before reasons were codes hold `error` text: read as one LEGACY_TEXT reason.
+ */
+export const rowRejectionSchema = z.preprocess(
+  (v) =>
+    v && typeof v === 'object' && 'error' in v && !('reasons' in v)
+      ? {
+          row: (v as { row?: unknown }).row,
+          reasons: [{ code: 'LEGACY_TEXT', params: { text: String(v.error) } }],
+        }
+      : v,
+  z.object({ row: z.number().int().min(1), reasons: z.array(messageSchema).min(1) }),
+);
 export type RowRejection = z.infer<typeof rowRejectionSchema>;
 
 export const bulkJobSchema = z.object({
@@ -49,10 +66,18 @@ export const bulkJobSchema = z.object({
   /** The error report (CSV), written when the job finishes with rejected rows. */
   errorReportKey: z.string().optional(),
   duplicateOf: z.string().optional(),
-  /** Why the whole file was refused or the job stopped (FAILED). */
+  /** Why the whole file was refused or the job stopped (FAILED): a code. */
   failure: z.string().optional(),
+  /** The file's refusal in full (its header's problems), as message codes. */
+  failureReasons: z.array(messageSchema).optional(),
   /** The list of row chunks the workflow fans out over, once the file has been checked. */
   chunksKey: z.string().optional(),
+  /** An export's request (period, region, format, language), as the API took it. */
+  exportQuery: z.record(z.string(), z.string()).optional(),
+  /** An export's control total: the sum in fen of the payouts in its file. */
+  totalFen: z.number().int().min(0).optional(),
+  /** An export's file size. */
+  bytes: z.number().int().min(0).optional(),
   version: z.number().int().min(0).default(0),
 });
 export type BulkJob = z.infer<typeof bulkJobSchema>;
@@ -81,10 +106,10 @@ export function importFileKey(kind: JobKind, jobId: string): string {
 }
 
 /** The job a stored file belongs to, or undefined for any other key (reports, results). */
-export function parseImportFileKey(key: string): { kind: JobKind; jobId: string } | undefined {
+export function parseImportFileKey(key: string): { kind: ImportKind; jobId: string } | undefined {
   const match = /^imports\/([a-z-]+)\/([0-9A-Z]{26})\/file\.csv$/.exec(key);
   if (!match) return undefined;
-  const kind = jobKindSchema.safeParse(match[1]);
+  const kind = importKindSchema.safeParse(match[1]);
   const jobId = jobIdSchema.safeParse(match[2]);
   return kind.success && jobId.success ? { kind: kind.data, jobId: jobId.data } : undefined;
 }

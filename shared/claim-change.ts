@@ -3,6 +3,7 @@
 // line and write conditionally on the version read. A write that loses a race is not an error:
 // the claim is read again and the caller decides again on what is there now.
 import type { ClaimRecord } from '#shared/claim.ts';
+import type { Note } from '#shared/messages/render.ts';
 import { transition, type ClaimState, type HistoryEvent, type RejectionReason } from '#shared/claim-state.ts';
 import { ConflictError, type ClaimStore, type Clock } from '#shared/ports.ts';
 import { ClaimBusyError, claimNotFound, TransitionRefusedError } from '#shared/errors.ts';
@@ -16,7 +17,7 @@ export type ClaimChange<R> =
       readonly to: ClaimState;
       readonly actor: string;
       readonly reason?: RejectionReason;
-      readonly detail?: string;
+      readonly detail?: Note;
       readonly patch?: Partial<ClaimRecord>;
       readonly result: R;
     }
@@ -24,7 +25,7 @@ export type ClaimChange<R> =
   | {
       readonly kind: 'patch';
       readonly patch: Partial<ClaimRecord>;
-      readonly note?: { readonly actor: string; readonly detail: string };
+      readonly note?: { readonly actor: string; readonly detail: Note };
       readonly result: R;
     };
 

@@ -2,6 +2,7 @@
 // allow. Every state change anywhere in the system goes through it.
 import * as z from 'zod';
 import { claimStates, rejectionReasons } from '#shared/vocabulary.ts';
+import type { Note } from '#shared/messages/render.ts';
 
 export { claimStates, rejectionReasons };
 export const claimStateSchema = z.enum(claimStates);
@@ -44,7 +45,7 @@ export interface HistoryEvent {
   readonly to: ClaimState;
   readonly actor: string;
   readonly reason?: RejectionReason;
-  readonly detail?: string;
+  readonly detail?: Note;
 }
 
 export type TransitionResult = { ok: true; event: HistoryEvent } | { ok: false; error: string };
@@ -54,7 +55,7 @@ export interface TransitionRequest {
   readonly actor: string;
   readonly at: string;
   readonly reason?: RejectionReason;
-  readonly detail?: string;
+  readonly detail?: Note;
 }
 
 export function canTransition(from: ClaimState, to: ClaimState, reason?: RejectionReason): boolean {

@@ -4,6 +4,7 @@ import { categorySchema, gateIdSchema } from '#shared/policy.ts';
 import { claimStateSchema, rejectionReasonSchema } from '#shared/claim-state.ts';
 import { receiptRefSchema } from '#shared/manifest.ts';
 import { reviewReasonCodes } from '#shared/vocabulary.ts';
+import { messageSchema } from '#shared/messages/schema.ts';
 
 const fen = z.number().int().nonnegative();
 
@@ -29,6 +30,12 @@ export const assessmentSchema = z.object({
   rosterStatus: z.string(),
 });
 export type AssessmentRecord = z.infer<typeof assessmentSchema>;
+
+/**
+ * A note on a claim or a history line, for people: a code with its parameters (plain text only on
+ * records from before notes were codes).
+ */
+export const noteSchema = z.union([z.string(), messageSchema]);
 
 /** Why a claim is reviewed: a code and what a message needs to explain it, never a sentence. */
 export const reviewReasonSchema = z.object({
@@ -76,7 +83,7 @@ export const claimRecordSchema = z.object({
   village: z.string().nullable(),
   state: claimStateSchema,
   reason: rejectionReasonSchema.optional(),
-  detail: z.string().optional(),
+  detail: noteSchema.optional(),
   /** Live claims of the same household this one may repeat: it goes to review, shown beside them. */
   possibleDuplicates: z.array(possibleDuplicateSchema).optional(),
   /** Where an ERROR interrupted the claim, so a retry resumes there. */
@@ -110,7 +117,7 @@ export const historyEventSchema = z.object({
   to: claimStateSchema,
   actor: z.string(),
   reason: rejectionReasonSchema.optional(),
-  detail: z.string().optional(),
+  detail: noteSchema.optional(),
 });
 
 export const ledgerEntrySchema = z.object({

@@ -1,7 +1,7 @@
 // Eligibility and pricing for a claim, with every rejection reason that needs no storage.
 // Storage-bound facts (the household's roster periods, the cap already used) come in as data.
 import type { Fen } from '#shared/money.ts';
-import { formatFen } from '#shared/money.ts';
+import type { Message } from '#shared/messages/render.ts';
 import { compensate, type Compensation } from '#shared/compensation.ts';
 import { policyInForce, type Category, type Policy } from '#shared/policy.ts';
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
@@ -34,7 +34,8 @@ export type Assessment =
   | {
       readonly ok: false;
       readonly reason: RejectionReason;
-      readonly detail: string;
+      /** The facts behind the reason, as a message code (people read it in their language). */
+      readonly detail: Message;
       readonly policy?: Policy;
     }
   | {
@@ -46,24 +47,20 @@ export type Assessment =
       readonly routing: ReviewRouting;
     };
 
-const statusWords: Record<string, string> = {
-  removed: 'removed from monitoring (风险已消除)',
-};
-
 export function assessClaim(input: AssessmentInput): Assessment {
   const { claim, filedDate, periods } = input;
   if (claim.expenseDate > filedDate) {
     return {
       ok: false,
       reason: 'EXPENSE_IN_FUTURE',
-      detail: `expense date ${claim.expenseDate} is after the filing date ${filedDate}`,
+      detail: { code: 'EXPENSE_AFTER_FILING', params: { expenseDate: claim.expenseDate, filedDate } },
     };
   }
   if (periods.length === 0) {
     return {
       ok: false,
       reason: 'NOT_ON_ROSTER',
-      detail: `household ${claim.householdId} is not on the monitored roster`,
+      detail: { code: 'NOT_ON_ROSTER_AT_ALL', params: { householdId: claim.householdId } },
     };
   }
   const period = statusOn(periods, claim.expenseDate);
@@ -71,7 +68,10 @@ export function assessClaim(input: AssessmentInput): Assessment {
     return {
       ok: false,
       reason: 'NOT_ON_ROSTER',
-      detail: `household ${claim.householdId} was not yet on the roster on ${claim.expenseDate}`,
+      detail: {
+        code: 'NOT_YET_ON_ROSTER',
+        params: { householdId: claim.householdId, expenseDate: claim.expenseDate },
+      },
     };
   }
   const policy = policyInForce(period.region, claim.expenseDate, input.policies);
@@ -79,7 +79,10 @@ export function assessClaim(input: AssessmentInput): Assessment {
     return {
       ok: false,
       reason: 'OUTSIDE_POLICY_PERIOD',
-      detail: `no policy for region ${period.region} was in force on ${claim.expenseDate}`,
+      detail: {
+        code: 'NO_POLICY_IN_FORCE',
+        params: { region: period.region, expenseDate: claim.expenseDate },
+      },
     };
   }
   if (!policy.coveredStatuses.some((s) => s === period.status)) {
@@ -87,7 +90,10 @@ export function assessClaim(input: AssessmentInput): Assessment {
       ok: false,
       reason: 'NOT_COVERED',
       policy,
-      detail: `household status on ${claim.expenseDate} is ${statusWords[period.status] ?? period.status}, which the policy does not cover`,
+      detail: {
+        code: 'STATUS_NOT_COVERED',
+        params: { expenseDate: claim.expenseDate, status: period.status },
+      },
     };
   }
   const late = daysBetween(claim.expenseDate, filedDate);
@@ -96,7 +102,7 @@ export function assessClaim(input: AssessmentInput): Assessment {
       ok: false,
       reason: 'FILED_TOO_LATE',
       policy,
-      detail: `filed ${late} days after the expense; the limit is ${policy.filingDeadlineDays} days`,
+      detail: { code: 'FILED_LATE', params: { days: late, limitDays: policy.filingDeadlineDays } },
     };
   }
   const rule = policy.categories[claim.category];
@@ -105,7 +111,10 @@ export function assessClaim(input: AssessmentInput): Assessment {
       ok: false,
       reason: 'NOT_COVERED',
       policy,
-      detail: `policy ${policy.policyId} does not cover ${claim.category}`,
+      detail: {
+        code: 'CATEGORY_NOT_COVERED',
+        params: { policyId: policy.policyId, category: claim.category },
+      },
     };
   }
   const capYear = Number(claim.expenseDate.slice(0, 4));
@@ -120,7 +129,10 @@ export function assessClaim(input: AssessmentInput): Assessment {
       ok: false,
       reason: 'BELOW_THRESHOLD',
       policy,
-      detail: `self-paid cost ${formatFen(compensation.selfPaidFen)} does not exceed the threshold ${formatFen(compensation.thresholdFen)}`,
+      detail: {
+        code: 'SELF_PAID_BELOW_THRESHOLD',
+        params: { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen },
+      },
     };
   }
   if (compensation.payoutFen === 0) {
@@ -128,7 +140,10 @@ export function assessClaim(input: AssessmentInput): Assessment {
       ok: false,
       reason: 'CAP_EXHAUSTED',
       policy,
-      detail: `the household's ${capYear} ${claim.category} cap of ${formatFen(compensation.capFen)} is used up`,
+      detail: {
+        code: 'CAP_USED_UP',
+        params: { capYear, category: claim.category, capFen: compensation.capFen },
+      },
     };
   }
   const routing = routeForReview({

@@ -9,7 +9,17 @@ export const MAX_YUAN_FEN: Fen = 10_000_000 * 100;
 
 const YUAN_PATTERN = /^(0|[1-9]\d*)(?:\.(\d{1,2}))?$/;
 
-export type ParseYuanResult = { ok: true; fen: Fen } | { ok: false; error: string };
+/** `code` names the problem for the message catalog; `error` says it in English (logs, API messages). */
+export type ParseYuanResult = { ok: true; fen: Fen } | { ok: false; error: string; code: AmountProblem };
+export type AmountProblem =
+  | 'AMOUNT_NOT_STRING'
+  | 'AMOUNT_EMPTY'
+  | 'AMOUNT_TOO_LONG'
+  | 'AMOUNT_NEGATIVE'
+  | 'AMOUNT_EXPONENT'
+  | 'AMOUNT_DECIMALS'
+  | 'AMOUNT_INVALID'
+  | 'AMOUNT_TOO_LARGE';
 
 /**
  * Parses a decimal-yuan string ("22700", "22700.5", "22700.50") to integer fen.
@@ -19,24 +29,39 @@ export type ParseYuanResult = { ok: true; fen: Fen } | { ok: false; error: strin
  */
 export function parseYuan(input: unknown): ParseYuanResult {
   if (typeof input !== 'string') {
-    return { ok: false, error: `amount must be a string of yuan such as "22700.50", not ${describe(input)}` };
+    return {
+      ok: false,
+      code: 'AMOUNT_NOT_STRING',
+      error: `amount must be a string of yuan such as "22700.50", not ${describe(input)}`,
+    };
   }
-  if (input.length === 0) return { ok: false, error: 'amount is empty' };
-  if (input.length > 20) return { ok: false, error: 'amount is too long' };
-  if (input.startsWith('-')) return { ok: false, error: 'amount is negative' };
-  if (/[eE]/.test(input)) return { ok: false, error: 'amount uses an exponent; write it out in yuan' };
+  if (input.length === 0) return { ok: false, code: 'AMOUNT_EMPTY', error: 'amount is empty' };
+  if (input.length > 20) return { ok: false, code: 'AMOUNT_TOO_LONG', error: 'amount is too long' };
+  if (input.startsWith('-')) return { ok: false, code: 'AMOUNT_NEGATIVE', error: 'amount is negative' };
+  if (/[eE]/.test(input))
+    return { ok: false, code: 'AMOUNT_EXPONENT', error: 'amount uses an exponent; write it out in yuan' };
   const match = YUAN_PATTERN.exec(input);
   if (!match) {
     if (/^\d+\.\d{3,}$/.test(input)) {
-      return { ok: false, error: 'amount has more than two decimals (fen is the smallest unit)' };
+      return {
+        ok: false,
+        code: 'AMOUNT_DECIMALS',
+        error: 'amount has more than two decimals (fen is the smallest unit)',
+      };
     }
-    return { ok: false, error: 'amount is not a yuan amount such as "22700" or "22700.50"' };
+    return {
+      ok: false,
+      code: 'AMOUNT_INVALID',
+      error: 'amount is not a yuan amount such as "22700" or "22700.50"',
+    };
   }
   const whole = match[1] ?? '0';
   const decimals = (match[2] ?? '').padEnd(2, '0');
-  if (whole.length > 8) return { ok: false, error: 'amount is above 10,000,000 yuan' };
+  if (whole.length > 8)
+    return { ok: false, code: 'AMOUNT_TOO_LARGE', error: 'amount is above 10,000,000 yuan' };
   const fen = Number(whole) * 100 + Number(decimals);
-  if (fen > MAX_YUAN_FEN) return { ok: false, error: 'amount is above 10,000,000 yuan' };
+  if (fen > MAX_YUAN_FEN)
+    return { ok: false, code: 'AMOUNT_TOO_LARGE', error: 'amount is above 10,000,000 yuan' };
   return { ok: true, fen };
 }
 

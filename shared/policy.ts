@@ -172,6 +172,11 @@ export const policySchema = z
     region: z.string().regex(/^[a-z0-9-]{1,32}$/),
     version: z.number().int().min(1),
     name: z.object({ zh: z.string().min(1), en: z.string().min(1) }).strict(),
+    /** What people call the region (示范县), shown instead of its code in pages and exports. */
+    regionName: z
+      .object({ zh: z.string().min(1), en: z.string().min(1) })
+      .strict()
+      .optional(),
     effectiveFrom: isoDate,
     /** Exclusive end; null while the policy is in force until replaced. */
     effectiveTo: isoDate.nullable(),

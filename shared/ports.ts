@@ -5,6 +5,7 @@ import type { Category } from '#shared/policy.ts';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { ClaimState, HistoryEvent } from '#shared/claim-state.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
+import type { Member } from '#shared/members.ts';
 import type { ClaimGrant } from '#shared/claim-grant.ts';
 import { addDays } from '#shared/dates.ts';
 
@@ -189,6 +190,15 @@ export interface RosterStore {
   storeHouseholds(households: readonly HouseholdWrite[]): Promise<{ conflicts: Map<string, RosterConflict> }>;
   /** Households whose latest period names this grid worker, with all their periods. */
   householdsOf(gridWorker: string): Promise<RosterPeriod[][]>;
+  /** The people stored under a household by the members import (its head among them). */
+  members(householdId: string): Promise<Member[]>;
+  /**
+   * Stores each member together with its ID number's claim for the member's household, all or
+   * nothing per member; a member stored before gets its new name and relation. A member whose ID
+   * number belongs to another household by now is not stored: `conflicts` maps its ID number to
+   * that household. No other check: the household's presence and head are the caller's.
+   */
+  storeMembers(members: readonly Member[]): Promise<{ conflicts: Map<string, string> }>;
 }
 
 export interface HouseholdWrite {
@@ -251,11 +261,22 @@ export interface SavedExport {
   readonly url: string;
   readonly bytes: number;
   readonly expiresAt: string;
+  /** Where the file is stored. */
+  readonly key: string;
 }
 
 export interface ExportStore {
-  /** Stores the file under a new key and returns a link that downloads it as `name`. */
-  save(file: ExportFile, linkSeconds: number): Promise<SavedExport>;
+  /**
+   * Stores the file (under `key`, or a new key) and returns a link that downloads it as `name`.
+   * A key is only ever one of the store's own export keys (`exportKey`).
+   */
+  save(file: ExportFile, linkSeconds: number, key?: string): Promise<SavedExport>;
+  /** A fresh link to a stored export. */
+  link(
+    key: string,
+    file: Pick<ExportFile, 'name' | 'contentType'>,
+    linkSeconds: number,
+  ): Promise<{ url: string; expiresAt: string }>;
 }
 
 export interface IdSource {

@@ -2,6 +2,7 @@
 // An ID number is sensitive personal information: no message built here ever contains it.
 
 import { isIsoDate } from '#shared/dates.ts';
+import { renderMessage, type Message } from '#shared/messages/render.ts';
 
 // ISO 7064 MOD 11-2: weight of position i is 2^(17-i) mod 11.
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2] as const;
@@ -21,26 +22,34 @@ export function residentIdCheckDigit(first17: string): string {
   return CHECK_CHARS.charAt(sum % 11);
 }
 
-/** Why `id` is not a valid 18-character resident ID number, or undefined when it is. */
-export function residentIdError(id: string): string | undefined {
-  if (typeof id !== 'string') return 'ID number must be text';
-  if (id.length === 0) return 'ID number is empty';
-  if (id.length !== 18) return `ID number must be 18 characters, got ${String(id.length)}`;
+/**
+ * Why `id` is not a valid 18-character resident ID number, as a message code, or undefined when
+ * it is. Parameters are lengths and positions only: never the number, its digits or its date.
+ */
+export function residentIdProblem(id: string): Message | undefined {
+  const problem = (code: string, params: Message['params'] = {}): Message => ({ code, params });
+  if (typeof id !== 'string') return problem('ID_NOT_TEXT');
+  if (id.length === 0) return problem('ID_EMPTY');
+  if (id.length !== 18) return problem('ID_LENGTH', { got: id.length });
   const badDigit = id.slice(0, 17).search(/\D/);
-  if (badDigit >= 0) {
-    return `ID number must start with 17 digits; character ${String(badDigit + 1)} is not a digit`;
-  }
+  if (badDigit >= 0) return problem('ID_NOT_DIGIT', { position: badDigit + 1 });
   const normalized = normalizeResidentId(id);
   const given = normalized.charAt(17);
-  if (!/^[0-9X]$/.test(given)) return 'ID number must end with a digit or X';
+  if (!/^[0-9X]$/.test(given)) return problem('ID_LAST_CHAR');
   // The birth date is personal data too, so say what is wrong with it, not what it is.
   const birth = `${id.slice(6, 10)}-${id.slice(10, 12)}-${id.slice(12, 14)}`;
-  if (!isIsoDate(birth)) return 'ID number birth date (characters 7-14) is not a real calendar date';
-  if (birth < EARLIEST_BIRTH_DATE) return 'ID number birth date (characters 7-14) is before 1900-01-01';
+  if (!isIsoDate(birth)) return problem('ID_BIRTH_DATE');
+  if (birth < EARLIEST_BIRTH_DATE) return problem('ID_BIRTH_BEFORE_1900');
   const expected = residentIdCheckDigit(id.slice(0, 17));
   // Never say which digit would be right: that would turn the check into a generator of valid IDs.
-  if (given !== expected) return 'ID number check digit does not match the rest of the number';
+  if (given !== expected) return problem('ID_CHECK_DIGIT');
   return undefined;
+}
+
+/** residentIdProblem in English words (logs, programs). */
+export function residentIdError(id: string): string | undefined {
+  const problem = residentIdProblem(id);
+  return problem && renderMessage(problem, 'en');
 }
 
 export function isValidResidentId(id: string): boolean {

@@ -28,7 +28,30 @@ export async function storeRosterPeriods(
     });
 
   const byHousehold = new Map<string, NumberedPeriod[]>();
+  // A period twice in one batch: DynamoDB refuses two writes of one item in a transaction, which
+  // would fail the whole batch. The file check refuses it too; this holds for any other caller.
+  const periodRows = new Map<string, number>();
   for (const item of rows) {
+    const periodKey = `${item.period.householdId}\u0000${item.period.statusFrom}`;
+    const earlierRow = periodRows.get(periodKey);
+    if (earlierRow !== undefined) {
+      rejected.push({
+        row: item.row,
+        reasons: [
+          {
+            code: 'PERIOD_TWICE',
+            params: {
+              field: 'statusFrom',
+              householdId: item.period.householdId,
+              statusFrom: item.period.statusFrom,
+              earlierRow,
+            },
+          },
+        ],
+      });
+      continue;
+    }
+    periodRows.set(periodKey, item.row);
     const group = byHousehold.get(item.period.householdId);
     if (group) group.push(item);
     else byHousehold.set(item.period.householdId, [item]);

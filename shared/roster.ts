@@ -1,11 +1,23 @@
 // The monitored-household roster (防返贫监测对象台账): one row per status period, imported from
-// CSV by admins. Import is never all-or-nothing: good rows come back, each bad row with a reason
-// that names its column. ID numbers and bank accounts are never echoed in those reasons.
+// CSV by admins. Import is never all-or-nothing: good rows come back, each bad row with its
+// reasons as message codes naming the column (people read them from the shared catalog). ID
+// numbers and bank accounts are never echoed in those reasons, nor any cell's value.
 
 import * as z from 'zod';
 import { fenToYuan, parseYuan } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
-import { normalizeResidentId, residentIdError } from '#shared/resident-id.ts';
+import { normalizeResidentId, residentIdProblem } from '#shared/resident-id.ts';
+import type { Message } from '#shared/messages/render.ts';
+import {
+  coded,
+  csvText as text,
+  decodeIssue,
+  plainText,
+  readCsvRecords,
+  readHeader,
+  reason,
+  type CsvRecord,
+} from '#shared/csv-table.ts';
 import {
   coveredStatuses,
   householdStatuses,
@@ -35,61 +47,42 @@ export const rosterColumns = [
 ] as const;
 export type RosterColumn = (typeof rosterColumns)[number];
 
-// A cell starting with one of these runs as a formula when an export is opened in a
-// spreadsheet; no real name or village starts that way, so refuse them at the door.
-const FORMULA_START = /^[=+\-@]/;
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+const wholeNumber = () => z.number({ error: coded('NOT_NUMBER') }).int(coded('NOT_WHOLE'));
 
-const plainText = (max: number) =>
-  z
-    .string({ error: 'must be text' })
-    .min(1, 'is empty')
-    .max(max, `is longer than ${String(max)} characters`)
-    .refine((s) => s.trim() === s, 'has spaces at the start or end')
-    .refine((s) => !CONTROL_CHARS.test(s), 'contains a line break or other control character')
-    .refine((s) => !FORMULA_START.test(s), 'must not start with =, +, - or @');
-
-// Messages leave out the field's name (callers prefix the path) and never quote the value.
 /** One stored status period of one household. */
 export const rosterPeriodSchema = z.object({
-  householdId: z
-    .string({ error: 'must be text' })
-    .regex(/^[A-Za-z0-9-]{1,40}$/, 'must be 1-40 letters, digits or hyphens'),
-  region: z
-    .string({ error: 'must be text' })
-    .regex(/^[A-Za-z0-9_-]{1,40}$/, 'must be a region code of 1-40 letters, digits, _ or -'),
+  householdId: text().regex(/^[A-Za-z0-9-]{1,40}$/, coded('BAD_HOUSEHOLD_ID')),
+  region: text().regex(/^[A-Za-z0-9_-]{1,40}$/, coded('BAD_REGION')),
   village: plainText(100),
   headName: plainText(50),
   // Stored normalised (final X upper-case) so equal IDs compare equal.
-  idNumber: z.string({ error: 'must be text' }).superRefine((id, ctx) => {
-    const error =
-      residentIdError(id) ?? (id === normalizeResidentId(id) ? undefined : 'ID number must end in X, not x');
-    if (error !== undefined) ctx.addIssue({ code: 'custom', message: error });
+  idNumber: text().superRefine((id, ctx) => {
+    const problem =
+      residentIdProblem(id) ??
+      (id === normalizeResidentId(id) ? undefined : { code: 'ID_LOWERCASE_X', params: {} });
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: coded(problem.code, problem.params) });
   }),
-  members: z
-    .number({ error: 'must be a number' })
-    .int('must be a whole number')
-    .min(1, 'must be at least 1')
-    .max(99, 'must be at most 99'),
-  status: z.enum(householdStatuses, { error: `must be one of ${householdStatuses.join(', ')}` }),
-  statusFrom: z.string({ error: 'must be text' }).refine(isIsoDate, 'must be a real date written YYYY-MM-DD'),
-  gridWorker: z
-    .string({ error: 'must be text' })
-    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a username of 1-64 letters, digits, _, . or -'),
-  bankAccount: z.string({ error: 'must be text' }).regex(/^\d{10,30}$/, 'must be 10-30 digits'),
-  annualIncomeFen: z
-    .number({ error: 'must be a number' })
-    .int('must be whole fen')
-    .min(0, 'must not be negative'),
+  members: wholeNumber()
+    .min(1, coded('NUMBER_MIN', { min: 1 }))
+    .max(99, coded('NUMBER_MAX', { max: 99 })),
+  status: z.enum(householdStatuses, {
+    error: coded('STATUS_UNKNOWN', { allowed: householdStatuses.join(',') }),
+  }),
+  statusFrom: text().refine(isIsoDate, coded('NOT_A_DATE')),
+  gridWorker: text().regex(/^[A-Za-z0-9_.-]{1,64}$/, coded('BAD_USERNAME')),
+  bankAccount: text().regex(/^\d{10,30}$/, coded('BAD_BANK_ACCOUNT')),
+  annualIncomeFen: wholeNumber().min(0, coded('AMOUNT_NEGATIVE')),
 });
 export type RosterPeriod = z.infer<typeof rosterPeriodSchema>;
 
 export interface RosterRejection {
   /** 1-based line number in the file where the row starts; the header is row 1. */
   row: number;
-  error: string;
+  /** Every problem of the row, in column order, as message codes (never a cell's value). */
+  reasons: Message[];
 }
+
+const columnList = rosterColumns.join(',');
 
 export interface RosterParseResult {
   periods: RosterPeriod[];
@@ -113,19 +106,17 @@ export function parseRosterCsv(text: string): RosterParseResult {
 
 /** parseRosterCsv, keeping each good period's row number. */
 export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
-  const records = readCsv(text.startsWith('\uFEFF') ? text.slice(1) : text).filter(
-    (r) => r.error !== undefined || !isBlank(r.fields),
-  );
+  const records = readCsvRecords(text);
   const headerRecord = records[0];
   if (!headerRecord) {
     return {
       numbered: [],
-      rejected: [{ row: 1, error: `file is empty: a header row is required (${rosterColumns.join(',')})` }],
+      rejected: [{ row: 1, reasons: [reason('FILE_EMPTY', { columns: columnList })] }],
     };
   }
-  const header = readHeader(headerRecord);
-  if (typeof header === 'string')
-    return { numbered: [], rejected: [{ row: headerRecord.line, error: header }] };
+  const header = readHeader(headerRecord, rosterColumns);
+  if (!(header instanceof Map))
+    return { numbered: [], rejected: [{ row: headerRecord.line, reasons: header }] };
 
   const numbered: { row: number; period: RosterPeriod }[] = [];
   const rejected: RosterRejection[] = [];
@@ -136,8 +127,8 @@ export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
 
   for (const record of records.slice(1)) {
     const result = readRow(record, header);
-    if (typeof result === 'string') {
-      rejected.push({ row: record.line, error: result });
+    if (Array.isArray(result)) {
+      rejected.push({ row: record.line, reasons: result });
       continue;
     }
     const periodKey = `${result.householdId}\u0000${result.statusFrom}`;
@@ -145,7 +136,14 @@ export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
     if (earlierPeriod !== undefined) {
       rejected.push({
         row: record.line,
-        error: `statusFrom: household ${result.householdId} already has a period from ${result.statusFrom} on row ${String(earlierPeriod)}`,
+        reasons: [
+          reason('PERIOD_TWICE', {
+            field: 'statusFrom',
+            householdId: result.householdId,
+            statusFrom: result.statusFrom,
+            earlierRow: earlierPeriod,
+          }),
+        ],
       });
       continue;
     }
@@ -153,7 +151,13 @@ export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
     if (earlierId !== undefined && earlierId.idNumber !== result.idNumber) {
       rejected.push({
         row: record.line,
-        error: `idNumber: differs from the ID number given for household ${result.householdId} on row ${String(earlierId.row)}`,
+        reasons: [
+          reason('ID_DIFFERS_IN_FILE', {
+            field: 'idNumber',
+            householdId: result.householdId,
+            earlierRow: earlierId.row,
+          }),
+        ],
       });
       continue;
     }
@@ -161,7 +165,13 @@ export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
     if (holder !== undefined && holder.householdId !== result.householdId) {
       rejected.push({
         row: record.line,
-        error: `idNumber: already the ID number of household ${holder.householdId} on row ${String(holder.row)}`,
+        reasons: [
+          reason('ID_HEADS_OTHER_IN_FILE', {
+            field: 'idNumber',
+            householdId: holder.householdId,
+            earlierRow: holder.row,
+          }),
+        ],
       });
       continue;
     }
@@ -228,65 +238,33 @@ function csvCell(value: string): string {
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
-function readHeader(record: CsvRecord): Map<RosterColumn, number> | string {
-  if (record.error !== undefined) return `header: ${record.error.message}`;
-  const known = new Set<string>(rosterColumns);
-  const index = new Map<RosterColumn, number>();
-  const problems: string[] = [];
-  const names = record.fields.map((f) => f.trim());
-  if (!names.some((name) => known.has(name))) {
-    // Most likely a data row (no header at all): quoting it could leak an ID number.
-    return `header: row 1 is not the header row; it must name the columns ${rosterColumns.join(',')}`;
-  }
-  names.forEach((name, i) => {
-    if (!known.has(name)) {
-      problems.push(
-        name === ''
-          ? `column ${String(i + 1)} has no name`
-          : /\d{6}/.test(name) || name.length > 40
-            ? `column ${String(i + 1)} has an unknown name`
-            : `unknown column "${name}"`,
-      );
-    } else if (index.has(name as RosterColumn)) {
-      problems.push(`column "${name}" appears twice`);
-    } else {
-      index.set(name as RosterColumn, i);
-    }
-  });
-  const missing = rosterColumns.filter((c) => !index.has(c));
-  if (missing.length > 0)
-    problems.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-  if (problems.length === 0) return index;
-  return `header: ${problems.join('; ')} (expected ${rosterColumns.join(',')})`;
-}
-
-function readRow(record: CsvRecord, header: Map<RosterColumn, number>): RosterPeriod | string {
+function readRow(record: CsvRecord, header: Map<RosterColumn, number>): RosterPeriod | Message[] {
   if (record.error !== undefined) {
     const column = [...header].find(([, i]) => i === record.error?.field)?.[0];
-    return `${column ?? `field ${String((record.error.field ?? 0) + 1)}`}: ${record.error.message}`;
+    return [reason(record.error.code, { field: column ?? `#${String((record.error.field ?? 0) + 1)}` })];
   }
   if (record.fields.length !== header.size) {
-    return `row has ${String(record.fields.length)} fields, expected ${String(header.size)} (one per header column)`;
+    return [reason('FIELD_COUNT', { got: record.fields.length, expected: header.size })];
   }
   const cell = (c: RosterColumn) => (record.fields[header.get(c) ?? -1] ?? '').trim();
-  const errors = new Map<RosterColumn, string>();
+  const errors = new Map<RosterColumn, Message>();
   const candidate: Record<string, unknown> = {};
 
   for (const column of rosterColumns) {
     let value: string = cell(column);
     if (value === '') {
-      errors.set(column, 'value is missing');
+      errors.set(column, reason('VALUE_MISSING', { field: column }));
       continue;
     }
     if (column === 'members') {
       if (/^\d{1,3}$/.test(value)) candidate.members = Number(value);
-      else errors.set(column, 'must be a whole number of people, such as 4');
+      else errors.set(column, reason('NOT_WHOLE_PEOPLE', { field: column }));
       continue;
     }
     if (column === 'annualIncome') {
       const parsed = parseYuan(value);
       if (parsed.ok) candidate.annualIncomeFen = parsed.fen;
-      else errors.set(column, parsed.error);
+      else errors.set(column, reason(parsed.code, { field: column }));
       continue;
     }
     if (column === 'idNumber') value = normalizeResidentId(value);
@@ -299,100 +277,11 @@ function readRow(record: CsvRecord, header: Map<RosterColumn, number>): RosterPe
   for (const [key, schema] of Object.entries(rosterPeriodSchema.shape)) {
     if (!(key in candidate)) continue;
     const issue = (schema as z.ZodType).safeParse(candidate[key]).error?.issues[0];
-    if (issue) errors.set(key === 'annualIncomeFen' ? 'annualIncome' : (key as RosterColumn), issue.message);
+    const column = key === 'annualIncomeFen' ? 'annualIncome' : (key as RosterColumn);
+    if (issue) errors.set(column, decodeIssue(column, issue.message));
   }
-  if (errors.size > 0) {
-    return rosterColumns
-      .flatMap((c) => {
-        const error = errors.get(c);
-        return error === undefined ? [] : [`${c}: ${error}`];
-      })
-      .join('; ');
-  }
+  if (errors.size > 0) return rosterColumns.flatMap((c) => errors.get(c) ?? []);
   const period = rosterPeriodSchema.safeParse(candidate);
-  if (!period.success) return period.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  if (!period.success) return period.error.issues.map((i) => decodeIssue(i.path.join('.'), i.message));
   return period.data;
-}
-
-function isBlank(fields: readonly string[]): boolean {
-  // An empty line, or a row of empty cells as spreadsheets write after deleting rows.
-  return fields.every((f) => f.trim() === '');
-}
-
-interface CsvRecord {
-  /** Line the record starts on (1-based); quoted line breaks make a record span lines. */
-  line: number;
-  fields: string[];
-  /** Quoting error; `field` is the 0-based index of the field where it happened. */
-  error?: { field: number; message: string };
-}
-
-// RFC 4180 reader. Accepts CRLF, LF or lone CR line endings. On a quoting error it records the
-// error and carries on at the next line, so one bad row does not sink the rest.
-function readCsv(text: string): CsvRecord[] {
-  const records: CsvRecord[] = [];
-  const n = text.length;
-  let i = 0;
-  let line = 1;
-  const isEol = (c: string | undefined) => c === '\n' || c === '\r';
-  const skipEol = () => {
-    i += text[i] === '\r' && text[i + 1] === '\n' ? 2 : 1;
-    line++;
-  };
-
-  while (i < n) {
-    const record: CsvRecord = { line, fields: [] };
-    const fail = (message: string) => {
-      record.error ??= { field: record.fields.length, message };
-    };
-    for (;;) {
-      let value = '';
-      if (text[i] === '"') {
-        i++;
-        let closed = false;
-        while (i < n) {
-          const c = text[i];
-          if (c === '"') {
-            if (text[i + 1] === '"') {
-              value += '"';
-              i += 2;
-              continue;
-            }
-            i++;
-            closed = true;
-            break;
-          }
-          if (isEol(c)) {
-            const start = i;
-            skipEol();
-            value += text.slice(start, i);
-            continue;
-          }
-          value += c;
-          i++;
-        }
-        if (!closed)
-          fail('a quoted value starting on this row is never closed, so the rest of the file was swallowed');
-        if (i < n && text[i] !== ',' && !isEol(text[i])) {
-          fail('text after the closing quote of a quoted value');
-          while (i < n && text[i] !== ',' && !isEol(text[i])) i++;
-        }
-      } else {
-        const start = i;
-        while (i < n && text[i] !== ',' && !isEol(text[i])) i++;
-        value = text.slice(start, i);
-        if (value.includes('"'))
-          fail('a quote inside an unquoted value (quote the whole value and double the quote)');
-      }
-      record.fields.push(value);
-      if (i < n && text[i] === ',') {
-        i++;
-        continue;
-      }
-      if (i < n) skipEol();
-      break;
-    }
-    records.push(record);
-  }
-  return records;
 }

@@ -183,6 +183,51 @@ export const memberRelationLabels: Readonly<Record<MemberRelation, Labels>> = {
   other: { zh: '其他', en: 'Other' },
 };
 
+/** The finance ledger export's columns, in file order (CSV and XLSX alike). */
+export const ledgerColumns = [
+  'claimId',
+  'paidAt',
+  'region',
+  'village',
+  'householdId',
+  'headName',
+  'bankAccount',
+  'category',
+  'payoutYuan',
+  'state',
+  'policyId',
+  'policyVersion',
+  'gridWorker',
+  'disbursedAt',
+  'batchRef',
+] as const;
+export type LedgerColumn = (typeof ledgerColumns)[number];
+
+/** The export's header row. Times are China time (UTC+8), written without an offset. */
+export const ledgerColumnLabels: Readonly<Record<LedgerColumn, Labels>> = {
+  claimId: { zh: '理赔编号', en: 'Claim ID' },
+  paidAt: { zh: '赔付时间（北京时间）', en: 'Paid at (China time)' },
+  region: { zh: '地区', en: 'Region' },
+  village: { zh: '村', en: 'Village' },
+  householdId: { zh: '农户编号', en: 'Household ID' },
+  headName: { zh: '户主姓名', en: 'Head of household' },
+  bankAccount: { zh: '银行账号', en: 'Bank account' },
+  category: { zh: '类别', en: 'Category' },
+  payoutYuan: { zh: '赔付金额（元）', en: 'Payout (yuan)' },
+  state: { zh: '状态', en: 'State' },
+  policyId: { zh: '政策编号', en: 'Policy ID' },
+  policyVersion: { zh: '政策版本', en: 'Policy version' },
+  gridWorker: { zh: '网格员', en: 'Grid worker' },
+  disbursedAt: { zh: '拨付时间（北京时间）', en: 'Transferred at (China time)' },
+  batchRef: { zh: '银行批次号', en: 'Bank batch reference' },
+};
+
+/** The XLSX total row's label; `{n}` is the number of payouts. */
+export const ledgerTotalLabel: Labels = { zh: '合计（{n} 笔）', en: 'Total ({n} payouts)' };
+
+/** The XLSX sheet's name. */
+export const ledgerSheetName: Labels = { zh: '赔付台账', en: 'Payout ledger' };
+
 /** True when `value` is one of `list` (narrows a string read from outside). */
 export function isOneOf<const T extends string>(list: readonly T[], value: unknown): value is T {
   return typeof value === 'string' && (list as readonly string[]).includes(value);

@@ -14,6 +14,7 @@ const apiPaths = [
   '/policies',
   '/ledger',
   '/quotes',
+  '/stats',
   '/local',
   '/config.json',
   '/health',

@@ -3,9 +3,10 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { basename, extname } from 'node:path';
 import { CliError, type CliIo } from '#cli/claims.ts';
-import { parseVerbArgs, requireOption, yuanOption } from '#cli/args.ts';
+import { cliLang, parseVerbArgs, requireOption, yuanOption } from '#cli/args.ts';
 import { connect } from '#cli/api-client.ts';
 import { runImportJob } from '#cli/verbs/import-job.ts';
+import { runExportJob } from '#cli/verbs/export-job.ts';
 import { categorySchema, gateIdSchema } from '#shared/policy.ts';
 import {
   categoryLabels,
@@ -23,7 +24,9 @@ import { isIsoDate } from '#shared/dates.ts';
 import { sniffContentType } from '#shared/receipt-check.ts';
 import { formatFen, fenToYuan } from '#shared/money.ts';
 import type { UploadGrant } from '#shared/ports.ts';
-import { ledgerExportResultSchema } from '#shared/api/ledger-export.ts';
+import type { ImportKind } from '#shared/bulk-job.ts';
+import { actorName, renderMessage, type Note } from '#shared/messages/render.ts';
+import type { Lang } from '#shared/vocabulary.ts';
 import type { RetryAnswer } from '#shared/api/retry-api.ts';
 
 const common = {
@@ -38,10 +41,10 @@ interface StatusBody {
   category: string | null;
   state: string;
   reason?: string;
-  detail?: string;
+  detail?: Note;
   payoutFen?: number;
   reviewReasons?: { code: string; params: Record<string, string | number> }[];
-  history: { at: string; from: string | null; to: string; actor: string; reason?: string; detail?: string }[];
+  history: { at: string; from: string | null; to: string; actor: string; reason?: string; detail?: Note }[];
 }
 
 /** States the workflow leaves by itself within seconds: `submit --wait` waits them out. */
@@ -185,8 +188,14 @@ export async function grantVerb(args: string[], io: CliIo): Promise<void> {
   );
 }
 
+/** A note in the CLI's language (plain text on records from before notes were codes, as it is). */
+function noteWords(note: Note, lang: Lang): string {
+  return typeof note === 'string' ? note : renderMessage(note, lang);
+}
+
 export async function statusVerb(args: string[], io: CliIo): Promise<void> {
-  const { values, positionals } = parseVerbArgs(args, common, true);
+  const { values, positionals } = parseVerbArgs(args, { ...common, lang: { type: 'string' } }, true);
+  const lang = cliLang(values.lang);
   const claimId = positionals[0];
   if (!claimId) throw new CliError('usage: claims status CLAIM_ID', 2);
   const api = await connect(values.api, values.as ?? 'admin1');
@@ -215,12 +224,16 @@ export async function statusVerb(args: string[], io: CliIo): Promise<void> {
   const state = withLabel(claimStates, claimStateLabels, c.state);
   const reason = c.reason ? ` (${withLabel(rejectionReasons, rejectionReasonLabels, c.reason)})` : '';
   io.out(`${c.claimId}  ${c.householdId ?? '-'}  ${category}  ${state}${reason}`);
-  if (c.payoutFen !== undefined) io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);
+  // Only a paid claim has a payout; an open one an estimate; a rejected one nothing.
+  if (c.payoutFen !== undefined && (c.state === 'PAID' || c.state === 'DISBURSED'))
+    io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);
+  else if (c.payoutFen !== undefined && c.state !== 'REJECTED')
+    io.out(`estimate 预计赔付: ${formatFen(c.payoutFen)} (review and the cap left at payment decide)`);
   for (const r of c.reviewReasons ?? []) io.out(`review 审核原因: ${r.code} ${reviewReasonZh(r)}`);
-  if (c.detail) io.out(c.detail);
+  if (c.detail) io.out(noteWords(c.detail, lang));
   for (const h of c.history)
     io.out(
-      `  ${h.at}  ${h.from ?? '-'} -> ${h.to}  by ${h.actor}${h.reason ? `  ${h.reason}` : ''}${h.detail ? `  ${h.detail}` : ''}`,
+      `  ${h.at}  ${h.from ?? '-'} -> ${h.to}  by ${actorName(h.actor, lang)}${h.reason ? `  ${h.reason}` : ''}${h.detail ? `  ${noteWords(h.detail, lang)}` : ''}`,
     );
 }
 
@@ -273,21 +286,33 @@ export async function retryVerb(args: string[], io: CliIo): Promise<void> {
  * progress bar on a terminal, the refused rows read from the job's error report.
  */
 export async function rosterVerb(args: string[], io: CliIo): Promise<void> {
+  await importFileVerb('roster', args, io);
+}
+
+/** `claims members import FILE.csv`: a household members file, as a job like the roster's. */
+export async function membersVerb(args: string[], io: CliIo): Promise<void> {
+  await importFileVerb('members', args, io);
+}
+
+async function importFileVerb(kind: ImportKind, args: string[], io: CliIo): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'import') throw new CliError('usage: claims roster import FILE.csv', 2);
-  const { values, positionals } = parseVerbArgs(rest, common, true);
+  if (sub !== 'import') throw new CliError(`usage: claims ${kind} import FILE.csv`, 2);
+  const { values, positionals } = parseVerbArgs(rest, { ...common, lang: { type: 'string' } }, true);
   const file = positionals[0];
-  if (!file) throw new CliError('usage: claims roster import FILE.csv', 2);
+  if (!file) throw new CliError(`usage: claims ${kind} import FILE.csv [--lang zh-CN|en]`, 2);
+  const lang = cliLang(values.lang);
   const bytes = await readFile(file).catch(() => {
     throw new CliError(`cannot read ${file}`);
   });
   const api = await connect(values.api, values.as ?? 'admin1');
-  const { job, rejected } = await runImportJob(api, 'roster', bytes, io, {
+  const { job, rejected } = await runImportJob(api, kind, bytes, io, {
     progress: !values.json && process.stderr.isTTY === true,
+    lang,
   });
   const result = {
     imported: job.imported,
-    rejected,
+    // `error` in the CLI's language, `code` for programs (a row with several problems: all codes).
+    rejected: rejected.map((r) => ({ row: r.row, error: lang === 'en' ? r.en : r.zh, code: r.code })),
     ...(job.duplicateOf ? { duplicateOf: job.duplicateOf } : {}),
   };
   if (values.json) {
@@ -310,6 +335,7 @@ export async function exportVerb(args: string[], io: CliIo): Promise<void> {
     to: { type: 'string' },
     region: { type: 'string' },
     format: { type: 'string', default: 'csv' },
+    lang: { type: 'string', default: 'zh' },
     out: { type: 'string' },
   });
   const from = requireOption(values.from, 'from');
@@ -317,26 +343,25 @@ export async function exportVerb(args: string[], io: CliIo): Promise<void> {
   const out = requireOption(values.out, 'out');
   if (values.format !== 'csv' && values.format !== 'xlsx')
     throw new CliError('--format must be csv or xlsx', 2);
+  if (values.lang !== 'zh' && values.lang !== 'en') throw new CliError('--lang must be zh or en', 2);
   const api = await connect(values.api, values.as ?? 'finance1');
-  const query = new URLSearchParams({
-    from,
-    to,
-    format: values.format ?? 'csv',
-    ...(values.region ? { region: values.region } : {}),
-  });
-  const response = await api.raw('GET', `/ledger/export?${query.toString()}`);
-  const body = (await response.json().catch(() => ({}))) as unknown;
-  if (!response.ok) {
-    const message = (body as { error?: { message?: string } }).error?.message;
-    throw new CliError(message ?? `export failed: HTTP ${response.status}`);
-  }
-  // The API writes the file to storage and answers with a short-lived link to it.
-  const saved = ledgerExportResultSchema.parse(body);
-  const file = await fetch(saved.url);
-  if (!file.ok) throw new CliError(`export download failed: HTTP ${file.status}`);
-  const bytes = Buffer.from(await file.arrayBuffer());
-  if (bytes.length !== saved.bytes)
-    throw new CliError(`export download was cut short: ${bytes.length} of ${saved.bytes} bytes`);
+  // The API writes the file in a workflow (any size) and the job ends with a link to it.
+  const { job, bytes } = await runExportJob(
+    api,
+    {
+      from,
+      to,
+      format: values.format ?? 'csv',
+      lang: values.lang,
+      ...(values.region ? { region: values.region } : {}),
+    },
+    io,
+    { progress: process.stderr.isTTY === true },
+  );
+  const saved = { count: job.count ?? 0, totalFen: job.totalFen ?? 0 };
   await writeFile(out, bytes);
-  io.out(`wrote ${values.format} ledger (${bytes.length} bytes) to ${out}`);
+  io.out(
+    `wrote ${values.format} ledger (${bytes.length} bytes) to ${out}: ` +
+      `${saved.count} payouts, total ${formatFen(saved.totalFen)}`,
+  );
 }

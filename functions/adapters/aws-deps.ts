@@ -14,7 +14,9 @@ import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#fun
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
 import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
+import { sfnExportWorkflows } from '#functions/adapters/sfn-export-workflows.ts';
 import { dynamoJobs, s3JobFiles } from '#functions/adapters/job-ports.ts';
+import { dynamoStats } from '#functions/adapters/dynamo-stats-store.ts';
 
 const allPorts = {
   claims: dynamoClaims,
@@ -26,9 +28,11 @@ const allPorts = {
   exports: s3Exports,
   reviews: sfnReviews,
   workflows: sfnWorkflows,
+  exportRuns: sfnExportWorkflows,
   metrics: contextMetrics,
   jobs: dynamoJobs,
   files: s3JobFiles,
+  stats: dynamoStats,
 };
 
 export interface AppDeps extends BuiltDeps<typeof allPorts> {

@@ -27,6 +27,7 @@ import type { HistoryEvent } from '#shared/claim-state.ts';
 import { claimGrantSchema, type ClaimGrant } from '#shared/claim-grant.ts';
 import type { Category } from '#shared/policy.ts';
 import { type RosterPeriod } from '#shared/roster.ts';
+import type { Member } from '#shared/members.ts';
 import { addDays } from '#shared/dates.ts';
 import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
 import { send } from '#functions/adapters/dynamo-send.ts';
@@ -92,6 +93,7 @@ const listingIndexes: Record<
   all: indexAttrs(claimsIndexes.claimsByTime, true),
   state: indexAttrs(claimsIndexes.byStateByTime, true),
   village: indexAttrs(claimsIndexes.byVillage, true),
+  villageState: indexAttrs(claimsIndexes.byVillageState, true),
 };
 
 function indexAttrs(name: string, projected: boolean) {
@@ -350,6 +352,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       };
       for (const [field, value] of Object.entries(equal)) {
         if (value === undefined || plan.index === field) continue;
+        if (plan.index === 'villageState' && (field === 'village' || field === 'state')) continue;
         names[`#${field}`] = field;
         values[`:${field}`] = { S: value };
         residual.push(`#${field} = :${field}`);
@@ -696,19 +699,27 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
       ...(ledger ? [ledgerItem(ledgerEntrySchema.parse(ledger))] : []),
     ]);
     const requests = items.map((Item) => ({ PutRequest: { Item } }));
+    const next = { request: 0 };
+    // Four requests at a time per call: callers run several calls side by side.
     await Promise.all(
-      Array.from({ length: Math.ceil(requests.length / 25) }, async (_, n) => {
-        let pending: typeof requests | undefined = requests.slice(n * 25, n * 25 + 25);
-        for (let attempt = 0; pending && pending.length > 0; attempt++) {
-          if (attempt > 8) throw new TransientError('seed writes kept being throttled');
-          if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-          const out = await send(() =>
-            this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending ?? [] } })),
-          );
-          pending = out.UnprocessedItems?.[this.table] as typeof requests | undefined;
+      Array.from({ length: 4 }, async () => {
+        for (let n = next.request++; n * 25 < requests.length; n = next.request++) {
+          await this.writeBatch(requests.slice(n * 25, n * 25 + 25));
         }
       }),
     );
+  }
+
+  private async writeBatch(requests: { PutRequest: { Item: Item } }[]): Promise<void> {
+    let pending: typeof requests | undefined = requests;
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 8) throw new TransientError('seed writes kept being throttled');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      const out = await send(() =>
+        this.db.send(new BatchWriteItemCommand({ RequestItems: { [this.table]: pending ?? [] } })),
+      );
+      pending = out.UnprocessedItems?.[this.table] as typeof requests | undefined;
+    }
   }
 
   // The roster's items live in the same table; their adapter is its own (dynamo-roster-store.ts).
@@ -728,12 +739,22 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     return this.roster.holders(idNumbers);
   }
 
-  storeHouseholds(households: readonly HouseholdWrite[]): Promise<{ conflicts: Map<string, RosterConflict> }> {
+  storeHouseholds(
+    households: readonly HouseholdWrite[],
+  ): Promise<{ conflicts: Map<string, RosterConflict> }> {
     return this.roster.storeHouseholds(households);
   }
 
   householdsOf(gridWorker: string): Promise<RosterPeriod[][]> {
     return this.roster.householdsOf(gridWorker);
+  }
+
+  members(householdId: string): Promise<Member[]> {
+    return this.roster.members(householdId);
+  }
+
+  storeMembers(members: readonly Member[]): Promise<{ conflicts: Map<string, string> }> {
+    return this.roster.storeMembers(members);
   }
 }
 

@@ -1,7 +1,9 @@
 // DynamoDB implementation of the roster port, on the `claims` table beside the claims (key
 // design in docs/architecture.md): under `HH#<householdId>` the household's status periods
 // (`PERIOD#<statusFrom>`) and its identity (`HOUSEHOLD`: the ID number it was first stored with);
-// under `IDNO#<sha256 of the ID number>` the household that ID number belongs to.
+// under `IDNO#<sha256 of the ID number>` the household that ID number belongs to. The members
+// import adds `MEMBER#<sha256 of the ID number>` items under `HH#<householdId>` (name, relation),
+// each written in one transaction with its ID number's claim, so a person is in one household.
 //
 // A county loads a roster of hundreds of thousands of rows, so a batch of rows costs a handful of
 // requests, not a few per row: identities and holders are read 100 keys per BatchGetItem, and a
@@ -25,6 +27,7 @@ import {
 import { createHash } from 'node:crypto';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
+import { memberSchema, type Member } from '#shared/members.ts';
 import { TransientError, type HouseholdWrite, type RosterConflict, type RosterStore } from '#shared/ports.ts';
 import { send } from '#functions/adapters/dynamo-send.ts';
 
@@ -36,8 +39,9 @@ const TRANSACTION_ITEMS = 100;
 const BATCH_GET_KEYS = 100;
 
 // The key is a hash: a table key turns up in more places (metrics, consoles) than an attribute.
+const idNumberHash = (idNumber: string) => createHash('sha256').update(idNumber).digest('hex');
 const idNumberKey = (idNumber: string) => ({
-  pk: { S: `IDNO#${createHash('sha256').update(idNumber).digest('hex')}` },
+  pk: { S: `IDNO#${idNumberHash(idNumber)}` },
   sk: { S: 'IDNO' },
 });
 const identityKey = (householdId: string) => ({ pk: { S: `HH#${householdId}` }, sk: { S: 'HOUSEHOLD' } });
@@ -49,6 +53,14 @@ function periodItem(p: RosterPeriod): Item {
     sk: { S: `PERIOD#${p.statusFrom}` },
     gsi3pk: { S: `GWHH#${p.gridWorker}` },
     gsi3sk: { S: `${p.householdId}#${p.statusFrom}` },
+  };
+}
+
+function memberItem(m: Member): Item {
+  return {
+    ...marshall(m, { removeUndefinedValues: true }),
+    pk: { S: `HH#${m.householdId}` },
+    sk: { S: `MEMBER#${idNumberHash(m.idNumber)}` },
   };
 }
 
@@ -234,6 +246,95 @@ export class DynamoRosterStore implements RosterStore {
       const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
       return latest?.gridWorker === gridWorker;
     });
+  }
+
+  async members(householdId: string): Promise<Member[]> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+      ExpressionAttributeValues: { ':pk': { S: `HH#${householdId}` }, ':m': { S: 'MEMBER#' } },
+      ConsistentRead: true,
+    });
+    return items.map((item) => memberSchema.parse(unmarshall(item)));
+  }
+
+  async storeMembers(members: readonly Member[]): Promise<{ conflicts: Map<string, string> }> {
+    const conflicts = new Map<string, string>();
+    const retried = new Set<string>();
+    let pending = [...members];
+    while (pending.length > 0) {
+      // Two items a member (its claim, itself); an ID number once per transaction, as for households.
+      const group: Member[] = [];
+      const later: Member[] = [];
+      const idsInGroup = new Set<string>();
+      for (const m of pending) {
+        if ((group.length + 1) * 2 <= TRANSACTION_ITEMS && !idsInGroup.has(m.idNumber)) {
+          group.push(m);
+          idsInGroup.add(m.idNumber);
+        } else later.push(m);
+      }
+      const refused = await this.transactUnits(
+        group.map((m) => [
+          {
+            Put: {
+              TableName: this.table,
+              Item: { ...idNumberKey(m.idNumber), householdId: { S: m.householdId } },
+              ConditionExpression: 'attribute_not_exists(pk) OR householdId = :h',
+              ExpressionAttributeValues: { ':h': { S: m.householdId } },
+            },
+          },
+          { Put: { TableName: this.table, Item: memberItem(m) } },
+        ]),
+      );
+      const refusedMembers = [...refused].map((i) => group[i]).filter((m) => m !== undefined);
+      const holders = await this.holders(refusedMembers.map((m) => m.idNumber));
+      for (const m of refusedMembers) {
+        const holder = holders.get(m.idNumber);
+        if (holder !== undefined && holder !== m.householdId) conflicts.set(m.idNumber, holder);
+        // The claim went away meanwhile: the next round tries it once more.
+        else if (!retried.has(m.idNumber)) {
+          retried.add(m.idNumber);
+          later.push(m);
+        } else throw new TransientError('a member kept being refused');
+      }
+      pending = later;
+    }
+    return { conflicts };
+  }
+
+  /**
+   * Writes units of items (each all or nothing) in one transaction, dropping units whose
+   * conditions fail until the rest go in; returns the indexes of the units refused.
+   */
+  private async transactUnits(units: readonly TransactWriteItem[][]): Promise<Set<number>> {
+    const refused = new Set<number>();
+    for (let attempt = 0; ; attempt++) {
+      const owners: number[] = [];
+      const items: TransactWriteItem[] = [];
+      units.forEach((unit, index) => {
+        if (refused.has(index)) return;
+        items.push(...unit);
+        owners.push(...unit.map(() => index));
+      });
+      if (items.length === 0) return refused;
+      try {
+        await send(() => this.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
+        return refused;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
+        let failedConditions = 0;
+        (error.CancellationReasons ?? []).forEach((reason, i) => {
+          const owner = owners[i];
+          if (reason.Code === 'ConditionalCheckFailed' && owner !== undefined) {
+            refused.add(owner);
+            failedConditions += 1;
+          }
+        });
+        if (failedConditions === 0) {
+          if (attempt >= 8) throw new TransientError('member write kept conflicting');
+          await pause(25 * 2 ** attempt);
+        }
+      }
+    }
   }
 
   private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {

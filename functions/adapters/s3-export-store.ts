@@ -27,9 +27,12 @@ export class S3ExportStore implements ExportStore {
     private readonly partBytes = EXPORT_PART_BYTES,
   ) {}
 
-  async save(file: ExportFile, linkSeconds: number): Promise<SavedExport> {
+  async save(file: ExportFile, linkSeconds: number, at?: string): Promise<SavedExport> {
     const now = this.clock.now();
-    const key = `${exportsPrefix}${now.toISOString().slice(0, 10)}/${this.ids.next()}/${file.name}`;
+    // Only ever under exports/: the role may write nowhere else, and neither may a key from data.
+    if (at !== undefined && (!at.startsWith(exportsPrefix) || at.includes('..')))
+      throw new Error('an export is stored under exports/ only');
+    const key = at ?? `${exportsPrefix}${now.toISOString().slice(0, 10)}/${this.ids.next()}/${file.name}`;
     const target = { Bucket: this.bucket, Key: key };
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
@@ -95,15 +98,24 @@ export class S3ExportStore implements ExportStore {
       }
       throw error;
     }
+    return { key, bytes, ...(await this.link(key, file, linkSeconds)) };
+  }
+
+  async link(
+    key: string,
+    file: Pick<ExportFile, 'name' | 'contentType'>,
+    linkSeconds: number,
+  ): Promise<{ url: string; expiresAt: string }> {
     const url = await getSignedUrl(
       this.s3,
       new GetObjectCommand({
-        ...target,
+        Bucket: this.bucket,
+        Key: key,
         ResponseContentDisposition: `attachment; filename="${file.name}"`,
         ResponseContentType: file.contentType,
       }),
       { expiresIn: linkSeconds },
     );
-    return { url, bytes, expiresAt: new Date(now.getTime() + linkSeconds * 1000).toISOString() };
+    return { url, expiresAt: new Date(this.clock.now().getTime() + linkSeconds * 1000).toISOString() };
   }
 }

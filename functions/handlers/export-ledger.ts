@@ -8,14 +8,14 @@ import { writeLedgerXlsx } from '#functions/adapters/ledger-xlsx.ts';
 import { apiRoute, makeLogger } from '#functions/middleware.ts';
 
 /** The workbook as a stream of bytes, written as the rows arrive. */
-export const xlsxStream: XlsxWriter = (rows) => {
+export const xlsxStream: XlsxWriter = (rows, lang) => {
   const out = new PassThrough();
   // A failure mid-way ends the stream with the error, which the reader then throws.
-  writeLedgerXlsx(rows, out).catch((error: unknown) => out.destroy(error as Error));
+  writeLedgerXlsx(rows, out, { lang }).catch((error: unknown) => out.destroy(error as Error));
   return out;
 };
 
-export function makeHandler(deps: () => Pick<ApiDeps, 'ledger' | 'roster' | 'exports'>) {
+export function makeHandler(deps: () => Pick<ApiDeps, 'ledger' | 'roster' | 'exports' | 'policies'>) {
   return apiRoute(makeLogger(), 'export-ledger', async (req) => ({
     body: await exportLedger(deps(), req.query, xlsxStream),
   }));

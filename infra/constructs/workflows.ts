@@ -54,6 +54,7 @@ export class Workflows extends Construct {
   readonly assess: StateMachine;
   readonly review: StateMachine;
   readonly importFile: StateMachine;
+  readonly exportLedger: StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
@@ -98,6 +99,15 @@ export class Workflows extends Construct {
       id: props.receipts.importsObjectsFinding('import-work/'),
       reason: 'The map reads the chunk list and writes its results under import-work/ only.',
     });
+
+    // One step that may run for minutes (a province's year); Standard keeps its history a year.
+    this.exportLedger = this.stateMachine(
+      'ExportLedger',
+      'export-ledger',
+      StateMachineType.STANDARD,
+      props,
+      {},
+    );
 
     // X-Ray's default rule records the first request each second, which at a county's claim
     // rate is every claim. A 5% sample still shows where time goes; every failure is in the

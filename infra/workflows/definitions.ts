@@ -4,7 +4,7 @@
 // the local runtime imports it directly.
 import { readFileSync } from 'node:fs';
 
-export const workflowNames = ['assess-claim', 'review-claim', 'import-file'] as const;
+export const workflowNames = ['assess-claim', 'review-claim', 'import-file', 'export-ledger'] as const;
 export type WorkflowName = (typeof workflowNames)[number];
 
 const placeholderPattern = /\$\{([A-Za-z0-9_]+)\}/g;

@@ -1,4 +1,5 @@
 // What the HTTP API does with claims, over the ports. Handlers only parse and map.
+import type { Message } from '#shared/messages/render.ts';
 import * as z from 'zod';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
@@ -151,6 +152,7 @@ export const listClaimsQuerySchema = z.object({
   state: claimStateSchema.optional(),
   householdId: householdIdSchema.optional(),
   gridWorker: usernameSchema.optional(),
+  village: z.string().min(1).max(100).optional(),
   category: categorySchema.optional(),
   from: isoDateSchema.optional(),
   to: isoDateSchema.optional(),
@@ -366,14 +368,18 @@ export async function decideReview(
         },
       };
       const result = { repeated: false, token };
-      const comment = input.comment ? `: ${input.comment}` : '';
+      // The reviewer's own words travel as a parameter; the rest is the catalog's.
+      const noted = (code: string): Message =>
+        input.comment
+          ? { code: `${code}_COMMENT`, params: { gate: input.gate, comment: input.comment } }
+          : { code, params: { gate: input.gate } };
       if (input.decision === 'reject') {
         return {
           kind: 'move',
           to: 'REJECTED',
           actor: principal.username,
           reason: 'REVIEW_REJECTED',
-          detail: `rejected at the ${input.gate} gate${comment}`,
+          detail: noted('GATE_REJECTED'),
           patch: { gates },
           result,
         };
@@ -383,7 +389,7 @@ export async function decideReview(
           kind: 'move',
           to: 'APPROVED',
           actor: principal.username,
-          detail: `all ${required.length} gates approved`,
+          detail: { code: 'ALL_GATES_APPROVED', params: { count: required.length } },
           patch: { gates },
           result,
         };
@@ -391,7 +397,7 @@ export async function decideReview(
       return {
         kind: 'patch',
         patch: { gates },
-        note: { actor: principal.username, detail: `${input.gate} gate approved${comment}` },
+        note: { actor: principal.username, detail: noted('GATE_APPROVED') },
         result,
       };
     },
@@ -445,7 +451,8 @@ export async function markDisbursed(
   }
   const disbursed: string[] = [];
   const repeated: string[] = [];
-  const skipped: { claimId: string; why: string }[] = [];
+  /** `why` in English for programs; `reason` as a message code for people. */
+  const skipped: { claimId: string; why: string; reason: Message }[] = [];
   // The claim and its ledger entry change in one transaction; a lost race is decided again.
   const write: ClaimWriter = async (next, expectedVersion, event) => {
     if (!event) throw new Error('a disbursement is a state change: it has its history event');
@@ -453,7 +460,7 @@ export async function markDisbursed(
     return true;
   };
   for (const claimId of ids) {
-    let outcome: 'disbursed' | 'repeated' | { why: string };
+    let outcome: 'disbursed' | 'repeated' | { why: string; reason: Message };
     try {
       ({ result: outcome } = await changeClaim(
         deps,
@@ -464,12 +471,18 @@ export async function markDisbursed(
           if (clash) throw disbursedElsewhere(clash, disbursed);
           if (claim.state === 'DISBURSED') return { kind: 'keep', result: 'repeated' };
           if (claim.state !== 'PAID')
-            return { kind: 'keep', result: { why: `claim is ${claim.state}, not PAID` } };
+            return {
+              kind: 'keep',
+              result: {
+                why: `claim is ${claim.state}, not PAID`,
+                reason: { code: 'SKIP_NOT_PAID', params: { state: claim.state } },
+              },
+            };
           return {
             kind: 'move',
             to: 'DISBURSED',
             actor: principal.username,
-            detail: `bank batch ${input.batchRef}`,
+            detail: { code: 'DISBURSED_IN_BATCH', params: { batchRef: input.batchRef } },
             patch: { disbursement: { batchRef: input.batchRef, at, by: principal.username } },
             result: 'disbursed',
           };
@@ -477,14 +490,18 @@ export async function markDisbursed(
         { write },
       ));
     } catch (error) {
-      if (error instanceof NotFoundError) outcome = { why: 'no such claim' };
+      if (error instanceof NotFoundError)
+        outcome = { why: 'no such claim', reason: { code: 'SKIP_NO_CLAIM', params: {} } };
       else if (error instanceof ClaimBusyError)
-        outcome = { why: 'the claim kept changing; send the batch again' };
+        outcome = {
+          why: 'the claim kept changing; send the batch again',
+          reason: { code: 'SKIP_BUSY', params: {} },
+        };
       else throw error;
     }
     if (outcome === 'disbursed') disbursed.push(claimId);
     else if (outcome === 'repeated') repeated.push(claimId);
-    else skipped.push({ claimId, why: outcome.why });
+    else skipped.push({ claimId, ...outcome });
   }
   return { batchRef: input.batchRef, disbursed, repeated, skipped };
 }

@@ -8,6 +8,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from '#shared/errors
 import type { Clock, ExportStore, IdSource } from '#shared/ports.ts';
 import { EXPORT_LINK_SECONDS, exportContentTypes, exportOptionsSchema } from '#shared/api/ledger-export.ts';
 import { ledgerQuerySchema } from '#shared/api/ledger-api.ts';
+import { builtInPolicies, type Policy } from '#shared/policy.ts';
 
 /** Where ledger exports are written in the receipts bucket (kept a day, then expired). */
 export const EXPORTS_PREFIX = 'exports/';
@@ -23,6 +24,8 @@ export interface ExportJobDeps {
   readonly exportRuns: ExportWorkflows;
   readonly clock: Clock;
   readonly ids: IdSource;
+  /** The policies that name regions; the built-in ones unless given. */
+  readonly policies?: readonly Policy[];
 }
 
 export interface ExportJobView {
@@ -68,6 +71,13 @@ export async function createLedgerExport(
       'BAD_REQUEST',
       'from and to (ISO dates, at most a year), format csv|xlsx, lang zh|en',
     );
+  // Every payout was priced by a policy of its region: a region no policy names (a typo, a name
+  // typed for the code) could only give an empty file that looks like a month without payouts.
+  const region = filter.data.region;
+  if (region && !(deps.policies ?? builtInPolicies).some((p) => p.region === region))
+    throw new InvalidInputError('BAD_REQUEST', 'region: no policy names this region code', {
+      params: { field: 'region' },
+    });
   const query: Record<string, string> = {
     from: filter.data.from,
     to: filter.data.to,

@@ -6,9 +6,10 @@ import {
   MAX_JOB_FILE_BYTES,
   newJob,
   jobIdSchema,
-  jobKindSchema,
+  importKindSchema,
   jobProgress,
   type BulkJob,
+  type ImportKind,
   type JobKind,
   type JobStore,
   type RowRejection,
@@ -19,6 +20,8 @@ import type { Clock, IdSource, UploadGrant, UploadSigner } from '#shared/ports.t
 /** Who may start and watch each kind of job. */
 export const jobRoles: Readonly<Record<JobKind, readonly Role[]>> = {
   roster: ['admin'],
+  members: ['admin'],
+  'ledger-export': ['finance'],
 };
 
 /** The upload form lives as long as a claim's: minutes. */
@@ -33,9 +36,9 @@ export interface ImportApiDeps {
   readonly ids: IdSource;
 }
 
-export const createImportBodySchema = z.object({ kind: jobKindSchema }).strict();
+export const createImportBodySchema = z.object({ kind: importKindSchema }).strict();
 
-function mayRun(principal: Principal, kind: JobKind): boolean {
+function mayRun(principal: Principal, kind: ImportKind): boolean {
   return principal.roles.some((r) => jobRoles[kind].includes(r));
 }
 
@@ -46,7 +49,7 @@ export async function createImport(
 ): Promise<{ job: JobView; upload: UploadGrant }> {
   const parsed = createImportBodySchema.safeParse(body);
   if (!parsed.success)
-    throw new InvalidInputError('BAD_REQUEST', `kind must be one of ${jobKindSchema.options.join(', ')}`);
+    throw new InvalidInputError('BAD_REQUEST', `kind must be one of ${importKindSchema.options.join(', ')}`);
   const { kind } = parsed.data;
   if (!mayRun(principal, kind))
     throw new ForbiddenError('FORBIDDEN', `a ${kind} file is imported by ${jobRoles[kind].join(' or ')}`);
@@ -60,7 +63,9 @@ export async function getImport(deps: ImportApiDeps, principal: Principal, jobId
   const id = jobIdSchema.safeParse(jobId);
   const job = id.success ? await deps.jobs.get(id.data) : undefined;
   // Someone who may not run the kind learns nothing, not even that the job exists.
-  if (!job || !mayRun(principal, job.kind)) throw new NotFoundError('NOT_FOUND', 'no such job');
+  const kind = importKindSchema.safeParse(job?.kind);
+  if (!job || !kind.success || !mayRun(principal, kind.data))
+    throw new NotFoundError('NOT_FOUND', 'no such job');
   const view = await jobView(deps, job);
   if (job.status !== 'SUCCEEDED' || job.rejected === 0) return view;
   const rejectedRows = (await deps.jobs.batches(job.jobId))
@@ -75,9 +80,9 @@ export async function listImports(
   principal: Principal,
   kind: string | undefined,
 ): Promise<{ items: JobView[] }> {
-  const parsed = jobKindSchema.safeParse(kind);
+  const parsed = importKindSchema.safeParse(kind);
   if (!parsed.success)
-    throw new InvalidInputError('BAD_REQUEST', `kind must be one of ${jobKindSchema.options.join(', ')}`);
+    throw new InvalidInputError('BAD_REQUEST', `kind must be one of ${importKindSchema.options.join(', ')}`);
   if (!mayRun(principal, parsed.data))
     throw new ForbiddenError(
       'FORBIDDEN',
@@ -101,7 +106,9 @@ export interface JobView {
   readonly rejected: number;
   /** 0..1; absent until the file has been read. */
   readonly progress?: number;
+  /** Why the job FAILED, a code; `failureReasons` says it in full for a refused file. */
   readonly failure?: string;
+  readonly failureReasons?: BulkJob['failureReasons'];
   readonly duplicateOf?: string;
   /** A short-lived link to the error report (CSV), once the job has finished with rejected rows. */
   readonly errorReportUrl?: string;
@@ -112,7 +119,7 @@ export interface JobView {
 /** How many refused rows a job view carries; the error report holds every one. */
 export const JOB_VIEW_REJECTED_ROWS = 1000;
 
-async function jobView(deps: Pick<ImportApiDeps, 'uploads'>, job: BulkJob): Promise<JobView> {
+export async function jobView(deps: Pick<ImportApiDeps, 'uploads'>, job: BulkJob): Promise<JobView> {
   const progress = jobProgress(job);
   return {
     jobId: job.jobId,
@@ -128,6 +135,7 @@ async function jobView(deps: Pick<ImportApiDeps, 'uploads'>, job: BulkJob): Prom
     rejected: job.rejected,
     ...(progress !== undefined ? { progress } : {}),
     ...(job.failure ? { failure: job.failure } : {}),
+    ...(job.failureReasons ? { failureReasons: job.failureReasons } : {}),
     ...(job.duplicateOf ? { duplicateOf: job.duplicateOf } : {}),
     ...(job.errorReportKey
       ? { errorReportUrl: await deps.uploads.viewUrl(job.errorReportKey, REPORT_LINK_SECONDS) }

@@ -1,13 +1,22 @@
-// The payout ledger: listing with totals, and the CSV export that reconciles to the fen.
+// The payout ledger: listing with totals, and the finance export's rows and CSV. Rows are made
+// and written one batch at a time, so an export of any size runs in flat memory; the XLSX writer
+// (functions/adapters/ledger-xlsx.ts) takes the same rows.
 import * as z from 'zod';
 import type { LedgerEntry } from '#shared/claim.ts';
-import { categorySchema } from '#shared/policy.ts';
+import { categorySchema, findPolicy, type Policy } from '#shared/policy.ts';
 import { isoDateSchema } from '#shared/manifest.ts';
 import { fenToYuan } from '#shared/money.ts';
 import { daysBetween, isIsoDate } from '#shared/dates.ts';
 import type { LedgerStore, RosterStore } from '#shared/ports.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
-import { InvariantError } from '#shared/errors.ts';
+import {
+  categoryLabels,
+  claimStateLabels,
+  ledgerColumnLabels,
+  ledgerColumns,
+  type Lang,
+  type LedgerColumn,
+} from '#shared/vocabulary.ts';
 
 export const ledgerQuerySchema = z
   .object({
@@ -41,64 +50,111 @@ export async function listLedger(ledger: LedgerStore, query: unknown, limit = 10
   return { items, count, totalFen, truncated: count > items.length };
 }
 
-export const ledgerCsvColumns = [
-  'claimId',
-  'paidDate',
-  'paidAt',
-  'region',
-  'village',
-  'householdId',
-  'headName',
-  'bankAccount',
-  'category',
-  'payoutYuan',
-  'payoutFen',
-  'policyId',
-  'policyVersion',
-  'gridWorker',
-  'disbursedAt',
-  'batchRef',
-] as const;
+/**
+ * How a column is written. `text`: words (names, labels); `id`: an identifier that must stay text
+ * with every digit (a 19-digit bank account read as a number keeps 15 significant digits); `yuan`:
+ * an amount, held in fen and written as decimal yuan; `time`: China wall-clock time
+ * `YYYY-MM-DD HH:mm:ss`; `int`: a whole number.
+ */
+export type LedgerColumnKind = 'text' | 'id' | 'yuan' | 'time' | 'int';
 
-function csvCell(value: string | number | undefined): string {
-  const text = value === undefined ? '' : String(value);
-  // Spreadsheet formula injection: a leading = + - @ is neutralised with a quote prefix.
-  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+export const ledgerColumnKinds: Readonly<Record<LedgerColumn, LedgerColumnKind>> = {
+  claimId: 'id',
+  paidAt: 'time',
+  region: 'text',
+  village: 'text',
+  householdId: 'id',
+  headName: 'text',
+  bankAccount: 'id',
+  category: 'text',
+  payoutYuan: 'yuan',
+  state: 'text',
+  policyId: 'id',
+  policyVersion: 'int',
+  gridWorker: 'text',
+  disbursedAt: 'time',
+  batchRef: 'id',
+};
+
+/** Column kinds in file order. */
+export const ledgerKinds: readonly LedgerColumnKind[] = ledgerColumns.map((c) => ledgerColumnKinds[c]);
+/** Where the amount (fen) sits in a row. */
+export const LEDGER_AMOUNT_COLUMN = ledgerColumns.indexOf('payoutYuan');
+
+export type LedgerCell = string | number | undefined;
+/**
+ * One payout, cells in ledgerColumns order, words already in the export's language: `yuan` cells
+ * hold integer fen, `time` cells China wall-clock text, an absent value undefined.
+ */
+export type LedgerRow = readonly LedgerCell[];
+
+/** The export's language and the policies that name its regions (the built-in ones unless given). */
+export interface LedgerFormat {
+  readonly lang: Lang;
+  readonly policies?: readonly Policy[];
 }
 
-/** = + - @ tab CR: a cell starting with one of these is neutralised (see csvCell). */
-const riskyFirst = new Set([0x3d, 0x2b, 0x2d, 0x40, 0x09, 0x0d]);
+export const ledgerHeaders = (lang: Lang): string[] => ledgerColumns.map((c) => ledgerColumnLabels[c][lang]);
 
-const needsQuotes = /[",\r\n]/;
+const CHINA_OFFSET_MS = 8 * 3_600_000;
 
 /**
- * One CSV line from its cells: when no cell needs neutralising or quoting (a string starting
- * with = + - @ tab CR or holding " , CR LF, or a negative number), the cells joined; otherwise
- * every cell through csvCell.
+ * '2026-09-02T01:02:03.000Z' -> '2026-09-02 09:02:03', the wall-clock time in China (one zone, no
+ * daylight saving since 1991). Text that is not an instant is passed through unchanged.
  */
-function csvLine(cells: LedgerRow): string {
-  for (const c of cells) {
-    const plain =
-      typeof c === 'string'
-        ? !riskyFirst.has(c.charCodeAt(0)) && !needsQuotes.test(c)
-        : !(typeof c === 'number' && c < 0);
-    if (!plain) return cells.map(csvCell).join(',');
-  }
-  return cells.join(',');
+export function chinaDateTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-export type LedgerRow = (string | number | undefined)[];
-
 type Payee = Pick<RosterPeriod, 'headName' | 'bankAccount'>;
-export type LedgerRowItem = { kind: 'entry' | 'total'; cells: LedgerRow };
+
+/** A payout's row: pure, so a bulk job can format entries one at a time as well. */
+export function ledgerRowCells(
+  e: LedgerEntry,
+  payee: Payee | null | undefined,
+  lang: Lang,
+  regionName: string = e.region,
+): LedgerRow {
+  return [
+    e.claimId,
+    chinaDateTime(e.paidAt),
+    regionName,
+    e.village,
+    e.householdId,
+    payee?.headName,
+    payee?.bankAccount,
+    categoryLabels[e.category]?.[lang] ?? e.category,
+    e.payoutFen,
+    claimStateLabels[e.disbursedAt ? 'DISBURSED' : 'PAID'][lang],
+    e.policyId,
+    e.policyVersion,
+    e.gridWorker,
+    e.disbursedAt === undefined ? undefined : chinaDateTime(e.disbursedAt),
+    e.batchRef,
+  ];
+}
+
+/** The region's name from the policy that priced the payout, else its code. */
+function regionNames(format: LedgerFormat): (e: LedgerEntry) => string {
+  const names = new Map<string, string>();
+  return (e) => {
+    const key = `${e.policyId}@${e.policyVersion}@${e.region}`;
+    let name = names.get(key);
+    if (name === undefined) {
+      const policy = findPolicy(e.policyId, e.policyVersion, format.policies);
+      name = (policy?.region === e.region ? policy.regionName?.[format.lang] : undefined) ?? e.region;
+      names.set(key, name);
+    }
+    return name;
+  };
+}
 
 /** A batch of entries and, index for index, their payees (null: not on the roster). */
 interface PayoutBatch {
   readonly entries: readonly LedgerEntry[];
   readonly payees: readonly (Payee | null | undefined)[];
-  /** On the last batch only: the control-total row. */
-  readonly total?: LedgerRow;
 }
 
 /**
@@ -158,8 +214,6 @@ async function* payoutBatches(
     await Promise.all(Array.from({ length: Math.min(PAYEE_LOOKUPS_IN_FLIGHT, ids.length) }, worker));
   };
 
-  let count = 0;
-  let totalFen = 0;
   let batch: LedgerEntry[] = [];
   const payeesOf = async (entries: readonly LedgerEntry[]): Promise<(Payee | null | undefined)[]> => {
     const payees: (Payee | null | undefined)[] = new Array(entries.length);
@@ -169,8 +223,6 @@ async function* payoutBatches(
       const payee = cached(e.householdId);
       if (payee === undefined) (missing ??= new Map()).set(e.householdId, null);
       payees[i] = payee;
-      count += 1;
-      totalFen += e.payoutFen;
     }
     if (missing) {
       const found = new Map<string, Payee | null>();
@@ -187,165 +239,87 @@ async function* payoutBatches(
       batch = [];
     }
   }
-  const payees = await payeesOf(batch);
-  if (!Number.isSafeInteger(totalFen))
-    throw new InvariantError('TOTAL_OVERFLOW', 'ledger total exceeds safe integer range');
-  const total: LedgerRow = ledgerCsvColumns.map(() => undefined);
-  total[0] = 'TOTAL';
-  total[1] = count;
-  total[9] = fenToYuan(totalFen);
-  total[10] = totalFen;
-  yield { entries: batch, payees, total };
-}
-
-function entryCells(e: LedgerEntry, payee: Payee | null | undefined): LedgerRow {
-  return [
-    e.claimId,
-    e.paidDate,
-    e.paidAt,
-    e.region,
-    e.village,
-    e.householdId,
-    payee?.headName,
-    payee?.bankAccount,
-    e.category,
-    fenToYuan(e.payoutFen),
-    e.payoutFen,
-    e.policyId,
-    e.policyVersion,
-    e.gridWorker,
-    e.disbursedAt,
-    e.batchRef,
-  ];
+  if (batch.length > 0) yield { entries: batch, payees: await payeesOf(batch) };
 }
 
 /**
- * A cell's text if csvLine would leave the whole line as the cells joined (a string not starting
- * with = + - @ tab CR and without " , CR LF; a number not below zero; nothing), else null.
+ * The finance export's rows, a batch at a time (one roster lookup round per batch). Only finance
+ * gets these: they hold the payee's name and full bank account.
  */
-function plainCell(value: unknown): string | null {
-  if (typeof value === 'string') {
-    const first = value.charCodeAt(0);
-    return first === 0x3d ||
-      first === 0x2b ||
-      first === 0x2d ||
-      first === 0x40 ||
-      first === 0x09 ||
-      first === 0x0d ||
-      needsQuotes.test(value)
-      ? null
-      : value;
-  }
-  if (typeof value === 'number') return value < 0 ? null : String(value);
-  return value === undefined || value === null ? '' : null;
+export async function* ledgerRowBatches(
+  entries: AsyncIterable<LedgerEntry>,
+  roster: Pick<RosterStore, 'periods'>,
+  format: LedgerFormat = { lang: 'zh' },
+): AsyncGenerator<LedgerRow[]> {
+  const regionOf = regionNames(format);
+  for await (const batch of payoutBatches(entries, roster))
+    yield batch.entries.map((e, i) => ledgerRowCells(e, batch.payees[i], format.lang, regionOf(e)));
 }
 
-/**
- * csvLine(entryCells(e, payee)) without the array: each cell's text is checked as it is taken,
- * and the rare line with a cell to neutralise or quote is rebuilt through csvLine.
- */
-function entryLine(e: LedgerEntry, payee: Payee | null | undefined): string {
-  const claimId = plainCell(e.claimId);
-  const paidDate = plainCell(e.paidDate);
-  const paidAt = plainCell(e.paidAt);
-  const region = plainCell(e.region);
-  const village = plainCell(e.village);
-  const householdId = plainCell(e.householdId);
-  const headName = plainCell(payee?.headName);
-  const bankAccount = plainCell(payee?.bankAccount);
-  const category = plainCell(e.category);
-  const payoutYuan = fenToYuan(e.payoutFen);
-  const payoutFen = plainCell(e.payoutFen);
-  const policyId = plainCell(e.policyId);
-  const policyVersion = plainCell(e.policyVersion);
-  const gridWorker = plainCell(e.gridWorker);
-  const disbursedAt = plainCell(e.disbursedAt);
-  const batchRef = plainCell(e.batchRef);
-  if (
-    claimId === null ||
-    paidDate === null ||
-    paidAt === null ||
-    region === null ||
-    village === null ||
-    householdId === null ||
-    headName === null ||
-    bankAccount === null ||
-    category === null ||
-    payoutFen === null ||
-    policyId === null ||
-    policyVersion === null ||
-    gridWorker === null ||
-    disbursedAt === null ||
-    batchRef === null
-  )
-    return csvLine(entryCells(e, payee));
-  // fenToYuan's text is digits, a point and two digits: always plain.
-  return (
-    claimId +
-    ',' +
-    paidDate +
-    ',' +
-    paidAt +
-    ',' +
-    region +
-    ',' +
-    village +
-    ',' +
-    householdId +
-    ',' +
-    headName +
-    ',' +
-    bankAccount +
-    ',' +
-    category +
-    ',' +
-    payoutYuan +
-    ',' +
-    payoutFen +
-    ',' +
-    policyId +
-    ',' +
-    policyVersion +
-    ',' +
-    gridWorker +
-    ',' +
-    disbursedAt +
-    ',' +
-    batchRef
-  );
-}
-
-/**
- * The finance export's rows, one payout at a time, then the control-total row (count, and the
- * sum in yuan and fen) to reconcile against. Only finance gets these: they hold the payee's
- * name and bank account.
- */
+/** The finance export's rows, one payout at a time. */
 export async function* ledgerRows(
   entries: AsyncIterable<LedgerEntry>,
   roster: Pick<RosterStore, 'periods'>,
-): AsyncGenerator<LedgerRowItem> {
-  for await (const batch of payoutBatches(entries, roster)) {
-    const items: LedgerRowItem[] = batch.entries.map((e, i) => ({
-      kind: 'entry',
-      cells: entryCells(e, batch.payees[i]),
-    }));
-    if (batch.total) items.push({ kind: 'total', cells: batch.total });
-    yield* items;
-  }
+  format: LedgerFormat = { lang: 'zh' },
+): AsyncGenerator<LedgerRow> {
+  for await (const rows of ledgerRowBatches(entries, roster, format)) yield* rows;
 }
 
-/** The export as CSV text chunks (one per batch of rows): UTF-8 BOM so Excel reads Chinese, CRLF line ends. */
+// CSV. A spreadsheet turns text that looks like a number into one: a 19-digit bank account
+// loses its last digits (6.2309E+18) and an ID loses leading zeros. Such text is written
+// quoted, after a tab: Excel, WPS and LibreOffice all keep a cell that starts with a tab as
+// text, and inside quotes the tab stays in the cell even where tab is a separator too
+// (LibreOffice's import dialog splits on comma, semicolon and tab unless told otherwise).
+// Machine readers strip the leading whitespace. A `="..."` formula would show literally in
+// LibreOffice, whose import leaves formulas unevaluated by default. See docs/exports.md.
+
+/** Text a spreadsheet would read as a number or a date: digits and number punctuation only. */
+const numberLike = /^[\d\s.,:/+\-%()eE]*\d[\d\s.,:/+\-%()eE]*$/;
+/** = + - @ tab CR: a cell starting with one of these is neutralised with a quote prefix. */
+const riskyFirst = /^[=+\-@\t\r]/;
+const needsQuotes = /[",\r\n]/;
+const CHINA_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/** One text cell of a CSV line. */
+export function csvText(text: string): string {
+  if (numberLike.test(text)) return `"\t${text}"`; // no quote can be in it
+  // Spreadsheet formula injection: a leading = + - @ tab CR is neutralised with a quote prefix.
+  const safe = riskyFirst.test(text) ? `'${text}` : text;
+  return needsQuotes.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** One CSV line (no line end) from a row: amounts as plain yuan (8120.00), so a column sums. */
+export function ledgerCsvLine(cells: LedgerRow): string {
+  let line = '';
+  for (let i = 0; i < cells.length; i++) {
+    if (i > 0) line += ',';
+    const value = cells[i];
+    if (value === undefined) continue;
+    const kind = ledgerKinds[i];
+    if (typeof value === 'number') line += kind === 'yuan' ? fenToYuan(value) : String(value);
+    else line += kind === 'time' && CHINA_TIME.test(value) ? value : csvText(value);
+  }
+  return line;
+}
+
+/** The header line (no line end). */
+export const ledgerCsvHeader = (lang: Lang): string => ledgerHeaders(lang).map(csvText).join(',');
+
+/**
+ * The export as CSV text chunks (one per batch of rows): UTF-8 BOM so Excel and WPS read
+ * Chinese, CRLF line ends, one line per payout and nothing else, so every line below the header
+ * is a payout to machine readers too. The control total (count and sum) comes with the export's
+ * answer and is the XLSX's total row.
+ */
 export async function* ledgerCsv(
   entries: AsyncIterable<LedgerEntry>,
   roster: Pick<RosterStore, 'periods'>,
+  format: LedgerFormat = { lang: 'zh' },
 ): AsyncGenerator<string> {
-  yield `\uFEFF${ledgerCsvColumns.join(',')}\r\n`;
-  for await (const batch of payoutBatches(entries, roster)) {
-    const { entries, payees } = batch;
+  yield `\uFEFF${ledgerCsvHeader(format.lang)}\r\n`;
+  for await (const rows of ledgerRowBatches(entries, roster, format)) {
     let chunk = '';
-    for (let i = 0; i < entries.length; i++)
-      chunk += `${entryLine(entries[i] as LedgerEntry, payees[i])}\r\n`;
-    if (batch.total) chunk += `${csvLine(batch.total)}\r\n`;
+    for (const row of rows) chunk += `${ledgerCsvLine(row)}\r\n`;
     yield chunk;
   }
 }

@@ -1,7 +1,7 @@
 // Roster import and household views.
 import { parseNumberedRosterCsv, statusOn, type RosterPeriod } from '#shared/roster.ts';
 import { maskIdNumber, maskName, maskBankAccount } from '#shared/resident-id.ts';
-import { isLimitedToOwnHouseholds, seesPersonalData, type Principal } from '#shared/access.ts';
+import { isLimitedToOwnHouseholds, seesHeadName, seesPersonalData, type Principal } from '#shared/access.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { storeRosterPeriods } from '#shared/roster-import.ts';
 import type { Clock, RosterStore } from '#shared/ports.ts';
@@ -24,7 +24,10 @@ export function householdView(periods: readonly RosterPeriod[], principal: Princ
     householdId: current.householdId,
     region: current.region,
     village: current.village,
-    headName: full ? current.headName : maskName(current.headName),
+    // Assigned = named by the latest period, as householdsOf lists a worker's households.
+    headName: seesHeadName(principal, sorted[sorted.length - 1] ?? current)
+      ? current.headName
+      : maskName(current.headName),
     idNumber: full ? current.idNumber : maskIdNumber(current.idNumber),
     bankAccount: full ? current.bankAccount : maskBankAccount(current.bankAccount),
     members: current.members,
@@ -40,8 +43,11 @@ export async function listHouseholds(
   principal: Principal,
   gridWorker: string | undefined,
 ) {
-  const worker = isLimitedToOwnHouseholds(principal) ? principal.username : gridWorker;
-  if (!worker)
+  const limited = isLimitedToOwnHouseholds(principal);
+  const worker = limited ? principal.username : gridWorker;
+  // A name asked for is shaped as the roster's usernames: anything else names nobody, and a huge
+  // value would only reach the store to be refused there (an index key holds 2 KB) as a 500.
+  if (!worker || (!limited && !/^[A-Za-z0-9_.-]{1,64}$/.test(worker)))
     throw new InvalidInputError('GRID_WORKER_REQUIRED', 'say whose households: ?gridWorker=<username>');
   const today = chinaDate(clock.now());
   const households = await roster.householdsOf(worker);

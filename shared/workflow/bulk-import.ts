@@ -15,14 +15,18 @@ import {
   errorReportCsv,
   errorReportKey,
   parseImportFileKey,
+  importKindSchema,
   type BulkJob,
   type ChunkRef,
+  type ImportKind,
   type JobFiles,
   type JobStore,
   type RowRejection,
 } from '#shared/bulk-job.ts';
 import { parseNumberedRosterCsv, rosterPeriodSchema } from '#shared/roster.ts';
 import { storeRosterPeriods } from '#shared/roster-import.ts';
+import { memberSchema, parseNumberedMembersCsv } from '#shared/members.ts';
+import { storeMembers } from '#shared/members-import.ts';
 import { ConflictError, type Clock, type RosterStore } from '#shared/ports.ts';
 
 export interface ImportDeps {
@@ -41,7 +45,44 @@ export interface StartImportResult {
   readonly chunksKey?: string;
 }
 
-const numberedPeriodSchema = z.object({ row: z.number().int().min(2), period: rosterPeriodSchema });
+/** What differs between the kinds of file: how the whole file is checked, how checked rows are stored. */
+interface KindSteps {
+  /** The file's good rows (each with its row number) and the rows it refuses. */
+  readonly parse: (text: string) => { numbered: readonly { row: number }[]; rejected: RowRejection[] };
+  /** Stores a chunk's lines (as parse wrote them, read back from JSON). */
+  readonly store: (
+    roster: RosterStore,
+    lines: readonly unknown[],
+  ) => Promise<{ rows: number; imported: number; rejected: RowRejection[] }>;
+}
+
+function kindSteps<T extends { row: number }>(steps: {
+  parse: (text: string) => { numbered: readonly T[]; rejected: RowRejection[] };
+  rowSchema: z.ZodType<T>;
+  store: (roster: RosterStore, rows: readonly T[]) => Promise<{ imported: number; rejected: RowRejection[] }>;
+}): KindSteps {
+  return {
+    parse: steps.parse,
+    store: async (roster, lines) => {
+      // A chunk is data the job wrote, read back: checked again all the same.
+      const rows = lines.map((line) => steps.rowSchema.parse(line));
+      return { rows: rows.length, ...(await steps.store(roster, rows)) };
+    },
+  };
+}
+
+const importSteps: Readonly<Record<ImportKind, KindSteps>> = {
+  roster: kindSteps({
+    parse: parseNumberedRosterCsv,
+    rowSchema: z.object({ row: z.number().int().min(2), period: rosterPeriodSchema }),
+    store: storeRosterPeriods,
+  }),
+  members: kindSteps({
+    parse: parseNumberedMembersCsv,
+    rowSchema: z.object({ row: z.number().int().min(2), member: memberSchema }),
+    store: storeMembers,
+  }),
+};
 
 export async function startImport(
   deps: Pick<ImportDeps, 'jobs' | 'files' | 'clock'>,
@@ -83,14 +124,15 @@ export async function startImport(
     return { jobId: job.jobId, outcome: 'done' };
   }
 
-  const parsed = parseNumberedRosterCsv(text);
+  const parsed = importSteps[ref.kind].parse(text);
   const headerRefused = parsed.numbered.length === 0 && parsed.rejected.some((r) => r.row === 1);
   if (headerRefused) {
     await deps.jobs.releaseFile(job.kind, file.sha256, job.jobId);
     await saveJob(deps, job, {
       status: 'FAILED',
       sha256: file.sha256,
-      failure: parsed.rejected[0]?.error ?? 'the file has no header row',
+      failure: parsed.rejected[0]?.reasons[0]?.code ?? 'FILE_EMPTY',
+      ...(parsed.rejected[0] ? { failureReasons: parsed.rejected[0].reasons } : {}),
       finishedAt: at,
     });
     return { jobId: job.jobId, outcome: 'done' };
@@ -141,6 +183,8 @@ export async function importChunks(
   const { jobId } = input.BatchInput;
   const job = await deps.jobs.get(jobId);
   if (!job) throw new Error(`job ${jobId} does not exist`);
+  const kind = importKindSchema.safeParse(job.kind);
+  if (!kind.success) throw new Error(`job ${jobId} does not import a file`);
   let rows = 0;
   for (const chunk of input.Items) {
     // Only this job's own chunks: a batch input is data, and data can be wrong.
@@ -148,20 +192,20 @@ export async function importChunks(
       throw new Error(`chunk ${chunk.firstRow} is not one of job ${jobId}'s`);
     const file = await deps.files.read(chunk.key, MAX_JOB_FILE_BYTES);
     if (!file) throw new Error(`chunk from row ${chunk.firstRow} of job ${jobId} is missing`);
-    const numbered = new TextDecoder()
+    const lines = new TextDecoder()
       .decode(file.bytes)
       .split('\n')
       .filter((line) => line !== '')
-      .map((line) => numberedPeriodSchema.parse(JSON.parse(line)));
-    const stored = await storeRosterPeriods(deps.roster, numbered);
+      .map((line): unknown => JSON.parse(line));
+    const stored = await importSteps[kind.data].store(deps.roster, lines);
     await deps.jobs.recordBatch({
       jobId,
       firstRow: chunk.firstRow,
-      rows: numbered.length,
+      rows: stored.rows,
       imported: stored.imported,
       rejected: stored.rejected,
     });
-    rows += numbered.length;
+    rows += stored.rows;
   }
   return { jobId, chunks: input.Items.length, rows };
 }
@@ -198,7 +242,7 @@ export async function finishImport(
 }
 
 /** A version-checked change of the job's own fields (the counts are the batches'). */
-async function saveJob(
+export async function saveJob(
   deps: Pick<ImportDeps, 'jobs'>,
   job: BulkJob,
   patch: Partial<BulkJob>,

@@ -6,6 +6,7 @@
 //   live claim of the household: never paid automatically. The claim goes to review with the
 //   other claim named beside it; people decide.
 // An image the fingerprinter cannot decode (a photo cut off mid-upload) is INVALID_RECEIPT.
+import type { Note } from '#shared/messages/render.ts';
 import type { ClaimRecord, PossibleDuplicate } from '#shared/claim.ts';
 import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
 import { sha256Hex } from '#shared/hash.ts';
@@ -32,7 +33,10 @@ export async function checkDuplicates(
   for (const [i, receipt] of claim.receipts.entries()) {
     const owner = await ownerAfterRegistering(deps, receipt.sha256, claim.claimId);
     if (owner !== claim.claimId) {
-      return reject(deps, claim, 'DUPLICATE_RECEIPT', `receipt ${i + 1} is already on claim ${owner}`);
+      return reject(deps, claim, 'DUPLICATE_RECEIPT', {
+        code: 'RECEIPT_ON_OTHER_CLAIM',
+        params: { n: i + 1, claimId: owner },
+      });
     }
   }
   if (!claim.householdId || claim.category === null || claim.totalCostFen === null) {
@@ -46,7 +50,7 @@ export async function checkDuplicates(
     // Where the store keeps no versions, the judged bytes are checked instead (the local emulator
     // refuses overwrites of judged files; this catches one racing validation).
     if (!receipt.versionId && (await sha256Hex(bytes)) !== receipt.sha256) {
-      return reject(deps, claim, 'INVALID_RECEIPT', `receipt ${i + 1} changed after it was validated`);
+      return reject(deps, claim, 'INVALID_RECEIPT', { code: 'RECEIPT_CHANGED', params: { n: i + 1 } });
     }
     const result = await deps.fingerprints.fingerprint(bytes, receipt.contentType);
     if (result.kind === 'undecodable') {
@@ -102,7 +106,7 @@ async function reject(
   deps: CheckDuplicatesDeps,
   claim: ClaimRecord,
   reason: 'DUPLICATE_RECEIPT' | 'INVALID_RECEIPT',
-  detail: string,
+  detail: Note,
 ): Promise<StepResult> {
   const done = await changeClaim(deps, claim.claimId, (now): ClaimChange<StepResult> =>
     now.state === 'RECEIVED'

@@ -1,5 +1,6 @@
 // The catch-all: a step failed past its retries. The claim goes to ERROR with the cause, so an
 // operator sees it and can retry; a claim whose record never got written gets one now.
+import type { Message } from '#shared/messages/render.ts';
 import { claimIdFromManifestKey } from '#shared/manifest.ts';
 import { blankClaim, type ClaimRecord } from '#shared/claim.ts';
 import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
@@ -52,8 +53,11 @@ export async function markError(
   return toError();
 }
 
-/** The error type and the first line of its message only: stack traces stay in the logs. */
-export function describeError(error: MarkErrorInput['error']): string {
+/**
+ * The fault as a message: its type names it for people; the first line of its message (never
+ * the stack) goes along as `cause` for operators reading the API or the CLI's JSON.
+ */
+export function describeError(error: MarkErrorInput['error']): Message {
   const type = error?.Error ?? 'UnknownError';
   let message = '';
   try {
@@ -63,5 +67,5 @@ export function describeError(error: MarkErrorInput['error']): string {
     message = error?.Cause ?? '';
   }
   const firstLine = message.split('\n')[0]?.slice(0, 200) ?? '';
-  return firstLine ? `${type}: ${firstLine}` : type;
+  return { code: 'FAULT', params: firstLine ? { error: type, cause: firstLine } : { error: type } };
 }

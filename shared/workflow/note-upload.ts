@@ -2,6 +2,7 @@
 // (a still-valid upload form used again, an S3 client writing late) changes nothing the claim
 // shows. Reviewers' links keep naming the version validation hashed. What such an upload does
 // leave is a line in the claim's history, so nobody can swap a receipt unseen.
+import type { Message } from '#shared/messages/render.ts';
 import { isUnjudgedPlaceholder, type ClaimRecord } from '#shared/claim.ts';
 import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
 import type { ClaimStore, Clock, ReceiptStore } from '#shared/ports.ts';
@@ -69,15 +70,17 @@ async function describe(
   claim: ClaimRecord,
   file: string,
   input: NoteUploadInput,
-): Promise<string | undefined> {
+): Promise<Message | undefined> {
   const position = claim.receipts.findIndex((r) => r.key === input.key);
-  const noun =
+  // Which file, by its place in the claim: the manifest, receipt n, or one the manifest does not name.
+  const what: Message =
     file === 'manifest.json'
-      ? 'the manifest'
+      ? { code: 'MANIFEST', params: {} }
       : position >= 0
-        ? `receipt ${position + 1}`
-        : 'a file not in the manifest';
-  if (input.refused) return `an upload over ${noun} was refused: the claim was already judged`;
+        ? { code: 'RECEIPT', params: { n: position + 1 } }
+        : { code: 'OTHER_FILE', params: {} };
+  const noted = (code: string): Message => ({ code: `${what.code}_${code}`, params: what.params });
+  if (input.refused) return noted('REFUSED_AFTER_JUDGED');
   if (file === 'manifest.json' || position >= 0) {
     const judged = file === 'manifest.json' ? claim.manifestSha256 : claim.receipts[position]?.sha256;
     // A manifest too large to read was never hashed: its own event cannot be told from a new one.
@@ -86,5 +89,5 @@ async function describe(
     // The same bytes again (its own event, or a retried upload) change nothing worth noting.
     if (now?.sha256 === judged) return undefined;
   }
-  return `${noun} was uploaded again after the claim was judged; the evidence on record is unchanged`;
+  return noted('UPLOADED_AFTER_JUDGED');
 }

@@ -3,7 +3,8 @@
 // twice and the second run finds the first one's result and writes nothing.
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import { chinaDate } from '#shared/dates.ts';
-import { formatFen, type Fen } from '#shared/money.ts';
+import type { Fen } from '#shared/money.ts';
+import type { Message } from '#shared/messages/render.ts';
 import { TransientError } from '#shared/ports.ts';
 import {
   changeClaim,
@@ -56,13 +57,16 @@ export async function recordPayout(
         to: 'REJECTED',
         actor: SYSTEM_ACTOR,
         reason: 'CAP_EXHAUSTED',
-        detail: `the household's ${a.capYear} ${claim.category} cap of ${formatFen(a.capFen)} was used up by earlier payouts`,
+        detail: {
+          code: 'CAP_USED_BY_EARLIER',
+          params: { capYear: a.capYear, category: claim.category, capFen: a.capFen },
+        },
         result: { claimId: claim.claimId, outcome: 'rejected' },
       };
     }
-    const detail =
+    const detail: Message | undefined =
       payoutFen < a.grossFen
-        ? `paid ${formatFen(payoutFen)} of ${formatFen(a.grossFen)}: the annual cap allowed no more`
+        ? { code: 'CAP_LIMITED_PAYOUT', params: { payoutFen, grossFen: a.grossFen } }
         : undefined;
     payout = {
       capFen: a.capFen,

@@ -26,7 +26,10 @@ export async function retryClaim(
           kind: 'move',
           to: claim.errorFrom ?? 'RECEIVED',
           actor,
-          detail: `retried after: ${claim.detail ?? 'an error'}`,
+          detail: {
+            code: 'RETRIED',
+            params: typeof claim.detail === 'object' ? { ...claim.detail.params } : {},
+          },
           patch: { errorFrom: undefined },
           result: undefined,
         },

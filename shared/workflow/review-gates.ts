@@ -86,7 +86,7 @@ export async function escalateReview(
           patch: {},
           note: {
             actor: SYSTEM_ACTOR,
-            detail: `the ${input.gate} gate is overdue; escalated to the county office`,
+            detail: { code: 'GATE_OVERDUE', params: { gate: input.gate } },
           },
           result: undefined,
         },

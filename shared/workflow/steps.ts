@@ -6,7 +6,8 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import type { ClaimState } from '#shared/claim-state.ts';
 import { NotFoundError } from '#shared/errors.ts';
 
-export const SYSTEM_ACTOR = 'system';
+// The workflow's own name in history lines; people read it from the catalog (系统 / System).
+export { SYSTEM_ACTOR } from '#shared/messages/render.ts';
 
 export interface StepDeps {
   readonly claims: ClaimStore;

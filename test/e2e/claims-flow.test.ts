@@ -174,7 +174,10 @@ describe('each rejection reason', () => {
     const second = await uploadClaim(stack, { receipt, householdId: 'HH-0008' });
     const claim = await settled(stack, second.claimId);
     expect(claim).toMatchObject({ state: 'REJECTED', reason: 'DUPLICATE_RECEIPT' });
-    expect(claim.detail).toContain(first.claimId);
+    expect(claim.detail).toMatchObject({
+      code: 'RECEIPT_ON_OTHER_CLAIM',
+      params: { claimId: first.claimId },
+    });
   });
 
   it('cap exhausted -> CAP_EXHAUSTED', async () => {

@@ -14,7 +14,9 @@ import { makeHandler as makeHealth } from '#functions/handlers/get-health.ts';
 import { makeHandler as makeRetry } from '#functions/handlers/retry-claim.ts';
 import { markError } from '#shared/workflow/mark-error.ts';
 import { principalOf } from '#functions/middleware.ts';
-import { fenToYuan } from '#shared/money.ts';
+import { fenToYuan, yuanToFen } from '#shared/money.ts';
+import { parseRosterCsv } from '#shared/roster.ts';
+import { demoRosterCsv } from '#cli/local/demo-data.ts';
 
 const context = { awsRequestId: 'req-1', functionName: 'test' } as Context;
 
@@ -177,6 +179,40 @@ describe('API handlers', () => {
     expect((admin.body.items as { idNumber: string }[])[0]?.idNumber).toMatch(/^\d{17}[\dX]$/);
   });
 
+  it('a grid worker sees the full head names of their own households only; ID numbers stay masked', async () => {
+    const world = await makeWorld();
+    const list = makeListHouseholds(() => world);
+    const roster = parseRosterCsv(demoRosterCsv()).periods;
+    const headOf = new Map(roster.map((p) => [p.householdId, p.headName]));
+    const idOf = new Map(roster.map((p) => [p.householdId, p.idNumber]));
+    type Row = { householdId: string; headName: string; idNumber: string; gridWorker: string };
+    const mine = json(await list(event(worker1), context)).body.items as Row[];
+    expect(mine.length).toBeGreaterThan(0);
+    for (const h of mine) {
+      expect(h.gridWorker).toBe('worker1');
+      expect(h.headName).toBe(headOf.get(h.householdId));
+      expect(h.headName).not.toContain('*');
+      expect(h.idNumber).not.toBe(idOf.get(h.householdId));
+      expect(h.idNumber).toMatch(/^\d{6}\*{8}\d{3}[\dX]$/);
+    }
+    // Asking for another worker's households still answers with one's own (names in full).
+    const asked = json(await list(event(worker2, { query: { gridWorker: 'worker1' } }), context)).body
+      .items as Row[];
+    expect(asked.every((h) => h.gridWorker === 'worker2' && !h.headName.includes('*'))).toBe(true);
+    expect(asked.some((h) => mine.some((m) => m.householdId === h.householdId))).toBe(false);
+    // A reviewer's view of worker1's households: names masked as before.
+    const reviewer = json(await list(event(insurer1, { query: { gridWorker: 'worker1' } }), context)).body
+      .items as Row[];
+    expect(reviewer.length).toBe(mine.length);
+    for (const h of reviewer) expect(h.headName).toMatch(/^.\*+$/u);
+    // A user holding the grid worker role and a reviewer role sees names in full only where assigned.
+    const both = { name: 'worker1', groups: '[gridWorker insurer]' };
+    const mixed = json(await list(event(both, { query: { gridWorker: 'worker2' } }), context)).body
+      .items as Row[];
+    expect(mixed.length).toBeGreaterThan(0);
+    for (const h of mixed) expect(h.headName).toMatch(/^.\*+$/u);
+  });
+
   it('roster import reports each bad row and stores the good ones', async () => {
     const world = await makeWorld();
     const csv = [
@@ -204,29 +240,51 @@ describe('API handlers', () => {
     const query = { from: '2026-09-01', to: '2026-09-30' };
     const r = json(await exportLedger(event(finance1, { query }), context));
     expect(r.status).toBe(200);
-    const saved = r.body as { name: string; format: string; url: string; bytes: number; expiresAt: string };
-    expect(saved).toMatchObject({ name: 'ledger-2026-09-01-2026-09-30.csv', format: 'csv' });
+    const saved = r.body as {
+      name: string;
+      format: string;
+      url: string;
+      bytes: number;
+      expiresAt: string;
+      totalFen: number;
+    };
+    expect(saved).toMatchObject({
+      name: 'ledger-2026-09-01-2026-09-30.csv',
+      format: 'csv',
+      lang: 'zh',
+      count: 3,
+    });
     // The link works for 15 minutes from now (the world's clock).
     expect(Date.parse(saved.expiresAt) - world.clock.now().getTime()).toBe(15 * 60 * 1000);
     const file = world.exportFiles.files.get(saved.url);
     expect(file?.contentType).toBe('text/csv; charset=utf-8');
     expect(file?.bytes.length).toBe(saved.bytes);
     const lines = (file?.bytes.toString('utf8') ?? '').split('\r\n').filter(Boolean);
-    expect(lines[0]?.startsWith('\uFEFFclaimId,')).toBe(true);
-    const rows = lines.slice(1, -1).map((l) => l.split(','));
-    const sum = rows.reduce((s, cells) => s + Number(cells[10]), 0);
-    expect(lines.at(-1)).toBe(`TOTAL,3,,,,,,,,${fenToYuan(sum)},${sum},,,,,`);
+    expect(lines[0]?.startsWith('\uFEFF理赔编号,')).toBe(true);
+    // One line per payout and no total line; the answer carries the control total.
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows).toHaveLength(3);
+    const fens = rows.map((cells) => yuanToFen(cells[8] ?? ''));
+    expect(rows.map((cells) => cells[8])).toEqual(fens.map(fenToYuan));
+    const sum = fens.reduce((s, f) => s + f, 0);
+    expect(saved.totalFen).toBe(sum);
     // 7,000.01 and 6,999.99 in the 50% band: 350,000.5 and 349,999.5 fen, each rounded half up.
     expect(sum).toBe(350_000 + 350_001 + 350_000);
+    const english = json(await exportLedger(event(finance1, { query: { ...query, lang: 'en' } }), context));
+    const enFile = world.exportFiles.files.get((english.body as { url: string }).url);
+    expect(enFile?.bytes.toString('utf8').startsWith('\uFEFFClaim ID,')).toBe(true);
     expect(json(await exportLedger(event(insurer1, { query }), context)).status).toBe(403);
-    expect(world.exportFiles.files.size).toBe(1);
+    expect(world.exportFiles.files.size).toBe(2);
     const xlsx = json(await exportLedger(event(finance1, { query: { ...query, format: 'xlsx' } }), context));
     const book = world.exportFiles.files.get((xlsx.body as { url: string }).url);
     expect(book?.name).toBe('ledger-2026-09-01-2026-09-30.xlsx');
     expect(book?.bytes.subarray(0, 2).toString()).toBe('PK');
     const bad = json(await exportLedger(event(finance1, { query: { ...query, format: 'pdf' } }), context));
     expect(bad.status).toBe(400);
-    expect(world.exportFiles.files.size).toBe(2);
+    expect(
+      json(await exportLedger(event(finance1, { query: { ...query, lang: 'fr' } }), context)).status,
+    ).toBe(400);
+    expect(world.exportFiles.files.size).toBe(3);
   });
 
   it('an admin retries a claim in ERROR: it goes back where it stopped and its workflow runs again', async () => {

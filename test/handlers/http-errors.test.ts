@@ -1,6 +1,18 @@
 // The HTTP edge alone turns a domain error into a status; code and params make the body.
 import { describe, expect, it } from 'vitest';
-import { httpErrorOf } from '#functions/http-errors.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorBody, httpErrorOf, invalidRequestOf } from '#functions/http-errors.ts';
+import { isMessageCode } from '#shared/messages/render.ts';
+
+const root = new URL('../../', import.meta.url).pathname;
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(root, dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(join(dir, entry.name));
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
 import {
   ClaimBusyError,
   ForbiddenError,
@@ -22,10 +34,10 @@ describe('httpErrorOf', () => {
     [new TransitionRefusedError('TRANSITION_REFUSED', 'refused'), 409],
     [new InvariantError('TOTAL_OVERFLOW', 'overflow'), 500],
   ])('%s is %i', (error, status) => {
-    expect(httpErrorOf(error)).toEqual({ status, code: error.code, message: error.message });
+    expect(httpErrorOf(error)).toEqual({ status, code: error.code, message: error.message, params: {} });
   });
 
-  it('params become the extra fields of the body; the cause stays out', () => {
+  it('params travel as params (strings and numbers) and as extra fields of the body; the cause stays out', () => {
     const cause = new RangeError('bad cursor');
     const error = new StateConflictError('DISBURSED_ELSEWHERE', 'already disbursed in batch B-1', {
       params: { claimId: 'c1', batchRef: 'B-1', disbursed: [] },
@@ -36,8 +48,50 @@ describe('httpErrorOf', () => {
       status: 409,
       code: 'DISBURSED_ELSEWHERE',
       message: 'already disbursed in batch B-1',
+      params: { claimId: 'c1', batchRef: 'B-1' },
       extra: { claimId: 'c1', batchRef: 'B-1', disbursed: [] },
     });
+  });
+
+  it('every body has a code and params, and a bad request names its fields, never the values', () => {
+    const invalid = invalidRequestOf([
+      { path: 'totalCost', message: 'amount is negative' },
+      { path: '', message: 'unknown key' },
+    ]);
+    expect(invalid).toMatchObject({
+      status: 400,
+      code: 'INVALID_REQUEST',
+      params: { fields: 'totalCost,body' },
+    });
+    expect(errorBody(invalid).error).toMatchObject({
+      code: 'INVALID_REQUEST',
+      params: { fields: 'totalCost,body' },
+    });
+    const refused = httpErrorOf(
+      new ForbiddenError('NOT_YOUR_HOUSEHOLD', 'no', { params: { householdId: 'HH-1' } }),
+    );
+    expect(refused && errorBody(refused).error).toEqual({
+      code: 'NOT_YOUR_HOUSEHOLD',
+      message: 'no',
+      params: { householdId: 'HH-1' },
+      householdId: 'HH-1',
+    });
+  });
+
+  it('the catalog has words for every code the API answers with', () => {
+    const source = ['shared', 'functions']
+      .flatMap((dir) => sourceFiles(dir))
+      .map((f) => readFileSync(f, 'utf8'));
+    const codes = new Set(
+      source.flatMap((text) =>
+        [...text.matchAll(/(?:Error|errorReply)\(\s*(?:\d+,\s*)?'([A-Z][A-Z_]+)'/g)].map((m) => m[1] ?? ''),
+      ),
+    );
+    expect(codes.size).toBeGreaterThan(10);
+    // Codes only ever logged or turned into a claim's ERROR (never answered) need no words.
+    const internal = ['NO_FACTS', 'NO_ASSESSMENT', 'TOTAL_OVERFLOW'];
+    const missing = [...codes].filter((c) => !internal.includes(c) && !isMessageCode(`error.${c}`));
+    expect(missing).toEqual([]);
   });
 
   it('anything else is not explained to the caller', () => {

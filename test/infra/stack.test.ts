@@ -527,6 +527,7 @@ describe('DynamoDB', () => {
       ['gsi5', 'INCLUDE'],
       ['gsi6', 'INCLUDE'],
       ['gsi7', 'INCLUDE'],
+      ['gsi8', 'INCLUDE'],
     ]);
   });
 });

@@ -49,7 +49,13 @@ describe.each(stores)('job store (%s)', (_name, make) => {
     const store = make();
     const j = job('2026-03-01T00:00:00.000Z');
     await store.create(j);
-    const batch = { jobId: j.jobId, firstRow: 2, rows: 3, imported: 2, rejected: [{ row: 4, error: 'x' }] };
+    const batch = {
+      jobId: j.jobId,
+      firstRow: 2,
+      rows: 3,
+      imported: 2,
+      rejected: [{ row: 4, reasons: [{ code: 'VALUE_MISSING', params: { field: 'region' } }] }],
+    };
     const answers = await Promise.all([store.recordBatch(batch), store.recordBatch(batch)]);
     expect(answers.filter(Boolean)).toHaveLength(1);
     await store.recordBatch({ ...batch, firstRow: 5, rejected: [] });

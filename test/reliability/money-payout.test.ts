@@ -86,8 +86,8 @@ describe('re-pricing at payout time', () => {
     expect(claim).toMatchObject({ state: 'PAID', payoutFen: 150_000 });
     expect(store.ledger.get('01JC0000000000000000000001')?.payoutFen).toBe(150_000);
     expect(await store.capUsed('HH-0001', 2026, 'education')).toBe(CAP);
-    const detail = 'paid ¥1,500.00 of ¥3,500.00: the annual cap allowed no more';
-    expect(claim?.detail).toBe(detail);
+    const detail = { code: 'CAP_LIMITED_PAYOUT', params: { payoutFen: 150_000, grossFen: 350_000 } };
+    expect(claim?.detail).toEqual(detail);
     expect((await store.history('01JC0000000000000000000001')).at(-1)).toMatchObject({ to: 'PAID', detail });
   });
 
@@ -107,9 +107,10 @@ describe('re-pricing at payout time', () => {
     });
     const claim = await store.get('01JC0000000000000000000001');
     expect(claim).toMatchObject({ state: 'REJECTED', reason: 'CAP_EXHAUSTED' });
-    expect(claim?.detail).toBe(
-      "the household's 2026 education cap of ¥20,000.00 was used up by earlier payouts",
-    );
+    expect(claim?.detail).toEqual({
+      code: 'CAP_USED_BY_EARLIER',
+      params: { capYear: 2026, category: 'education', capFen: 2_000_000 },
+    });
     expect(store.ledger.size).toBe(0);
     expect(await store.capUsed('HH-0001', 2026, 'education')).toBe(CAP);
     expect((await store.history('01JC0000000000000000000001')).at(-1)).toMatchObject({

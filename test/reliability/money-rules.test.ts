@@ -1,6 +1,7 @@
 // Edges of the money rules that the unit tests leave open: amount parsing limits and messages,
 // rate validation, band boundaries, fixed grants, the cap flag, quotes, and eligibility's
 // boundary days. Stryker (npm run verify, check 10) runs these with test/unit.
+import { renderMessage } from '#shared/messages/render.ts';
 import { describe, expect, it } from 'vitest';
 import { applyRateBp, assertFen, parseYuan, yuanToFen } from '#shared/money.ts';
 import { bandPayouts, compensate, quote, thresholdOf } from '#shared/compensation.ts';
@@ -173,22 +174,27 @@ describe('eligibility boundaries', () => {
     expect(assessClaim(input({ periods: [] }))).toEqual({
       ok: false,
       reason: 'NOT_ON_ROSTER',
-      detail: 'household HH-1 is not on the monitored roster',
+      detail: { code: 'NOT_ON_ROSTER_AT_ALL', params: { householdId: 'HH-1' } },
     });
     expect(assessClaim(input({ periods: [period({ statusFrom: '2026-09-02' })] }))).toEqual({
       ok: false,
       reason: 'NOT_ON_ROSTER',
-      detail: 'household HH-1 was not yet on the roster on 2026-09-01',
+      detail: { code: 'NOT_YET_ON_ROSTER', params: { householdId: 'HH-1', expenseDate: '2026-09-01' } },
     });
   });
 
-  it('explains a removed status in words', () => {
+  it('explains a removed status by its code, which people read in their language', () => {
     const r = assessClaim(input({ periods: [period({ status: 'removed' })] }));
     expect(r).toMatchObject({ ok: false, reason: 'NOT_COVERED' });
-    if (!r.ok)
-      expect(r.detail).toBe(
-        'household status on 2026-09-01 is removed from monitoring (风险已消除), which the policy does not cover',
+    if (!r.ok) {
+      expect(r.detail).toEqual({
+        code: 'STATUS_NOT_COVERED',
+        params: { expenseDate: '2026-09-01', status: 'removed' },
+      });
+      expect(renderMessage(r.detail, 'zh')).toBe(
+        '2026-09-01 时该户状态为“风险已消除（不在保障范围）”，政策不保障',
       );
+    }
   });
 
   it('day 180 is in time, day 181 is too late', () => {
@@ -198,7 +204,7 @@ describe('eligibility boundaries', () => {
       expect.objectContaining({
         ok: false,
         reason: 'FILED_TOO_LATE',
-        detail: 'filed 181 days after the expense; the limit is 180 days',
+        detail: { code: 'FILED_LATE', params: { days: 181, limitDays: 180 } },
       }),
     );
   });
@@ -209,7 +215,7 @@ describe('eligibility boundaries', () => {
       expect.objectContaining({
         ok: false,
         reason: 'NOT_COVERED',
-        detail: 'policy demo-fangpin does not cover education',
+        detail: { code: 'CATEGORY_NOT_COVERED', params: { policyId: 'demo-fangpin', category: 'education' } },
       }),
     );
   });
@@ -219,7 +225,7 @@ describe('eligibility boundaries', () => {
       expect.objectContaining({
         ok: false,
         reason: 'CAP_EXHAUSTED',
-        detail: "the household's 2026 education cap of ¥20,000.00 is used up",
+        detail: { code: 'CAP_USED_UP', params: { capYear: 2026, category: 'education', capFen: 2_000_000 } },
       }),
     );
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rosterColumns } from '#shared/roster.ts';
 import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { MemoryJobFiles, MemoryJobs } from '#functions/adapters/memory/memory-jobs.ts';
 import {
@@ -94,7 +95,9 @@ describe('bulk import jobs', () => {
     expect(done?.rejected).toBe(1);
     expect(jobProgress(done as BulkJob)).toBe(1);
     const report = deps.files.text(done?.errorReportKey ?? '');
-    expect(report?.startsWith('\uFEFF行号 row,原因 reason\r\n6,"status:')).toBe(true);
+    expect(
+      report?.startsWith('\uFEFF行号 row,代码 code,原因,reason\r\n6,STATUS_UNKNOWN,名单状态：须为以下之一'),
+    ).toBe(true);
     expect(await deps.roster.periods(periods[0]?.householdId ?? '')).toHaveLength(1);
   });
 
@@ -174,8 +177,11 @@ describe('bulk import jobs', () => {
     await runJob(deps, job.fileKey);
     const failed = await deps.jobs.get(JOB);
     expect(failed).toMatchObject({ status: 'FAILED', imported: 0 });
-    expect(failed?.failure).toMatch(/^header: /);
-    expect(failed?.failure).not.toMatch(/\d{6}/);
+    expect(failed?.failure).toBe('HEADER_NOT_FIRST');
+    expect(failed?.failureReasons).toEqual([
+      { code: 'HEADER_NOT_FIRST', params: { columns: rosterColumns.join(',') } },
+    ]);
+    expect(JSON.stringify(failed?.failureReasons)).not.toMatch(/\d{6}/);
     const again = await granted(deps, '01JB0000000000000000000003');
     await deps.files.write(again.fileKey, csv, 'text/csv');
     await runJob(deps, again.fileKey);
@@ -193,7 +199,9 @@ describe('bulk import jobs', () => {
     const done = await deps.jobs.get(JOB);
     expect(done).toMatchObject({ status: 'SUCCEEDED', imported: rows.length - 1, rejected: 1 });
     const report = deps.files.text(done?.errorReportKey ?? '');
-    expect(report).toContain(`${rows.length + 1},idNumber: already the ID number of household HH-B000001`);
+    expect(report).toContain(
+      `${rows.length + 1},ID_HEADS_OTHER_IN_FILE,身份证号：已是第 2 行农户 HH-B000001 的身份证号,idNumber: already the ID number of household HH-B000001 on row 2`,
+    );
   });
 
   it('refuses a file saved in a local code page instead of UTF-8, naming no row', async () => {
@@ -220,22 +228,40 @@ describe('bulk import jobs', () => {
     ).rejects.toThrow(/not one of job/);
   });
 
-  it('writes error reports that spreadsheets open as text, formulas defused', () => {
+  it('writes error reports with the row, the codes and the reasons in Chinese and English, formulas defused', () => {
     const csv = errorReportCsv([
-      { row: 9, error: '=HYPERLINK("x")' },
-      { row: 3, error: 'status: must be one of a, b' },
+      { row: 9, reasons: [{ code: 'LEGACY_TEXT', params: { text: '=HYPERLINK("x")' } }] },
+      {
+        row: 3,
+        reasons: [
+          { code: 'VALUE_MISSING', params: { field: 'village' } },
+          { code: 'NUMBER_MAX', params: { field: 'members', max: 99 } },
+        ],
+      },
     ]);
     expect(csv).toBe(
-      '\uFEFF行号 row,原因 reason\r\n3,"status: must be one of a, b"\r\n9,"\'=HYPERLINK(""x"")"\r\n',
+      '\uFEFF行号 row,代码 code,原因,reason\r\n' +
+        '3,VALUE_MISSING NUMBER_MAX,村：没有填写；人口数：不能大于 99,village: value is missing; members: must be at most 99\r\n' +
+        '9,LEGACY_TEXT,"\'=HYPERLINK(""x"")","\'=HYPERLINK(""x"")"\r\n',
     );
   });
 
-  it('reads its error reports back as the CLI prints them', () => {
+  it('reads its error reports back as the CLI prints them (and the older two-column kind)', () => {
     const rejections = [
-      { row: 2, error: 'status: must be one of a, b' },
-      { row: 3, error: 'headName: "x" is =odd' },
-      { row: 9, error: '=HYPERLINK("x")' },
+      { row: 2, reasons: [{ code: 'STATUS_UNKNOWN', params: { field: 'status', allowed: 'a,b' } }] },
+      { row: 3, reasons: [{ code: 'LEGACY_TEXT', params: { text: 'headName: "x" is =odd' } }] },
     ];
-    expect(parseErrorReport(errorReportCsv(rejections))).toEqual(rejections);
+    expect(parseErrorReport(errorReportCsv(rejections))).toEqual([
+      {
+        row: 2,
+        code: 'STATUS_UNKNOWN',
+        zh: '名单状态：须为以下之一：a、b',
+        en: 'status: must be one of a, b',
+      },
+      { row: 3, code: 'LEGACY_TEXT', zh: 'headName: "x" is =odd', en: 'headName: "x" is =odd' },
+    ]);
+    expect(parseErrorReport('\uFEFF行号 row,原因 reason\r\n3,"status: must be one of a, b"\r\n')).toEqual([
+      { row: 3, code: '', zh: 'status: must be one of a, b', en: 'status: must be one of a, b' },
+    ]);
   });
 });

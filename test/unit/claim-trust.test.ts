@@ -269,7 +269,15 @@ describe('roster identity', () => {
     );
     expect(first.imported).toBe(1);
     expect(first.rejected).toEqual([
-      { row: 3, error: 'idNumber: already the ID number of household HH-9001 on row 2' },
+      {
+        row: 3,
+        reasons: [
+          {
+            code: 'ID_HEADS_OTHER_IN_FILE',
+            params: { field: 'idNumber', householdId: 'HH-9001', earlierRow: 2 },
+          },
+        ],
+      },
     ]);
     const second = await importRoster(
       world.store,
@@ -277,7 +285,12 @@ describe('roster identity', () => {
     );
     expect(second).toEqual({
       imported: 0,
-      rejected: [{ row: 2, error: 'idNumber: already the ID number of household HH-9001' }],
+      rejected: [
+        {
+          row: 2,
+          reasons: [{ code: 'ID_HEADS_OTHER', params: { field: 'idNumber', householdId: 'HH-9001' } }],
+        },
+      ],
     });
     expect(await world.store.periods('HH-9003')).toEqual([]);
   });
@@ -330,9 +343,9 @@ describe('evidence pinned', () => {
     expect({ ...after, version: 0, updatedAt: '' }).toEqual({ ...before, version: 0, updatedAt: '' });
     const notes = (await world.store.history(claimId)).filter((h) => h.from === h.to);
     expect(notes.map((h) => h.detail)).toEqual([
-      'receipt 1 was uploaded again after the claim was judged; the evidence on record is unchanged',
-      'a file not in the manifest was uploaded again after the claim was judged; the evidence on record is unchanged',
-      'an upload over the manifest was refused: the claim was already judged',
+      { code: 'RECEIPT_UPLOADED_AFTER_JUDGED', params: { n: 1 } },
+      { code: 'OTHER_FILE_UPLOADED_AFTER_JUDGED', params: {} },
+      { code: 'MANIFEST_REFUSED_AFTER_JUDGED', params: {} },
     ]);
     expect(JSON.stringify(notes)).not.toContain('110101199003074477');
     // Uploads before the manifest (no claim yet) are not late.

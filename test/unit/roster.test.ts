@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { renderMessages } from '#shared/messages/render.ts';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
@@ -13,6 +14,12 @@ import {
   type RosterPeriod,
 } from '#shared/roster.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
+
+/** parseRosterCsv with each row's reasons in the catalog's English, as one line. */
+function parseInEnglish(text: string) {
+  const { periods, rejected } = parseRosterCsv(text);
+  return { periods, rejected: rejected.map((r) => ({ row: r.row, error: renderMessages(r.reasons, 'en') })) };
+}
 
 const demoCsv = readFileSync(new URL('../../shared/data/demo-roster.csv', import.meta.url), 'utf8');
 
@@ -56,7 +63,7 @@ const period = (overrides: Partial<RosterPeriod> = {}): RosterPeriod => ({
 });
 
 describe('demo roster', () => {
-  const { periods, rejected } = parseRosterCsv(demoCsv);
+  const { periods, rejected } = parseInEnglish(demoCsv);
   const households = new Map<string, RosterPeriod[]>();
   for (const p of periods) households.set(p.householdId, [...(households.get(p.householdId) ?? []), p]);
   const on = (hh: string, date: string) => statusOn(households.get(hh) ?? [], date);
@@ -87,24 +94,24 @@ describe('demo roster', () => {
 
 describe('parseRosterCsv', () => {
   it('parses a good row into fen and normalised fields', () => {
-    expect(parseRosterCsv(csv(line()))).toEqual({ periods: [period()], rejected: [] });
+    expect(parseInEnglish(csv(line()))).toEqual({ periods: [period()], rejected: [] });
   });
 
   it('accepts columns in any order', () => {
     const columns = [...rosterColumns].reverse();
     const text = [columns.join(','), columns.map((c) => goodRow[c]).join(',')].join('\n');
-    expect(parseRosterCsv(text)).toEqual({ periods: [period()], rejected: [] });
+    expect(parseInEnglish(text)).toEqual({ periods: [period()], rejected: [] });
   });
 
   it('accepts a lowercase x and stores it upper-case', () => {
-    const { periods, rejected } = parseRosterCsv(csv(line({ idNumber: '11010519491231002x' })));
+    const { periods, rejected } = parseInEnglish(csv(line({ idNumber: '11010519491231002x' })));
     expect(rejected).toEqual([]);
     expect(periods[0]?.idNumber).toBe(ID_2);
   });
 
   it('strips a BOM, reads CRLF, and ignores blank trailing lines', () => {
     const text = `\uFEFF${HEADER}\r\n${line()}\r\n${line({ householdId: 'HH-0002', idNumber: ID_2 })}\r\n\r\n\r\n`;
-    const { periods, rejected } = parseRosterCsv(text);
+    const { periods, rejected } = parseInEnglish(text);
     expect(rejected).toEqual([]);
     expect(periods.map((p) => p.householdId)).toEqual(['HH-0001', 'HH-0002']);
     expect(periods[1]?.annualIncomeFen).toBe(2_270_050);
@@ -115,7 +122,7 @@ describe('parseRosterCsv', () => {
       line({ village: '"红星村, 三组"', headName: '"张""建国"""' }),
       line({ householdId: 'HH-0002', idNumber: ID_2, bankAccount: `"${ACCOUNT}"` }),
     );
-    const { periods, rejected } = parseRosterCsv(text);
+    const { periods, rejected } = parseInEnglish(text);
     expect(rejected).toEqual([]);
     expect(periods[0]?.village).toBe('红星村, 三组');
     expect(periods[0]?.headName).toBe('张"建国"');
@@ -129,7 +136,7 @@ describe('parseRosterCsv', () => {
       line({ householdId: 'HH-0003', headName: '"张\n建国"' }),
       line({ householdId: 'HH-0004' }),
     );
-    expect(parseRosterCsv(text)).toEqual({
+    expect(parseInEnglish(text)).toEqual({
       periods: [period({ householdId: 'HH-0004' })],
       rejected: [
         { row: 2, error: 'village: contains a line break or other control character' },
@@ -143,10 +150,10 @@ describe('parseRosterCsv', () => {
     [
       'a bad check digit',
       { idNumber: ID_BAD_CHECK },
-      'idNumber: ID number check digit does not match the rest of the number',
+      'ID number check digit does not match the rest of the number',
     ],
-    ['a short ID', { idNumber: ID.slice(0, 17) }, 'idNumber: ID number must be 18 characters, got 17'],
-    ['an impossible birth date', { idNumber: '11010519900230002X' }, 'idNumber: ID number birth date'],
+    ['a short ID', { idNumber: ID.slice(0, 17) }, 'ID number must be 18 characters, got 17'],
+    ['an impossible birth date', { idNumber: '11010519900230002X' }, 'ID number birth date'],
     ['a missing head name', { headName: '' }, 'headName: value is missing'],
     ['a missing ID number', { idNumber: '  ' }, 'idNumber: value is missing'],
     ['a bad status', { status: 'poor' }, 'status: must be one of out_of_poverty'],
@@ -167,7 +174,7 @@ describe('parseRosterCsv', () => {
     ['a bank account in exponent form', { bankAccount: '6.2309E+18' }, 'bankAccount: must be 10-30 digits'],
     ['a formula in a name', { headName: '=1+1' }, 'headName: must not start with =, +, - or @'],
   ])('rejects a row with %s, naming the column', (_what, overrides, message) => {
-    const { periods, rejected } = parseRosterCsv(
+    const { periods, rejected } = parseInEnglish(
       csv(line({ householdId: 'HH-0009', idNumber: ID_2 }), line(overrides)),
     );
     expect(periods).toHaveLength(1);
@@ -176,16 +183,28 @@ describe('parseRosterCsv', () => {
     expect(rejected[0]?.error).toContain(message);
   });
 
+  it('gives each problem as a code naming its column, never the value, and says it in Chinese', () => {
+    const { rejected } = parseRosterCsv(csv(line({ idNumber: ID_BAD_CHECK, annualIncome: '-5' })));
+    expect(rejected[0]?.reasons).toEqual([
+      { code: 'ID_CHECK_DIGIT', params: { field: 'idNumber' } },
+      { code: 'AMOUNT_NEGATIVE', params: { field: 'annualIncome' } },
+    ]);
+    expect(renderMessages(rejected[0]?.reasons ?? [], 'zh')).toBe(
+      '身份证号校验位与前 17 位不符；年收入：金额不能为负数',
+    );
+    expect(JSON.stringify(rejected)).not.toContain(ID_BAD_CHECK.slice(0, 6));
+  });
+
   it('reports every bad cell of a row in column order', () => {
-    const { rejected } = parseRosterCsv(csv(line({ status: 'poor', idNumber: ID_BAD_CHECK, members: 'x' })));
+    const { rejected } = parseInEnglish(csv(line({ status: 'poor', idNumber: ID_BAD_CHECK, members: 'x' })));
     expect(rejected[0]?.error).toBe(
-      'idNumber: ID number check digit does not match the rest of the number; members: must be a whole number of people, such as 4; ' +
+      'ID number check digit does not match the rest of the number; members: must be a whole number of people, such as 4; ' +
         'status: must be one of out_of_poverty, unstable, marginal, sudden_hardship, removed',
     );
   });
 
   it('accepts grouped bank account digits', () => {
-    const { periods } = parseRosterCsv(csv(line({ bankAccount: '6230 9000 0000 0000 001' })));
+    const { periods } = parseInEnglish(csv(line({ bankAccount: '6230 9000 0000 0000 001' })));
     expect(periods[0]?.bankAccount).toBe(ACCOUNT);
   });
 
@@ -195,7 +214,7 @@ describe('parseRosterCsv', () => {
       `${line({ householdId: 'HH-0002' })},extra`,
       line({ householdId: 'HH-0003' }).replace(',demo', ''),
     );
-    expect(parseRosterCsv(text)).toEqual({
+    expect(parseInEnglish(text)).toEqual({
       periods: [period()],
       rejected: [
         { row: 3, error: 'row has 12 fields, expected 11 (one per header column)' },
@@ -205,18 +224,18 @@ describe('parseRosterCsv', () => {
   });
 
   it('rejects a stray quote and an unclosed quote without losing earlier rows', () => {
-    const stray = parseRosterCsv(csv(line({ village: '红"星村' }), line({ householdId: 'HH-0002' })));
+    const stray = parseInEnglish(csv(line({ village: '红"星村' }), line({ householdId: 'HH-0002' })));
     expect(stray.periods.map((p) => p.householdId)).toEqual(['HH-0002']);
     expect(stray.rejected).toEqual([
       { row: 2, error: expect.stringMatching(/^village: a quote inside an unquoted value/) },
     ]);
 
-    const after = parseRosterCsv(csv(line({ village: '"红星村"x' })));
+    const after = parseInEnglish(csv(line({ village: '"红星村"x' })));
     expect(after.rejected).toEqual([
       { row: 2, error: 'village: text after the closing quote of a quoted value' },
     ]);
 
-    const unclosed = parseRosterCsv(
+    const unclosed = parseInEnglish(
       csv(line(), line({ householdId: 'HH-0002', village: '"红星村' }), line()),
     );
     expect(unclosed.periods).toEqual([period()]);
@@ -227,7 +246,7 @@ describe('parseRosterCsv', () => {
 
   it('rejects a later duplicate (householdId, statusFrom)', () => {
     const text = csv(line(), line({ status: 'marginal' }), line({ statusFrom: '2025-01-01' }));
-    const { periods, rejected } = parseRosterCsv(text);
+    const { periods, rejected } = parseInEnglish(text);
     expect(periods.map((p) => [p.status, p.statusFrom])).toEqual([
       ['unstable', '2024-01-01'],
       ['unstable', '2025-01-01'],
@@ -239,7 +258,7 @@ describe('parseRosterCsv', () => {
 
   it('rejects a period whose ID number disagrees with the household’s earlier rows', () => {
     const text = csv(line(), line({ idNumber: ID_2, statusFrom: '2025-01-01' }));
-    const { periods, rejected } = parseRosterCsv(text);
+    const { periods, rejected } = parseInEnglish(text);
     expect(periods).toEqual([period()]);
     expect(rejected).toEqual([
       { row: 3, error: 'idNumber: differs from the ID number given for household HH-0001 on row 2' },
@@ -255,7 +274,7 @@ describe('parseRosterCsv', () => {
       line({ idNumber: '"430381196007101077"x', statusFrom: '2025-04-01' }),
       line({ idNumber: '4303811960071010', statusFrom: '2025-05-01' }),
     );
-    const { periods, rejected } = parseRosterCsv(text);
+    const { periods, rejected } = parseInEnglish(text);
     // Row 3 is the household's first good row, so its ID is the one the rest must match.
     expect(periods.map((p) => p.idNumber)).toEqual([ID_2]);
     expect(rejected.map((r) => r.row)).toEqual([2, 4, 5, 6, 7]);
@@ -267,21 +286,21 @@ describe('parseRosterCsv', () => {
   });
 
   it('rejects the whole file at row 1 for a bad header', () => {
-    const unknown = parseRosterCsv(`${HEADER},phone\n${line()},138\n`);
+    const unknown = parseInEnglish(`${HEADER},phone\n${line()},138\n`);
     expect(unknown.periods).toEqual([]);
     expect(unknown.rejected).toEqual([{ row: 1, error: expect.stringContaining('unknown column "phone"') }]);
 
-    const missing = parseRosterCsv(`${HEADER.replace(',annualIncome', '')}\n`);
+    const missing = parseInEnglish(`${HEADER.replace(',annualIncome', '')}\n`);
     expect(missing.rejected).toEqual([
-      { row: 1, error: expect.stringContaining('missing column annualIncome') },
+      { row: 1, error: expect.stringContaining('missing columns: annualIncome') },
     ]);
 
-    const twice = parseRosterCsv(`${HEADER},status\n`);
+    const twice = parseInEnglish(`${HEADER},status\n`);
     expect(twice.rejected).toEqual([
       { row: 1, error: expect.stringContaining('column "status" appears twice') },
     ]);
 
-    const noHeader = parseRosterCsv(`${line()}\n${line()}\n`);
+    const noHeader = parseInEnglish(`${line()}\n${line()}\n`);
     expect(noHeader).toEqual({
       periods: [],
       rejected: [{ row: 1, error: expect.stringContaining('not the header row') }],
@@ -289,7 +308,7 @@ describe('parseRosterCsv', () => {
     expect(noHeader.rejected[0]?.error).not.toContain(ID);
     expect(noHeader.rejected[0]?.error).not.toContain('张建国');
 
-    const idAsName = parseRosterCsv(`${HEADER},${ID}\n`);
+    const idAsName = parseInEnglish(`${HEADER},${ID}\n`);
     expect(idAsName.rejected).toEqual([
       { row: 1, error: expect.stringContaining('column 12 has an unknown name') },
     ]);
@@ -297,12 +316,12 @@ describe('parseRosterCsv', () => {
   });
 
   it('needs a header row', () => {
-    expect(parseRosterCsv('').rejected).toEqual([
+    expect(parseInEnglish('').rejected).toEqual([
       { row: 1, error: expect.stringContaining('header row is required') },
     ]);
-    expect(parseRosterCsv('\uFEFF\n\n')).toMatchObject({ periods: [], rejected: [{ row: 1 }] });
-    expect(parseRosterCsv(`${HEADER}\n`)).toEqual({ periods: [], rejected: [] });
-    expect(parseRosterCsv(HEADER)).toEqual({ periods: [], rejected: [] });
+    expect(parseInEnglish('\uFEFF\n\n')).toMatchObject({ periods: [], rejected: [{ row: 1 }] });
+    expect(parseInEnglish(`${HEADER}\n`)).toEqual({ periods: [], rejected: [] });
+    expect(parseInEnglish(HEADER)).toEqual({ periods: [], rejected: [] });
   });
 });
 
@@ -384,7 +403,7 @@ describe('toRosterCsv', () => {
         // One period per household keeps the duplicate and ID-agreement checks out of the way.
         const unique = [...new Map(valid.map((p) => [p.householdId, p])).values()];
         const written = toRosterCsv(unique, { lineEnding: crlf ? '\r\n' : '\n' });
-        expect(parseRosterCsv(written)).toEqual({ periods: unique, rejected: [] });
+        expect(parseInEnglish(written)).toEqual({ periods: unique, rejected: [] });
       }),
     );
   });

@@ -208,7 +208,10 @@ describe('rejections, each with its reason', () => {
     await runAssessSteps(world, second.key);
     const claim = await claimOf(world, second.claimId);
     expect(claim).toMatchObject({ state: 'REJECTED', reason: 'DUPLICATE_RECEIPT' });
-    expect(claim.detail).toContain(first.claimId);
+    expect(claim.detail).toMatchObject({
+      code: 'RECEIPT_ON_OTHER_CLAIM',
+      params: { claimId: first.claimId },
+    });
   });
 
   it('a receipt of a rejected claim may be filed again', async () => {
@@ -297,7 +300,7 @@ describe('errors', () => {
     expect(r.outcome).toBe('error');
     expect(await claimOf(world, '01JCCCCCCCCCCCCCCCCCCCCCCC')).toMatchObject({
       state: 'ERROR',
-      detail: 'Lambda.Unknown: boom',
+      detail: { code: 'FAULT', params: { error: 'Lambda.Unknown', cause: 'boom' } },
     });
   });
 });

@@ -3,6 +3,7 @@
 // its specific reason, every object it uploaded is still there, nothing ends in ERROR, no
 // exception goes unhandled, and the runtime still serves and pays a good claim afterwards. Bad
 // roster rows (ID check digits, impossible dates) and bad API bodies ride along.
+import { renderMessages, type Message } from '#shared/messages/render.ts';
 import fc from 'fast-check';
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
@@ -33,7 +34,7 @@ function badRosterRows(count: number, seed: number): { row: string; error: RegEx
         const wrong = digits.charAt((digits.indexOf(right) + shift) % 11);
         return {
           over: { idNumber: first17 + wrong },
-          error: /idNumber: ID number check digit does not match/,
+          error: /ID number check digit does not match/,
         };
       }),
     fc
@@ -203,7 +204,7 @@ export async function run({
               200,
             ),
           );
-        } else if (!upload.detail.test(claim.detail ?? '')) {
+        } else if (!upload.detail.test(typeof claim.detail === 'string' ? claim.detail : '')) {
           vagueDetail += 1;
           failures.push(`${upload.kind}: detail "${claim.detail}" does not say ${upload.detail}`);
         } else rejectedRight += 1;
@@ -223,8 +224,12 @@ export async function run({
         csv: [rosterHeader, ...rows.map((r) => r.row)].join('\n'),
       });
       let rosterRight = 0;
+      // Each row's reasons are codes; the catalog's English is matched against what was planted.
       const rejectedRows = new Map<number, string>(
-        (imported.body?.rejected ?? []).map((r: { row: number; error: string }) => [r.row, r.error]),
+        (imported.body?.rejected ?? []).map((r: { row: number; reasons: Message[] }) => [
+          r.row,
+          renderMessages(r.reasons, 'en'),
+        ]),
       );
       rows.forEach((r, i) => {
         const error = rejectedRows.get(i + 2);

@@ -154,6 +154,7 @@ interface Fixture {
   twoRolesClaim: string;
   freshReviewClaim: string;
   importJob: string;
+  exportJob: string;
 }
 
 async function fixtures(stack: VerifyStack): Promise<Fixture> {
@@ -179,6 +180,14 @@ async function fixtures(stack: VerifyStack): Promise<Fixture> {
         job: { jobId: string };
       }
     ).job.jobId,
+    exportJob: (
+      (await (
+        await stack.as('finance1')
+      )('POST', '/ledger/exports', {
+        from: todayInChina(),
+        to: todayInChina(),
+      })) as { body: { jobId: string } }
+    ).body.jobId,
   };
   const village1 = await stack.as('village1');
   const insurer1 = await stack.as('insurer1');
@@ -220,6 +229,9 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       return { method: 'GET', path: `/claims/${ownClaim}` };
     case 'get-receipt':
       return { method: 'GET', path: `/claims/${ownClaim}/receipts/1` };
+    case 'get-review-context':
+      // A claim waiting at its first gate: every reviewer (and admin) may see who the household is.
+      return { method: 'GET', path: `/claims/${f.village}/review-context` };
     case 'decide-review': {
       const [claimId, gate] =
         caller.name === 'insurer1'
@@ -248,6 +260,14 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       return { method: 'GET', path: `/ledger?${range}` };
     case 'export-ledger':
       return { method: 'GET', path: `/ledger/export?${range}` };
+    case 'create-export':
+      return {
+        method: 'POST',
+        path: '/ledger/exports',
+        body: { from: addDays(today, -1), to: addDays(today, 1) },
+      };
+    case 'get-export':
+      return { method: 'GET', path: `/ledger/exports/${f.exportJob}` };
     case 'mark-disbursed':
       return {
         method: 'POST',
@@ -256,6 +276,8 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       };
     case 'quote-claim':
       return { method: 'POST', path: '/quotes', body: { category: 'education', totalCost: '22700' } };
+    case 'get-stats':
+      return { method: 'GET', path: '/stats?months=2' };
   }
 }
 

@@ -234,7 +234,7 @@ async function timeouts(rounds: number, seed: number, t: Tally) {
     await Promise.all(
       claims.map(async (c) => {
         const escalations = (await store.history(c.claimId)).filter((h) =>
-          h.detail?.includes('overdue'),
+          typeof h.detail === 'object' ? h.detail.code === 'GATE_OVERDUE' : false,
         ).length;
         if (escalations === 0) t.failures.push(`${c.claimId}: the gate never timed out`);
         for (const g of c.reject ? (['village'] as const) : (['village', 'department', 'audit'] as const)) {

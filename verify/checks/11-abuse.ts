@@ -369,7 +369,13 @@ export async function run({ scale, seed = DEFAULT_SEED, log }: CheckOptions): Pr
           ? new Uint8Array(await (await fetch((link.body as { url: string }).url)).arrayBuffer())
           : undefined;
       const history = await stack.deps.claims.history(filed.claimId);
-      const noted = history.some((h) => h.from === h.to && /receipt 1/.test(h.detail ?? ''));
+      const noted = history.some(
+        (h) =>
+          h.from === h.to &&
+          typeof h.detail === 'object' &&
+          h.detail.code.startsWith('RECEIPT_') &&
+          h.detail.params.n === 1,
+      );
       tally(
         5,
         served !== undefined && sha256(served) === claim.receipts[0]?.sha256 && noted,

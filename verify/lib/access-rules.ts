@@ -110,4 +110,14 @@ export const rowRules: readonly RowRule[] = [
     status: 409,
     code: 'GATE_REFUSED',
   },
+  {
+    rule: 'the review context is only for claims that went to review',
+    caller: 'auditor1',
+    handler: 'get-review-context',
+    method: 'GET',
+    // Paid automatically: no gate, so no reason to show the household's identity.
+    path: '/claims/{w1Claim}/review-context',
+    status: 409,
+    code: 'NOT_IN_REVIEW',
+  },
 ];

@@ -113,6 +113,9 @@ export async function createHarness(
         save: async () => {
           throw new Error('no exports here');
         },
+        link: async () => {
+          throw new Error('no exports here');
+        },
       },
       uploads: {
         grant: async () => {

@@ -10,7 +10,7 @@ import type {
   DecideResult,
   DisburseResult,
   HouseholdList,
-  LedgerExportResult,
+  ExportJobView,
   LedgerList,
   Policy,
   Principal,
@@ -28,6 +28,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** What the catalog's words for `code` need (the API's `params`). */
+    readonly params: Readonly<Record<string, string | number>> = {},
   ) {
     super(message);
   }
@@ -103,11 +105,14 @@ export async function apiFetch(method: string, path: string, init: RequestInit =
 }
 
 export async function errorFrom(response: Response): Promise<ApiError> {
-  const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+  const body = (await response.json().catch(() => ({}))) as {
+    error?: { code?: string; message?: string; params?: Record<string, string | number> };
+  };
   return new ApiError(
     response.status,
     body.error?.code ?? `HTTP_${response.status}`,
     body.error?.message ?? response.statusText,
+    body.error?.params ?? {},
   );
 }
 
@@ -173,9 +178,18 @@ export const api = {
     householdId?: string;
   }) => apiJson<Quote>('POST', '/quotes', body),
   ledger: (q: LedgerQuery) => apiJson<LedgerList>('GET', `/ledger${query({ ...q })}`),
-  /** Writes the export file and returns a 15-minute link to download it (large ledgers exceed API responses). */
-  ledgerExport: (q: LedgerQuery, format: 'csv' | 'xlsx') =>
-    apiJson<LedgerExportResult>('GET', `/ledger/export${query({ ...q, format })}`),
+  /** Starts an export job (the file is written in the background, whatever the ledger's size). */
+  createExport: (q: LedgerQuery, format: 'csv' | 'xlsx', lang: 'zh' | 'en') =>
+    apiJson<ExportJobView>('POST', '/ledger/exports', {
+      from: q.from,
+      to: q.to,
+      ...(q.region ? { region: q.region } : {}),
+      ...(q.category ? { category: q.category } : {}),
+      format,
+      lang,
+    }),
+  /** An export job's progress; once done, its control total and a fresh short-lived link. */
+  getExport: (jobId: string) => apiJson<ExportJobView>('GET', `/ledger/exports/${encodeURIComponent(jobId)}`),
   disburse: (body: { claimIds: string[]; batchRef: string }) =>
     apiJson<DisburseResult>('POST', '/ledger/disbursements', body),
   importRoster: (csv: string) => apiJson<RosterImportResult>('POST', '/roster/imports', csv),

@@ -47,6 +47,13 @@ export function tokenExpiry(token: string): number {
 
 export class SignInError extends Error {
   override readonly name = 'SignInError';
+  /** The catalog's code for people (the message is the provider's own words, for the console). */
+  constructor(
+    message: string,
+    readonly code = 'SIGN_IN',
+  ) {
+    super(message);
+  }
 }
 
 export async function localSignIn(config: AppConfig, username: string): Promise<Session> {
@@ -57,10 +64,10 @@ export async function localSignIn(config: AppConfig, username: string): Promise<
   });
   const body = (await response.json().catch(() => ({}))) as {
     token?: string;
-    error?: { message?: string };
+    error?: { code?: string; message?: string };
   };
   if (!response.ok || !body.token) {
-    throw new SignInError(body.error?.message ?? `HTTP ${response.status}`);
+    throw new SignInError(body.error?.message ?? `HTTP ${response.status}`, body.error?.code);
   }
   return { token: body.token, expiresAt: tokenExpiry(body.token) };
 }

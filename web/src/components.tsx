@@ -1,18 +1,14 @@
 // Small pieces every page uses: loading and error states, state badges, amounts.
 import type { ComponentChildren } from 'preact';
 import { ApiError, NetworkError } from './api.ts';
-import { isMessageKey, t, tCode } from './i18n.ts';
+import { apiErrorText, t, tCode } from './i18n.ts';
 import type { ClaimState } from './types.ts';
 
 export function errorMessage(error: unknown): string {
   if (error instanceof NetworkError) return t('networkError');
-  if (error instanceof ApiError) {
-    const key = `error.${error.code}`;
-    return isMessageKey(key)
-      ? t(key, { message: error.message })
-      : t('error.generic', { message: error.message });
-  }
-  return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
+  // The API's code in the catalog's words; its English message is for logs and other programs.
+  if (error instanceof ApiError) return apiErrorText(error.code, error.params);
+  return t('unexpected');
 }
 
 export function Loading() {

@@ -2,6 +2,14 @@
 // choice is kept in localStorage so it survives a reload on a shared phone. The English table
 // is loaded on demand.
 import type { Labels, Lang } from '#shared/vocabulary.ts';
+import {
+  actorName,
+  fillTemplate,
+  formatParams,
+  isMessageCode,
+  type Message,
+  type RenderOptions,
+} from '#shared/messages/render.ts';
 import { zh, type MessageKey } from './messages.ts';
 
 export type { Lang };
@@ -58,6 +66,41 @@ export function tCode(prefix: string, code: string | null | undefined, params: P
   if (code === null || code === undefined) return '—';
   const key = `${prefix}.${code}`;
   return key in zh ? t(key as MessageKey, params) : code;
+}
+
+/**
+ * A message the API sent as a code with parameters (a claim's note, a history line, a roster
+ * row's problem), in the current language from the shared catalog; an unknown code as itself.
+ */
+export function messageText(message: Message, options: RenderOptions = {}): string {
+  if (!isMessageCode(message.code)) return message.code;
+  return fillTemplate(t(message.code), formatParams(message.params, current, options));
+}
+
+/** The words for an API error code, or the generic words naming the code. */
+export function apiErrorText(code: string, params: Readonly<Record<string, string | number>> = {}): string {
+  const key = `error.${code}`;
+  return isMessageCode(key)
+    ? messageText({ code: key, params })
+    : messageText({ code: 'error.generic', params: { code } });
+}
+
+/**
+ * A claim's note or a history line's: a code in the current language. Notes stored as English
+ * text before notes were codes are shown in the English app only (no English reaches a zh page).
+ */
+export function noteText(
+  note: string | Message | undefined,
+  options: RenderOptions = {},
+): string | undefined {
+  if (note === undefined) return undefined;
+  if (typeof note === 'string') return current === 'en' ? note : undefined;
+  return messageText(note, options);
+}
+
+/** Who did something: the workflow is 系统 / System, a person their username. */
+export function actorText(actor: string): string {
+  return actorName(actor, current);
 }
 
 /** A name given as data in both languages (a policy's name, a gate's label). */

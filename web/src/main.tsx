@@ -16,9 +16,9 @@ Promise.all([loadConfig(), loadLang(getLang()).catch(() => {})]).then(
   },
   (error: unknown) => {
     if (root) {
-      root.textContent = t('error.generic', {
-        message: error instanceof Error ? error.message : String(error),
-      });
+      // The cause goes to the console: its words are the browser's, not the reader's language.
+      console.error(error);
+      root.textContent = t('unexpected');
     }
   },
 );

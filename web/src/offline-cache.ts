@@ -1,6 +1,7 @@
 // The last answer to a few GETs a grid worker needs in the field (households, policies), so a
-// claim can be filled in and priced without a signal. Only masked roster data is cached, and
-// it is dropped on sign-out.
+// claim can be filled in and priced without a signal. Only what the role is shown is cached
+// (ID numbers and accounts masked; a grid worker's own households' head names), and it is
+// dropped on sign-out.
 import { NetworkError } from './api.ts';
 
 const PREFIX = 'claims.cache.';

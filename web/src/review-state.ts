@@ -55,3 +55,17 @@ export function gateLabel(policy: Policy | undefined, gate: GateId): string {
   const spec = policy?.review.gates.find((g) => g.id === gate);
   return spec ? pick(spec.label) : gate;
 }
+
+/**
+ * Where one gate of a claim stands: decided (approve/reject); `current` while the claim waits on
+ * it; `queued` behind an earlier gate of a claim still in review; `notStarted` once the claim has
+ * left review without reaching it (a reject at an earlier gate, or a fault).
+ */
+export type GateStatus = 'approve' | 'reject' | 'current' | 'queued' | 'notStarted';
+
+export function gateStatus(claim: Pick<ClaimView, 'state' | 'nextGate' | 'gates'>, gate: GateId): GateStatus {
+  const decided = claim.gates[gate];
+  if (decided) return decided.decision;
+  if (claim.state !== 'PENDING_REVIEW') return 'notStarted';
+  return gate === claim.nextGate ? 'current' : 'queued';
+}

@@ -12,6 +12,7 @@ import type { importRoster, listHouseholds } from '#shared/api/roster-api.ts';
 import type { createImport, getImport } from '#shared/api/import-api.ts';
 import type { listLedger } from '#shared/api/ledger-api.ts';
 import type { LedgerExportResult } from '#shared/api/ledger-export.ts';
+import type { ExportJobView } from '#shared/api/export-jobs-api.ts';
 import type { RetryAnswer } from '#shared/api/retry-api.ts';
 import type { Quote } from '#shared/compensation.ts';
 import type { GateId, Policy } from '#shared/policy.ts';
@@ -26,7 +27,7 @@ import type {
   Role,
 } from '#shared/vocabulary.ts';
 
-export type { LedgerExportResult, RetryAnswer };
+export type { ExportJobView, LedgerExportResult, RetryAnswer };
 export type {
   Category,
   ClaimState,

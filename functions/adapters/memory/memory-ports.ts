@@ -6,6 +6,7 @@ import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import type { Category } from '#shared/policy.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
+import type { Member } from '#shared/members.ts';
 import type { ClaimGrant } from '#shared/claim-grant.ts';
 import {
   ConflictError,
@@ -52,6 +53,8 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
   readonly idOwners = new Map<string, string>();
   /** The ID number each household was first stored with. */
   readonly identity = new Map<string, string>();
+  /** Each household's members by ID number. */
+  readonly householdMembers = new Map<string, Map<string, Member>>();
   readonly evidence = new Map<string, Map<string, ClaimEvidence>>();
 
   async get(claimId: string) {
@@ -228,6 +231,24 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
     }
     return { conflicts };
   }
+  async members(householdId: string) {
+    return [...(this.householdMembers.get(householdId)?.values() ?? [])].map(copy);
+  }
+  async storeMembers(members: readonly Member[]) {
+    const conflicts = new Map<string, string>();
+    for (const m of members) {
+      const holder = this.idOwners.get(m.idNumber);
+      if (holder !== undefined && holder !== m.householdId) {
+        conflicts.set(m.idNumber, holder);
+        continue;
+      }
+      this.idOwners.set(m.idNumber, m.householdId);
+      const stored = this.householdMembers.get(m.householdId) ?? new Map<string, Member>();
+      stored.set(m.idNumber, copy(m));
+      this.householdMembers.set(m.householdId, stored);
+    }
+    return { conflicts };
+  }
   async householdsOf(gridWorker: string) {
     return [...this.roster.values()]
       .filter(
@@ -269,16 +290,18 @@ export class MemoryReceipts implements ReceiptStore {
 export class MemoryExports implements ExportStore {
   readonly files = new Map<string, { name: string; contentType: string; bytes: Buffer }>();
   constructor(private readonly now: () => Date) {}
-  async save(file: ExportFile, linkSeconds: number): Promise<SavedExport> {
+  async save(file: ExportFile, linkSeconds: number, at?: string): Promise<SavedExport> {
     const chunks: Buffer[] = [];
     for await (const chunk of file.body)
       chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
     const bytes = Buffer.concat(chunks);
-    const url = `memory://exports/${this.files.size + 1}/${file.name}`;
-    this.files.set(url, { name: file.name, contentType: file.contentType, bytes });
+    const key = at ?? `exports/${this.files.size + 1}/${file.name}`;
+    this.files.set(`memory://${key}`, { name: file.name, contentType: file.contentType, bytes });
+    return { key, bytes: bytes.length, ...(await this.link(key, file, linkSeconds)) };
+  }
+  async link(key: string, _file: Pick<ExportFile, 'name' | 'contentType'>, linkSeconds: number) {
     return {
-      url,
-      bytes: bytes.length,
+      url: `memory://${key}`,
       expiresAt: new Date(this.now().getTime() + linkSeconds * 1000).toISOString(),
     };
   }

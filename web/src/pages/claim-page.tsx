@@ -5,17 +5,22 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError } from '../api.ts';
 import { hasRole, rolesAllowed, useApp } from '../context.ts';
 import { formatDate, formatDateTime, formatFen, formatMaybeFen, reviewReasonText } from '../format.ts';
-import { pick, t, tCode } from '../i18n.ts';
+import { actorText, noteText, pick, t, tCode } from '../i18n.ts';
+import { claimAmount, claimTakesFen } from '../amounts.ts';
 import { cached } from '../offline-cache.ts';
 import type { ClaimDetail, GateId, Policy, ReceiptLink } from '../types.ts';
-import { gateLabel, reviewOption } from '../review-state.ts';
+import { gateLabel, gateStatus, reviewOption } from '../review-state.ts';
 import { useAsync } from '../use-async.ts';
 import { href } from '../router.ts';
 import { ErrorBox, errorMessage, Field, Loading, Page, StateBadge, StatusBadge } from '../components.tsx';
 import { Breakdown } from './quote-panel.tsx';
+import { ReviewPanel, showsReviewPanel } from './review-panel.tsx';
+import { ReceiptViewer } from '../receipt-viewer.tsx';
 
 /** States the workflow leaves by itself within seconds: keep asking. */
 const moving = new Set<ClaimDetail['state']>(['RECEIVED', 'APPROVED']);
+/** Who sees what a rejected claim would have been paid: the people who review claims. */
+const pricingRoles = [...rolesAllowed('decide-review'), 'admin' as const];
 /** Who sees receipts (and so the claims a receipt may repeat): the API's own rule. */
 const receiptRoles = rolesAllowed('get-receipt');
 
@@ -71,9 +76,24 @@ export function ClaimPage({ claimId }: { claimId: string }) {
   }
 
   const a = claim.assessment;
+  const amount = claimAmount(claim);
   const policy = a
     ? policies.data?.find((p) => p.policyId === a.policyId && p.version === a.policyVersion)
     : undefined;
+  const detail = noteText(claim.detail, { gateLabel: (g) => gateLabel(policy, g) });
+  // A claim at a gate, for a reviewer: receipt, decision and household at the top (review-panel.tsx).
+  const reviewing = showsReviewPanel(claim, principal);
+  const gates = (
+    <Gates
+      claim={claim}
+      policy={policy}
+      decidedNotice={decided}
+      onDecided={async () => {
+        setDecided(true);
+        await load();
+      }}
+    />
+  );
   return (
     <Page
       title={`${t('claim.title')} ${claim.householdId ?? ''}`}
@@ -83,6 +103,7 @@ export function ClaimPage({ claimId }: { claimId: string }) {
         </button>
       }
     >
+      {reviewing && <ReviewPanel claim={claim} principal={principal} decision={gates} />}
       <div class="two-col">
         <div>
           {claim.state === 'ERROR' && hasRole(principal, 'admin') && (
@@ -100,12 +121,8 @@ export function ClaimPage({ claimId }: { claimId: string }) {
               {claim.reason && <span class="reason">{tCode('reason', claim.reason)}</span>}
             </h2>
             <dl class="fields">
-              <Field label={t('claims.payout')}>
-                <strong class="amount" data-testid="claim-payout">
-                  {formatMaybeFen(claim.payoutFen ?? a?.payoutFen)}
-                </strong>
-              </Field>
-              {claim.detail && <Field label={t('claim.detail')}>{claim.detail}</Field>}
+              <AmountField claim={claim} />
+              {detail && <Field label={t('claim.detail')}>{detail}</Field>}
               <Field label={t('claims.claimId')}>
                 <span class="mono">{claim.claimId}</span>
               </Field>
@@ -142,13 +159,20 @@ export function ClaimPage({ claimId }: { claimId: string }) {
             </dl>
           </section>
 
-          {a && (
+          {a && (amount.kind !== 'none' || hasRole(principal, ...pricingRoles)) && (
             <section class="card" aria-labelledby="pricing-title">
               <h2 id="pricing-title">{t('claim.pricing')}</h2>
-              <Breakdown c={a} />
-              <p class="payout">
-                <span>{t('quote.payout')}</span>
-                <output>{formatFen(a.payoutFen)}</output>
+              {amount.kind === 'none' && <p class="notice warn">{t('claim.pricingRejected')}</p>}
+              <Breakdown c={a} takesFen={claimTakesFen(claim)} />
+              <p class={amount.kind === 'none' ? 'payout would-have' : 'payout'}>
+                <span>
+                  {amount.kind === 'paid'
+                    ? t('claims.payout')
+                    : amount.kind === 'estimate'
+                      ? t('claim.estimate')
+                      : t('claim.wouldHavePaid')}
+                </span>
+                <output>{formatFen(amount.kind === 'none' ? a.payoutFen : amount.fen)}</output>
               </p>
               <p class="hint">
                 {t('claim.policy')}: {policy ? pick(policy.name) : a.policyId} v{a.policyVersion} ·{' '}
@@ -167,27 +191,51 @@ export function ClaimPage({ claimId }: { claimId: string }) {
             </section>
           )}
 
-          {hasRole(principal, ...receiptRoles) && (claim.possibleDuplicates ?? []).length > 0 && (
-            <PossibleDuplicates claim={claim} />
-          )}
+          {!reviewing &&
+            hasRole(principal, ...receiptRoles) &&
+            (claim.possibleDuplicates ?? []).length > 0 && <PossibleDuplicates claim={claim} />}
 
-          {(claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0) && (
-            <Gates
-              claim={claim}
-              policy={policy}
-              decidedNotice={decided}
-              onDecided={async () => {
-                setDecided(true);
-                await load();
-              }}
-            />
-          )}
+          {!reviewing && (claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0) && gates}
 
-          <History claim={claim} />
+          <History claim={claim} policy={policy} />
         </div>
-        {hasRole(principal, ...receiptRoles) && claim.receipts.length > 0 && <Receipts claim={claim} />}
+        {!reviewing && hasRole(principal, ...receiptRoles) && claim.receipts.length > 0 && (
+          <Receipts claim={claim} />
+        )}
       </div>
     </Page>
+  );
+}
+
+/**
+ * The amount, by what it means: 赔付金额 once paid; 预计赔付 with why it may still change while
+ * the claim is open; 不予赔付 for a rejected claim; a dash before it is priced.
+ */
+function AmountField({ claim }: { claim: ClaimDetail }) {
+  const amount = claimAmount(claim);
+  if (amount.kind === 'paid')
+    return (
+      <Field label={t('claims.payout')}>
+        <strong class="amount" data-testid="claim-payout">
+          {formatFen(amount.fen)}
+        </strong>
+      </Field>
+    );
+  if (amount.kind === 'estimate')
+    return (
+      <Field label={t('claim.estimate')}>
+        <span class="amount estimate" data-testid="claim-estimate">
+          {formatFen(amount.fen)}
+        </span>
+        <span class="hint">{amount.caveats.map((c) => t(`claim.estimateWhy.${c}`)).join('；')}</span>
+      </Field>
+    );
+  return (
+    <Field label={t('claims.payout')}>
+      <span data-testid="claim-payout">
+        {claim.state === 'REJECTED' ? t('claim.nothingPayable') : formatMaybeFen(undefined)}
+      </span>
+    </Field>
   );
 }
 
@@ -267,7 +315,7 @@ function ReceiptPreview({ link, n }: { link: ReceiptLink; n: number }) {
           </a>
         </object>
       ) : (
-        <img src={link.url} alt={alt} class="receipt-img" data-testid="receipt-image" />
+        <ReceiptViewer url={link.url} alt={alt} />
       )}
       <figcaption>
         <a href={link.url} target="_blank" rel="noopener noreferrer">
@@ -292,7 +340,6 @@ function Gates({
   const { principal } = useApp();
   // The gates this claim needs; older claims (none stored) need every gate of their policy.
   const gates = claim.requiredGates ?? policy?.review.gates.map((g) => g.id) ?? Object.keys(claim.gates);
-  const next = claim.nextGate;
   const option = reviewOption(claim, principal, policy);
 
   return (
@@ -306,8 +353,9 @@ function Gates({
       <ol class="gates">
         {gates.map((g) => {
           const d = claim.gates[g];
+          const status = gateStatus(claim, g);
           return (
-            <li key={g} class={d ? `gate ${d.decision}` : g === next ? 'gate current' : 'gate'}>
+            <li key={g} class={d ? `gate ${d.decision}` : status === 'current' ? 'gate current' : 'gate'}>
               <strong>{gateLabel(policy, g)}</strong>{' '}
               {d ? (
                 <span>
@@ -319,7 +367,13 @@ function Gates({
                   {d.comment && <q class="comment">{d.comment}</q>}
                 </span>
               ) : (
-                <span class="muted">{t('claim.gatePending')}</span>
+                <span class="muted">
+                  {status === 'current'
+                    ? t('claim.gatePending')
+                    : status === 'queued'
+                      ? t('claim.gateQueued')
+                      : t('claim.gateNotStarted')}
+                </span>
               )}
             </li>
           );
@@ -404,7 +458,8 @@ function DecisionForm({
   );
 }
 
-function History({ claim }: { claim: ClaimDetail }) {
+function History({ claim, policy }: { claim: ClaimDetail; policy: Policy | undefined }) {
+  const options = { gateLabel: (g: string) => gateLabel(policy, g) };
   return (
     <section class="card" aria-labelledby="history-title">
       <h2 id="history-title">{t('claim.history')}</h2>
@@ -413,10 +468,12 @@ function History({ claim }: { claim: ClaimDetail }) {
           <li key={i}>
             <time dateTime={h.at}>{formatDateTime(h.at)}</time>
             <span>
-              <StateBadge state={h.to} /> {t('claim.historyBy', { actor: h.actor })}
+              <StateBadge state={h.to} /> {t('claim.historyBy', { actor: actorText(h.actor) })}
               {h.reason && <span class="reason"> · {tCode('reason', h.reason)}</span>}
             </span>
-            {h.detail && <span class="muted">{h.detail}</span>}
+            {noteText(h.detail, options) !== undefined && (
+              <span class="muted">{noteText(h.detail, options)}</span>
+            )}
           </li>
         ))}
       </ol>

@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { hasRole, useApp } from '../context.ts';
-import { formatDateTime, formatMaybeFen, shortId } from '../format.ts';
+import { formatDateTime, formatFen, shortId } from '../format.ts';
+import { claimAmount } from '../amounts.ts';
 import { t, tCode } from '../i18n.ts';
 import { href, navigate } from '../router.ts';
 import { categories, claimStates, type ClaimView } from '../types.ts';
@@ -93,6 +94,15 @@ export function ClaimsList({ query }: { query: URLSearchParams }) {
   );
 }
 
+/** Paid: the amount; open: marked as an estimate; rejected or not priced: nothing payable. */
+function AmountCell({ claim }: { claim: ClaimView }) {
+  const amount = claimAmount(claim);
+  if (amount.kind === 'paid') return <>{formatFen(amount.fen)}</>;
+  if (amount.kind === 'estimate')
+    return <span class="muted">{t('claims.estimate', { amount: formatFen(amount.fen) })}</span>;
+  return <>—</>;
+}
+
 export function ClaimTable({ items, extra }: { items: ClaimView[]; extra?: (c: ClaimView) => string }) {
   return (
     <table class="list">
@@ -104,7 +114,7 @@ export function ClaimTable({ items, extra }: { items: ClaimView[]; extra?: (c: C
           <th scope="col">{t('claim.category')}</th>
           <th scope="col">{t('claim.state')}</th>
           <th scope="col" class="num">
-            {t('claims.payout')}
+            {t('claims.amount')}
           </th>
         </tr>
       </thead>
@@ -127,8 +137,8 @@ export function ClaimTable({ items, extra }: { items: ClaimView[]; extra?: (c: C
               {c.reason && <div class="reason">{tCode('reason', c.reason)}</div>}
               {extra && <div class="muted">{extra(c)}</div>}
             </td>
-            <td data-label={t('claims.payout')} class="num">
-              {formatMaybeFen(c.payoutFen ?? c.assessment?.payoutFen)}
+            <td data-label={t('claims.amount')} class="num">
+              <AmountCell claim={c} />
             </td>
           </tr>
         ))}

@@ -1,17 +1,42 @@
 // The payout ledger for finance: by period, region and category, with totals; exports for
-// Excel; and confirming a bank batch (PAID -> DISBURSED) with the bank's reference.
-import { useEffect, useState } from 'preact/hooks';
+// Excel, WPS and LibreOffice in the page's language, written as background jobs the page follows
+// (rows written so far, then the control total and the file); and confirming a bank batch
+// (PAID -> DISBURSED) with the bank's reference, after a dialog that shows the count and total.
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { chinaDate, daysBetween, isIsoDate } from '#shared/dates.ts';
-import { api, type LedgerQuery } from '../api.ts';
+import { api, NetworkError, type LedgerQuery } from '../api.ts';
 import { hasRole, useApp } from '../context.ts';
 import { downloadLink } from '../download.ts';
-import { formatDate, formatFen, shortId } from '../format.ts';
-import { t, tCode } from '../i18n.ts';
+import { formatBytes, formatDate, formatDateTime, formatFen, shortId } from '../format.ts';
+import { getLang, messageText, pick, t, tCode } from '../i18n.ts';
+import { cached } from '../offline-cache.ts';
 import { href } from '../router.ts';
-import { categories, type DisburseResult, type LedgerList } from '../types.ts';
+import {
+  categories,
+  type DisburseResult,
+  type ExportJobView,
+  type LedgerList,
+  type Policy,
+} from '../types.ts';
+import { useAsync } from '../use-async.ts';
 import { ErrorBox, errorMessage, Loading, Page } from '../components.tsx';
 
 const BATCH_REF = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** Export jobs the page keeps showing, newest first. */
+const KEEP_EXPORTS = 5;
+/** Quick polls first (a month of one county takes a second or two), then every few seconds. */
+const pollDelay = (polls: number) => Math.min(500 + polls * 250, 3000);
+
+interface ExportRun {
+  readonly view: ExportJobView;
+  /** Following the job broke off (no longer found, access lost), in the reader's words. */
+  readonly error?: string;
+}
+
+function rowCount(n: number): string {
+  return n.toLocaleString(getLang() === 'zh' ? 'zh-CN' : 'en-GB');
+}
 
 function subtotals(list: LedgerList, key: 'category' | 'region'): [string, number, number][] {
   const sums = new Map<string, [number, number]>();
@@ -22,9 +47,26 @@ function subtotals(list: LedgerList, key: 'category' | 'region'): [string, numbe
   return [...sums].map(([k, [n, fen]]) => [k, n, fen]);
 }
 
+/** Regions by code with the name their policies give them (the newest policy's name wins). */
+function regionNames(policies: readonly Policy[] | undefined): Map<string, Policy['regionName']> {
+  const names = new Map<string, Policy['regionName']>();
+  for (const p of [...(policies ?? [])].sort((a, b) => a.effectiveFrom.localeCompare(b.effectiveFrom)))
+    names.set(p.region, p.regionName ?? names.get(p.region));
+  return names;
+}
+
 export function Ledger() {
   const { principal } = useApp();
   const finance = hasRole(principal, 'finance');
+  const policies = useAsync(() => cached('policies', async () => (await api.policies()).items), []);
+  const regions = regionNames(policies.data);
+  const regionName = (code: string) => {
+    const name = regions.get(code);
+    return name ? pick(name) : code;
+  };
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [marking, setMarking] = useState(false);
   const today = chinaDate(new Date());
   // This month by default: finance pays in monthly batches, and every extra day of range is
   // more work for the ledger index (one query per day and shard).
@@ -41,6 +83,17 @@ export function Ledger() {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [batchRef, setBatchRef] = useState('');
   const [exporting, setExporting] = useState<'csv' | 'xlsx' | undefined>();
+  const [exports, setExports] = useState<ExportRun[]>([]);
+  // Polling ends with the page: no timers or requests outlive it.
+  const alive = useRef(true);
+  const timers = useRef(new Set<number>());
+  useEffect(
+    () => () => {
+      alive.current = false;
+      for (const id of timers.current) clearTimeout(id);
+    },
+    [],
+  );
   const [notice, setNotice] = useState<{
     kind: 'ok' | 'error';
     text: string;
@@ -70,26 +123,81 @@ export function Ledger() {
     void load(filter);
   }, []);
 
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const id = window.setTimeout(() => {
+        timers.current.delete(id);
+        resolve();
+      }, ms);
+      timers.current.add(id);
+    });
+
+  const showExport = (view: ExportJobView, error?: string) =>
+    setExports((runs) =>
+      runs.map((run) => (run.view.jobId === view.jobId ? { view, ...(error ? { error } : {}) } : run)),
+    );
+
+  /** Follows one export job until it ends, then downloads its file. */
+  const follow = async (started: ExportJobView) => {
+    let job = started;
+    for (let polls = 0; job.status === 'RUNNING'; polls++) {
+      await wait(pollDelay(polls));
+      if (!alive.current) return;
+      try {
+        job = await api.getExport(job.jobId);
+      } catch (e) {
+        // A dropped connection is retried at the next poll; anything else ends the following.
+        if (e instanceof NetworkError) continue;
+        if (alive.current) showExport(job, errorMessage(e));
+        return;
+      }
+      if (!alive.current) return;
+      showExport(job);
+    }
+    // The link on the page stays for a browser that blocks a download nobody clicked for.
+    if (job.status === 'SUCCEEDED' && job.url) downloadLink(job.url, job.name);
+  };
+
   const exportAs = async (format: 'csv' | 'xlsx') => {
     if (!shown) return;
     setExporting(format);
     setNotice(undefined);
     try {
-      const file = await api.ledgerExport(shown, format);
-      downloadLink(file.url, file.name);
+      const job = await api.createExport(shown, format, getLang());
+      if (!alive.current) return;
+      setExports((runs) => [{ view: job }, ...runs].slice(0, KEEP_EXPORTS));
+      void follow(job);
     } catch (e) {
-      setNotice({ kind: 'error', text: errorMessage(e) });
+      if (alive.current) setNotice({ kind: 'error', text: errorMessage(e) });
     } finally {
-      setExporting(undefined);
+      if (alive.current) setExporting(undefined);
     }
   };
 
-  const disburse = async (e: Event) => {
+  const chosen = list?.items.filter((i) => selected.has(i.claimId) && !i.batchRef) ?? [];
+  const chosenFen = chosen.reduce((sum, i) => sum + i.payoutFen, 0);
+
+  useEffect(() => {
+    const d = dialog.current;
+    if (!d) return;
+    if (confirming && !d.open) d.showModal();
+    if (!confirming && d.open) d.close();
+  }, [confirming]);
+
+  /** Checks the form, then asks to confirm in the dialog. */
+  const askToConfirm = (e: Event) => {
     e.preventDefault();
-    if (selected.size === 0) return setNotice({ kind: 'error', text: t('ledger.noSelection') });
+    if (chosen.length === 0) return setNotice({ kind: 'error', text: t('ledger.noSelection') });
     if (!BATCH_REF.test(batchRef)) return setNotice({ kind: 'error', text: t('ledger.badBatchRef') });
+    setNotice(undefined);
+    setConfirming(true);
+  };
+
+  const disburse = async () => {
+    setMarking(true);
     try {
-      const result = await api.disburse({ claimIds: [...selected], batchRef });
+      const result = await api.disburse({ claimIds: chosen.map((c) => c.claimId), batchRef });
+      setConfirming(false);
       setNotice({
         kind: result.skipped.length ? 'error' : 'ok',
         text: t('ledger.marked', { n: result.disbursed.length }),
@@ -99,6 +207,9 @@ export function Ledger() {
       if (shown) await load(shown);
     } catch (err) {
       setNotice({ kind: 'error', text: errorMessage(err) });
+    } finally {
+      setMarking(false);
+      setConfirming(false);
     }
   };
 
@@ -138,11 +249,25 @@ export function Ledger() {
         </label>
         <label>
           {t('ledger.region')}
-          <input
-            value={filter.region}
-            placeholder={t('ledger.anyRegion')}
-            onInput={(e) => setFilter({ ...filter, region: e.currentTarget.value.trim() })}
-          />
+          {regions.size > 0 ? (
+            <select
+              value={filter.region}
+              onChange={(e) => setFilter({ ...filter, region: e.currentTarget.value })}
+            >
+              <option value="">{t('ledger.anyRegion')}</option>
+              {[...regions.keys()].map((code) => (
+                <option key={code} value={code}>
+                  {regionName(code)}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input
+              value={filter.region}
+              placeholder={t('ledger.anyRegion')}
+              onInput={(e) => setFilter({ ...filter, region: e.currentTarget.value.trim() })}
+            />
+          )}
         </label>
         <label>
           {t('ledger.category')}
@@ -175,7 +300,7 @@ export function Ledger() {
               <ul>
                 {notice.skipped.map((s) => (
                   <li key={s.claimId}>
-                    <span class="mono">{shortId(s.claimId)}</span>: {s.why}
+                    <span class="mono">{shortId(s.claimId)}</span>: {messageText(s.reason)}
                   </li>
                 ))}
               </ul>
@@ -206,7 +331,7 @@ export function Ledger() {
                 rows={subtotals(list, 'category')}
                 label={(k) => tCode('category', k)}
               />
-              <Subtotals title={t('ledger.byRegion')} rows={subtotals(list, 'region')} label={(k) => k} />
+              <Subtotals title={t('ledger.byRegion')} rows={subtotals(list, 'region')} label={regionName} />
             </div>
             {finance && (
               <div class="actions">
@@ -227,6 +352,16 @@ export function Ledger() {
                   {exporting === 'xlsx' ? t('ledger.exporting') : t('ledger.exportXlsx')}
                 </button>
               </div>
+            )}
+            {finance && exports.length > 0 && (
+              <section class="export-jobs" aria-labelledby="export-jobs-title">
+                <h2 id="export-jobs-title">{t('ledger.exportJobs')}</h2>
+                <ul>
+                  {exports.map((run) => (
+                    <ExportJob key={run.view.jobId} run={run} />
+                  ))}
+                </ul>
+              </section>
             )}
           </div>
 
@@ -271,7 +406,7 @@ export function Ledger() {
                         </a>
                       </td>
                       <td data-label={t('ledger.region')}>
-                        {e.region} · {e.village}
+                        {regionName(e.region)} · {e.village}
                       </td>
                       <td data-label={t('ledger.household')}>{e.householdId}</td>
                       <td data-label={t('ledger.category')}>{tCode('category', e.category)}</td>
@@ -293,7 +428,7 @@ export function Ledger() {
           )}
 
           {finance && open.length > 0 && (
-            <form class="card disburse" onSubmit={disburse}>
+            <form class="card disburse" onSubmit={askToConfirm}>
               <button
                 type="button"
                 class="link"
@@ -313,14 +448,112 @@ export function Ledger() {
               <p id="batch-ref-hint" class="hint">
                 {t('ledger.batchRefHint')}
               </p>
-              <button type="submit" class="primary" disabled={selected.size === 0}>
-                {t('ledger.markDisbursed', { n: selected.size })}
+              <p class="selected-sum" aria-live="polite" data-testid="ledger-selected">
+                {t('ledger.selected', { n: chosen.length, total: formatFen(chosenFen) })}
+              </p>
+              <button type="submit" class="primary" disabled={chosen.length === 0}>
+                {t('ledger.markDisbursed', { n: chosen.length })}
               </button>
             </form>
+          )}
+          {finance && (
+            // A native modal dialog: focus moves into it and stays there, Esc cancels, and
+            // assistive technology announces it by its title and text.
+            <dialog
+              ref={dialog}
+              class="confirm"
+              aria-labelledby="confirm-title"
+              aria-describedby="confirm-text"
+              onClose={() => setConfirming(false)}
+            >
+              <h2 id="confirm-title">{t('ledger.confirmTitle')}</h2>
+              <p id="confirm-text">{t('ledger.confirmText')}</p>
+              <dl class="big-numbers">
+                <div>
+                  <dt>{t('ledger.confirmCount')}</dt>
+                  <dd data-testid="confirm-count">{chosen.length}</dd>
+                </div>
+                <div>
+                  <dt>{t('ledger.confirmTotal')}</dt>
+                  <dd data-testid="confirm-total">{formatFen(chosenFen)}</dd>
+                </div>
+                <div>
+                  <dt>{t('ledger.confirmBatch')}</dt>
+                  <dd class="mono">{batchRef}</dd>
+                </div>
+              </dl>
+              <div class="actions">
+                <button type="button" class="primary" disabled={marking} onClick={() => void disburse()}>
+                  {t('ledger.confirm')}
+                </button>
+                <button
+                  type="button"
+                  class="secondary"
+                  disabled={marking}
+                  onClick={() => setConfirming(false)}
+                >
+                  {t('ledger.cancel')}
+                </button>
+              </div>
+            </dialog>
           )}
         </>
       )}
     </Page>
+  );
+}
+
+/** One export job: progress while it runs, then the control total and the file's link. */
+function ExportJob({ run }: { run: ExportRun }) {
+  const { view, error } = run;
+  const { name } = view;
+  const done = view.status === 'SUCCEEDED';
+  return (
+    <li data-testid="export-job" data-status={view.status}>
+      {view.status === 'RUNNING' && !error && (
+        // The total is unknown until the job ends: an indeterminate bar and the rows so far.
+        <div class="job-progress">
+          <progress aria-label={t('ledger.exportProgress', { name })} />
+        </div>
+      )}
+      {/* One live region per job from start to end, so every change is announced. */}
+      <p role="status" aria-live="polite" data-testid="export-status">
+        {view.status === 'RUNNING'
+          ? t('ledger.exportRunning', { name, n: rowCount(view.processed) })
+          : done
+            ? t('ledger.exported', { n: view.count ?? 0, total: formatFen(view.totalFen ?? 0) })
+            : ''}
+      </p>
+      {(view.status === 'FAILED' || error) && (
+        <p class="notice error" role="alert">
+          {error ?? t('ledger.exportFailed', { name })}
+        </p>
+      )}
+      {done && (
+        <>
+          <dl class="big-numbers">
+            <div>
+              <dt>{t('ledger.exportCount')}</dt>
+              <dd data-testid="export-count">{view.count ?? 0}</dd>
+            </div>
+            <div>
+              <dt>{t('ledger.exportTotal')}</dt>
+              <dd data-testid="export-total">{formatFen(view.totalFen ?? 0)}</dd>
+            </div>
+          </dl>
+          {view.url && (
+            <>
+              <p>
+                <a href={view.url} download={name} rel="noopener">
+                  {t('ledger.download', { name, size: formatBytes(view.bytes ?? 0) })}
+                </a>
+              </p>
+              <p class="hint">{t('ledger.downloadHint', { time: formatDateTime(view.expiresAt) })}</p>
+            </>
+          )}
+        </>
+      )}
+    </li>
   );
 }
 

@@ -16,7 +16,7 @@ import { policyInForce } from '../policy-in-force.ts';
 import { categories, type Category, type Household } from '../types.ts';
 import { useAsync } from '../use-async.ts';
 import { ErrorBox, Loading, Page } from '../components.tsx';
-import { QuotePanel } from './quote-panel.tsx';
+import { QuotePanel, QuoteSummary, type QuotePanelProps } from './quote-panel.tsx';
 import { DraftList } from './draft-list.tsx';
 
 interface FormState {
@@ -255,6 +255,15 @@ export function NewClaim({ household, draftId }: { household?: string; draftId?:
   const describedBy = (field: keyof FieldErrors, hint?: string) =>
     [hint, showErrors && errors[field] ? `${field}-error` : undefined].filter(Boolean).join(' ') || undefined;
 
+  const quoteProps: QuotePanelProps = {
+    policy,
+    category: form.category,
+    totalFen: total.ok ? total.fen : undefined,
+    reimbursedFen: reimbursed.ok ? reimbursed.fen : undefined,
+    // Until the household's cap use is known, price as unused; undefined only when it cannot be checked.
+    capUsedFen: capUsed?.key === capKey ? capUsed.fen : 0,
+  };
+
   return (
     <Page title={t('claim.new.title')}>
       {households.error !== undefined && <ErrorBox error={households.error} onRetry={households.reload} />}
@@ -317,6 +326,8 @@ export function NewClaim({ household, draftId }: { household?: string; draftId?:
           </p>
           {errorText('expenseDate')}
 
+          {/* The payout stays in sight while amounts are typed (sticky on a phone). */}
+          <QuoteSummary {...quoteProps} />
           <label for="totalCost">{t('claim.totalCost')}</label>
           <input
             id="totalCost"
@@ -416,14 +427,7 @@ export function NewClaim({ household, draftId }: { household?: string; draftId?:
             {t('claim.submit')}
           </button>
         </form>
-        <QuotePanel
-          policy={policy}
-          category={form.category}
-          totalFen={total.ok ? total.fen : undefined}
-          reimbursedFen={reimbursed.ok ? reimbursed.fen : undefined}
-          // Until the household's cap use is known, price as unused; undefined only when it cannot be checked.
-          capUsedFen={capUsed?.key === capKey ? capUsed.fen : 0}
-        />
+        <QuotePanel {...quoteProps} />
       </div>
     </Page>
   );

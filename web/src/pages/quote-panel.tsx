@@ -6,6 +6,7 @@ import { formatFen, formatRate, formatYuanPlain } from '../format.ts';
 import { t, tCode } from '../i18n.ts';
 import type { Category, Policy } from '../types.ts';
 import type { BandPayout } from '#shared/compensation.ts';
+import { capAfterClaim } from '../amounts.ts';
 
 export interface QuotePanelProps {
   readonly policy: Policy | undefined;
@@ -23,19 +24,13 @@ export function QuotePanel({ policy, category, totalFen, reimbursedFen, capUsedF
       return <p class="muted">{t('quote.enterAmounts')}</p>;
     const result = quote(policy, category, totalFen, reimbursedFen, capUsedFen ?? 0);
     if (!result.ok) {
-      return (
-        <p>
-          {reimbursedFen > totalFen
-            ? t('error.INVALID_REQUEST', { message: result.error })
-            : t('quote.notCovered')}
-        </p>
-      );
+      return <p>{reimbursedFen > totalFen ? t('claim.reimbursedTooMuch') : t('quote.notCovered')}</p>;
     }
     const q = result.quote;
     const review = reviewExpected(policy, category, q.payoutFen);
     return (
       <>
-        <Breakdown c={q} />
+        <Breakdown c={q} takesFen={q.payoutFen} />
         <p class="payout" aria-live="polite">
           <span>{t('quote.payout')}</span>
           <output data-testid="quote-payout">{formatFen(q.payoutFen)}</output>
@@ -58,6 +53,35 @@ export function QuotePanel({ policy, category, totalFen, reimbursedFen, capUsedF
   );
 }
 
+/**
+ * One line with the expected payout, kept in sight while amounts are typed on a phone (the full
+ * breakdown sits below the form): sticky at the top of the screen, just above the amount fields.
+ * Not a live region: the full panel's payout already is, so a screen reader hears it once.
+ */
+export function QuoteSummary({ policy, category, totalFen, reimbursedFen, capUsedFen }: QuotePanelProps) {
+  let text: string;
+  let amount: string | undefined;
+  let review = false;
+  if (!policy) text = t('quote.noPolicy');
+  else if (totalFen === undefined || reimbursedFen === undefined) text = t('quote.enterAmounts');
+  else {
+    const result = quote(policy, category, totalFen, reimbursedFen, capUsedFen ?? 0);
+    if (!result.ok) text = reimbursedFen > totalFen ? t('claim.reimbursedTooMuch') : t('quote.notCovered');
+    else {
+      text = t('quote.payout');
+      amount = formatFen(result.quote.payoutFen);
+      review = result.quote.payoutFen > 0 && reviewExpected(policy, category, result.quote.payoutFen);
+    }
+  }
+  return (
+    <div class="quote-summary" data-testid="quote-summary">
+      <span>{text}</span>
+      {amount !== undefined && <strong class="amount">{amount}</strong>}
+      {review && <span class="hint">{t('quote.reviewShort')}</span>}
+    </div>
+  );
+}
+
 /** The pricing lines of a quote or of a stored assessment (same shape, same engine). */
 export interface Priced {
   readonly selfPaidFen: number;
@@ -68,7 +92,11 @@ export interface Priced {
   readonly thresholdFen?: number;
 }
 
-export function Breakdown({ c }: { c: Priced }) {
+/**
+ * `takesFen`: what this claim pays, or would pay while open (0 for a rejected one): the cap line
+ * shows what is left after it, never what was left before it.
+ */
+export function Breakdown({ c, takesFen }: { c: Priced; takesFen: number }) {
   return (
     <dl class="quote-lines">
       <div>
@@ -104,9 +132,9 @@ export function Breakdown({ c }: { c: Priced }) {
         </div>
       )}
       <div>
-        <dt>{t('quote.capLeft')}</dt>
-        <dd>
-          {formatFen(c.capRemainingFen)} / {formatFen(c.capFen)}
+        <dt>{t('quote.capAfter')}</dt>
+        <dd data-testid="cap-after">
+          {formatFen(capAfterClaim(c.capRemainingFen, takesFen))} / {formatFen(c.capFen)}
         </dd>
       </div>
     </dl>

@@ -3,15 +3,18 @@
 // progress bar); every bad row comes back with its reason, downloadable for fixing.
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { csvBlob, decodeCsv, saveBlob } from '../download.ts';
-import { t } from '../i18n.ts';
+import { decodeCsv, saveBlob } from '../download.ts';
+import { messageText, t } from '../i18n.ts';
+import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
+import { isMessageCode } from '#shared/messages/render.ts';
 import { rosterColumns, type JobView } from '../types.ts';
 import { errorMessage, Page } from '../components.tsx';
 import { postToS3 } from '../upload.ts';
 
 interface ImportResult {
   readonly imported: number;
-  readonly rejected: { row: number; error: string }[];
+  /** Each refused row with its reasons as message codes (the page words them in its language). */
+  readonly rejected: RowRejection[];
   readonly duplicateOf?: string;
   /** The whole error report (every refused row), a short-lived link. */
   readonly reportUrl?: string;
@@ -20,6 +23,9 @@ interface ImportResult {
 }
 
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE']);
+
+/** A refused file, already in the reader's words. */
+class ImportFailed extends Error {}
 
 /** Uploads the text as a roster job and follows it until it ends. */
 async function importAsJob(csv: string, onJob: (job: JobView) => void): Promise<ImportResult> {
@@ -32,7 +38,16 @@ async function importAsJob(csv: string, onJob: (job: JobView) => void): Promise<
     job = await api.getImport(job.jobId);
     onJob(job);
   }
-  if (job.status === 'FAILED') throw new Error(t('roster.failed', { reason: job.failure ?? '' }));
+  if (job.status === 'FAILED') {
+    const reason = job.failureReasons
+      ? job.failureReasons.map((m) => messageText(m)).join('；')
+      : // A job the workflow gave up on names the workflow's error: for people, it did not finish.
+        messageText({
+          code: isMessageCode(job.failure ?? '') ? (job.failure ?? '') : 'INCOMPLETE',
+          params: {},
+        });
+    throw new ImportFailed(t('roster.failed', { reason }));
+  }
   return {
     imported: job.imported,
     rejected: [...(job.rejectedRows ?? [])],
@@ -67,7 +82,7 @@ export function RosterImport() {
     try {
       setResult(await importAsJob(csv, setJob));
     } catch (err) {
-      setError(errorMessage(err));
+      setError(err instanceof ImportFailed ? err.message : errorMessage(err));
     } finally {
       setBusy(false);
     }
@@ -137,11 +152,13 @@ export function RosterImport() {
                 </thead>
                 <tbody>
                   {result.rejected.map((r) => (
-                    <tr key={`${r.row}-${r.error}`}>
+                    <tr key={r.row}>
                       <td class="num" data-label={t('roster.row')}>
                         {r.row}
                       </td>
-                      <td data-label={t('roster.error')}>{r.error}</td>
+                      <td data-label={t('roster.error')}>
+                        {r.reasons.map((m) => messageText(m)).join('；')}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -151,7 +168,7 @@ export function RosterImport() {
                 class="secondary"
                 onClick={() =>
                   saveBlob(
-                    csvBlob([['row', 'error'], ...result.rejected.map((r) => [r.row, r.error])]),
+                    new Blob([errorReportCsv(result.rejected)], { type: 'text/csv;charset=utf-8' }),
                     `roster-errors-${(fileName ?? 'import').replace(/\.csv$/i, '')}.csv`,
                   )
                 }

@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { cognitoSignIn, localSignIn, SignInError, type Session } from '../auth.ts';
 import type { AppConfig } from '../config.ts';
-import { t } from '../i18n.ts';
+import { apiErrorText, t } from '../i18n.ts';
 import { errorMessage, Page } from '../components.tsx';
 
 export function SignIn({
@@ -41,7 +41,11 @@ export function SignIn({
     try {
       onSignedIn(await localSignIn(config, username));
     } catch (err) {
-      setError(t('signInFailed', { message: err instanceof SignInError ? err.message : errorMessage(err) }));
+      setError(
+        t('signInFailed', {
+          message: err instanceof SignInError ? apiErrorText(err.code) : errorMessage(err),
+        }),
+      );
       setBusy(false);
     }
   };
