@@ -322,7 +322,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   /**
    * A page of claims, newest first, from the index the filter's plan names (shared/claim-listing.ts).
    * Index pages are read until `limit` claims match or the index ends, so a page is short only
-   * when it is the last. On the listing indexes (gsi5..gsi7) the other equality filters run on
+   * when it is the last. On the listing indexes (gsi5..gsi8) the other equality filters run on
    * the index's projected fields, so only matching claims are read from the table; on the
    * keys-only ones (a household's or a grid worker's few hundred claims) the claims are read and
    * then filtered. Either way each claim is checked again as it is now (an index lags its table).

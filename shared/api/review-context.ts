@@ -5,7 +5,7 @@
 // recognising it, but the ID number stays masked: nobody verifies by reading it off a screen.
 import { routeAccess, type Principal, type Role } from '#shared/access.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
-import type { ClaimState } from '#shared/claim-state.ts';
+import { claimStates, terminalStates, type ClaimState } from '#shared/claim-state.ts';
 import { yearOf } from '#shared/dates.ts';
 import { claimIdParam } from '#shared/api/claim-id.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
@@ -30,12 +30,9 @@ function wentToReview(claim: ClaimRecord): boolean {
 
 const paidStates: ReadonlySet<ClaimState> = new Set<ClaimState>(['PAID', 'DISBURSED']);
 /** States a claim may still be paid from (ERROR resumes where it stopped). */
-const openStates: ReadonlySet<ClaimState> = new Set<ClaimState>([
-  'RECEIVED',
-  'PENDING_REVIEW',
-  'APPROVED',
-  'ERROR',
-]);
+const openStates: ReadonlySet<ClaimState> = new Set<ClaimState>(
+  claimStates.filter((s) => !paidStates.has(s) && !terminalStates.includes(s)),
+);
 
 /** Pages of a household's claims read at most: 200 each, far above any household's year. */
 const MAX_PAGES = 20;

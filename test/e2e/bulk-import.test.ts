@@ -150,8 +150,8 @@ describe('a household members file as a bulk job', () => {
       { householdId: a ?? '', idNumber: households[0]?.idNumber ?? '', name: '李四', relation: 'head' },
       { householdId: a ?? '', idNumber: person(1), name: '王秀英', relation: 'spouse' },
       { householdId: b ?? '', idNumber: person(2), name: '李小明', relation: 'child' },
-      // Row 5: household 7001's head, listed in household 7002.
-      { householdId: b ?? '', idNumber: households[0]?.idNumber ?? '', name: '李四', relation: 'parent' },
+      // Row 5: household 7002's head, listed in household 7001.
+      { householdId: a ?? '', idNumber: households[1]?.idNumber ?? '', name: '李四', relation: 'parent' },
     ];
     const dir = await mkdtemp(join(tmpdir(), 'members-cli-'));
     const file = join(dir, 'members.csv');
@@ -167,7 +167,7 @@ describe('a household members file as a bulk job', () => {
 
     expect(await run()).toEqual({
       imported: 3,
-      rejected: [{ row: 5, error: `身份证号：已登记在农户 ${a} 名下`, code: 'ID_IN_OTHER_HOUSEHOLD' }],
+      rejected: [{ row: 5, error: `身份证号：已登记在农户 ${b} 名下`, code: 'ID_IN_OTHER_HOUSEHOLD' }],
     });
     expect(await stack.deps.roster.members(b ?? '')).toEqual([members[2]]);
     expect(await stack.deps.roster.members(a ?? '')).toHaveLength(2);

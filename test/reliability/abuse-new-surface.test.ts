@@ -201,6 +201,9 @@ describe('ledger export jobs (POST /ledger/exports, GET /ledger/exports/{jobId})
       '"2026-09-01"',
       '42',
       '{"from":',
+      // Nested past any parser's recursion: still a 400, not a 500.
+      `{"from":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)},"to":"2026-09-30"}`,
+      '['.repeat(200_000) + ']'.repeat(200_000),
       [month.from, month.to],
       {},
       { from: 20260901, to: 20260930 },
@@ -410,6 +413,7 @@ describe('bulk import jobs (POST /imports, GET /imports/{jobId}, GET /imports?ki
       'null',
       '"roster"',
       '{"kind":',
+      `{"kind":"roster","x":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`,
       {},
       { kind: null },
       { kind: ['roster'] },

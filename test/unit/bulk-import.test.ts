@@ -16,6 +16,7 @@ import { finishImport, importChunks, startImport, type ImportDeps } from '#share
 import { parseErrorReport } from '#shared/error-report.ts';
 import { toRosterCsv, type RosterPeriod } from '#shared/roster.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
+import { toMembersCsv, type Member } from '#shared/members.ts';
 
 const JOB = '01JB0000000000000000000001';
 const clock = { now: () => new Date('2026-03-01T02:00:00Z') };
@@ -263,5 +264,54 @@ describe('bulk import jobs', () => {
     expect(parseErrorReport('\uFEFF行号 row,原因 reason\r\n3,"status: must be one of a, b"\r\n')).toEqual([
       { row: 3, code: '', zh: 'status: must be one of a, b', en: 'status: must be one of a, b' },
     ]);
+  });
+
+  it('runs a members file through the same steps: chunks of {row, member}, stored once, bad rows reported', async () => {
+    const deps = world();
+    const households = Array.from({ length: 40 }, (_, i) => period(i + 1));
+    await deps.roster.put(households);
+    const job = newJob('members', JOB, 'admin1', clock.now().toISOString());
+    await deps.jobs.create(job);
+    const memberId = (n: number) => {
+      const body = `110105${String(19900101 + (n % 28))}${String(n % 1000).padStart(3, '0')}`;
+      return body + residentIdCheckDigit(body);
+    };
+    const members: Member[] = Array.from({ length: CHUNK_ROWS + 20 }, (_, i) => ({
+      householdId: households[i % 40]?.householdId ?? '',
+      idNumber: memberId(i),
+      name: '王秀英',
+      relation: 'child',
+    }));
+    const lines = toMembersCsv(members).split('\r\n');
+    lines[7] = lines[7]?.replace(',child', ',boss') ?? ''; // row 8: unknown relation
+    lines[9] = lines[9]?.replace(/^HH-B\d+/, 'HH-NOPE') ?? ''; // row 10: not on the roster
+    await deps.files.write(job.fileKey, lines.join('\r\n'), 'text/csv');
+    const started = await startImport(deps, { key: job.fileKey });
+    const chunks = (deps.files.text(started.chunksKey ?? '') ?? '')
+      .split('\n')
+      .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+    expect(chunks).toHaveLength(2);
+    const firstLine = JSON.parse(deps.files.text(chunks[0]?.key ?? '')?.split('\n')[0] ?? '{}') as object;
+    expect(Object.keys(firstLine).sort()).toEqual(['member', 'row']);
+    // Every batch twice: the counts do not double.
+    for (let round = 0; round < 2; round++)
+      await importChunks(deps, { Items: chunks, BatchInput: { jobId: JOB } });
+    await finishImport(deps, { jobId: JOB });
+    expect(await deps.jobs.get(JOB)).toMatchObject({
+      status: 'SUCCEEDED',
+      rows: members.length,
+      processed: members.length,
+      imported: members.length - 2,
+      rejected: 2,
+    });
+    const report = parseErrorReport(deps.files.text(`imports/members/${JOB}/errors.csv`) ?? '');
+    expect(report.map((r) => [r.row, r.code])).toEqual([
+      [8, 'RELATION_UNKNOWN'],
+      [10, 'HOUSEHOLD_NOT_ON_ROSTER'],
+    ]);
+    expect(await deps.roster.members(households[0]?.householdId ?? '')).toHaveLength(
+      members.filter((m, i) => m.householdId === households[0]?.householdId && i + 2 !== 8 && i + 2 !== 10)
+        .length,
+    );
   });
 });

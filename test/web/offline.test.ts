@@ -126,7 +126,8 @@ describe('weak signal', () => {
     const page = await signIn(context, stack.apiUrl, 'worker2');
     await page.locator('li.household').first().waitFor();
     await page.getByRole('link', { name: '新建申请' }).click();
-    await page.getByText('填写费用后显示预计赔付').waitFor();
+    // The phone's sticky summary repeats the prompt; either one showing proves the quote runs offline.
+    await page.getByText('填写费用后显示预计赔付').first().waitFor();
     // The service worker has taken the page over and holds the app shell.
     await expect
       .poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null), { timeout: 30_000 })

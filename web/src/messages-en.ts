@@ -172,7 +172,6 @@ export const en: Record<MessageKey, string> = {
   'review.notOnRoster': 'This household is not on the monitored roster',
   'review.members': 'Members',
   'review.idMasked': 'ID number (masked)',
-  'review.gridWorker': 'Grid worker',
   'review.statusHistory': 'Roster status history',
   'review.periodRange': '{from} to {until}',
   'review.periodFrom': 'since {from}',

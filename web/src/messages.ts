@@ -208,7 +208,6 @@ export const zh = {
   'review.notOnRoster': '监测名单上没有这一户',
   'review.members': '家庭人口',
   'review.idMasked': '身份证号（已遮盖）',
-  'review.gridWorker': '网格员',
   'review.statusHistory': '名单状态历史',
   'review.periodRange': '{from} 至 {until}',
   'review.periodFrom': '{from} 起至今',

@@ -189,7 +189,7 @@ function HouseholdContext({ claimId }: { claimId: string }) {
             <Field label={t('review.idMasked')}>
               <span class="mono">{c.household.idNumber}</span>
             </Field>
-            <Field label={t('review.gridWorker')}>{c.household.gridWorker}</Field>
+            <Field label={t('claim.gridWorker')}>{c.household.gridWorker}</Field>
           </dl>
           <h3>{t('review.statusHistory')}</h3>
           <ol class="review-periods" data-testid="review-periods">
