@@ -81,6 +81,9 @@ export function functionTimeoutSeconds(name: string): number {
     // A batch of 1,000 roster rows: seconds on DynamoDB, but retried throttling can stretch it.
     case 'import-chunks':
       return 180;
+    // Checks a whole file (a province's roster: a million rows) and writes its chunks.
+    case 'start-import':
+      return 300;
   }
   if ((workflowHandlers as readonly string[]).includes(name)) return 60;
   if (scheduledHandlers.some((s) => s.handler === name)) return 300;

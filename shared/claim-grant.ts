@@ -4,6 +4,7 @@
 // household; the manifest's own `householdId` and `submittedBy` are only claims to check.
 import * as z from 'zod';
 import { claimIdSchema, householdIdSchema, usernameSchema, type ClaimFacts } from '#shared/manifest.ts';
+import type { Message } from '#shared/messages/render.ts';
 
 export const claimGrantSchema = z.object({
   claimId: claimIdSchema,
@@ -30,13 +31,13 @@ export function grantProblem(
   grant: ClaimGrant | undefined,
   facts: Pick<ClaimFacts, 'householdId' | 'submittedBy'>,
   storedAt: string,
-): string | undefined {
-  if (!grant)
-    return 'no grant for this claim: ask the API for one (POST /claims or claims grant) before uploading';
+): Message | undefined {
+  if (!grant) return { code: 'GRANT_MISSING', params: {} };
+  // The grant's household is a roster id (HH-0001), never the manifest's value.
   if (facts.householdId !== grant.householdId)
-    return `householdId differs from the household the claim was granted for (${grant.householdId})`;
-  if (facts.submittedBy !== grant.filer) return 'submittedBy differs from the user the claim was granted to';
+    return { code: 'GRANT_HOUSEHOLD_DIFFERS', params: { householdId: grant.householdId } };
+  if (facts.submittedBy !== grant.filer) return { code: 'GRANT_FILER_DIFFERS', params: {} };
   if (Date.parse(storedAt) > Date.parse(grant.expiresAt) + EVENT_CLOCK_SLACK_MS)
-    return 'the manifest arrived after the claim grant expired: ask for the grant again';
+    return { code: 'GRANT_EXPIRED', params: {} };
   return undefined;
 }

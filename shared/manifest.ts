@@ -4,6 +4,7 @@ import { parseYuan, type Fen } from '#shared/money.ts';
 import { categorySchema, type Category } from '#shared/policy.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import { isValidResidentId } from '#shared/resident-id.ts';
+import type { Message } from '#shared/messages/render.ts';
 
 export const ULID_PATTERN = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 export const claimIdSchema = z
@@ -29,7 +30,7 @@ export const MAX_RECEIPTS = 10;
 
 const yuanString = z.string().superRefine((value, ctx) => {
   const parsed = parseYuan(value);
-  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error, params: { code: parsed.code } });
 });
 
 export const receiptRefSchema = z
@@ -68,6 +69,7 @@ export const manifestSchema = z
           code: 'custom',
           path: ['receipts', i, 'key'],
           message: `receipt key must be a file under ${prefix}`,
+          params: { code: 'MANIFEST_RECEIPT_KEY_OUTSIDE' },
         });
       } else if (
         // What S3 (and a file system under the local emulator) can store: keys up to 1,024 bytes,
@@ -79,16 +81,23 @@ export const manifestSchema = z
           code: 'custom',
           path: ['receipts', i, 'key'],
           message: 'receipt key is too long (S3 keys hold at most 1,024 bytes, names 255)',
+          params: { code: 'MANIFEST_RECEIPT_KEY_TOO_LONG' },
         });
       } else if (rest === 'manifest.json') {
         ctx.addIssue({
           code: 'custom',
           path: ['receipts', i, 'key'],
           message: 'the manifest cannot be its own receipt',
+          params: { code: 'MANIFEST_RECEIPT_IS_MANIFEST' },
         });
       }
       if (seen.has(r.key))
-        ctx.addIssue({ code: 'custom', path: ['receipts', i, 'key'], message: 'receipt listed twice' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['receipts', i, 'key'],
+          message: 'receipt listed twice',
+          params: { code: 'MANIFEST_RECEIPT_TWICE' },
+        });
       seen.add(r.key);
     });
     const total = parseYuan(m.totalCost);
@@ -98,6 +107,7 @@ export const manifestSchema = z
         code: 'custom',
         path: ['reimbursed'],
         message: 'reimbursed is more than the total cost',
+        params: { code: 'MANIFEST_REIMBURSED_OVER_TOTAL' },
       });
     }
   });
@@ -116,7 +126,7 @@ export interface ClaimFacts {
 }
 
 export type ManifestResult =
-  { ok: true; manifest: Manifest; facts: ClaimFacts } | { ok: false; detail: string };
+  { ok: true; manifest: Manifest; facts: ClaimFacts } | { ok: false; detail: Message };
 
 /**
  * Where a manifest's key says the claim is: `claims/<claimId>/manifest.json`. Any safe id is
@@ -129,49 +139,38 @@ export function claimIdFromManifestKey(key: string): string | undefined {
 
 /**
  * Decodes manifest bytes: strict UTF-8, JSON, the manifest schema, and the claimId of its key.
- * The detail is for people and never quotes field values (they may hold personal data).
+ * The detail is a message code naming the first problem; its parameters name schema fields and
+ * receipt numbers only, never a value or a key the uploader wrote (they may hold personal data).
  */
 export function parseManifest(bytes: Uint8Array, key: string): ManifestResult {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { ok: false, detail: 'manifest is not valid UTF-8' };
+    return { ok: false, detail: note('MANIFEST_NOT_UTF8') };
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    return {
-      ok: false,
-      detail: bytes.length === 0 ? 'manifest is empty' : 'manifest is not valid JSON (truncated?)',
-    };
+    return { ok: false, detail: note(bytes.length === 0 ? 'MANIFEST_EMPTY' : 'MANIFEST_NOT_JSON') };
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 3).map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'manifest';
-      return issue.code === 'unrecognized_keys'
-        ? `${where}: unknown field(s) ${issue.keys.join(', ')}`
-        : `${where}: ${issue.message}`;
-    });
-    // Field names come from the uploader too: a run of digits in them (an ID number or an account
-    // used as a key) is not repeated to the reviewers who read this.
+    const [first] = parsed.error.issues;
     return {
       ok: false,
-      detail: issues
-        .join('; ')
-        .replace(/\d{6,}/g, '…')
-        .slice(0, 500),
+      detail: first ? issueMessage(first, json) : note('MANIFEST_INVALID', { fields: '' }),
     };
   }
   const manifest = parsed.data;
   if (claimIdFromManifestKey(key) !== manifest.claimId) {
-    return { ok: false, detail: 'manifest claimId differs from the claimId in its key' };
+    return { ok: false, detail: note('MANIFEST_CLAIM_ID_MISMATCH') };
   }
   const total = parseYuan(manifest.totalCost);
   const reimbursed = parseYuan(manifest.reimbursed);
-  if (!total.ok || !reimbursed.ok) return { ok: false, detail: 'amounts are malformed' };
+  if (!total.ok || !reimbursed.ok)
+    return { ok: false, detail: note('MANIFEST_INVALID', { fields: 'totalCost,reimbursed' }) };
   return {
     ok: true,
     manifest,
@@ -186,4 +185,72 @@ export function parseManifest(bytes: Uint8Array, key: string): ManifestResult {
       submittedBy: manifest.submittedBy,
     },
   };
+}
+
+const note = (code: string, params: Message['params'] = {}): Message => ({ code, params });
+
+/** The value at `path` in what was uploaded, to tell a missing field from a wrong one. */
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let at = json;
+  for (const part of path) {
+    if (typeof at !== 'object' || at === null || typeof part === 'symbol') return undefined;
+    at = (at as Record<string | number, unknown>)[part];
+  }
+  return at;
+}
+
+/** A schema issue as a message: which field, which receipt (numbered from 1), what is wrong. */
+function issueMessage(issue: z.core.$ZodIssue, json: unknown): Message {
+  const path = issue.path;
+  if (issue.code === 'custom' && typeof issue.params?.code === 'string') {
+    const field = String(path[0] ?? '');
+    // Amount codes (AMOUNT_*) name their field; the receipt codes their receipt's number.
+    return typeof path[1] === 'number'
+      ? note(issue.params.code, { n: path[1] + 1 })
+      : note(issue.params.code, issue.params.code.startsWith('AMOUNT_') ? { field } : {});
+  }
+  if (path.length === 0)
+    return issue.code === 'unrecognized_keys'
+      ? note('MANIFEST_UNKNOWN_FIELDS', { count: issue.keys.length })
+      : note('MANIFEST_NOT_OBJECT');
+  const field = String(path[0]);
+  // An entry of receipts: its number, and the entry's own field.
+  if (field === 'receipts' && typeof path[1] === 'number') {
+    const n = path[1] + 1;
+    const inner = path[2] === undefined ? undefined : String(path[2]);
+    if (issue.code === 'unrecognized_keys')
+      return note('MANIFEST_UNKNOWN_FIELDS_IN', { n, count: issue.keys.length });
+    if (inner === undefined) return note('MANIFEST_RECEIPT_FIELD_TYPE', { n, field: 'receipts' });
+    if (valueAt(json, path) === undefined) return note('MANIFEST_RECEIPT_FIELD_MISSING', { n, field: inner });
+    if (inner === 'sha256') return note('MANIFEST_BAD_SHA256', { n });
+    if (inner === 'contentType') return note('MANIFEST_BAD_CONTENT_TYPE', { n });
+    if (inner === 'key' && issue.code === 'too_big') return note('MANIFEST_RECEIPT_KEY_TOO_LONG', { n });
+    if (inner === 'key' && issue.code === 'too_small') return note('MANIFEST_RECEIPT_KEY_OUTSIDE', { n });
+    return note('MANIFEST_RECEIPT_FIELD_TYPE', { n, field: inner });
+  }
+  if (valueAt(json, path.slice(0, 1)) === undefined) return note('MANIFEST_FIELD_MISSING', { field });
+  switch (field) {
+    case 'schemaVersion':
+      return note('MANIFEST_BAD_SCHEMA_VERSION');
+    case 'claimId':
+      return note('MANIFEST_BAD_CLAIM_ID');
+    case 'householdId':
+      if (issue.code === 'invalid_type') break;
+      return note(issue.code === 'custom' ? 'MANIFEST_HOUSEHOLD_IS_ID_NUMBER' : 'MANIFEST_BAD_HOUSEHOLD_ID');
+    case 'submittedBy':
+      return note('MANIFEST_BAD_USERNAME');
+    case 'category':
+      return note('MANIFEST_BAD_CATEGORY');
+    case 'expenseDate':
+      return note('MANIFEST_BAD_DATE', { field });
+    case 'totalCost':
+    case 'reimbursed':
+      // A number, null or object where a string of yuan belongs.
+      return note('AMOUNT_NOT_STRING', { field });
+    case 'receipts':
+      if (issue.code === 'too_small' || issue.code === 'too_big')
+        return note('MANIFEST_RECEIPT_COUNT', { max: MAX_RECEIPTS });
+      break;
+  }
+  return note('MANIFEST_FIELD_TYPE', { field });
 }

@@ -3,6 +3,7 @@
 // files cut off on the phone or in transit, before any decoder runs.
 import type { ObjectInspection } from '#shared/ports.ts';
 import { MAX_RECEIPT_BYTES, type ReceiptRef } from '#shared/manifest.ts';
+import type { Message, MessageParams } from '#shared/messages/render.ts';
 
 /** How many leading bytes a receipt store keeps: the PNG signature and IHDR chunk need 33. */
 export const INSPECT_HEAD_BYTES = 64;
@@ -20,31 +21,51 @@ export function sniffContentType(head: Uint8Array): ReceiptRef['contentType'] | 
   return signatures.find((s) => s.bytes.every((b, i) => head[i] === b))?.type;
 }
 
-/** Why a stored receipt fails its manifest entry, or undefined when it is good. */
+/** What a problem is called for people, in the catalog: a code and the numbers it needs. */
+export interface Problem {
+  readonly code: string;
+  readonly params?: MessageParams;
+}
+
+const typeNames: Readonly<Record<ReceiptRef['contentType'], string>> = {
+  'image/jpeg': 'JPEG',
+  'image/png': 'PNG',
+  'application/pdf': 'PDF',
+};
+
+/**
+ * Why a stored receipt fails its manifest entry, or undefined when it is good: a message about
+ * receipt `n` (its place in the manifest, from 1), never its key (the uploader chose it).
+ */
 export function receiptProblem(
   ref: ReceiptRef,
   inspection: ObjectInspection | undefined,
-): string | undefined {
-  const name = ref.key.split('/').pop() ?? ref.key;
-  if (!inspection) return `receipt ${name} was not uploaded`;
-  if (inspection.size === 0) return `receipt ${name} is empty (0 bytes)`;
-  if (inspection.size > MAX_RECEIPT_BYTES) return `receipt ${name} is larger than 10 MB`;
+  n: number,
+): Message | undefined {
+  const about = (problem: Problem): Message => ({ code: problem.code, params: { n, ...problem.params } });
+  if (!inspection) return about({ code: 'RECEIPT_NOT_UPLOADED' });
+  if (inspection.size === 0) return about({ code: 'RECEIPT_EMPTY' });
+  if (inspection.size > MAX_RECEIPT_BYTES)
+    return about({ code: 'RECEIPT_TOO_LARGE', params: { maxMb: MAX_RECEIPT_BYTES / 1024 / 1024 } });
   const actual = sniffContentType(inspection.head);
-  if (!actual) return `receipt ${name} is not a JPEG, PNG or PDF file`;
+  if (!actual) return about({ code: 'RECEIPT_UNKNOWN_TYPE' });
   if (actual !== ref.contentType)
-    return `receipt ${name} is a ${actual} file but was declared ${ref.contentType}`;
+    return about({
+      code: 'RECEIPT_TYPE_DIFFERS',
+      params: { actual: typeNames[actual], declared: typeNames[ref.contentType] },
+    });
   // Before the hash: a file cut off in transit fails both, and "cut off" says what to do.
   const broken = structureProblem(actual, inspection);
-  if (broken) return `receipt ${name} ${broken}`;
-  if (inspection.sha256 !== ref.sha256) return `receipt ${name} does not match its sha256 in the manifest`;
+  if (broken) return about(broken);
+  if (inspection.sha256 !== ref.sha256) return about({ code: 'RECEIPT_SHA256_DIFFERS' });
   return undefined;
 }
 
-/** What is wrong with the file's first or last bytes for its type, in words, or undefined. */
+/** What is wrong with the file's first or last bytes for its type (a catalog code), or undefined. */
 export function structureProblem(
   type: ReceiptRef['contentType'],
   inspection: Pick<ObjectInspection, 'size' | 'head' | 'tail'>,
-): string | undefined {
+): Problem | undefined {
   switch (type) {
     case 'image/png':
       return pngProblem(inspection);
@@ -68,31 +89,35 @@ const PNG_BIT_DEPTHS: Readonly<Record<number, readonly number[]>> = {
   6: [8, 16],
 };
 
-function pngProblem({ size, head, tail }: Pick<ObjectInspection, 'size' | 'head' | 'tail'>) {
-  if (size < IHDR_END || head.length < IHDR_END) return 'is cut off: the PNG ends inside its header (IHDR)';
+function pngProblem({
+  size,
+  head,
+  tail,
+}: Pick<ObjectInspection, 'size' | 'head' | 'tail'>): Problem | undefined {
+  if (size < IHDR_END || head.length < IHDR_END) return { code: 'RECEIPT_PNG_CUT_IN_HEADER' };
   const header = ihdrProblem(head);
-  if (header) return `is damaged: the PNG header (IHDR) ${header}`;
+  if (header) return header;
   // Decoders stop at IEND, so bytes after it (some tools append their own) leave the image whole;
   // a cut-off file cannot contain the 12-byte chunk with its CRC by chance.
-  if (lastIndexOf(tail, IEND_CHUNK) < 0) return 'is cut off: the PNG has no end (IEND) chunk';
+  if (lastIndexOf(tail, IEND_CHUNK) < 0) return { code: 'RECEIPT_PNG_NO_END' };
   return undefined;
 }
 
-function ihdrProblem(head: Uint8Array): string | undefined {
+function ihdrProblem(head: Uint8Array): Problem | undefined {
   const view = new DataView(head.buffer, head.byteOffset, IHDR_END);
   if (view.getUint32(8) !== 13 || !matchesAt(head, 12, [0x49, 0x48, 0x44, 0x52]))
-    return 'is not the first chunk';
-  if (crc32(head.subarray(12, 29)) !== view.getUint32(29)) return 'fails its checksum';
+    return { code: 'RECEIPT_PNG_HEADER_NOT_FIRST' };
+  if (crc32(head.subarray(12, 29)) !== view.getUint32(29)) return { code: 'RECEIPT_PNG_HEADER_CHECKSUM' };
   const width = view.getUint32(16);
   const height = view.getUint32(20);
   if (width === 0 || height === 0 || width > 0x7fffffff || height > 0x7fffffff)
-    return `gives an impossible size ${width}x${height}`;
+    return { code: 'RECEIPT_PNG_IMPOSSIBLE_SIZE', params: { width, height } };
   const depth = head[24] ?? 0;
   const colourType = head[25] ?? 0;
   if (!PNG_BIT_DEPTHS[colourType]?.includes(depth))
-    return `gives an impossible colour type ${colourType} with bit depth ${depth}`;
+    return { code: 'RECEIPT_PNG_IMPOSSIBLE_COLOUR', params: { colourType, depth } };
   if (head[26] !== 0 || head[27] !== 0 || (head[28] !== 0 && head[28] !== 1))
-    return 'names an unknown compression, filter or interlace method';
+    return { code: 'RECEIPT_PNG_UNKNOWN_METHOD' };
   return undefined;
 }
 
@@ -114,7 +139,7 @@ export function crc32(bytes: Uint8Array): number {
 
 const SAMSUNG_TRAILER_END = [0x53, 0x45, 0x46, 0x54]; // "SEFT"
 
-function jpegProblem({ size, tail }: Pick<ObjectInspection, 'size' | 'tail'>) {
+function jpegProblem({ size, tail }: Pick<ObjectInspection, 'size' | 'tail'>): Problem | undefined {
   // Encoders end the file with EOI. Phones may append data after it (the Exif spec tells readers
   // to tolerate that): Samsung's SEF trailer, Google's gain map or motion-photo video, padding.
   // Inside compressed data every 0xFF is followed by 0x00 or a restart marker, so an FFD9 in the
@@ -122,9 +147,8 @@ function jpegProblem({ size, tail }: Pick<ObjectInspection, 'size' | 'tail'>) {
   if (lastIndexOf(tail, [0xff, 0xd9]) >= 0) return undefined;
   // A Samsung trailer can be longer than the tail; it is written after a finished image.
   if (tail.length >= 4 && matchesAt(tail, tail.length - 4, SAMSUNG_TRAILER_END)) return undefined;
-  if (size <= tail.length || looksLikeScanData(tail))
-    return 'is cut off: the JPEG has no end-of-image marker (FFD9)';
-  return `has no JPEG end-of-image marker (FFD9) in its last ${tail.length} bytes: it is cut off or has other data appended`;
+  if (size <= tail.length || looksLikeScanData(tail)) return { code: 'RECEIPT_JPEG_CUT_OFF' };
+  return { code: 'RECEIPT_JPEG_NO_END_NEAR_END', params: { bytes: tail.length } };
 }
 
 /** Whether bytes can be the middle of a JPEG's compressed data: no marker but fill and restarts. */
@@ -141,11 +165,11 @@ function looksLikeScanData(bytes: Uint8Array): boolean {
 
 const PDF_EOF = [0x25, 0x25, 0x45, 0x4f, 0x46]; // %%EOF
 
-function pdfProblem(tail: Uint8Array): string | undefined {
+function pdfProblem(tail: Uint8Array): Problem | undefined {
   // PDF readers (Acrobat among them) look for %%EOF within the last 1024 bytes; incremental
   // updates each end with one, so a file cut after an earlier update is still a whole document.
   if (lastIndexOf(tail.subarray(-INSPECT_TAIL_BYTES), PDF_EOF) < 0)
-    return `is cut off: the PDF has no end-of-file marker (%%EOF) in its last ${INSPECT_TAIL_BYTES} bytes`;
+    return { code: 'RECEIPT_PDF_CUT_OFF', params: { bytes: INSPECT_TAIL_BYTES } };
   return undefined;
 }
 

@@ -206,7 +206,8 @@ export async function statusVerb(args: string[], io: CliIo): Promise<void> {
     category: c.category,
     state: c.state,
     ...(c.reason ? { reason: c.reason } : {}),
-    ...(c.detail ? { detail: c.detail } : {}),
+    // Words in the CLI's language: `detail` stays a string in the JSON, as scripts expect.
+    ...(c.detail ? { detail: noteWords(c.detail, lang) } : {}),
     ...(c.payoutFen !== undefined ? { payoutFen: c.payoutFen } : {}),
     history: c.history.map((h) => ({
       at: h.at,

@@ -54,12 +54,8 @@ export async function checkDuplicates(
     }
     const result = await deps.fingerprints.fingerprint(bytes, receipt.contentType);
     if (result.kind === 'undecodable') {
-      return reject(
-        deps,
-        claim,
-        'INVALID_RECEIPT',
-        `receipt ${i + 1} cannot be read as an image: ${result.detail}`,
-      );
+      // The decoder's own words stay out of the note: they are English and name no fix.
+      return reject(deps, claim, 'INVALID_RECEIPT', { code: 'RECEIPT_NOT_IMAGE', params: { n: i + 1 } });
     }
     if (result.kind === 'image') fingerprints.push(result.hash);
   }

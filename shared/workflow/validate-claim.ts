@@ -14,6 +14,7 @@ import { statusOn } from '#shared/roster.ts';
 import { sha256Hex } from '#shared/hash.ts';
 import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
 import { grantProblem, type ClaimGrant } from '#shared/claim-grant.ts';
+import type { Message } from '#shared/messages/render.ts';
 
 export interface ValidateInput {
   readonly bucket: string;
@@ -76,7 +77,7 @@ async function validateManifest(
       deps,
       blankClaim(claimId, filedAt),
       'INVALID_MANIFEST',
-      'manifest is larger than 64 KB',
+      { code: 'MANIFEST_TOO_LARGE', params: { maxKb: MAX_MANIFEST_BYTES / 1024 } },
       placeholder,
     );
   }
@@ -111,16 +112,18 @@ async function validateManifest(
     sha256Hex(bytes).then((hash) => claimFromFacts(deps, parsed.facts, filedAt, hash)),
     Promise.all(parsed.facts.receipts.map((ref) => deps.receipts.inspect(ref.key, MAX_RECEIPT_BYTES))),
   ]);
-  const problems: string[] = [];
-  const hashes = new Set<string>();
+  // The note names the first bad receipt (in manifest order): one thing to fix, then upload again.
+  let problem: Message | undefined;
+  const hashes = new Map<string, number>();
   for (const [i, ref] of parsed.facts.receipts.entries()) {
-    const problem = receiptProblem(ref, inspections[i]);
-    if (problem) problems.push(problem);
-    else if (hashes.has(ref.sha256))
-      problems.push(`receipt ${ref.key.split('/').pop()} is the same file as another receipt`);
-    hashes.add(ref.sha256);
+    const other = hashes.get(ref.sha256);
+    problem =
+      receiptProblem(ref, inspections[i], i + 1) ??
+      (other === undefined ? undefined : { code: 'RECEIPT_SAME_FILE', params: { n: i + 1, other } });
+    if (problem) break;
+    hashes.set(ref.sha256, i + 1);
   }
-  if (problems.length > 0) return record(deps, claim, 'INVALID_RECEIPT', problems.join('; '), placeholder);
+  if (problem) return record(deps, claim, 'INVALID_RECEIPT', problem, placeholder);
   // Pinned: the versions hashed here are what every later step, link and review sees.
   const pinned = {
     ...claim,
@@ -150,7 +153,7 @@ async function record(
   deps: ValidateDeps,
   claim: ClaimRecord,
   reason?: RejectionReason,
-  detail?: string,
+  detail?: Message,
   placeholder?: ClaimRecord,
 ): Promise<Recorded> {
   if (placeholder) return fillPlaceholder(deps, claim, reason, detail);
@@ -192,7 +195,7 @@ async function fillPlaceholder(
   deps: ValidateDeps,
   claim: ClaimRecord,
   reason?: RejectionReason,
-  detail?: string,
+  detail?: Message,
 ): Promise<StepResult> {
   const { result } = await changeClaim(deps, claim.claimId, (now): ClaimChange<StepResult> => {
     // Another delivery filled it first: follow what it recorded.

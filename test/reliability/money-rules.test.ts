@@ -33,19 +33,21 @@ describe('parseYuan limits and messages', () => {
   it('twenty characters is long but parsed; twenty-one is too long', () => {
     expect(parseYuan('12345678901234567890')).toEqual({
       ok: false,
+      code: 'AMOUNT_TOO_LARGE',
       error: 'amount is above 10,000,000 yuan',
     });
-    expect(parseYuan('123456789012345678901')).toEqual({ ok: false, error: 'amount is too long' });
+    expect(parseYuan('123456789012345678901')).toMatchObject({ ok: false, error: 'amount is too long' });
     expect(parseYuan('10000000.00')).toEqual({ ok: true, fen: 1_000_000_000 });
   });
 
   it('calls only a plain number with three or more decimals "more than two decimals"', () => {
     expect(parseYuan('1.234')).toEqual({
       ok: false,
+      code: 'AMOUNT_DECIMALS',
       error: 'amount has more than two decimals (fen is the smallest unit)',
     });
     for (const text of [' 1.234', 'x1.234', '1.234x', '1.234 '])
-      expect(parseYuan(text)).toEqual({
+      expect(parseYuan(text)).toMatchObject({
         ok: false,
         error: 'amount is not a yuan amount such as "22700" or "22700.50"',
       });

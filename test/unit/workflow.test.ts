@@ -227,17 +227,30 @@ describe('rejections, each with its reason', () => {
     const world = await makeWorld();
     const bad = upload(world, { receipt: new TextEncoder().encode('not an image at all') });
     await runAssessSteps(world, bad.key);
-    expect(await claimOf(world, bad.claimId)).toMatchObject({ reason: 'INVALID_RECEIPT' });
+    expect(await claimOf(world, bad.claimId)).toMatchObject({
+      reason: 'INVALID_RECEIPT',
+      detail: { code: 'RECEIPT_UNKNOWN_TYPE', params: { n: 1 } },
+    });
 
     const mismatch = upload(world);
     world.bucket.put(`claims/${mismatch.claimId}/receipt-1.jpg`, fakeJpeg('swapped'));
     await runAssessSteps(world, mismatch.key);
-    expect((await claimOf(world, mismatch.claimId)).detail).toMatch(/sha256/);
+    expect((await claimOf(world, mismatch.claimId)).detail).toEqual({
+      code: 'RECEIPT_SHA256_DIFFERS',
+      params: { n: 1 },
+    });
 
     const missing = upload(world);
     world.bucket.objects.delete(`claims/${missing.claimId}/receipt-1.jpg`);
     await runAssessSteps(world, missing.key);
-    expect((await claimOf(world, missing.claimId)).detail).toMatch(/not uploaded/);
+    expect((await claimOf(world, missing.claimId)).detail).toEqual({
+      code: 'RECEIPT_NOT_UPLOADED',
+      params: { n: 1 },
+    });
+
+    const empty = upload(world, { receipt: new Uint8Array() });
+    await runAssessSteps(world, empty.key);
+    expect((await claimOf(world, empty.claimId)).detail).toEqual({ code: 'RECEIPT_EMPTY', params: { n: 1 } });
   });
 
   it('an unreadable manifest still yields a claim under its key, REJECTED INVALID_MANIFEST', async () => {
@@ -249,7 +262,7 @@ describe('rejections, each with its reason', () => {
     expect(await claimOf(world, claimId)).toMatchObject({
       state: 'REJECTED',
       reason: 'INVALID_MANIFEST',
-      detail: 'manifest is not valid UTF-8',
+      detail: { code: 'MANIFEST_NOT_UTF8', params: {} },
     });
   });
 

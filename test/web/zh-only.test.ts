@@ -21,11 +21,12 @@ import { ensureWebBuilt } from '#test/web/support/web-build.ts';
 
 let stack: TestStack;
 let browser: Browser;
-const claims: Record<'inReview' | 'rejectedAtGate1' | 'paid' | 'belowThreshold', string> = {
+const claims: Record<'inReview' | 'rejectedAtGate1' | 'paid' | 'belowThreshold' | 'badReceipt', string> = {
   inReview: '',
   rejectedAtGate1: '',
   paid: '',
   belowThreshold: '',
+  badReceipt: '',
 };
 
 /** Words that may stand in a Chinese page: names of things, not sentences. */
@@ -59,8 +60,10 @@ const allowedWords = new Set<string>([
 /** Ids, not words: claim ULIDs and their short form, household ids, demo usernames, batch refs. */
 function isId(token: string): boolean {
   return (
-    // A ULID, or the tail a list shows of one (the match starts at its first letter).
+    // A ULID, or the tail a list shows of one (the match starts at its first letter); a tail of
+    // eight may be all letters (DCEMMDGT), a whole ULID too.
     /^(?=.*\d)[0-9A-HJKMNP-TV-Z]{3,26}$/.test(token) ||
+    /^([0-9A-HJKMNP-TV-Z]{8}|[0-9A-HJKMNP-TV-Z]{26})$/.test(token) ||
     /^HH-\d+$/.test(token) ||
     /^(worker|village|insurer|auditor|finance|admin)\d+$/.test(token) ||
     /^BANK-[A-Z0-9-]+$/.test(token)
@@ -148,6 +151,13 @@ beforeAll(async () => {
   claims.rejectedAtGate1 = rejected.claimId;
   claims.paid = paid.claimId;
   claims.belowThreshold = small.claimId;
+  // A receipt that is no image: the claim's note says so (a code the page puts into Chinese).
+  const bad = await uploadClaim(stack, {
+    householdId: 'HH-0001',
+    receipt: new TextEncoder().encode('not a receipt'),
+  });
+  claims.badReceipt = bad.claimId;
+  expect((await settled(stack, bad.claimId)).reason).toBe('INVALID_RECEIPT');
   expect((await settled(stack, inReview.claimId)).state).toBe('PENDING_REVIEW');
   expect((await settled(stack, rejected.claimId)).state).toBe('PENDING_REVIEW');
   expect((await settled(stack, paid.claimId)).state).toBe('PAID');
@@ -229,6 +239,15 @@ describe('the web app in zh-CN shows no English sentence', () => {
     await close();
   }, 60_000);
 
+  it('a claim refused for its receipt says why in Chinese', async () => {
+    const { page, close } = await signInAs('worker1');
+    await page.goto(`${stack.apiUrl}/#/claims/${claims.badReceipt}`);
+    await page.locator('.state-line').waitFor();
+    await loaded(page);
+    expect(await page.innerText('main')).toContain('票据 1 不是 JPEG、PNG 或 PDF 文件');
+    await close();
+  }, 60_000);
+
   it('the sign-in page, and a refused sign-in, are in Chinese', async () => {
     const { context, errors } = await newContext(browser, desk);
     const page = await context.newPage();
@@ -269,13 +288,13 @@ describe('the web app in zh-CN shows no English sentence', () => {
   }, 90_000);
 
   it.each([
-    ['worker1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold']],
+    ['worker1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'badReceipt']],
     ['worker2', []],
     ['village1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold']],
     ['insurer1', ['inReview', 'rejectedAtGate1', 'paid']],
     ['auditor1', ['inReview', 'rejectedAtGate1', 'paid']],
     ['finance1', ['paid', 'rejectedAtGate1']],
-    ['admin1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold']],
+    ['admin1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'badReceipt']],
   ] as const)(
     '%s: every page of the menu and the claim pages',
     async (username, which) => {

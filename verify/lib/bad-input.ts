@@ -1,5 +1,5 @@
 // Generated bad uploads: manifests and receipts that are wrong in every way the issue lists, each
-// tagged with the rejection it must produce (reason code and what the detail must say).
+// tagged with the rejection it must produce (reason code and the message code of its detail).
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { jpeg } from '#cli/local/scratch-stack.ts';
@@ -13,8 +13,10 @@ export interface BadObject {
 export interface BadUpload {
   readonly kind: string;
   readonly reason: 'INVALID_MANIFEST' | 'INVALID_RECEIPT';
-  /** What the claim's detail must mention: the specific problem, not just "invalid". */
-  readonly detail: RegExp;
+  /** The message codes the claim's detail may have: the specific problem, not just "invalid". */
+  readonly codes: readonly string[];
+  /** The field the detail must name, when its code names one. */
+  readonly field?: string;
   /** Receipts first, then the manifest last (its creation starts the workflow). */
   readonly objects: readonly BadObject[];
 }
@@ -63,12 +65,26 @@ function upload(claimId: string, parts: Parts, manifestBytes?: Uint8Array): BadO
 }
 
 const manifestCase =
-  (kind: string, detail: RegExp, edit: (m: Record<string, unknown>, claimId: string) => void): Build =>
+  (
+    kind: string,
+    expected: { codes: readonly string[]; field?: string },
+    edit: (m: Record<string, unknown>, claimId: string) => void,
+  ): Build =>
   (claimId) => {
     const parts = good(claimId);
     edit(parts.manifest, claimId);
-    return { kind, reason: 'INVALID_MANIFEST', detail, objects: upload(claimId, parts) };
+    return { kind, reason: 'INVALID_MANIFEST', ...expected, objects: upload(claimId, parts) };
   };
+
+const amountCodes = [
+  'AMOUNT_INVALID',
+  'AMOUNT_EMPTY',
+  'AMOUNT_TOO_LONG',
+  'AMOUNT_NEGATIVE',
+  'AMOUNT_EXPONENT',
+  'AMOUNT_DECIMALS',
+  'AMOUNT_TOO_LARGE',
+];
 
 // Amounts: the contract's refusals, plus what JSON lets a client send instead of a string.
 const badAmountString = fc.oneof(
@@ -170,38 +186,42 @@ function badCases(): fc.Arbitrary<Build>[] {
       fc
         .constantFrom('totalCost', 'reimbursed')
         .map((field): Build =>
-          manifestCase(`amount:${field}`, new RegExp(`${field}:`), (m) => void (m[field] = v)),
+          manifestCase(`amount:${field}`, { codes: amountCodes, field }, (m) => void (m[field] = v)),
         ),
     ),
     nonString.chain((v) =>
       fc
         .constantFrom('totalCost', 'reimbursed')
         .map((field): Build =>
-          manifestCase(`amount-type:${field}`, new RegExp(`${field}:`), (m) => void (m[field] = v)),
+          manifestCase(
+            `amount-type:${field}`,
+            { codes: ['AMOUNT_NOT_STRING'], field },
+            (m) => void (m[field] = v),
+          ),
         ),
     ),
     fc
-      .constantFrom(
-        ['householdId', 12],
-        ['householdId', 'HH 0001'],
-        ['householdId', ''],
-        ['category', 'tuition'],
-        ['category', 'EDUCATION'],
-        ['category', null],
-        ['schemaVersion', 2],
-        ['schemaVersion', '1'],
-        ['receipts', {}],
-        ['receipts', []],
-        ['receipts', 'claims/x.jpg'],
-        ['submittedBy', 'worker 1'],
-        ['submittedBy', 7],
-        ['claimId', 42],
+      .constantFrom<[string, unknown, string, string?]>(
+        ['householdId', 12, 'MANIFEST_FIELD_TYPE', 'householdId'],
+        ['householdId', 'HH 0001', 'MANIFEST_BAD_HOUSEHOLD_ID'],
+        ['householdId', '', 'MANIFEST_BAD_HOUSEHOLD_ID'],
+        ['category', 'tuition', 'MANIFEST_BAD_CATEGORY'],
+        ['category', 'EDUCATION', 'MANIFEST_BAD_CATEGORY'],
+        ['category', null, 'MANIFEST_BAD_CATEGORY'],
+        ['schemaVersion', 2, 'MANIFEST_BAD_SCHEMA_VERSION'],
+        ['schemaVersion', '1', 'MANIFEST_BAD_SCHEMA_VERSION'],
+        ['receipts', {}, 'MANIFEST_FIELD_TYPE', 'receipts'],
+        ['receipts', [], 'MANIFEST_RECEIPT_COUNT'],
+        ['receipts', 'claims/x.jpg', 'MANIFEST_FIELD_TYPE', 'receipts'],
+        ['submittedBy', 'worker 1', 'MANIFEST_BAD_USERNAME'],
+        ['submittedBy', 7, 'MANIFEST_BAD_USERNAME'],
+        ['claimId', 42, 'MANIFEST_BAD_CLAIM_ID'],
       )
-      .map(([field, value]): Build =>
+      .map(([field, value, code, named]): Build =>
         manifestCase(
-          `type:${String(field)}`,
-          new RegExp(`${String(field)}`),
-          (m) => void (m[field as string] = value),
+          `type:${field}`,
+          { codes: [code], ...(named ? { field: named } : {}) },
+          (m) => void (m[field] = value),
         ),
       ),
     fc
@@ -215,20 +235,28 @@ function badCases(): fc.Arbitrary<Build>[] {
         'schemaVersion',
       )
       .map((field): Build =>
-        manifestCase(`missing:${field}`, new RegExp(field), (m) => void delete m[field]),
+        manifestCase(
+          `missing:${field}`,
+          { codes: ['MANIFEST_FIELD_MISSING'], field },
+          (m) => void delete m[field],
+        ),
       ),
     unknownField.map(([k, v]): Build =>
-      manifestCase('unknown-field', /unknown field/, (m) => void (m[k as string] = v)),
+      manifestCase('unknown-field', { codes: ['MANIFEST_UNKNOWN_FIELDS'] }, (m) => void (m[k as string] = v)),
     ),
     badDates.map((d): Build =>
-      manifestCase('date', /expenseDate: must be a real date/, (m) => void (m.expenseDate = d)),
+      manifestCase(
+        'date',
+        { codes: ['MANIFEST_BAD_DATE'], field: 'expenseDate' },
+        (m) => void (m.expenseDate = d),
+      ),
     ),
     fc
       .integer({ min: 1, max: 9 })
       .map((n): Build =>
         manifestCase(
           'reimbursed>total',
-          /reimbursed is more than the total cost/,
+          { codes: ['MANIFEST_REIMBURSED_OVER_TOTAL'] },
           (m) => void (m.reimbursed = `${15000 + n}`),
         ),
       ),
@@ -238,7 +266,8 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'claimId-mismatch',
         reason: 'INVALID_MANIFEST',
-        detail: /differs from the claimId in its key|receipt key must be a file under/,
+        // Its receipt is then outside the claimId the manifest names: either is the reason.
+        codes: ['MANIFEST_CLAIM_ID_MISMATCH', 'MANIFEST_RECEIPT_KEY_OUTSIDE'],
         objects: upload(claimId, parts),
       };
     }),
@@ -249,7 +278,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'outside-prefix',
         reason: 'INVALID_MANIFEST',
-        detail: /receipt key must be a file under|the manifest cannot be its own receipt/,
+        codes: ['MANIFEST_RECEIPT_KEY_OUTSIDE', 'MANIFEST_RECEIPT_IS_MANIFEST'],
         objects: upload(claimId, parts),
       };
     }),
@@ -266,7 +295,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'invalid-utf8',
         reason: 'INVALID_MANIFEST',
-        detail: /not valid UTF-8/,
+        codes: ['MANIFEST_NOT_UTF8'],
         objects: upload(claimId, good(claimId), bytes),
       };
     }),
@@ -276,7 +305,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'truncated',
         reason: 'INVALID_MANIFEST',
-        detail: /not valid JSON/,
+        codes: ['MANIFEST_NOT_JSON'],
         objects: upload(claimId, parts, utf8(text.slice(0, Math.floor(text.length * cut)))),
       };
     }),
@@ -285,13 +314,13 @@ function badCases(): fc.Arbitrary<Build>[] {
       .map((text): Build => (claimId) => ({
         kind: 'not-an-object',
         reason: 'INVALID_MANIFEST',
-        detail: /manifest|schemaVersion|expected/,
+        codes: ['MANIFEST_NOT_OBJECT', 'MANIFEST_FIELD_MISSING'],
         objects: upload(claimId, good(claimId), utf8(text)),
       })),
     fc.constant<Build>((claimId) => ({
       kind: 'zero-byte-manifest',
       reason: 'INVALID_MANIFEST',
-      detail: /manifest is empty/,
+      codes: ['MANIFEST_EMPTY'],
       objects: upload(claimId, good(claimId), new Uint8Array()),
     })),
     fc.integer({ min: 64 * 1024 + 1, max: 200 * 1024 }).map((size): Build => (claimId) => {
@@ -302,7 +331,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'oversized-manifest',
         reason: 'INVALID_MANIFEST',
-        detail: /larger than 64 KB/,
+        codes: ['MANIFEST_TOO_LARGE'],
         objects: upload(claimId, parts, utf8(padded)),
       };
     }),
@@ -322,7 +351,7 @@ function badCases(): fc.Arbitrary<Build>[] {
         return {
           kind: 'magic-bytes',
           reason: 'INVALID_RECEIPT',
-          detail: /is not a JPEG, PNG or PDF file/,
+          codes: ['RECEIPT_UNKNOWN_TYPE'],
           objects: upload(claimId, parts),
         };
       }),
@@ -335,7 +364,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'declared-type',
         reason: 'INVALID_RECEIPT',
-        detail: /is a image\/png file but was declared image\/jpeg/,
+        codes: ['RECEIPT_TYPE_DIFFERS'],
         objects: upload(claimId, parts),
       };
     }),
@@ -346,7 +375,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'sha256',
         reason: 'INVALID_RECEIPT',
-        detail: /does not match its sha256/,
+        codes: ['RECEIPT_SHA256_DIFFERS'],
         objects: upload(claimId, parts),
       };
     }),
@@ -356,7 +385,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'missing-receipt',
         reason: 'INVALID_RECEIPT',
-        detail: /was not uploaded/,
+        codes: ['RECEIPT_NOT_UPLOADED'],
         objects: upload(claimId, parts),
       };
     }),
@@ -369,7 +398,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'zero-byte-receipt',
         reason: 'INVALID_RECEIPT',
-        detail: /is empty \(0 bytes\)/,
+        codes: ['RECEIPT_EMPTY'],
         objects: upload(claimId, parts),
       };
     }),
@@ -385,7 +414,7 @@ function badCases(): fc.Arbitrary<Build>[] {
       return {
         kind: 'same-file-twice',
         reason: 'INVALID_RECEIPT',
-        detail: /same file as another receipt/,
+        codes: ['RECEIPT_SAME_FILE'],
         objects: upload(claimId, parts),
       };
     }),
@@ -408,7 +437,7 @@ export const oversizedReceipt: Build = (claimId) => {
   return {
     kind: 'oversized-receipt',
     reason: 'INVALID_RECEIPT',
-    detail: /larger than 10 MB/,
+    codes: ['RECEIPT_TOO_LARGE'],
     objects: upload(claimId, parts),
   };
 };
