@@ -12,6 +12,7 @@ import type { ApiDeps } from '#shared/api/claims-api.ts';
 import { claimNotFound, ForbiddenError, StateConflictError } from '#shared/errors.ts';
 import { maskIdNumber } from '#shared/resident-id.ts';
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
+import type { Member } from '#shared/members.ts';
 
 /** The roles the route admits (shared/access.ts): the people who verify households, and admin. */
 function verifies(principal: Principal): boolean {
@@ -55,7 +56,11 @@ async function householdClaims(deps: Pick<ApiDeps, 'claims'>, claim: ClaimRecord
   return found;
 }
 
-function householdOf(periods: readonly RosterPeriod[], expenseDate: string | null) {
+function householdOf(
+  periods: readonly RosterPeriod[],
+  members: readonly Member[],
+  expenseDate: string | null,
+) {
   const sorted = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? -1 : 1));
   const latest = sorted[sorted.length - 1];
   if (!latest) return null;
@@ -67,8 +72,10 @@ function householdOf(periods: readonly RosterPeriod[], expenseDate: string | nul
     // In full: only the roles that verify get here (checked above).
     headName: latest.headName,
     idNumber: maskIdNumber(latest.idNumber),
-    // The roster keeps a member count (a list of members, when it has one, goes here too).
+    // The roster's member count, and the members file's people where it was loaded: names in
+    // full for the people who verify at the door, ID numbers masked like the head's.
     memberCount: latest.members,
+    members: members.map((m) => ({ name: m.name, relation: m.relation, idNumber: maskIdNumber(m.idNumber) })),
     gridWorker: latest.gridWorker,
     // Each status period runs until the next one starts; the one covering the expense is marked.
     periods: sorted.map((p, i) => ({
@@ -97,7 +104,11 @@ export async function reviewContext(
     });
   }
   const household = claim.householdId
-    ? householdOf(await deps.roster.periods(claim.householdId), claim.expenseDate)
+    ? householdOf(
+        await deps.roster.periods(claim.householdId),
+        await deps.roster.members(claim.householdId),
+        claim.expenseDate,
+      )
     : null;
 
   const capYear = claim.assessment?.capYear ?? (claim.expenseDate ? yearOf(claim.expenseDate) : null);

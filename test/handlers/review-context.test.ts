@@ -95,6 +95,12 @@ describe('GET /claims/{claimId}/review-context', () => {
     const world = await makeWorld();
     const { paid, review } = await householdYear(world);
     const get = makeHandler(() => world);
+    // The members file's people for the household: the head and a child.
+    const childId = '430381201003010016';
+    await world.roster.storeMembers([
+      { householdId: 'HH-0005', idNumber, name: head, relation: 'head' },
+      { householdId: 'HH-0005', idNumber: childId, name: '李小明', relation: 'child' },
+    ]);
 
     const answer = json(await get(event(users.village1, review), context));
     expect(answer.status).toBe(200);
@@ -109,6 +115,10 @@ describe('GET /claims/{claimId}/review-context', () => {
         headName: head,
         idNumber: `${idNumber.slice(0, 6)}********${idNumber.slice(-4)}`,
         memberCount: hh5[0]!.members,
+        members: [
+          { name: head, relation: 'head', idNumber: `${idNumber.slice(0, 6)}********${idNumber.slice(-4)}` },
+          { name: '李小明', relation: 'child', idNumber: '430381********0016' },
+        ],
         gridWorker: 'worker1',
         periods: [
           { status: 'out_of_poverty', from: '2024-01-01', until: '2025-03-15', coversExpense: false },

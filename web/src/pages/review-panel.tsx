@@ -181,6 +181,15 @@ function HouseholdContext({ claimId }: { claimId: string }) {
             </Field>
             <Field label={t('review.members')}>
               {t('households.members', { n: c.household.memberCount })}
+              {c.household.members.length > 0 && (
+                <ul class="plain" data-testid="review-members">
+                  {c.household.members.map((m) => (
+                    <li key={m.idNumber}>
+                      {m.name}（{t(`relation.${m.relation}`)}）<span class="mono">{m.idNumber}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
             </Field>
             <Field label={t('households.village')}>{c.household.village}</Field>
             <Field label={t('claim.household')}>
