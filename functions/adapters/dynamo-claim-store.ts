@@ -30,7 +30,7 @@ import { type RosterPeriod } from '#shared/roster.ts';
 import type { Member } from '#shared/members.ts';
 import { addDays } from '#shared/dates.ts';
 import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
-import { send } from '#functions/adapters/dynamo-send.ts';
+import { queryAll, send } from '#functions/adapters/dynamo-send.ts';
 import { claimsIndexes, payoutDateShards } from '#infra/tables.ts';
 import {
   claimIdOfSortKey,
@@ -306,17 +306,8 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   /** Every item a query matches, following LastEvaluatedKey page by page. */
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await send(() =>
-        this.db.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start })),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  private queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    return queryAll(this.db, this.table, input);
   }
 
   /**

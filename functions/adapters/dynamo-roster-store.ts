@@ -14,7 +14,6 @@
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  QueryCommand,
   TransactWriteItemsCommand,
   TransactionCanceledException,
   type AttributeValue,
@@ -29,7 +28,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { rosterPeriodSchema, type RosterPeriod } from '#shared/roster.ts';
 import { memberSchema, type Member } from '#shared/members.ts';
 import { TransientError, type HouseholdWrite, type RosterConflict, type RosterStore } from '#shared/ports.ts';
-import { send } from '#functions/adapters/dynamo-send.ts';
+import { queryAll, send } from '#functions/adapters/dynamo-send.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -337,17 +336,9 @@ export class DynamoRosterStore implements RosterStore {
     }
   }
 
-  private async queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await send(() =>
-        this.db.send(new QueryCommand({ ...input, TableName: this.table, ExclusiveStartKey: start })),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+  /** Every item a query matches, following LastEvaluatedKey page by page. */
+  private queryAll(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+    return queryAll(this.db, this.table, input);
   }
 
   /** Consistent reads of up to any number of keys, 100 per request, unprocessed keys retried. */

@@ -1,4 +1,10 @@
 // One place that tells a DynamoDB fault worth retrying from one that is not.
+import {
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { TransientError } from '#shared/ports.ts';
 
 /** Maps the SDK's retryable faults to TransientError so workflows retry them with backoff. */
@@ -22,4 +28,22 @@ export async function send<T>(work: () => Promise<T>): Promise<T> {
     }
     throw error;
   }
+}
+
+/** Every item a query matches, following LastEvaluatedKey page by page. */
+export async function queryAll(
+  db: DynamoDBClient,
+  table: string,
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await send(() =>
+      db.send(new QueryCommand({ ...input, TableName: table, ExclusiveStartKey: start })),
+    );
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
