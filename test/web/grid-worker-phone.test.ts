@@ -108,8 +108,11 @@ describe('grid worker on a phone', () => {
   it('keeps the expected payout in sight while amounts are typed with the keyboard up', async () => {
     const { context, errors } = await newContext(browser, phoneWithKeyboard);
     const page = await signIn(context, stack.apiUrl, 'worker1');
+    // A fresh load of the form's own address (not a hash change on the households page): once
+    // on CI the hash change's page never showed within 30 s while the machine was busy.
+    await page.goto('about:blank');
     await page.goto(`${stack.apiUrl}/#/new?household=HH-0001`);
-    await page.getByRole('heading', { name: '新建理赔申请' }).waitFor();
+    await page.getByRole('heading', { name: '新建理赔申请' }).waitFor({ timeout: 60_000 });
     await expect.poll(() => page.getByLabel('农户').inputValue()).toBe('HH-0001');
     await page.getByLabel('因学').check();
     const summary = page.getByTestId('quote-summary');
