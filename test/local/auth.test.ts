@@ -37,7 +37,7 @@ function signRaw(header: unknown, payload: unknown, key = secret): string {
 }
 
 describe('demoUsers', () => {
-  it('has the contract users with their roles and stable UUID subs', () => {
+  it('has the demo users with their roles and stable UUID subs', () => {
     expect(demoUsers.map((u) => [u.username, u.role])).toEqual([
       ['worker1', 'gridWorker'],
       ['worker2', 'gridWorker'],

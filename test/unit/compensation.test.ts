@@ -24,7 +24,7 @@ const pay = (
     capUsedFen: yuanToFen(used),
   });
 
-describe('the contract worked examples', () => {
+describe('the documented worked examples', () => {
   it('university tuition: total 22,700, reimbursed 0 -> 3,500 + 4,620 = 8,120.00', () => {
     const result = pay('education', '22700');
     expect(result.bands.map((b) => b.payoutFen)).toEqual([350_000, 462_000]);

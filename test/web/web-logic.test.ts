@@ -60,7 +60,7 @@ describe('amounts as people type them', () => {
     expect(readAmount('¥22700元')).toEqual({ ok: true, fen: 2_270_000 });
     expect(readAmount(' 8120.00 ')).toEqual({ ok: true, fen: 812_000 });
   });
-  it('refuses what the contract refuses', () => {
+  it('refuses what the money rules refuse', () => {
     for (const bad of ['', '-5', '1e5', '1.234', 'abc', '10000001']) expect(readAmount(bad).ok).toBe(false);
     expect(readAmount('', true)).toEqual({ ok: true, fen: 0 });
   });

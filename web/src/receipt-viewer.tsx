@@ -3,6 +3,7 @@
 // zoom) so a rotated photo still fits and nothing ever widens the page.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { t } from './i18n.ts';
+import type { ReceiptLink } from './types.ts';
 import './receipt-viewer.css';
 
 const MIN_ZOOM = 1;
@@ -225,5 +226,28 @@ export function ReceiptViewer({ url, alt }: { url: string; alt: string }) {
         />
       </div>
     </div>
+  );
+}
+
+/** One receipt of a claim: a PDF inline, an image in the viewer, and a link to open it. */
+export function ReceiptPreview({ link, n }: { link: ReceiptLink; n: number }) {
+  const alt = t('claim.receiptAlt', { n });
+  return (
+    <figure>
+      {link.contentType === 'application/pdf' ? (
+        <object data={link.url} type="application/pdf" class="pdf-frame" aria-label={alt}>
+          <a href={link.url} target="_blank" rel="noopener noreferrer">
+            {alt}
+          </a>
+        </object>
+      ) : (
+        <ReceiptViewer url={link.url} alt={alt} />
+      )}
+      <figcaption>
+        <a href={link.url} target="_blank" rel="noopener noreferrer">
+          {alt} · {t('claim.receiptOpen')}
+        </a>
+      </figcaption>
+    </figure>
   );
 }

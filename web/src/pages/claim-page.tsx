@@ -15,7 +15,7 @@ import { href } from '../router.ts';
 import { ErrorBox, errorMessage, Field, Loading, Page, StateBadge, StatusBadge } from '../components.tsx';
 import { Breakdown } from './quote-panel.tsx';
 import { ReviewPanel, showsReviewPanel } from './review-panel.tsx';
-import { ReceiptViewer } from '../receipt-viewer.tsx';
+import { ReceiptPreview } from '../receipt-viewer.tsx';
 
 /** States the workflow leaves by itself within seconds: keep asking. */
 const moving = new Set<ClaimDetail['state']>(['RECEIVED', 'APPROVED']);
@@ -301,28 +301,6 @@ function PossibleDuplicates({ claim }: { claim: ClaimDetail }) {
         );
       })}
     </section>
-  );
-}
-
-function ReceiptPreview({ link, n }: { link: ReceiptLink; n: number }) {
-  const alt = t('claim.receiptAlt', { n });
-  return (
-    <figure>
-      {link.contentType === 'application/pdf' ? (
-        <object data={link.url} type="application/pdf" class="pdf-frame" aria-label={alt}>
-          <a href={link.url} target="_blank" rel="noopener noreferrer">
-            {alt}
-          </a>
-        </object>
-      ) : (
-        <ReceiptViewer url={link.url} alt={alt} />
-      )}
-      <figcaption>
-        <a href={link.url} target="_blank" rel="noopener noreferrer">
-          {alt} · {t('claim.receiptOpen')}
-        </a>
-      </figcaption>
-    </figure>
   );
 }
 

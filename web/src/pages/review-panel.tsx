@@ -13,7 +13,7 @@ import type { ReviewContext } from '#shared/api/review-context.ts';
 import { useAsync } from '../use-async.ts';
 import { href } from '../router.ts';
 import { errorMessage, Field, Loading, StateBadge, StatusBadge } from '../components.tsx';
-import { ReceiptViewer } from '../receipt-viewer.tsx';
+import { ReceiptPreview } from '../receipt-viewer.tsx';
 import './review-panel.css';
 
 const contextRoles = rolesAllowed('get-review-context');
@@ -126,33 +126,15 @@ function ReceiptFigures({ claimId, count }: { claimId: string; count: number }) 
   if (links.loading && !links.data) return <Loading />;
   return (
     <>
-      {links.data?.map((link, i) => {
-        const alt = t('claim.receiptAlt', { n: i + 1 });
-        if (!link)
-          return (
-            <p key={i} class="muted">
-              {t('claim.receiptUnavailable')}
-            </p>
-          );
-        return (
-          <figure key={i}>
-            {link.contentType === 'application/pdf' ? (
-              <object data={link.url} type="application/pdf" class="pdf-frame" aria-label={alt}>
-                <a href={link.url} target="_blank" rel="noopener noreferrer">
-                  {alt}
-                </a>
-              </object>
-            ) : (
-              <ReceiptViewer url={link.url} alt={alt} />
-            )}
-            <figcaption>
-              <a href={link.url} target="_blank" rel="noopener noreferrer">
-                {alt} · {t('claim.receiptOpen')}
-              </a>
-            </figcaption>
-          </figure>
-        );
-      })}
+      {links.data?.map((link, i) =>
+        link ? (
+          <ReceiptPreview key={i} link={link} n={i + 1} />
+        ) : (
+          <p key={i} class="muted">
+            {t('claim.receiptUnavailable')}
+          </p>
+        ),
+      )}
     </>
   );
 }
