@@ -11,11 +11,23 @@ export interface Plan {
   readonly coldStart: { readonly samples: number; readonly handlers?: readonly string[] };
   readonly ledgerExport: { readonly sizes: readonly number[] };
   readonly cost: { readonly automatic: number; readonly review: number };
-  /** County roster files: households x status periods (BENCH_ROSTER_HOUSEHOLDS overrides the first). */
-  readonly rosterImport: { readonly sizes: readonly { households: number; periods: number }[] };
+  /**
+   * County roster files: households x status periods, cut at `rows` when given
+   * (BENCH_ROSTER_HOUSEHOLDS overrides the first; BENCH_ROSTER_ROWS, from `--rows`, all of them).
+   */
+  readonly rosterImport: {
+    readonly sizes: readonly { households: number; periods: number; rows?: number }[];
+  };
   /** Claims loaded for the listing figures (BENCH_LISTING_CLAIMS overrides) and samples per listing. */
   readonly claimListing: { readonly claims: number; readonly samples: number };
 }
+
+/** `--rows=100000,1000000`: files of that many rows, households of three periods. */
+const rosterRows = (process.env.BENCH_ROSTER_ROWS ?? '')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0)
+  .map((rows) => ({ households: Math.ceil(rows / 3), periods: 3, rows }));
 
 const listingClaims = (fallback: number) => Number(process.env.BENCH_LISTING_CLAIMS ?? fallback) || fallback;
 
@@ -26,10 +38,13 @@ export const fullPlan: Plan = {
   ledgerExport: { sizes: [100_000, 1_000_000] },
   cost: { automatic: 200, review: 20 },
   rosterImport: {
-    sizes: [
-      { households: Number(process.env.BENCH_ROSTER_HOUSEHOLDS ?? 100_000) || 100_000, periods: 3 },
-      { households: 333_334, periods: 3 },
-    ],
+    sizes:
+      rosterRows.length > 0
+        ? rosterRows
+        : [
+            { households: Number(process.env.BENCH_ROSTER_HOUSEHOLDS ?? 100_000) || 100_000, periods: 3 },
+            { households: 333_334, periods: 3 },
+          ],
   },
   claimListing: { claims: listingClaims(1_000_000), samples: 200 },
 };
@@ -41,10 +56,13 @@ export const quickPlan: Plan = {
   ledgerExport: { sizes: [10_000, 50_000] },
   cost: { automatic: 6, review: 1 },
   rosterImport: {
-    sizes: [
-      { households: 1_000, periods: 3 },
-      { households: 3_000, periods: 3 },
-    ],
+    sizes:
+      rosterRows.length > 0
+        ? rosterRows
+        : [
+            { households: 1_000, periods: 3 },
+            { households: 3_000, periods: 3 },
+          ],
   },
   claimListing: { claims: listingClaims(5_000), samples: 50 },
 };

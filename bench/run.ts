@@ -1,4 +1,4 @@
-// `npm run bench` (tsx bench/run.ts [--quick] [--only=group,group]): runs each figure group in
+// `npm run bench` (tsx bench/run.ts [--quick] [--only=group,group] [--rows=100000,1000000]): runs each figure group in
 // its own process, one after another (they would skew each other on a 2-core machine), prints a
 // human table, then one JSON line, and writes the JSON to reports/bench.json.
 import { spawn } from 'node:child_process';
@@ -10,11 +10,18 @@ import { humanReport, verdicts, type GroupResults } from '#bench/report.ts';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args
-  .find((a) => a.startsWith('--only='))
-  ?.slice(7)
-  .split(',')
-  .filter(Boolean);
+/** `--name=value` or `--name value`. */
+const option = (name: string): string | undefined => {
+  const at = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (at < 0) return undefined;
+  const arg = args[at] ?? '';
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[at + 1];
+};
+const only = option('only')?.split(',').filter(Boolean);
+// --rows=100000,1000000: the roster-import sizes, in rows (households of three status periods).
+const rosterRows = option('rows');
+if (rosterRows !== undefined && !/^\d+(,\d+)*$/.test(rosterRows))
+  throw new Error(`--rows takes row counts separated by commas, not ${rosterRows}`);
 const unknown = (only ?? []).filter((g) => !groupNames.includes(g as GroupName));
 if (unknown.length > 0)
   throw new Error(`unknown group ${unknown.join(', ')}; groups: ${groupNames.join(', ')}`);
@@ -37,7 +44,11 @@ function runGroup(name: GroupName, out: string): Promise<void> {
       {
         // stdout carries the handlers' Powertools logs (kept, as on Lambda, but not shown).
         stdio: ['ignore', 'ignore', 'inherit'],
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        env: {
+          ...process.env,
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          ...(rosterRows !== undefined ? { BENCH_ROSTER_ROWS: rosterRows } : {}),
+        },
       },
     );
     child.on('error', reject);

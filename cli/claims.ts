@@ -1,6 +1,11 @@
 // `claims <verb>`: one entry point, one small module per verb. Every failure is one line on
 // stderr and a non-zero exit code; --json puts exactly one JSON object on stdout.
 import { quoteVerb } from '#cli/verbs/quote.ts';
+import { appealVerb, objectVerb } from '#cli/verbs/appeal-verbs.ts';
+import { fundVerb } from '#cli/verbs/fund.ts';
+import { bankVerb, reconcileVerb, reissueVerb } from '#cli/verbs/bank.ts';
+import { clockVerb } from '#cli/verbs/clock.ts';
+import { noticeVerb } from '#cli/verbs/notice.ts';
 import {
   exportVerb,
   grantVerb,
@@ -34,10 +39,18 @@ const verbs: Record<string, Verb> = {
   grant: grantVerb,
   status: statusVerb,
   review: reviewVerb,
+  object: objectVerb,
+  appeal: appealVerb,
   retry: retryVerb,
   roster: rosterVerb,
   members: membersVerb,
   export: exportVerb,
+  fund: fundVerb,
+  bank: bankVerb,
+  reissue: reissueVerb,
+  reconcile: reconcileVerb,
+  notice: noticeVerb,
+  clock: clockVerb,
   start: async (args, io) => (await import('#cli/local/start.ts')).startVerb(args, io),
   seed: async (args, io) => (await import('#cli/local/seed.ts')).seedVerb(args, io),
 };
@@ -51,9 +64,18 @@ const usage = `usage: claims <verb> [options]
   grant --household H [--claim-id ULID] [--as USER] [--api URL] [--json]
   status CLAIM_ID [--as USER] [--api URL] [--json]
   review CLAIM_ID --gate G --decision approve|reject --as USER [--comment TEXT] [--api URL] [--json]
+  object CLAIM_ID --text TEXT --as USER [--api URL] [--json]
+  appeal CLAIM_ID --text TEXT --as USER [--api URL] [--json]
   retry CLAIM_ID [--as USER] [--api URL] [--json]
+  bank import FILE.csv [--as USER] [--api URL] [--lang zh-CN|en] [--json]
+  reissue CLAIM_ID [--as USER] [--api URL] [--json]
+  reconcile --from D --to D [--region R] [--as USER] [--api URL] [--json]
   seed --households N --claims M [--seed S] [--dynamodb http://127.0.0.1:8000 | --data-dir DIR] [--json]
-  export --from D --to D [--region R] [--format csv|xlsx] [--lang zh|en] --out FILE [--as USER] [--api URL]`;
+  export --from D --to D [--region R] [--format csv|xlsx] [--lang zh|en] --out FILE [--as USER] [--api URL]
+  fund --region R [--as USER] [--api URL] [--json]
+  fund topup --region R --amount YUAN --ref TEXT [--as USER] [--api URL] [--json]
+  notice --region R --village V [--lang zh|en] [--as USER] [--api URL] [--json]
+  clock [advance --days N] [--api URL] [--json]   (local stack only)`;
 
 const stdio: CliIo = {
   out: (text) => process.stdout.write(`${text}\n`),

@@ -7,6 +7,8 @@ export const workflowHandlers = [
   'check-duplicates',
   'assess-claim',
   'record-payout',
+  // Posts an approved claim in its village (公示) before the payout, where the policy says so.
+  'start-notice',
   'mark-error',
   'request-review',
   'escalate-review',
@@ -53,6 +55,9 @@ export const apiRoutes = [
   { method: 'GET', path: '/claims/{claimId}/review-context', handler: 'get-review-context', auth: true },
   { method: 'POST', path: '/claims/{claimId}/reviews', handler: 'decide-review', auth: true },
   { method: 'POST', path: '/claims/{claimId}/retry', handler: 'retry-claim', auth: true },
+  { method: 'POST', path: '/claims/{claimId}/objections', handler: 'object-claim', auth: true },
+  { method: 'POST', path: '/claims/{claimId}/appeal', handler: 'appeal-claim', auth: true },
+  { method: 'POST', path: '/claims/{claimId}/reissue', handler: 'reissue-claim', auth: true },
   { method: 'POST', path: '/roster/imports', handler: 'import-roster', auth: true },
   { method: 'POST', path: '/imports', handler: 'create-import', auth: true },
   { method: 'GET', path: '/imports', handler: 'list-imports', auth: true },
@@ -63,8 +68,14 @@ export const apiRoutes = [
   { method: 'POST', path: '/ledger/exports', handler: 'create-export', auth: true },
   { method: 'GET', path: '/ledger/exports/{jobId}', handler: 'get-export', auth: true },
   { method: 'POST', path: '/ledger/disbursements', handler: 'mark-disbursed', auth: true },
+  { method: 'GET', path: '/ledger/reconciliation', handler: 'get-reconciliation', auth: true },
   { method: 'POST', path: '/quotes', handler: 'quote-claim', auth: true },
   { method: 'GET', path: '/stats', handler: 'get-stats', auth: true },
+  { method: 'GET', path: '/funds/{region}', handler: 'get-fund', auth: true },
+  { method: 'POST', path: '/funds/{region}/topups', handler: 'top-up-fund', auth: true },
+  // Reads the region's ledger for the year, as an export does.
+  { method: 'GET', path: '/funds/{region}/history', handler: 'get-fund-history', auth: true, heavy: true },
+  { method: 'GET', path: '/notices', handler: 'list-notices', auth: true },
 ] as const satisfies readonly ApiRoute[];
 export type ApiHandlerName = (typeof apiRoutes)[number]['handler'];
 

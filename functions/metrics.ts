@@ -7,7 +7,15 @@ import type { MetricUnit } from '@aws-lambda-powertools/metrics/types';
 import { businessMetrics, type BusinessMetric } from '#functions/catalog.ts';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { ClaimState, HistoryEvent } from '#shared/claim-state.ts';
-import type { ClaimEvidence, ClaimFilter, ClaimStore, PayoutOutcome } from '#shared/ports.ts';
+import type {
+  ClaimEvidence,
+  ClaimFilter,
+  ClaimStore,
+  CountedExpense,
+  PayoutCharge,
+  PayoutOutcome,
+  TransferMark,
+} from '#shared/ports.ts';
 import type { ClaimGrant } from '#shared/claim-grant.ts';
 import type { Category } from '#shared/policy.ts';
 import type { Fen } from '#shared/money.ts';
@@ -48,6 +56,8 @@ const outcomes: Partial<Record<ClaimState, string>> = {
   APPROVED: 'approved',
   REJECTED: 'rejected',
   PENDING_REVIEW: 'review',
+  NOTICE: 'notice',
+  AWAITING_FUNDS: 'awaitingFunds',
   PAID: 'paid',
   ERROR: 'error',
 };
@@ -172,14 +182,33 @@ export class MeteredClaimStore implements ClaimStore {
   capUsed(householdId: string, year: number, category: Category) {
     return this.store.capUsed(householdId, year, category);
   }
+  capCounter(householdId: string, year: number, category: Category) {
+    return this.store.capCounter(householdId, year, category);
+  }
+  async countExpense(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    counted: CountedExpense,
+  ) {
+    const done = await this.store.countExpense(next, expectedVersion, event, counted);
+    this.seen.delete(next.claimId);
+    if (done) await this.safely(() => this.transition(event));
+    return done;
+  }
+  async awaitFunds(next: ClaimRecord, expectedVersion: number, event: HistoryEvent, initialFen: Fen) {
+    await this.store.awaitFunds(next, expectedVersion, event, initialFen);
+    this.seen.delete(next.claimId);
+    await this.safely(() => this.transition(event));
+  }
   async recordPayout(
     paid: ClaimRecord,
     expectedVersion: number,
     entry: LedgerEntry,
-    capFen: Fen,
+    charge: PayoutCharge,
     event: HistoryEvent,
   ): Promise<PayoutOutcome> {
-    const outcome = await this.store.recordPayout(paid, expectedVersion, entry, capFen, event);
+    const outcome = await this.store.recordPayout(paid, expectedVersion, entry, charge, event);
     this.seen.delete(paid.claimId);
     if (outcome.kind === 'paid')
       await this.safely(() => {
@@ -197,6 +226,9 @@ export class MeteredClaimStore implements ClaimStore {
   }
   recordDisbursement(next: ClaimRecord, expectedVersion: number, event: HistoryEvent) {
     return this.store.recordDisbursement(next, expectedVersion, event);
+  }
+  recordTransfer(next: ClaimRecord, expectedVersion: number, event: HistoryEvent, mark: TransferMark) {
+    return this.store.recordTransfer(next, expectedVersion, event, mark);
   }
 }
 

@@ -25,6 +25,8 @@ export interface HandlerAccess {
   readonly exports: boolean;
   /** StartExecution on assess-claim and review-claim (an operator's retry). */
   readonly startWorkflows: boolean;
+  /** StartExecution on review-claim only: a review round after an objection or an appeal. */
+  readonly startReview: boolean;
   /** StartExecution on export-ledger (a finance user's export job). */
   readonly startExport: boolean;
   /**
@@ -41,6 +43,7 @@ const reader: HandlerAccess = {
   reviewTaskResponse: false,
   exports: false,
   startWorkflows: false,
+  startReview: false,
   startExport: false,
   imports: 'none',
 };
@@ -50,6 +53,7 @@ const writer: HandlerAccess = {
   reviewTaskResponse: false,
   exports: false,
   startWorkflows: false,
+  startReview: false,
   startExport: false,
   imports: 'none',
 };
@@ -69,10 +73,14 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'get-receipt': { receipts: 'view' },
   // Resumes the gate the decision is for.
   'decide-review': { reviewTaskResponse: true },
-  // Finds claims whose run was lost and starts assess-claim for them; writes nothing itself.
-  'sweep-claims': { claimsTable: 'read', startWorkflows: true },
+  // Finds claims whose run was lost and starts assess-claim (or a review round's run) for them, and pays claims waiting for
+  // a fund that has money again (the payout step's own writes, as record-payout makes them).
+  'sweep-claims': { startWorkflows: true },
   // Moves a claim out of ERROR and starts its workflow again.
   'retry-claim': { startWorkflows: true },
+  // Send a claim back to review (an objection, an appeal) and start the round's review run.
+  'object-claim': { startReview: true },
+  'appeal-claim': { startReview: true },
   // Writes the export file and signs its download link; a GET that stores a file, nothing more.
   'export-ledger': { exports: true },
   // Records the export job and starts the workflow that writes its file.

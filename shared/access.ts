@@ -24,13 +24,17 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   // Receipts show the household's paperwork: the people who check claims, not finance.
   'get-receipt': ['gridWorker', ...reviewers, 'admin'],
   'decide-review': reviewers,
+  // An objection during a claim's public notice: the village verifies, admin hears complaints.
+  'object-claim': ['villageVerifier', 'admin'],
+  // An appeal is the household's act, carried by its grid worker (checked per claim).
+  'appeal-claim': ['gridWorker'],
   // The household behind a claim in review (head's name in full, ID masked) and its year's claims.
   'get-review-context': [...reviewers, 'admin'],
   'import-roster': ['admin'],
   // Bulk file jobs; which role runs which kind of file is checked per job (import-api jobRoles).
-  'create-import': ['admin'],
-  'get-import': ['admin'],
-  'list-imports': ['admin'],
+  'create-import': ['admin', 'finance'],
+  'get-import': ['admin', 'finance'],
+  'list-imports': ['admin', 'finance'],
   // Sends a claim in ERROR (or one whose run was lost) through its workflow again.
   'retry-claim': ['admin'],
   'list-policies': everyone,
@@ -39,9 +43,20 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'create-export': ['finance'],
   'get-export': ['finance'],
   'mark-disbursed': ['finance'],
+  // A failed transfer sent again once the household's account is corrected.
+  'reissue-claim': ['finance', 'admin'],
+  // Paid = disbursed + failed + outstanding, to the fen: sums only, no personal data.
+  'get-reconciliation': ['finance', 'admin'],
   'quote-claim': everyone,
   // The dashboard's figures: counts and sums, no personal data.
   'get-stats': [...reviewers, 'admin', 'finance'],
+  // The relief funds: figures and top-up history (no personal data). Finance keeps the fund and
+  // the auditor checks it; adding money is finance's act, or an admin's.
+  'get-fund': ['finance', 'auditor', 'admin'],
+  'get-fund-history': ['finance', 'auditor', 'admin'],
+  'top-up-fund': ['finance', 'admin'],
+  // The village's public notice board (公示): posted where everyone can read it; names always masked.
+  'list-notices': everyone,
 };
 
 export function isRole(value: string): value is Role {

@@ -7,11 +7,11 @@ import * as z from 'zod';
 import { messageSchema } from '#shared/messages/schema.ts';
 export { errorReportCsv } from '#shared/error-report.ts';
 
-export const jobKinds = ['roster', 'members', 'ledger-export'] as const;
+export const jobKinds = ['roster', 'members', 'bank-result', 'ledger-export'] as const;
 export const jobKindSchema = z.enum(jobKinds);
 export type JobKind = z.infer<typeof jobKindSchema>;
 /** The kinds that start from an uploaded file (the others write one: a ledger export). */
-export const importKinds = ['roster', 'members'] as const satisfies readonly JobKind[];
+export const importKinds = ['roster', 'members', 'bank-result'] as const satisfies readonly JobKind[];
 export const importKindSchema = z.enum(importKinds);
 export type ImportKind = z.infer<typeof importKindSchema>;
 
@@ -90,6 +90,8 @@ export const batchResultSchema = z.object({
   rows: z.number().int().min(0),
   imported: z.number().int().min(0),
   rejected: z.array(rowRejectionSchema),
+  /** What the imported rows did, by kind of outcome (a bank result file: disbursed, failed). */
+  outcomes: z.record(z.string(), z.number().int().min(0)).optional(),
 });
 export type BatchResult = z.infer<typeof batchResultSchema>;
 
@@ -207,7 +209,16 @@ export interface JobStore {
 export interface JobFiles {
   /** The file's bytes and their sha256, undefined when missing; throws past maxBytes. */
   read(key: string, maxBytes: number): Promise<{ bytes: Uint8Array; sha256: string } | undefined>;
+  /** The file piece by piece (a bulk file is never held whole), undefined when missing. */
+  stream(key: string, maxBytes: number): Promise<JobFileStream | undefined>;
   write(key: string, body: string, contentType: string): Promise<void>;
+}
+
+/** A file being read: its bytes in order (throwing past maxBytes), then their sha256. */
+export interface JobFileStream {
+  readonly chunks: AsyncIterable<Uint8Array>;
+  /** The sha256 of the bytes, once `chunks` has been read to its end. */
+  sha256(): string;
 }
 
 /** The largest bulk file accepted: about a million roster rows. */

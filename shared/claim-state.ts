@@ -12,13 +12,25 @@ export const rejectionReasonSchema = z.enum(rejectionReasons);
 export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
 
 /** Reasons an assessment can reject with before any person looks at the claim. */
-const automaticReasons: readonly RejectionReason[] = rejectionReasons.filter((r) => r !== 'REVIEW_REJECTED');
+const automaticReasons: readonly RejectionReason[] = rejectionReasons.filter(
+  (r) => r !== 'REVIEW_REJECTED' && r !== 'APPEAL_REJECTED',
+);
 
 interface TransitionRule {
   readonly to: ClaimState;
   /** Rejections must carry one of these reasons; other targets carry none. */
   readonly reasons?: readonly RejectionReason[];
 }
+
+/**
+ * Where a payout can end when it is recorded: paid, waiting for the fund, or refused because
+ * other claims used up the household's cap meanwhile.
+ */
+const payoutOutcomes: readonly TransitionRule[] = [
+  { to: 'PAID' },
+  { to: 'AWAITING_FUNDS' },
+  { to: 'REJECTED', reasons: ['CAP_EXHAUSTED'] },
+];
 
 /** Allowed transitions. ERROR can return to the state the fault interrupted, so it can be retried. */
 export const transitions: Readonly<Record<ClaimState, readonly TransitionRule[]>> = {
@@ -29,14 +41,30 @@ export const transitions: Readonly<Record<ClaimState, readonly TransitionRule[]>
     { to: 'ERROR' },
   ],
   PENDING_REVIEW: [{ to: 'APPROVED' }, { to: 'REJECTED', reasons: ['REVIEW_REJECTED'] }, { to: 'ERROR' }],
-  // A claim approved while another claim used up the household's cap is rejected at payout.
-  APPROVED: [{ to: 'PAID' }, { to: 'REJECTED', reasons: ['CAP_EXHAUSTED'] }, { to: 'ERROR' }],
-  PAID: [{ to: 'DISBURSED' }],
+  // An appeal is reviewed like a claim; its refusal is final.
+  APPEALED: [{ to: 'APPROVED' }, { to: 'REJECTED', reasons: ['APPEAL_REJECTED'] }, { to: 'ERROR' }],
+  // Approved with a public notice to run first (公示), or paid straight away.
+  APPROVED: [{ to: 'NOTICE' }, ...payoutOutcomes, { to: 'ERROR' }],
+  // An objection during the notice sends the claim back to review.
+  NOTICE: [...payoutOutcomes, { to: 'PENDING_REVIEW' }, { to: 'ERROR' }],
+  AWAITING_FUNDS: [...payoutOutcomes.filter((r) => r.to !== 'AWAITING_FUNDS'), { to: 'ERROR' }],
+  PAID: [{ to: 'DISBURSED' }, { to: 'DISBURSEMENT_FAILED' }],
   DISBURSED: [],
-  REJECTED: [],
-  ERROR: [{ to: 'RECEIVED' }, { to: 'PENDING_REVIEW' }, { to: 'APPROVED' }],
+  // Paid again (a new transfer) once the household's account is corrected.
+  DISBURSEMENT_FAILED: [{ to: 'PAID' }],
+  // Only a review rejection may be appealed; appeal() checks the reason and the deadline.
+  REJECTED: [{ to: 'APPEALED' }],
+  ERROR: [
+    { to: 'RECEIVED' },
+    { to: 'PENDING_REVIEW' },
+    { to: 'APPEALED' },
+    { to: 'APPROVED' },
+    { to: 'NOTICE' },
+    { to: 'AWAITING_FUNDS' },
+  ],
 };
 
+/** States a claim leaves only by a person's act (an appeal), or never. */
 export const terminalStates: readonly ClaimState[] = ['REJECTED', 'DISBURSED'];
 
 export interface HistoryEvent {

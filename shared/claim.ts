@@ -1,6 +1,6 @@
 // The stored claim: one schema for the DynamoDB item, the API body and the CLI's --json.
 import * as z from 'zod';
-import { categorySchema, gateIdSchema } from '#shared/policy.ts';
+import { categorySchema, claimSources, gateIdSchema } from '#shared/policy.ts';
 import { claimStateSchema, rejectionReasonSchema } from '#shared/claim-state.ts';
 import { receiptRefSchema } from '#shared/manifest.ts';
 import { reviewReasonCodes } from '#shared/vocabulary.ts';
@@ -52,6 +52,10 @@ export const gateDecisionSchema = z.object({
 });
 export type GateDecision = z.infer<typeof gateDecisionSchema>;
 
+/** A person's act on a claim with their words: an objection or an appeal. */
+export const claimActSchema = z.object({ by: z.string(), at: z.string(), text: z.string() });
+export type ClaimAct = z.infer<typeof claimActSchema>;
+
 /** A receipt as judged: the manifest's entry, plus the object version that was hashed. */
 export const storedReceiptSchema = z.object({
   ...receiptRefSchema.shape,
@@ -102,6 +106,48 @@ export const claimRecordSchema = z.object({
   /** Task tokens of waiting review gates; never leave the server. */
   gateTokens: z.partialRecord(gateIdSchema, z.string()).default({}),
   disbursement: z.object({ batchRef: z.string(), at: z.string(), by: z.string() }).optional(),
+  /** Where the claim came from: a grid worker's receipt (absent on older records) or a data feed. */
+  source: z.enum(claimSources).optional(),
+  /** While the claim is posted in the village (NOTICE): when the notice ends and it is paid. */
+  noticeEndsAt: z.string().optional(),
+  /** Objections raised during notices; each sent the claim back to review. */
+  objections: z.array(claimActSchema).optional(),
+  /** The household's one appeal against a review rejection. */
+  appeal: claimActSchema.optional(),
+  /**
+   * Gate decisions of earlier review rounds (before an objection or an appeal): their deciders
+   * may not decide the new round.
+   */
+  earlierGates: z.array(z.partialRecord(gateIdSchema, gateDecisionSchema)).optional(),
+  /** Under annual accumulation: the household's counted self-paid total before and after this claim. */
+  accumulated: z.object({ beforeFen: fen, afterFen: fen }).optional(),
+  /** When the claim started waiting for the fund (AWAITING_FUNDS): the queue's order. */
+  awaitingFundsSince: z.string().optional(),
+  /** The bank's refusal of the transfer (DISBURSEMENT_FAILED), in the bank's own words. */
+  bankFailure: z
+    .object({
+      reason: z.string(),
+      at: z.string(),
+      row: z.number().int().optional(),
+      /**
+       * sha256 of the claim id and the account the transfer went to: a reissue needs another
+       * account, and the account itself is never stored on the claim.
+       */
+      accountSha256: z.string().optional(),
+      bankRef: z.string().optional(),
+      /** The bank result job that recorded it (a retried batch finds its own rows applied). */
+      jobId: z.string().optional(),
+    })
+    .optional(),
+  /** The bank's confirmation of the transfer (DISBURSED by its result file). */
+  bankTransfer: z
+    .object({
+      bankRef: z.string(),
+      at: z.string(),
+      row: z.number().int().optional(),
+      jobId: z.string().optional(),
+    })
+    .optional(),
   manifestSha256: z.string().nullable(),
   filedAt: z.string(),
   createdAt: z.string(),
@@ -135,6 +181,12 @@ export const ledgerEntrySchema = z.object({
   paidDate: z.string(),
   disbursedAt: z.string().optional(),
   batchRef: z.string().optional(),
+  /** The bank's reference of the transfer, from its result file. */
+  bankRef: z.string().optional(),
+  /** The bank refused the transfer (the claim is DISBURSEMENT_FAILED until reissued). */
+  failedAt: z.string().optional(),
+  /** Times the payout was sent again after a failed transfer. */
+  reissues: z.number().int().nonnegative().optional(),
 });
 export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
 

@@ -2,7 +2,7 @@
 // rate, rounded half-up per band; fixed-grant categories pay the highest tier reached. The
 // household's remaining annual cap then limits the sum.
 import { applyRateBp, assertFen, type Fen } from '#shared/money.ts';
-import type { CategoryRule, Policy, Category } from '#shared/policy.ts';
+import type { CategoryRule, Policy, Category, TieredRule } from '#shared/policy.ts';
 
 export interface BandPayout {
   readonly fromFen: Fen;
@@ -65,6 +65,33 @@ export function bandPayouts(rule: CategoryRule, selfPaidFen: Fen): BandPayout[] 
   return bands;
 }
 
+/** What a self-paid total pays under a rule, before any cap: the sum over its bands. */
+export function priceOf(rule: CategoryRule, selfPaidFen: Fen): Fen {
+  return bandPayouts(rule, selfPaidFen).reduce((sum, b) => sum + b.payoutFen, 0);
+}
+
+/**
+ * Annual accumulation: what the household's counted total moving from `beforeFen` to `afterFen`
+ * adds, band by band. Each band pays its rounded amount at the new total less its rounded amount
+ * at the old one, so the claims of a year add up to exactly price(year's total).
+ */
+export function marginalBands(rule: TieredRule, beforeFen: Fen, afterFen: Fen): BandPayout[] {
+  assertFen(beforeFen, 'counted total before');
+  assertFen(afterFen, 'counted total after');
+  if (afterFen < beforeFen) throw new RangeError('a counted total only grows');
+  const before = new Map(bandPayouts(rule, beforeFen).map((b) => [b.fromFen, b]));
+  return bandPayouts(rule, afterFen)
+    .map((band) => {
+      const was = before.get(band.fromFen);
+      return {
+        ...band,
+        baseFen: band.baseFen - (was?.baseFen ?? 0),
+        payoutFen: band.payoutFen - (was?.payoutFen ?? 0),
+      };
+    })
+    .filter((band) => band.baseFen > 0);
+}
+
 export function thresholdOf(rule: CategoryRule): Fen {
   return rule.kind === 'fixed' ? (rule.grants[0]?.minLossFen ?? 0) : (rule.bands[0]?.fromFen ?? 0);
 }
@@ -75,6 +102,11 @@ export interface CompensationInput {
   readonly reimbursedFen: Fen;
   /** Already paid to this household in this category and cap period. */
   readonly capUsedFen: Fen;
+  /**
+   * Under annual accumulation (tiered rules only): the household's self-paid total counted so far
+   * this year. The claim is then priced at the margin: price(counted + self-paid) - price(counted).
+   */
+  readonly countedBeforeFen?: Fen;
 }
 
 export function compensate(input: CompensationInput): Compensation {
@@ -84,7 +116,11 @@ export function compensate(input: CompensationInput): Compensation {
   assertFen(capUsedFen, 'cap used');
   if (reimbursedFen > totalCostFen) throw new RangeError('reimbursed amount exceeds the total cost');
   const selfPaidFen = totalCostFen - reimbursedFen;
-  const bands = bandPayouts(rule, selfPaidFen);
+  const counted = input.countedBeforeFen;
+  const bands =
+    counted !== undefined && rule.kind === 'tiered'
+      ? marginalBands(rule, counted, counted + selfPaidFen)
+      : bandPayouts(rule, selfPaidFen);
   const grossFen = bands.reduce((sum, b) => sum + b.payoutFen, 0);
   const capFen = rule.annualCapFen;
   const capRemainingFen = Math.max(0, capFen - capUsedFen);

@@ -96,3 +96,13 @@ function fromDayNumber(n: number): string {
   if (year < 1 || year > 9999) throw new RangeError('date is outside years 0001-9999');
   return `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
+
+/**
+ * '2026-09-02T01:02:03.000Z' -> '2026-09-02 09:02:03', the wall-clock time in China (one zone, no
+ * daylight saving since 1991). Text that is not an instant is passed through unchanged.
+ */
+export function chinaDateTime(iso: string): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
+}

@@ -25,6 +25,11 @@ export interface AssessmentInput {
   readonly periods: readonly RosterPeriod[];
   /** Returns what this household has already been paid in a category and cap year. */
   readonly capUsedFen: (year: number) => Fen;
+  /**
+   * Returns the household's self-paid total counted so far in the category and year, for
+   * policies with annual accumulation (0 when nothing is counted yet).
+   */
+  readonly countedFen?: (year: number) => Fen;
   readonly policies?: readonly Policy[];
   /** Found outside the claim (a possible duplicate): reviewed like anomalies, never paid automatically. */
   readonly extraAnomalies?: readonly ReviewReason[];
@@ -37,6 +42,11 @@ export type Assessment =
       /** The facts behind the reason, as a message code (people read it in their language). */
       readonly detail: Message;
       readonly policy?: Policy;
+      /**
+       * Under annual accumulation, a claim below the threshold still counts its self-paid cost:
+       * the household's total before and after it, to record with the rejection.
+       */
+      readonly counts?: Counted;
     }
   | {
       readonly ok: true;
@@ -45,7 +55,20 @@ export type Assessment =
       readonly capYear: number;
       readonly compensation: Compensation;
       readonly routing: ReviewRouting;
+      /** Under annual accumulation: the counted total the estimate was priced from and to. */
+      readonly counts?: Counted;
     };
+
+export interface Counted {
+  readonly year: number;
+  readonly beforeFen: Fen;
+  readonly afterFen: Fen;
+}
+
+/** Whether a category's claims are priced on the household's annual total under a policy. */
+export function accumulates(policy: Policy, category: Category): boolean {
+  return policy.accumulation === 'calendar_year' && policy.categories[category]?.kind === 'tiered';
+}
 
 export function assessClaim(input: AssessmentInput): Assessment {
   const { claim, filedDate, periods } = input;
@@ -118,21 +141,39 @@ export function assessClaim(input: AssessmentInput): Assessment {
     };
   }
   const capYear = Number(claim.expenseDate.slice(0, 4));
+  const countedBeforeFen = accumulates(policy, claim.category)
+    ? (input.countedFen?.(capYear) ?? 0)
+    : undefined;
   const compensation = compensate({
     rule,
     totalCostFen: claim.totalCostFen,
     reimbursedFen: claim.reimbursedFen,
     capUsedFen: input.capUsedFen(capYear),
+    ...(countedBeforeFen !== undefined ? { countedBeforeFen } : {}),
   });
+  const counts: Counted | undefined =
+    countedBeforeFen !== undefined
+      ? { year: capYear, beforeFen: countedBeforeFen, afterFen: countedBeforeFen + compensation.selfPaidFen }
+      : undefined;
   if (compensation.grossFen === 0) {
     return {
       ok: false,
       reason: 'BELOW_THRESHOLD',
       policy,
-      detail: {
-        code: 'SELF_PAID_BELOW_THRESHOLD',
-        params: { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen },
-      },
+      detail: counts
+        ? {
+            code: 'ANNUAL_TOTAL_BELOW_THRESHOLD',
+            params: {
+              selfPaidFen: compensation.selfPaidFen,
+              totalFen: counts.afterFen,
+              thresholdFen: compensation.thresholdFen,
+            },
+          }
+        : {
+            code: 'SELF_PAID_BELOW_THRESHOLD',
+            params: { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen },
+          },
+      ...(counts ? { counts } : {}),
     };
   }
   if (compensation.payoutFen === 0) {
@@ -153,5 +194,5 @@ export function assessClaim(input: AssessmentInput): Assessment {
     payoutFen: compensation.payoutFen,
     ...(input.extraAnomalies ? { extraAnomalies: input.extraAnomalies } : {}),
   });
-  return { ok: true, policy, period, capYear, compensation, routing };
+  return { ok: true, policy, period, capYear, compensation, routing, ...(counts ? { counts } : {}) };
 }

@@ -13,6 +13,8 @@ import {
   reason,
   type CsvRecord,
 } from '#shared/csv-table.ts';
+import { checkRecords, type RecordCheck } from '#shared/csv-stream.ts';
+import { RepeatedKeys, watchAll, watchSet, type KeyWatch } from '#shared/in-file-keys.ts';
 import { rosterPeriodSchema } from '#shared/roster.ts';
 import { normalizeResidentId } from '#shared/resident-id.ts';
 import { memberRelations, type MemberRelation } from '#shared/vocabulary.ts';
@@ -56,42 +58,68 @@ const columnList = memberColumns.join(',');
  * in two households (the first row wins).
  */
 export function parseNumberedMembersCsv(text: string): NumberedMembersParse {
-  const records = readCsvRecords(text);
-  const headerRecord = records[0];
-  if (!headerRecord)
-    return { numbered: [], rejected: [{ row: 1, reasons: [reason('FILE_EMPTY', { columns: columnList })] }] };
-  const header = readHeader(headerRecord, memberColumns);
-  if (!(header instanceof Map))
-    return { numbered: [], rejected: [{ row: headerRecord.line, reasons: header }] };
+  const { numbered, rejected } = checkRecords(readCsvRecords(text), membersRecordCheck(), columnList);
+  return { numbered: numbered.map((n) => n.value), rejected };
+}
 
-  const numbered: { row: number; member: Member }[] = [];
-  const rejected: MemberRejection[] = [];
+/**
+ * A first read of a members file for membersRecordCheck: the header and each row checked alone,
+ * and the ID numbers that repeat, in a few bytes per row.
+ */
+export function membersSurvey(): RecordCheck<Member> & { finish(): KeyWatch } {
+  let header: Map<MemberColumn, number> | undefined;
+  const ids = new RepeatedKeys();
+  return {
+    header(record) {
+      const found = readHeader(record, memberColumns);
+      if (!(found instanceof Map)) return found;
+      header = found;
+      return undefined;
+    },
+    row(record) {
+      if (!header) throw new Error('the header comes first');
+      const result = readRow(record, header);
+      if (!Array.isArray(result)) ids.add(result.idNumber);
+      return result;
+    },
+    finish: () => watchSet(ids.finish()),
+  };
+}
+
+/**
+ * The members file's checks, one record at a time; `ids` (a survey's) limits which ID numbers
+ * are remembered to those that repeat.
+ */
+export function membersRecordCheck(ids: KeyWatch = watchAll): RecordCheck<{ row: number; member: Member }> {
+  let header: Map<MemberColumn, number> | undefined;
   // Each ID number's household and the row that first named it.
   const idRows = new Map<string, { householdId: string; row: number }>();
-  for (const record of records.slice(1)) {
-    const result = readRow(record, header);
-    if (Array.isArray(result)) {
-      rejected.push({ row: record.line, reasons: result });
-      continue;
-    }
-    const earlier = idRows.get(result.idNumber);
-    if (earlier !== undefined) {
-      const params = { field: 'idNumber', householdId: earlier.householdId, earlierRow: earlier.row };
-      rejected.push({
-        row: record.line,
-        reasons: [
+  return {
+    header(record) {
+      const found = readHeader(record, memberColumns);
+      if (!(found instanceof Map)) return found;
+      header = found;
+      return undefined;
+    },
+    row(record) {
+      if (!header) throw new Error('the header comes first');
+      const result = readRow(record, header);
+      if (Array.isArray(result)) return result;
+      const watched = ids.has(result.idNumber);
+      const earlier = watched ? idRows.get(result.idNumber) : undefined;
+      if (earlier !== undefined) {
+        const params = { field: 'idNumber', householdId: earlier.householdId, earlierRow: earlier.row };
+        return [
           reason(
             earlier.householdId === result.householdId ? 'MEMBER_TWICE' : 'ID_IN_OTHER_HOUSEHOLD_IN_FILE',
             params,
           ),
-        ],
-      });
-      continue;
-    }
-    idRows.set(result.idNumber, { householdId: result.householdId, row: record.line });
-    numbered.push({ row: record.line, member: result });
-  }
-  return { numbered, rejected };
+        ];
+      }
+      if (watched) idRows.set(result.idNumber, { householdId: result.householdId, row: record.line });
+      return { row: record.line, member: result };
+    },
+  };
 }
 
 function readRow(record: CsvRecord, header: Map<MemberColumn, number>): Member | Message[] {

@@ -5,6 +5,7 @@ import { parseYuan, type Fen } from '#shared/money.ts';
 import { isIsoDate } from '#shared/dates.ts';
 import { categories, coveredStatuses, reviewRouteReasons, roles } from '#shared/vocabulary.ts';
 import demoV1 from '#shared/data/policies/demo-v1.json' with { type: 'json' };
+import demoFundV1 from '#shared/data/policies/demo-fund-v1.json' with { type: 'json' };
 
 export { categories };
 export const categorySchema = z.enum(categories);
@@ -21,6 +22,9 @@ const yuanField = z.string().transform((value, ctx): Fen => {
 });
 const isoDate = z.string().refine(isIsoDate, { message: 'must be a real date written YYYY-MM-DD' });
 const rateBp = z.number().int().min(0).max(10_000);
+const warningBp = z.number().int().min(1).max(1_000_000);
+
+export const accumulationModes = ['per_claim', 'calendar_year'] as const;
 
 const tieredRuleSchema = z
   .object({
@@ -185,6 +189,31 @@ export const policySchema = z
     coveredStatuses: z.array(z.enum(coveredStatuses)).min(1),
     categories: z.partialRecord(categorySchema, categoryRuleSchema),
     review: reviewSchema,
+    /**
+     * `per_claim`: each claim is priced alone. `calendar_year`: tiered categories price the
+     * household's counted self-paid total of the year; a claim pays the marginal amount.
+     */
+    accumulation: z.enum(accumulationModes).default('per_claim'),
+    /** Days an approved claim is posted in the village (公示) before it is paid; 0: paid at once. */
+    noticeDays: z.number().int().min(0).max(60).default(0),
+    /** Days after a review rejection within which the household may appeal once; 0: no appeals. */
+    appealDays: z.number().int().min(0).max(365).default(0),
+    /** A relief fund that payouts draw down (absent: an insurer pays, nothing to draw). */
+    fund: z
+      .object({ initialYuan: yuanField })
+      .strict()
+      .transform(({ initialYuan }) => ({ initialFen: initialYuan }))
+      .optional(),
+    /** Categories whose claims may be opened from a department's data feed. */
+    dataFeeds: z.array(categorySchema).default([]),
+    /** Return-to-poverty warning levels: burden (self-paid / annual income) in basis points. */
+    warning: z
+      .object({ red: warningBp, orange: warningBp, blue: warningBp })
+      .strict()
+      .refine((w) => w.red >= w.orange && w.orange >= w.blue, {
+        message: 'warning levels must fall from red to orange to blue',
+      })
+      .optional(),
   })
   .strict()
   .refine((p) => p.effectiveTo === null || p.effectiveTo > p.effectiveFrom, {
@@ -210,7 +239,10 @@ export function parsePolicy(document: unknown): Policy {
  * pure so a Lambda bundle that never reads the policies (most import this module only for its
  * schemas) drops the document and skips its zod parse, some 10% of such a handler's init work.
  */
-export const builtInPolicies: readonly Policy[] = [/* @__PURE__ */ parsePolicy(demoV1)];
+export const builtInPolicies: readonly Policy[] = [
+  /* @__PURE__ */ parsePolicy(demoV1),
+  /* @__PURE__ */ parsePolicy(demoFundV1),
+];
 
 export function policyInForce(
   region: string,

@@ -99,7 +99,75 @@ export type PayoutOutcome =
   | { readonly kind: 'paid'; readonly claim: ClaimRecord }
   | { readonly kind: 'already-paid'; readonly claim: ClaimRecord }
   /** The household's counter moved: `capUsedFen` is what it holds now. */
-  | { readonly kind: 'cap-conflict'; readonly capUsedFen: Fen };
+  | { readonly kind: 'cap-conflict'; readonly capUsedFen: Fen }
+  /** The region's fund cannot cover the payout, or older claims wait for it first. */
+  | { readonly kind: 'fund-short' };
+
+/** A household's counter for one category and cap year. */
+export interface CapCounter {
+  /** Paid out so far (limited by the cap). */
+  readonly usedFen: Fen;
+  /** Under annual accumulation: the self-paid costs counted so far (paying or not). */
+  readonly countedFen: Fen;
+}
+
+/** What a payout charges besides the claim and its ledger entry, all in one transaction. */
+export interface PayoutCharge {
+  readonly capFen: Fen;
+  /**
+   * Under annual accumulation: the counter as read and the total it becomes. The transaction
+   * requires the counter unchanged (else a cap-conflict: read again and re-price).
+   */
+  readonly counted?: { readonly before: CapCounter; readonly afterFen: Fen };
+  /**
+   * The region's fund: drawn by the payout, never below 0. A claim from the fund's queue
+   * (`fromQueue`) is paid even while others wait; any other waits behind them.
+   */
+  readonly fund?: { readonly initialFen: Fen; readonly fromQueue: boolean };
+  /** For a claim from the fund's queue: when it started waiting (its place in the queue). */
+  readonly queuedSince?: string;
+}
+
+/** A change of a household's counted total that pays nothing (an expense below the threshold). */
+export interface CountedExpense {
+  readonly householdId: string;
+  readonly year: number;
+  readonly category: Category;
+  readonly before: CapCounter;
+  readonly afterFen: Fen;
+}
+
+/** A region's relief fund as it stands. */
+export interface FundAccount {
+  readonly region: string;
+  readonly initialFen: Fen;
+  readonly toppedUpFen: Fen;
+  readonly paidFen: Fen;
+  /** initial + topped up - paid; never below 0. */
+  readonly balanceFen: Fen;
+  /** Claims in AWAITING_FUNDS. */
+  readonly waiting: number;
+}
+
+export interface FundTopUp {
+  readonly region: string;
+  /** The finance team's reference (a transfer slip): one top-up per reference. */
+  readonly ref: string;
+  readonly amountFen: Fen;
+  readonly by: string;
+  readonly at: string;
+}
+
+/** The relief funds: balances, top-ups and the queue of claims waiting for money. */
+export interface FundStore {
+  /** The fund as it stands; a fund nothing has touched yet holds its initial amount. */
+  fund(region: string, initialFen: Fen): Promise<FundAccount>;
+  /** Adds money once per reference; false when that reference was applied before. */
+  topUp(topUp: FundTopUp, initialFen: Fen): Promise<boolean>;
+  topUps(region: string): Promise<FundTopUp[]>;
+  /** Claims waiting for the fund, oldest first. */
+  queue(region: string, limit: number): Promise<string[]>;
+}
 
 /** What a claim's evidence looks like, kept to find the same bill filed twice. */
 export interface ClaimEvidence {
@@ -140,15 +208,34 @@ export interface ClaimStore {
   /** Every claim's evidence recorded for a household, read consistently (own writes included). */
   householdEvidence(householdId: string): Promise<ClaimEvidence[]>;
   capUsed(householdId: string, year: number, category: Category): Promise<Fen>;
+  /** The household's counter for a category and year, read consistently. */
+  capCounter(householdId: string, year: number, category: Category): Promise<CapCounter>;
   /**
-   * One transaction: claim APPROVED -> PAID (version-checked), ledger entry keyed by claimId
-   * (attribute_not_exists), cap counter raised only if used + amount <= cap.
+   * One transaction: the claim's change (version-checked) and its counted expense, if the
+   * counter still holds `before`. False when the counter moved (read again and decide again).
+   */
+  countExpense(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    counted: CountedExpense,
+  ): Promise<boolean>;
+  /**
+   * One transaction: the claim -> AWAITING_FUNDS (version-checked), queued in its region's fund
+   * by `next.awaitingFundsSince`, the fund's waiting count raised. ConflictError otherwise.
+   */
+  awaitFunds(next: ClaimRecord, expectedVersion: number, event: HistoryEvent, initialFen: Fen): Promise<void>;
+  /**
+   * One transaction: claim -> PAID (version-checked), ledger entry keyed by claimId
+   * (attribute_not_exists), cap counter raised only if used + amount <= cap (and, under
+   * accumulation, only if it still holds what was read), the region's fund drawn if it covers
+   * the amount (and, unless the claim comes from the fund's queue, nobody waits before it).
    */
   recordPayout(
     paid: ClaimRecord,
     expectedVersion: number,
     entry: LedgerEntry,
-    capFen: Fen,
+    charge: PayoutCharge,
     event: HistoryEvent,
   ): Promise<PayoutOutcome>;
   ledgerEntry(claimId: string): Promise<LedgerEntry | undefined>;
@@ -157,7 +244,29 @@ export interface ClaimStore {
    * the same batch (only if not marked yet), with the history event. ConflictError otherwise.
    */
   recordDisbursement(next: ClaimRecord, expectedVersion: number, event: HistoryEvent): Promise<void>;
+  /**
+   * One transaction: the claim's change after the bank's answer or a reissue (version-checked,
+   * from PAID, or from DISBURSEMENT_FAILED for a reissue), its ledger entry marked to match and
+   * the history event. ConflictError when the claim or the entry is not as the mark expects.
+   */
+  recordTransfer(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    mark: TransferMark,
+  ): Promise<void>;
 }
+
+/**
+ * What the bank's answer (or a reissue) does to a payout's ledger entry. `disbursed`: the money
+ * arrived (disbursedAt, bankRef; only on an entry neither disbursed nor failed); `failed`: the
+ * bank refused it (failedAt; same condition); `reissued`: sent again after a failure (failedAt
+ * cleared, reissues + 1; only on a failed entry). No new entry: the payout is the same one.
+ */
+export type TransferMark =
+  | { readonly kind: 'disbursed'; readonly at: string; readonly bankRef: string }
+  | { readonly kind: 'failed'; readonly at: string }
+  | { readonly kind: 'reissued' };
 
 export interface LedgerFilter {
   readonly from: string;
@@ -212,7 +321,12 @@ export type RosterConflict =
 
 /** Resumes or fails a workflow waiting on a review gate. */
 export interface ReviewTasks {
-  start(claimId: string): Promise<void>;
+  /**
+   * Starts the review workflow for the claim, once per name: the first review's run is named by
+   * the claimId, a later round's (`objection-1`, `appeal`) `<claimId>-<round>`, as the first run
+   * may still exist. The input is `{ claimId }` either way.
+   */
+  start(claimId: string, round?: string): Promise<void>;
   /**
    * Resumes the task waiting on the token. A token no longer waiting (answered, timed out, its
    * run closed) is not an error: the workflow asks again and finds what was recorded.

@@ -50,18 +50,29 @@ export function detectAnomalies({ policy, claim, period }: RoutingInput): Review
   return found;
 }
 
+/**
+ * Which review a claim is in: its first (after assessment), or one more after an objection during
+ * its public notice or after an appeal against a rejection.
+ */
+export type ReviewRound = 'first' | 'objection' | 'appeal';
+
 /** The facts a route's conditions are checked against. */
 interface RouteFacts {
   readonly category: Category;
   readonly payoutFen: Fen;
   readonly anomalous: boolean;
+  readonly round: ReviewRound;
 }
 
-/** Whether every condition of a route holds (appeals, objections and data feeds: not yet). */
+/**
+ * Whether every condition of a route holds. Appeal and objection routes apply to their own round
+ * only, and only they apply to it; data-feed routes: not yet.
+ */
 function routeMatches(route: ReviewRoute, facts: RouteFacts): boolean {
   const { when } = route;
   if (when.source !== undefined && when.source !== 'receipt') return false;
-  if (when.appeal || when.objection) return false;
+  if ((when.appeal === true) !== (facts.round === 'appeal')) return false;
+  if ((when.objection === true) !== (facts.round === 'objection')) return false;
   if (when.payoutAboveFen !== undefined && !(facts.payoutFen > when.payoutAboveFen)) return false;
   if (when.categories !== undefined && !when.categories.includes(facts.category)) return false;
   if (when.anomaly && !facts.anomalous) return false;
@@ -86,7 +97,12 @@ export function gatesInOrder(policy: Policy, wanted: Iterable<GateId>): GateId[]
 export function routeForReview(input: RoutingInput): ReviewRouting {
   const { policy, claim, payoutFen } = input;
   const anomalies = [...detectAnomalies(input), ...(input.extraAnomalies ?? [])];
-  const facts: RouteFacts = { category: claim.category, payoutFen, anomalous: anomalies.length > 0 };
+  const facts: RouteFacts = {
+    category: claim.category,
+    payoutFen,
+    anomalous: anomalies.length > 0,
+    round: 'first',
+  };
   const matched = policy.review.routes.filter((route) => routeMatches(route, facts));
   const gates = new Set(matched.flatMap((route) => route.gates));
   // An anomaly no route covers still stops the automatic payout: every gate decides it.
@@ -109,11 +125,32 @@ export function routeForReview(input: RoutingInput): ReviewRouting {
 }
 
 /**
+ * The gates and reasons of a review round after an objection or an appeal: the union of the
+ * gates of the routes for that round (a policy with none: every gate), and the round's reason.
+ */
+export function routeForRound(input: {
+  readonly policy: Policy;
+  readonly round: Exclude<ReviewRound, 'first'>;
+  readonly category: Category;
+  readonly payoutFen: Fen;
+}): { readonly requiredGates: readonly GateId[]; readonly reasons: readonly ReviewReason[] } {
+  const { policy, round } = input;
+  const facts: RouteFacts = { category: input.category, payoutFen: input.payoutFen, anomalous: false, round };
+  const matched = policy.review.routes.filter((route) => routeMatches(route, facts));
+  const gates = matched.length > 0 ? matched.flatMap((r) => r.gates) : policy.review.gates.map((g) => g.id);
+  const codes =
+    matched.length > 0
+      ? [...new Set(matched.map((r) => r.reason))]
+      : [round === 'appeal' ? ('APPEAL' as const) : ('OBJECTION' as const)];
+  return { requiredGates: gatesInOrder(policy, gates), reasons: codes.map((code) => ({ code, params: {} })) };
+}
+
+/**
  * Whether a claim of this category and payout goes to review by the routes that need no look at
  * the household (anomalies may add review on top): what a quote can tell in advance.
  */
 export function reviewExpected(policy: Policy, category: Category, payoutFen: Fen): boolean {
-  const facts: RouteFacts = { category, payoutFen, anomalous: false };
+  const facts: RouteFacts = { category, payoutFen, anomalous: false, round: 'first' };
   return policy.review.routes.some((route) => routeMatches(route, facts));
 }
 
@@ -141,20 +178,37 @@ export function nextGate(
   return requiredGatesOf(policy, claim).find((gate) => claim.gates[gate] === undefined);
 }
 
+/** Why a person may not decide a gate: an API error code each. */
+export type GateRefusal =
+  /** The person filed the claim or looks after the household (separation of duties). */
+  | 'NOT_INDEPENDENT'
+  /** The person decided a gate of an earlier review round of the claim. */
+  | 'DECIDED_EARLIER_ROUND'
+  /** The person raised an objection to the claim: others judge it. */
+  | 'OBJECTED'
+  /** The gate is not the one waiting, or the person decided another gate of this round. */
+  | 'GATE_REFUSED';
+
 export type GateCheck =
   | { ok: true }
   /** `involved`: the person filed the claim or looks after the household (separation of duties). */
-  | { ok: false; error: string; involved?: true };
+  | { ok: false; code: GateRefusal; error: string; involved?: true };
+
+type Decisions = Readonly<Partial<Record<GateId, { readonly by: string } | undefined>>>;
 
 /**
  * Four-eyes: a gate may be decided only if the claim needs it, only in order, only once, and never
- * by someone who decided another gate of the same claim.
+ * by someone who decided another gate of the same claim, in this round or an earlier one, or who
+ * objected to it.
  */
 export function checkGateDecision(
   policy: Policy,
   claim: {
     readonly requiredGates?: readonly GateId[] | undefined;
-    readonly gates: Readonly<Partial<Record<GateId, { readonly by: string } | undefined>>>;
+    readonly gates: Decisions;
+    /** Decisions of earlier rounds (before an objection or an appeal). */
+    readonly earlierGates?: readonly Decisions[] | undefined;
+    readonly objections?: readonly { readonly by: string }[] | undefined;
   },
   gate: GateId,
   user: string,
@@ -165,37 +219,63 @@ export function checkGateDecision(
   if (involved.filer === user)
     return {
       ok: false,
+      code: 'NOT_INDEPENDENT',
       involved: true,
       error: 'you filed this claim; people who did not file it decide its gates',
     };
   if (involved.gridWorkers?.includes(user))
     return {
       ok: false,
+      code: 'NOT_INDEPENDENT',
       involved: true,
       error: "you are the household's grid worker; people who do not look after it decide its gates",
+    };
+  if (claim.objections?.some((o) => o.by === user))
+    return {
+      ok: false,
+      code: 'OBJECTED',
+      error: 'you objected to this claim; people who did not object decide its gates',
+    };
+  if (claim.earlierGates?.some((round) => Object.values(round).some((d) => d?.by === user)))
+    return {
+      ok: false,
+      code: 'DECIDED_EARLIER_ROUND',
+      error: 'you decided a gate of an earlier review of this claim; other people decide this one',
     };
   const required = requiredGatesOf(policy, claim);
   if (!required.includes(gate))
     return {
       ok: false,
+      code: 'GATE_REFUSED',
       error: `this claim has no ${gate} gate`,
     };
   if (decided.some((d) => d.gate === gate))
-    return { ok: false, error: `the ${gate} gate is already decided` };
+    return { ok: false, code: 'GATE_REFUSED', error: `the ${gate} gate is already decided` };
   const expected = required.find((g) => !decided.some((d) => d.gate === g));
   if (expected !== gate) {
     return expected
       ? {
           ok: false,
+          code: 'GATE_REFUSED',
           error: `the ${expected} gate must be decided first`,
         }
-      : { ok: false, error: 'all gates are decided' };
+      : { ok: false, code: 'GATE_REFUSED', error: 'all gates are decided' };
   }
   const earlier = decided.find((d) => d.by === user);
   if (earlier)
     return {
       ok: false,
+      code: 'GATE_REFUSED',
       error: `you decided the ${earlier.gate} gate of this claim; another person must decide ${gate}`,
     };
   return { ok: true };
+}
+
+/** Every person who decided a gate of the claim, in any round. */
+export function decidersOf(claim: {
+  readonly gates: Decisions;
+  readonly earlierGates?: readonly Decisions[] | undefined;
+}): Set<string> {
+  const rounds = [claim.gates, ...(claim.earlierGates ?? [])];
+  return new Set(rounds.flatMap((round) => Object.values(round).flatMap((d) => (d ? [d.by] : []))));
 }

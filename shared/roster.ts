@@ -18,6 +18,8 @@ import {
   reason,
   type CsvRecord,
 } from '#shared/csv-table.ts';
+import { checkRecords, type RecordCheck } from '#shared/csv-stream.ts';
+import { PairedKeys, RepeatedKeys, watchAll, watchSet, type KeyWatch } from '#shared/in-file-keys.ts';
 import {
   coveredStatuses,
   householdStatuses,
@@ -106,83 +108,123 @@ export function parseRosterCsv(text: string): RosterParseResult {
 
 /** parseRosterCsv, keeping each good period's row number. */
 export function parseNumberedRosterCsv(text: string): NumberedRosterParse {
-  const records = readCsvRecords(text);
-  const headerRecord = records[0];
-  if (!headerRecord) {
-    return {
-      numbered: [],
-      rejected: [{ row: 1, reasons: [reason('FILE_EMPTY', { columns: columnList })] }],
-    };
-  }
-  const header = readHeader(headerRecord, rosterColumns);
-  if (!(header instanceof Map))
-    return { numbered: [], rejected: [{ row: headerRecord.line, reasons: header }] };
+  const { numbered, rejected } = checkRecords(readCsvRecords(text), rosterRecordCheck(), columnList);
+  return { numbered: numbered.map((n) => n.value), rejected };
+}
 
-  const numbered: { row: number; period: RosterPeriod }[] = [];
-  const rejected: RosterRejection[] = [];
+/** Which keys the contradiction checks keep: all of them, or what a survey of the file found repeated. */
+export interface RosterWatch {
+  /** householdId + statusFrom */
+  readonly periods: KeyWatch;
+  /** householdIds named with more than one ID number */
+  readonly households: KeyWatch;
+  /** ID numbers named by more than one household */
+  readonly ids: KeyWatch;
+}
+
+const periodKey = (p: RosterPeriod) => `${p.householdId}\u0000${p.statusFrom}`;
+
+/**
+ * A first read of a roster file for rosterRecordCheck: the header and each row checked alone, and
+ * the keys that repeat, in a few bytes per row.
+ */
+export function rosterSurvey(): RecordCheck<RosterPeriod> & { finish(): RosterWatch } {
+  let header: Map<RosterColumn, number> | undefined;
+  const periods = new RepeatedKeys();
+  const pairs = new PairedKeys();
+  return {
+    header(record) {
+      const found = readHeader(record, rosterColumns);
+      if (!(found instanceof Map)) return found;
+      header = found;
+      return undefined;
+    },
+    row(record) {
+      if (!header) throw new Error('the header comes first');
+      const result = readRow(record, header);
+      if (Array.isArray(result)) return result;
+      periods.add(periodKey(result));
+      pairs.add(result.householdId, result.idNumber);
+      return result;
+    },
+    finish() {
+      const { firstsWithMany, secondsWithMany } = pairs.finish();
+      return {
+        periods: watchSet(periods.finish()),
+        households: watchSet(firstsWithMany),
+        ids: watchSet(secondsWithMany),
+      };
+    },
+  };
+}
+
+/**
+ * The roster's checks, one record at a time: the header, each row alone, then the rows the file
+ * itself contradicts (a period twice, a household with two ID numbers, an ID number heading two
+ * households: the first row wins). With a survey's watch only the keys that repeat are remembered.
+ */
+export function rosterRecordCheck(
+  watch: RosterWatch = { periods: watchAll, households: watchAll, ids: watchAll },
+): RecordCheck<{ row: number; period: RosterPeriod }> {
+  let header: Map<RosterColumn, number> | undefined;
   const periodRows = new Map<string, number>();
   const idRows = new Map<string, { idNumber: string; row: number }>();
   // One resident ID heads one household: the first row naming it wins within the file.
   const idHolders = new Map<string, { householdId: string; row: number }>();
-
-  for (const record of records.slice(1)) {
-    const result = readRow(record, header);
-    if (Array.isArray(result)) {
-      rejected.push({ row: record.line, reasons: result });
-      continue;
-    }
-    const periodKey = `${result.householdId}\u0000${result.statusFrom}`;
-    const earlierPeriod = periodRows.get(periodKey);
-    if (earlierPeriod !== undefined) {
-      rejected.push({
-        row: record.line,
-        reasons: [
+  return {
+    header(record) {
+      const found = readHeader(record, rosterColumns);
+      if (!(found instanceof Map)) return found;
+      header = found;
+      return undefined;
+    },
+    row(record) {
+      if (!header) throw new Error('the header comes first');
+      const result = readRow(record, header);
+      if (Array.isArray(result)) return result;
+      const key = periodKey(result);
+      const watchPeriod = watch.periods.has(key);
+      const earlierPeriod = watchPeriod ? periodRows.get(key) : undefined;
+      if (earlierPeriod !== undefined) {
+        return [
           reason('PERIOD_TWICE', {
             field: 'statusFrom',
             householdId: result.householdId,
             statusFrom: result.statusFrom,
             earlierRow: earlierPeriod,
           }),
-        ],
-      });
-      continue;
-    }
-    const earlierId = idRows.get(result.householdId);
-    if (earlierId !== undefined && earlierId.idNumber !== result.idNumber) {
-      rejected.push({
-        row: record.line,
-        reasons: [
+        ];
+      }
+      const watchHousehold = watch.households.has(result.householdId);
+      const earlierId = watchHousehold ? idRows.get(result.householdId) : undefined;
+      if (earlierId !== undefined && earlierId.idNumber !== result.idNumber) {
+        return [
           reason('ID_DIFFERS_IN_FILE', {
             field: 'idNumber',
             householdId: result.householdId,
             earlierRow: earlierId.row,
           }),
-        ],
-      });
-      continue;
-    }
-    const holder = idHolders.get(result.idNumber);
-    if (holder !== undefined && holder.householdId !== result.householdId) {
-      rejected.push({
-        row: record.line,
-        reasons: [
+        ];
+      }
+      const watchId = watch.ids.has(result.idNumber);
+      const holder = watchId ? idHolders.get(result.idNumber) : undefined;
+      if (holder !== undefined && holder.householdId !== result.householdId) {
+        return [
           reason('ID_HEADS_OTHER_IN_FILE', {
             field: 'idNumber',
             householdId: holder.householdId,
             earlierRow: holder.row,
           }),
-        ],
-      });
-      continue;
-    }
-    if (holder === undefined)
-      idHolders.set(result.idNumber, { householdId: result.householdId, row: record.line });
-    periodRows.set(periodKey, record.line);
-    if (earlierId === undefined)
-      idRows.set(result.householdId, { idNumber: result.idNumber, row: record.line });
-    numbered.push({ row: record.line, period: result });
-  }
-  return { numbered, rejected };
+        ];
+      }
+      if (watchId && holder === undefined)
+        idHolders.set(result.idNumber, { householdId: result.householdId, row: record.line });
+      if (watchPeriod) periodRows.set(key, record.line);
+      if (watchHousehold && earlierId === undefined)
+        idRows.set(result.householdId, { idNumber: result.idNumber, row: record.line });
+      return { row: record.line, period: result };
+    },
+  };
 }
 
 /**

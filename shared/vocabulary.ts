@@ -24,9 +24,13 @@ export const categoryLabels: Readonly<Record<Category, Labels>> = {
 export const claimStates = [
   'RECEIVED',
   'PENDING_REVIEW',
+  'APPEALED',
   'APPROVED',
+  'NOTICE',
+  'AWAITING_FUNDS',
   'PAID',
   'DISBURSED',
+  'DISBURSEMENT_FAILED',
   'REJECTED',
   'ERROR',
 ] as const;
@@ -35,9 +39,13 @@ export type ClaimState = (typeof claimStates)[number];
 export const claimStateLabels: Readonly<Record<ClaimState, Labels>> = {
   RECEIVED: { zh: '已收到，正在核算', en: 'Received, being assessed' },
   PENDING_REVIEW: { zh: '三关审核中', en: 'In three-gate review' },
+  APPEALED: { zh: '复核中', en: 'Appeal under review' },
   APPROVED: { zh: '已批准，等待入账', en: 'Approved, payout being recorded' },
+  NOTICE: { zh: '公示中', en: 'On public notice' },
+  AWAITING_FUNDS: { zh: '待资金', en: 'Awaiting funds' },
   PAID: { zh: '已赔付，等待拨付', en: 'Paid, awaiting transfer' },
   DISBURSED: { zh: '已拨付到账', en: 'Transferred to the household' },
+  DISBURSEMENT_FAILED: { zh: '拨付失败', en: 'Transfer failed' },
   REJECTED: { zh: '未通过', en: 'Not accepted' },
   ERROR: { zh: '处理出错，工作人员正在处理', en: 'A fault; staff are looking at it' },
 };
@@ -67,6 +75,7 @@ export const rejectionReasons = [
   'DUPLICATE_RECEIPT',
   'CAP_EXHAUSTED',
   'REVIEW_REJECTED',
+  'APPEAL_REJECTED',
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
@@ -103,6 +112,7 @@ export const rejectionReasonLabels: Readonly<Record<RejectionReason, Labels>> = 
     en: "The household's annual cap for this category is used up",
   },
   REVIEW_REJECTED: { zh: '审核未通过', en: 'Rejected in review' },
+  APPEAL_REJECTED: { zh: '复核未通过', en: 'Rejected on appeal' },
 };
 
 /**
@@ -227,6 +237,29 @@ export const ledgerTotalLabel: Labels = { zh: '合计（{n} 笔）', en: 'Total 
 
 /** The XLSX sheet's name. */
 export const ledgerSheetName: Labels = { zh: '赔付台账', en: 'Payout ledger' };
+
+/** The village notice board's columns (公示表), in order: the web page and the CLI alike. */
+export const noticeColumns = ['headName', 'householdId', 'category', 'payoutFen', 'noticeEndsAt'] as const;
+export type NoticeColumn = (typeof noticeColumns)[number];
+
+export const noticeColumnLabels: Readonly<Record<NoticeColumn, Labels>> = {
+  headName: { zh: '户主', en: 'Head of household' },
+  householdId: { zh: '农户编号', en: 'Household ID' },
+  category: { zh: '类别', en: 'Category' },
+  payoutFen: { zh: '拟赔付金额', en: 'Proposed payout' },
+  noticeEndsAt: { zh: '公示截止', en: 'Notice ends' },
+};
+
+/** The board's words: its heading (the fund's and the village's names), period, objections. */
+export const noticeLabels = {
+  title: { zh: '{region} {village} 防贫救助公示', en: '{region}, {village}: relief payouts on public notice' },
+  period: { zh: '公示期：{from} 至 {to}', en: 'Notice period: {from} to {to}' },
+  objection: {
+    zh: '对以上公示内容有异议的，请在公示截止前向本村村级核实员实名反映，核实员将复核后答复。',
+    en: 'Anyone who objects to an entry may tell the village verifier, under their own name, before its notice ends; the verifier reviews it and answers.',
+  },
+  empty: { zh: '本村目前没有公示中的申请', en: 'No claims of this village are on public notice now' },
+} as const satisfies Readonly<Record<string, Labels>>;
 
 /** True when `value` is one of `list` (narrows a string read from outside). */
 export function isOneOf<const T extends string>(list: readonly T[], value: unknown): value is T {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** The demo roster shipped with the repo: 35 households, some ineligible on purpose. */
+/** The demo roster shipped with the repo: 35 households in `demo` (some ineligible on purpose) and 8 in `demo-fund`. */
 export function demoRosterCsv(): string {
   return readFileSync(new URL('../../shared/data/demo-roster.csv', import.meta.url), 'utf8');
 }

@@ -1,6 +1,7 @@
 // The whole system on one machine: DynamoDB Local, an S3 emulator, a local Step Functions
 // service running the deployed ASL, and the HTTP API, all wired to the same handler modules the
 // AWS stack deploys. Nothing here exists in the deployed stack.
+import { isInReview, reviewRoundOf, reviewRunName } from '#shared/review-rounds.ts';
 import { isUnjudgedPlaceholder } from '#shared/claim.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -68,6 +69,7 @@ import { claimIdFromManifestKey } from '#shared/manifest.ts';
 import { IMPORTS_PREFIX, parseImportFileKey } from '#shared/bulk-job.ts';
 import { s3ObjectStore } from '#cli/local/step-functions/distributed-map-s3.ts';
 import { demoRosterCsv } from '#cli/local/demo-data.ts';
+import { clockAdvanceSchema, LocalClock, MAX_ADVANCE_DAYS } from '#cli/local/local-clock.ts';
 import type { Policy } from '#shared/policy.ts';
 
 export interface LocalStackOptions {
@@ -97,6 +99,8 @@ export interface LocalStack {
   readonly sfnUrl: string;
   readonly deps: AppDeps;
   readonly stepFunctions: LocalStepFunctions;
+  /** The clock every handler and workflow wait runs on: real time plus the days it was moved ahead. */
+  readonly clock: LocalClock;
   /** How many in-flight claims were picked up again at start. */
   readonly resumedAtStart: number;
   /** Runs each scheduled handler (the sweeper) now, as its timer would; resolves with their results. */
@@ -134,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const log = options.log ?? (() => undefined);
   await mkdir(options.dataDir, { recursive: true });
   const secret = await tokenSecret(options.dataDir);
+  const clock = await LocalClock.open(options.dataDir);
   const cleanups: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
@@ -181,7 +186,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The stand-in for the EventBridge rules: every upload under claims/ reaches note-upload,
       // a manifest's creation also starts assess-claim, and a bulk file starts its import job.
       matchKey: (key) => key.startsWith('claims/') || parseImportFileKey(key) !== undefined,
-      onObjectCreated: (event) => onUpload(event),
+      // Stamped on the local clock, as the handlers read it (S3 itself checks forms in real time).
+      onObjectCreated: (event) => onUpload({ ...event, time: eventTime(clock.now()) }),
       // The deployed bucket keeps every version and claims pin the one they were judged on; the
       // emulator keeps one, so it refuses to replace a file under a claim already on record.
       refuseOverwrite: (key) => judged(key),
@@ -209,6 +215,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         },
         overrides,
         metrics: options.metrics ?? noMetrics,
+        clock,
       }),
       ...(options.policies ? { policies: options.policies } : {}),
     };
@@ -237,6 +244,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.onStepFunctionsEvent ? { onEvent: options.onStepFunctionsEvent } : {}),
       // Executions survive a restart: waiting review gates resume where they were.
       stateFile: join(options.dataDir, 'stepfunctions', 'executions.json'),
+      // Wait states and review-gate timeouts fall due on the local clock.
+      clock,
     });
     ref.service = sfn;
     cleanups.push(() => sfn.close());
@@ -277,7 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       );
     };
     onRefused = async (key) => {
-      await noteUpload({ ...manifestEvent(key, 0, new Date()), refused: true }).catch((error: unknown) =>
+      await noteUpload({ ...manifestEvent(key, 0, clock.now()), refused: true }).catch((error: unknown) =>
         log(`note-upload failed: ${error instanceof Error ? error.name : 'error'}`),
       );
     };
@@ -294,6 +303,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       apiRoutes.map((r) => r.handler),
       deps,
     );
+    // Set once the scheduled handlers are loaded; a clock advance before that runs none.
+    let runSchedules: () => Promise<Record<string, unknown>> = async () => ({});
     const server = createServer((req, res) => {
       void handleRequest(req, res).catch((error: unknown) => {
         log(`request failed: ${error instanceof Error ? error.name : 'error'}`);
@@ -307,6 +318,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const { rawPath } = splitUrl(req.url ?? '/');
       const method = (req.method ?? 'GET').toUpperCase();
       if (rawPath === '/local/sign-in' && method === 'POST') return signIn(req, res);
+      if (rawPath === '/local/clock' && method === 'GET') return writeJson(res, 200, clock.view());
+      if (rawPath === '/local/clock/advance' && method === 'POST') return advanceClock(req, res);
       if (rawPath === '/config.json' && method === 'GET') {
         return writeJson(res, 200, {
           auth: 'local',
@@ -364,6 +377,34 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       return writeJson(res, 200, { token: await issueToken(username, secret) });
     }
 
+    /** Moves the local clock ahead (only here: the deployed stack has no such route). */
+    async function advanceClock(req: IncomingMessage, res: ServerResponse): Promise<void> {
+      let body: unknown;
+      try {
+        body = JSON.parse((await readRequestBody(req, 4096)).toString('utf8'));
+      } catch {
+        return writeJson(res, 400, { error: { code: 'BAD_JSON', message: 'send {"days": N}', params: {} } });
+      }
+      const parsed = clockAdvanceSchema.safeParse(body);
+      if (!parsed.success) {
+        return writeJson(res, 400, {
+          error: {
+            code: 'BAD_DAYS',
+            message: `days must be a whole number from 1 to ${MAX_ADVANCE_DAYS}`,
+            params: { max: MAX_ADVANCE_DAYS },
+          },
+        });
+      }
+      const view = await clock.advance(parsed.data.days);
+      // The sweeps see the new day at once, as their next timer would.
+      await runSchedules().catch((error: unknown) =>
+        log(
+          `scheduled handlers after a clock advance failed: ${error instanceof Error ? error.name : 'error'}`,
+        ),
+      );
+      return writeJson(res, 200, view);
+    }
+
     const port = await listen(server, options.port, host);
     cleanups.push(
       () =>
@@ -390,6 +431,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         lambdaContext(name),
       );
     };
+    runSchedules = async () => {
+      const results: Record<string, unknown> = {};
+      for (const { handler } of scheduledHandlers) results[handler] = await runSchedule(handler);
+      return results;
+    };
     for (const { handler, everyMinutes } of scheduledHandlers) {
       const timer = setInterval(() => {
         track(runSchedule(handler).catch((error: unknown) => log(`${handler} failed: ${String(error)}`)));
@@ -405,12 +451,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sfnUrl: sfnApi.endpoint,
       deps,
       stepFunctions: sfn,
+      clock,
       resumedAtStart,
-      async runSchedules() {
-        const results: Record<string, unknown> = {};
-        for (const { handler } of scheduledHandlers) results[handler] = await runSchedule(handler);
-        return results;
-      },
+      runSchedules,
       async idle() {
         while (pending.size > 0) await Promise.allSettled([...pending]);
       },
@@ -421,6 +464,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw error;
   }
 }
+
+/** EventBridge's event time: seconds, no fraction. */
+const eventTime = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 function writeJson(res: ServerResponse, status: number, body: unknown): void {
   writeHttpResponse(res, {
@@ -532,11 +578,12 @@ async function resumeInFlight(
         continue;
       }
       if (claim && claim.state !== 'RECEIVED' && claim.state !== 'APPROVED') {
-        if (claim.state === 'PENDING_REVIEW') {
+        if (isInReview(claim.state)) {
           try {
             sfn.startExecution({
               stateMachineArn: reviewArn,
-              name: claimId,
+              // A round after an objection or an appeal runs under its own name.
+              name: reviewRunName(claimId, reviewRoundOf(claim)),
               input: JSON.stringify({ claimId }),
             });
             resumed += 1;

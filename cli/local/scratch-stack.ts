@@ -151,10 +151,11 @@ export async function uploadClaim(
     spec.grant === undefined
       ? { householdId: spec.householdId ?? 'HH-0001', filer: spec.submittedBy ?? 'worker1' }
       : spec.grant;
-  // Straight into the store, as POST /claims would: tests also file for households no worker has.
+  // Straight into the store, as POST /claims would (on the stack's clock, which may be moved
+  // ahead): tests also file for households no worker has.
   // Only a grant the API could have made: never one for an ID number typed as the household.
   const grant = granted
-    ? claimGrantSchema.safeParse(claimGrant(claimId, granted.householdId, granted.filer, new Date()))
+    ? claimGrantSchema.safeParse(claimGrant(claimId, granted.householdId, granted.filer, stack.clock.now()))
     : undefined;
   if (grant?.success) await stack.deps.claims.putGrant(grant.data);
   const key = `claims/${claimId}/manifest.json`;
@@ -179,7 +180,7 @@ export async function grantAsManifestSays(stack: TestStack, key: string, body: U
   const { householdId, submittedBy } = manifest as Record<string, unknown>;
   const claimId = /^claims\/([^/]+)\/manifest\.json$/.exec(key)?.[1];
   const grant = claimGrantSchema.safeParse({
-    ...claimGrant(claimId ?? '', String(householdId), String(submittedBy), new Date()),
+    ...claimGrant(claimId ?? '', String(householdId), String(submittedBy), stack.clock.now()),
   });
   if (grant.success) await stack.deps.claims.putGrant(grant.data);
 }

@@ -77,6 +77,7 @@ const stateWeights: readonly (readonly [ClaimState, number])[] = [
   ['APPROVED', 1],
   ['PAID', 30],
   ['DISBURSED', 40],
+  ['DISBURSEMENT_FAILED', 1],
   ['REJECTED', 17],
   ['ERROR', 2],
 ];
@@ -260,7 +261,7 @@ export function* syntheticClaims(
           final = { ...final, gates };
         }
         move('APPROVED', reviewed ? 300 : 1);
-        if (state === 'PAID' || state === 'DISBURSED') {
+        if (state === 'PAID' || state === 'DISBURSED' || state === 'DISBURSEMENT_FAILED') {
           const paidMinutes = reviewed ? 301 : 2;
           move('PAID', paidMinutes);
           const paidAt = at(paidMinutes);
@@ -284,6 +285,12 @@ export function* syntheticClaims(
             move('DISBURSED', paidMinutes + 7 * 24 * 60);
             final = { ...final, disbursement: { batchRef, at: disbursedAt, by: 'finance1' } };
             ledger = { ...ledger, disbursedAt, batchRef };
+          }
+          if (state === 'DISBURSEMENT_FAILED') {
+            const failedAt = at(paidMinutes + 7 * 24 * 60);
+            move('DISBURSEMENT_FAILED', paidMinutes + 7 * 24 * 60);
+            final = { ...final, bankFailure: { reason: '账户已销户', at: failedAt } };
+            ledger = { ...ledger, failedAt };
           }
         }
       }

@@ -10,6 +10,7 @@ import {
   type LocalStepFunctions,
 } from '#cli/local/step-functions.ts';
 import type { ObjectStore } from '#cli/local/step-functions/distributed-map.ts';
+import type { AlarmClock } from '#cli/local/local-clock.ts';
 import { apiRoutes, functionTimeoutSeconds, workflowHandlers } from '#functions/catalog.ts';
 import { MeteredClaimStore } from '#functions/metrics.ts';
 import {
@@ -145,6 +146,8 @@ export interface LocalWorkflowOptions {
   readonly gateTimeoutSeconds?: number;
   /** Where a Distributed Map reads its items and writes its results (the local S3 store). */
   readonly objectStore?: ObjectStore;
+  /** What Wait states and review-gate timeouts count on (the local clock); real time without it. */
+  readonly clock?: AlarmClock;
 }
 
 /** The deployed workflow definitions on the local Step Functions engine. */
@@ -168,6 +171,7 @@ export function localWorkflows(options: LocalWorkflowOptions): LocalStepFunction
     ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     ...(options.stateFile ? { stateFile: options.stateFile } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
 }
 

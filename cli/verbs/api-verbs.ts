@@ -20,7 +20,8 @@ import {
   categories,
   type ClaimState,
 } from '#shared/vocabulary.ts';
-import { isIsoDate } from '#shared/dates.ts';
+import { chinaDateTime, isIsoDate } from '#shared/dates.ts';
+import { stateGroup } from '#shared/claim-groups.ts';
 import { sniffContentType } from '#shared/receipt-check.ts';
 import { formatFen, fenToYuan } from '#shared/money.ts';
 import type { UploadGrant } from '#shared/ports.ts';
@@ -43,6 +44,7 @@ interface StatusBody {
   reason?: string;
   detail?: Note;
   payoutFen?: number;
+  noticeEndsAt?: string;
   reviewReasons?: { code: string; params: Record<string, string | number> }[];
   history: { at: string; from: string | null; to: string; actor: string; reason?: string; detail?: Note }[];
 }
@@ -226,10 +228,12 @@ export async function statusVerb(args: string[], io: CliIo): Promise<void> {
   const reason = c.reason ? ` (${withLabel(rejectionReasons, rejectionReasonLabels, c.reason)})` : '';
   io.out(`${c.claimId}  ${c.householdId ?? '-'}  ${category}  ${state}${reason}`);
   // Only a paid claim has a payout; an open one an estimate; a rejected one nothing.
-  if (c.payoutFen !== undefined && (c.state === 'PAID' || c.state === 'DISBURSED'))
-    io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);
-  else if (c.payoutFen !== undefined && c.state !== 'REJECTED')
+  const group = isOneOf(claimStates, c.state) ? stateGroup(c.state) : 'open';
+  if (c.payoutFen !== undefined && group === 'paid') io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);
+  else if (c.payoutFen !== undefined && group === 'open')
     io.out(`estimate 预计赔付: ${formatFen(c.payoutFen)} (review and the cap left at payment decide)`);
+  if (c.state === 'NOTICE' && c.noticeEndsAt)
+    io.out(`notice ends 公示截止: ${chinaDateTime(c.noticeEndsAt).slice(0, 16)} (China time)`);
   for (const r of c.reviewReasons ?? []) io.out(`review 审核原因: ${r.code} ${reviewReasonZh(r)}`);
   if (c.detail) io.out(noteWords(c.detail, lang));
   for (const h of c.history)

@@ -51,18 +51,21 @@ export interface RunJobOptions {
 export async function runImportJob(
   api: ApiClient,
   kind: string,
-  bytes: Uint8Array,
+  /** The file: its bytes, or a Blob (`fs.openAsBlob`, so a large file is never read into memory). */
+  bytes: Uint8Array | Blob,
   io: CliIo,
   options: RunJobOptions,
 ): Promise<JobOutcome> {
   const created = (await api.request('POST', '/imports', { kind })) as { job: JobView; upload: UploadForm };
-  if (bytes.length > created.upload.maxBytes)
+  if ((bytes instanceof Blob ? bytes.size : bytes.length) > created.upload.maxBytes)
     throw new CliError(`the file is larger than ${Math.floor(created.upload.maxBytes / 1024 / 1024)} MB`);
   const form = new FormData();
   for (const [k, v] of Object.entries(created.upload.fields)) form.append(k, v);
   form.append(
     'file',
-    new Blob([bytes as Uint8Array<ArrayBuffer>], { type: created.upload.contentType }),
+    new Blob([bytes instanceof Blob ? bytes : (bytes as Uint8Array<ArrayBuffer>)], {
+      type: created.upload.contentType,
+    }),
     'file.csv',
   );
   let uploaded: Response;

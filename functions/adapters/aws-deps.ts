@@ -9,7 +9,13 @@ import {
   type BuiltDeps,
   type DepsSettings,
 } from '#functions/adapters/handler-deps.ts';
-import { dynamoClaims, dynamoClient, dynamoLedger, dynamoRoster } from '#functions/adapters/dynamo-ports.ts';
+import {
+  dynamoClaims,
+  dynamoClient,
+  dynamoFunds,
+  dynamoLedger,
+  dynamoRoster,
+} from '#functions/adapters/dynamo-ports.ts';
 import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 import { sharpFingerprinter } from '#functions/adapters/sharp-fingerprinter.ts';
@@ -22,6 +28,7 @@ const allPorts = {
   claims: dynamoClaims,
   roster: dynamoRoster,
   ledger: dynamoLedger,
+  funds: dynamoFunds,
   receipts: s3Receipts,
   fingerprints: sharpFingerprinter,
   uploads: s3Uploads,

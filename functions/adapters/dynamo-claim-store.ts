@@ -6,6 +6,7 @@ import {
   type AttributeValue,
   type DynamoDBClient,
   type TransactWriteItem,
+  type Update,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -30,6 +31,12 @@ import { type RosterPeriod } from '#shared/roster.ts';
 import type { Member } from '#shared/members.ts';
 import { addDays } from '#shared/dates.ts';
 import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
+import {
+  DynamoFundStore,
+  fundDequeueItem,
+  fundDrawItem,
+  fundWaitItems,
+} from '#functions/adapters/dynamo-fund-store.ts';
 import { queryAll, send } from '#functions/adapters/dynamo-send.ts';
 import { claimsIndexes, payoutDateShards } from '#infra/tables.ts';
 import {
@@ -51,6 +58,13 @@ import {
   type LedgerStore,
   type Page,
   type PayoutOutcome,
+  type PayoutCharge,
+  type TransferMark,
+  type CapCounter,
+  type CountedExpense,
+  type FundAccount,
+  type FundStore,
+  type FundTopUp,
   type RosterStore,
   type HouseholdWrite,
   type RosterConflict,
@@ -160,14 +174,60 @@ function claimPutIf(
   };
 }
 
-export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
+/** A transaction's Put of the claim, only if it is still at the version it was read at. */
+function claimPutIfVersion(table: string, claim: ClaimRecord, expectedVersion: number): TransactWriteItem {
+  return {
+    Put: {
+      TableName: table,
+      Item: claimItem(claim),
+      ConditionExpression: 'version = :v',
+      ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
+    },
+  };
+}
+
+/**
+ * The household's counter under annual accumulation, moved from what was read to what it becomes,
+ * only if it still holds what was read: two claims of one household can't both price their
+ * marginal amount against the same total.
+ */
+function countedUpdate(
+  table: string,
+  householdId: string,
+  year: number,
+  category: string,
+  before: CapCounter,
+  after: { countedFen: number; usedFen: number; capFen?: number },
+): TransactWriteItem {
+  const holds = (attr: string, value: number, placeholder: string) =>
+    value === 0 ? `(attribute_not_exists(${attr}) OR ${attr} = ${placeholder})` : `${attr} = ${placeholder}`;
+  return {
+    Update: {
+      TableName: table,
+      Key: capKey(householdId, year, category),
+      UpdateExpression: `SET counted = :countedAfter, used = :usedAfter${after.capFen !== undefined ? ', capFen = :cap' : ''}`,
+      ConditionExpression: `${holds('counted', before.countedFen, ':countedBefore')} AND ${holds('used', before.usedFen, ':usedBefore')}`,
+      ExpressionAttributeValues: {
+        ':countedBefore': { N: String(before.countedFen) },
+        ':usedBefore': { N: String(before.usedFen) },
+        ':countedAfter': { N: String(after.countedFen) },
+        ':usedAfter': { N: String(after.usedFen) },
+        ...(after.capFen !== undefined ? { ':cap': { N: String(after.capFen) } } : {}),
+      },
+    },
+  };
+}
+
+export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore, FundStore {
   private readonly roster: DynamoRosterStore;
+  private readonly funds: DynamoFundStore;
 
   constructor(
     private readonly db: DynamoDBClient,
     private readonly table: string,
   ) {
     this.roster = new DynamoRosterStore(db, table);
+    this.funds = new DynamoFundStore(db, table);
   }
 
   async get(claimId: string): Promise<ClaimRecord | undefined> {
@@ -500,6 +560,10 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
   }
 
   async capUsed(householdId: string, year: number, category: Category): Promise<number> {
+    return (await this.capCounter(householdId, year, category)).usedFen;
+  }
+
+  async capCounter(householdId: string, year: number, category: Category): Promise<CapCounter> {
     const out = await send(() =>
       this.db.send(
         new GetItemCommand({
@@ -509,21 +573,102 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
         }),
       ),
     );
-    const used = out.Item?.used?.N;
-    return used === undefined ? 0 : Number(used);
+    return {
+      usedFen: Number(out.Item?.used?.N ?? 0),
+      countedFen: Number(out.Item?.counted?.N ?? 0),
+    };
+  }
+
+  async countExpense(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    counted: CountedExpense,
+  ): Promise<boolean> {
+    const items: TransactWriteItem[] = [
+      claimPutIfVersion(this.table, next, expectedVersion),
+      countedUpdate(this.table, counted.householdId, counted.year, counted.category, counted.before, {
+        countedFen: counted.afterFen,
+        usedFen: counted.before.usedFen,
+      }),
+      { Put: { TableName: this.table, Item: eventItem(next.claimId, next.version, 0, event) } },
+    ];
+    try {
+      await send(() => this.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
+      return true;
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const codes = (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
+      if (codes[0] === 'ConditionalCheckFailed')
+        throw new ConflictError(`claim ${next.claimId} changed while its expense was counted`);
+      if (codes[1] === 'ConditionalCheckFailed') return false;
+      throw new ConflictError(`expense transaction cancelled (${codes.join(',')})`);
+    }
+  }
+
+  async awaitFunds(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    initialFen: number,
+  ): Promise<void> {
+    const region = next.assessment?.region;
+    const since = next.awaitingFundsSince;
+    if (next.state !== 'AWAITING_FUNDS' || !region || !since)
+      throw new Error('a claim waits for funds in AWAITING_FUNDS, with its region and since when');
+    try {
+      await send(() =>
+        this.db.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              claimPutIfVersion(this.table, next, expectedVersion),
+              ...fundWaitItems(this.table, region, since, next.claimId, initialFen),
+              { Put: { TableName: this.table, Item: eventItem(next.claimId, next.version, 0, event) } },
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw new ConflictError(`claim ${next.claimId} changed before it could wait for funds`);
+      throw error;
+    }
   }
 
   async recordPayout(
     paid: ClaimRecord,
     expectedVersion: number,
     entry: LedgerEntry,
-    capFen: number,
+    charge: PayoutCharge,
     event: HistoryEvent,
   ): Promise<PayoutOutcome> {
     if (!paid.householdId || !paid.category) throw new Error('a payout needs a household and a category');
     const amount = entry.payoutFen;
+    const { capFen, counted, fund } = charge;
+    const capItem: TransactWriteItem = counted
+      ? countedUpdate(this.table, paid.householdId, entry.capYear, paid.category, counted.before, {
+          countedFen: counted.afterFen,
+          usedFen: counted.before.usedFen + amount,
+          capFen,
+        })
+      : {
+          Update: {
+            TableName: this.table,
+            Key: capKey(paid.householdId, entry.capYear, paid.category),
+            UpdateExpression: 'SET used = if_not_exists(used, :zero) + :amount, capFen = :cap',
+            // used + amount <= cap, written so no expression needs arithmetic on the stored side.
+            ConditionExpression: '(attribute_not_exists(used) AND :amount <= :cap) OR used <= :room',
+            ExpressionAttributeValues: {
+              ':zero': { N: '0' },
+              ':amount': { N: String(amount) },
+              ':cap': { N: String(capFen) },
+              ':room': { N: String(capFen - amount) },
+            },
+          },
+        };
+    if (counted && counted.before.usedFen + amount > capFen) throw new Error('a payout above the cap');
     const items: TransactWriteItem[] = [
-      claimPutIf(this.table, paid, expectedVersion, 'APPROVED'),
+      claimPutIfVersion(this.table, paid, expectedVersion),
       {
         Put: {
           TableName: this.table,
@@ -531,23 +676,17 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
           ConditionExpression: 'attribute_not_exists(pk)',
         },
       },
-      {
-        Update: {
-          TableName: this.table,
-          Key: capKey(paid.householdId, entry.capYear, paid.category),
-          UpdateExpression: 'SET used = if_not_exists(used, :zero) + :amount, capFen = :cap',
-          // used + amount <= cap, written so no expression needs arithmetic on the stored side.
-          ConditionExpression: '(attribute_not_exists(used) AND :amount <= :cap) OR used <= :room',
-          ExpressionAttributeValues: {
-            ':zero': { N: '0' },
-            ':amount': { N: String(amount) },
-            ':cap': { N: String(capFen) },
-            ':room': { N: String(capFen - amount) },
-          },
-        },
-      },
+      capItem,
       { Put: { TableName: this.table, Item: eventItem(paid.claimId, paid.version, 0, event) } },
     ];
+    if (fund) {
+      items.push(fundDrawItem(this.table, entry.region, amount, fund.initialFen, fund.fromQueue));
+      if (fund.fromQueue) {
+        const since = charge.queuedSince;
+        if (!since) throw new Error('a payout from the queue names its place in it');
+        items.push(fundDequeueItem(this.table, entry.region, since, paid.claimId));
+      }
+    }
     try {
       await send(() => this.db.send(new TransactWriteItemsCommand({ TransactItems: items })));
       return { kind: 'paid', claim: paid };
@@ -566,9 +705,26 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
           capUsedFen: await this.capUsed(paid.householdId, entry.capYear, paid.category),
         };
       }
+      if (codes[4] === 'ConditionalCheckFailed') return { kind: 'fund-short' };
       // TransactionConflict and friends: another writer touched the same items; retry.
       throw new ConflictError(`payout transaction cancelled (${codes.join(',')})`);
     }
+  }
+
+  fund(region: string, initialFen: number): Promise<FundAccount> {
+    return this.funds.fund(region, initialFen);
+  }
+
+  topUp(topUp: FundTopUp, initialFen: number): Promise<boolean> {
+    return this.funds.topUp(topUp, initialFen);
+  }
+
+  topUps(region: string): Promise<FundTopUp[]> {
+    return this.funds.topUps(region);
+  }
+
+  queue(region: string, limit: number): Promise<string[]> {
+    return this.funds.queue(region, limit);
   }
 
   async ledgerEntry(claimId: string): Promise<LedgerEntry | undefined> {
@@ -674,6 +830,71 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore {
     } catch (error) {
       if (error instanceof TransactionCanceledException)
         throw new ConflictError(`claim ${next.claimId} changed before its disbursement was recorded`);
+      throw error;
+    }
+  }
+
+  async recordTransfer(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    mark: TransferMark,
+  ): Promise<void> {
+    const expected = { disbursed: 'DISBURSED', failed: 'DISBURSEMENT_FAILED', reissued: 'PAID' }[mark.kind];
+    if (next.state !== expected) throw new Error(`a ${mark.kind} transfer leaves the claim ${expected}`);
+    const ledger = ((): Pick<
+      Update,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeValues'
+    > => {
+      switch (mark.kind) {
+        case 'disbursed':
+          return {
+            UpdateExpression: 'SET disbursedAt = :at, bankRef = :ref',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(disbursedAt) AND attribute_not_exists(failedAt)',
+            ExpressionAttributeValues: { ':at': { S: mark.at }, ':ref': { S: mark.bankRef } },
+          };
+        case 'failed':
+          return {
+            UpdateExpression: 'SET failedAt = :at',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(disbursedAt) AND attribute_not_exists(failedAt)',
+            ExpressionAttributeValues: { ':at': { S: mark.at } },
+          };
+        case 'reissued':
+          return {
+            UpdateExpression: 'REMOVE failedAt ADD reissues :one',
+            ConditionExpression: 'attribute_exists(failedAt)',
+            ExpressionAttributeValues: { ':one': { N: '1' } },
+          };
+      }
+    })();
+    try {
+      await send(() =>
+        this.db.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              claimPutIf(
+                this.table,
+                next,
+                expectedVersion,
+                mark.kind === 'reissued' ? 'DISBURSEMENT_FAILED' : 'PAID',
+              ),
+              { Update: { TableName: this.table, Key: ledgerKey(next.claimId), ...ledger } },
+              {
+                Put: {
+                  TableName: this.table,
+                  Item: eventItem(next.claimId, next.version, 0, event),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+            ],
+          }),
+        ),
+      );
+    } catch (error) {
+      if (error instanceof TransactionCanceledException)
+        throw new ConflictError(`claim ${next.claimId} changed before its transfer was recorded`);
       throw error;
     }
   }

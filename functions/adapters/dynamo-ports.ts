@@ -11,7 +11,7 @@ import {
 } from '#functions/adapters/handler-deps.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
 import { MeteredClaimStore } from '#functions/metrics.ts';
-import type { ClaimStore, LedgerStore, RosterStore } from '#shared/ports.ts';
+import type { ClaimStore, FundStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 
 const clients = new WeakMap<AdapterContext, DynamoDBClient>();
 const stores = new WeakMap<AdapterContext, DynamoClaimStore>();
@@ -44,3 +44,5 @@ export const dynamoClaims = (context: AdapterContext): ClaimStore =>
 export const dynamoRoster = (context: AdapterContext): RosterStore => dynamoStore(context);
 
 export const dynamoLedger = (context: AdapterContext): LedgerStore => dynamoStore(context);
+
+export const dynamoFunds = (context: AdapterContext): FundStore => dynamoStore(context);

@@ -43,6 +43,8 @@ export interface DepsSettings {
   readonly env?: Env;
   readonly overrides?: ClientOverrides;
   readonly metrics?: Metrics;
+  /** The handlers' clock; real time unless the local runtime gives its own (`claims clock`). */
+  readonly clock?: Clock;
 }
 
 export function requireEnv(env: Env, name: string): string {
@@ -75,14 +77,16 @@ export function withoutSdkLogger<C extends { middlewareStack: { remove(name: str
 export const contextMetrics = (context: AdapterContext): Metrics => context.metrics;
 
 export function handlerDeps<F extends PortFactories>(ports: F, settings: DepsSettings = {}): BuiltDeps<F> {
-  const clock = { now: () => new Date() };
+  const realTime = { now: () => new Date() };
+  const clock = settings.clock ?? realTime;
   const ulid = monotonicFactory();
   const ids = { next: () => ulid() };
   const context: AdapterContext = {
     // Without overrides the SDK reads AWS_ENDPOINT_URL_* and the Lambda role itself.
     env: settings.env ?? process.env,
     overrides: settings.overrides ?? {},
-    clock,
+    // Adapters sign links and upload forms, which expire in real time whatever the handlers' clock.
+    clock: realTime,
     ids,
     metrics: settings.metrics ?? powertoolsMetrics(),
   };

@@ -1,5 +1,6 @@
 // Step Functions implementation of the review port: start the Standard review workflow (its
-// execution name is the claimId, so a second start is refused by the service itself) and
+// execution name is the claimId, or `<claimId>-<round>` for a review after an objection or an
+// appeal, so a second start of a round is refused by the service itself) and
 // resume gates waiting on task tokens.
 import {
   ExecutionAlreadyExists,
@@ -11,6 +12,7 @@ import {
 import { envNames } from '#functions/catalog.ts';
 import { baseClientConfig, withoutSdkLogger, type AdapterContext } from '#functions/adapters/handler-deps.ts';
 import type { ReviewTasks } from '#shared/ports.ts';
+import { reviewRunName } from '#shared/review-rounds.ts';
 
 export function sfnClient(context: AdapterContext): SFNClient {
   const endpoint = context.overrides.endpoints?.sfn;
@@ -53,10 +55,10 @@ export class SfnReviewTasks implements ReviewTasks {
     private readonly reviewStateMachineArn: string,
   ) {}
 
-  async start(claimId: string): Promise<void> {
+  async start(claimId: string, round?: string): Promise<void> {
     await startNamedOnce(this.sfn, {
       stateMachineArn: this.reviewStateMachineArn,
-      name: claimId,
+      name: reviewRunName(claimId, round),
       input: JSON.stringify({ claimId }),
     });
   }

@@ -7,7 +7,7 @@ import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 export const claimStepInputSchema = z.object({ claimId: z.string().min(1) });
 
-export function makeHandler(deps: () => Pick<StepDeps, 'claims' | 'clock'>) {
+export function makeHandler(deps: () => Pick<StepDeps, 'claims' | 'clock' | 'policies'>) {
   return workflowStep(makeLogger(), claimStepInputSchema, (input) => recordPayout(deps(), input));
 }
 

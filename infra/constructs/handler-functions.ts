@@ -175,6 +175,11 @@ export class HandlerFunctions extends Construct {
         }),
       );
     }
+    if (access.startReview) {
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.reviewStateMachineArn] }),
+      );
+    }
     if (access.startExport) {
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.exportStateMachineArn] }),

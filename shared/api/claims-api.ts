@@ -18,6 +18,7 @@ import {
 } from '#shared/manifest.ts';
 import { parseYuan } from '#shared/money.ts';
 import { checkGateDecision, gateRole, nextGate, requiredGatesOf } from '#shared/review-routing.ts';
+import { appealDeadline, isInReview } from '#shared/review-rounds.ts';
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
 import {
   type ClaimStore,
@@ -66,15 +67,20 @@ function policyOfClaim(claim: ClaimRecord, policies?: readonly Policy[]): Policy
 
 /** A claim as the API shows it: never task tokens, never personal data (claims hold none). */
 export function claimView(claim: ClaimRecord, policies?: readonly Policy[]) {
-  const { gateTokens: _tokens, version: _version, ...rest } = claim;
+  const { gateTokens: _tokens, version: _version, bankFailure, ...rest } = claim;
   const policy = policyOfClaim(claim, policies);
-  const inReview = claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0;
+  const inReview = isInReview(claim.state) || Object.keys(claim.gates).length > 0;
+  // The failed account's hash stays in the store: a hash of a bank account can be guessed back.
+  const { accountSha256: _account, ...failure } = bankFailure ?? {};
   return {
     ...rest,
+    ...(bankFailure
+      ? { bankFailure: failure as Omit<NonNullable<ClaimRecord['bankFailure']>, 'accountSha256'> }
+      : {}),
     // By position, never by stored key: an S3 client may have named the file after a person.
     receipts: claim.receipts.map((r, i) => ({ n: i + 1, contentType: r.contentType, sha256: r.sha256 })),
     requiredGates: (inReview && policy ? requiredGatesOf(policy, claim) : claim.requiredGates) ?? [],
-    nextGate: claim.state === 'PENDING_REVIEW' && policy ? (nextGate(policy, claim) ?? null) : null,
+    nextGate: isInReview(claim.state) && policy ? (nextGate(policy, claim) ?? null) : null,
     reviewReasons: claim.reviewReasons ?? [],
   };
 }
@@ -145,7 +151,9 @@ export async function getClaim(
     const period = statusOn(await deps.roster.periods(claim.householdId), claim.expenseDate);
     if (period) household = { status: period.status, statusFrom: period.statusFrom, village: period.village };
   }
-  return { ...claimView(claim, deps.policies), history, household };
+  // The last day the household may appeal a review rejection (null: no appeal open to it).
+  const appealUntil = appealDeadline(claim, history, policyOfClaim(claim, deps.policies)) ?? null;
+  return { ...claimView(claim, deps.policies), history, household, appealUntil };
 }
 
 export const listClaimsQuerySchema = z.object({
@@ -317,7 +325,7 @@ export async function decideReview(
         // The same decision sent twice: answer as before, and make sure the workflow heard it.
         return { kind: 'keep', result: { repeated: true, token } };
       }
-      if (claim.state !== 'PENDING_REVIEW') {
+      if (!isInReview(claim.state)) {
         throw new StateConflictError(
           'NOT_IN_REVIEW',
           `claim ${claimId} is ${claim.state}, not waiting for review`,
@@ -353,10 +361,11 @@ export async function decideReview(
         filer: claim.submittedBy,
         gridWorkers: [claim.gridWorker, current?.gridWorker ?? null],
       });
+      // Refusals of the person (independence, earlier rounds, objectors) are 403; of the gate, 409.
       if (!check.ok)
-        throw check.involved
-          ? new ForbiddenError('NOT_INDEPENDENT', check.error)
-          : new StateConflictError('GATE_REFUSED', check.error, { params: { gate: input.gate } });
+        throw check.code === 'GATE_REFUSED'
+          ? new StateConflictError('GATE_REFUSED', check.error, { params: { gate: input.gate } })
+          : new ForbiddenError(check.code, check.error, { params: { gate: input.gate } });
 
       const gates = {
         ...claim.gates,
@@ -378,7 +387,8 @@ export async function decideReview(
           kind: 'move',
           to: 'REJECTED',
           actor: principal.username,
-          reason: 'REVIEW_REJECTED',
+          // A rejected appeal is final.
+          reason: claim.state === 'APPEALED' ? 'APPEAL_REJECTED' : 'REVIEW_REJECTED',
           detail: noted('GATE_REJECTED'),
           patch: { gates },
           result,

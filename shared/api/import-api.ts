@@ -21,6 +21,8 @@ import type { Clock, IdSource, UploadGrant, UploadSigner } from '#shared/ports.t
 export const jobRoles: Readonly<Record<JobKind, readonly Role[]>> = {
   roster: ['admin'],
   members: ['admin'],
+  // The bank's answer to finance's transfers: it moves claims to DISBURSED or DISBURSEMENT_FAILED.
+  'bank-result': ['finance', 'admin'],
   'ledger-export': ['finance'],
 };
 
@@ -67,12 +69,21 @@ export async function getImport(deps: ImportApiDeps, principal: Principal, jobId
   if (!job || !kind.success || !mayRun(principal, kind.data))
     throw new NotFoundError('NOT_FOUND', 'no such job');
   const view = await jobView(deps, job);
-  if (job.status !== 'SUCCEEDED' || job.rejected === 0) return view;
-  const rejectedRows = (await deps.jobs.batches(job.jobId))
+  const withOutcomes = job.kind === 'bank-result';
+  if (job.status !== 'SUCCEEDED' || (job.rejected === 0 && !withOutcomes)) return view;
+  const batches = await deps.jobs.batches(job.jobId);
+  const outcomes: Record<string, number> = {};
+  for (const b of batches)
+    for (const [name, n] of Object.entries(b.outcomes ?? {})) outcomes[name] = (outcomes[name] ?? 0) + n;
+  const rejectedRows = batches
     .flatMap((b) => b.rejected)
     .sort((a, b) => a.row - b.row)
     .slice(0, JOB_VIEW_REJECTED_ROWS);
-  return { ...view, rejectedRows };
+  return {
+    ...view,
+    ...(job.rejected > 0 ? { rejectedRows } : {}),
+    ...(withOutcomes ? { outcomes } : {}),
+  };
 }
 
 export async function listImports(
@@ -114,6 +125,8 @@ export interface JobView {
   readonly errorReportUrl?: string;
   /** The first refused rows (in row order) of a finished job, for a page to show; the report has all. */
   readonly rejectedRows?: readonly RowRejection[];
+  /** What a finished job's imported rows did, by outcome (a bank result file: disbursed, failed). */
+  readonly outcomes?: Readonly<Record<string, number>>;
 }
 
 /** How many refused rows a job view carries; the error report holds every one. */

@@ -1,6 +1,7 @@
 // The payout ledger: listing with totals, and the finance export's rows and CSV. Rows are made
 // and written one batch at a time, so an export of any size runs in flat memory; the XLSX writer
 // (functions/adapters/ledger-xlsx.ts) takes the same rows.
+import { chinaDateTime } from '#shared/dates.ts';
 import * as z from 'zod';
 import type { LedgerEntry } from '#shared/claim.ts';
 import { categorySchema, findPolicy, type Policy } from '#shared/policy.ts';
@@ -14,6 +15,7 @@ import {
   claimStateLabels,
   ledgerColumnLabels,
   ledgerColumns,
+  type ClaimState,
   type Lang,
   type LedgerColumn,
 } from '#shared/vocabulary.ts';
@@ -96,19 +98,17 @@ export interface LedgerFormat {
 
 export const ledgerHeaders = (lang: Lang): string[] => ledgerColumns.map((c) => ledgerColumnLabels[c][lang]);
 
-const CHINA_OFFSET_MS = 8 * 3_600_000;
-
-/**
- * '2026-09-02T01:02:03.000Z' -> '2026-09-02 09:02:03', the wall-clock time in China (one zone, no
- * daylight saving since 1991). Text that is not an instant is passed through unchanged.
- */
-export function chinaDateTime(iso: string): string {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return iso;
-  return new Date(ms + CHINA_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
-}
+export { chinaDateTime };
 
 type Payee = Pick<RosterPeriod, 'headName' | 'bankAccount'>;
+
+/**
+ * The state a payout's claim is in, from its ledger entry alone: transferred, returned by the bank
+ * (until it is sent again, which clears `failedAt`), or paid and waiting for the transfer.
+ */
+export function ledgerEntryState(e: Pick<LedgerEntry, 'disbursedAt' | 'failedAt'>): ClaimState {
+  return e.disbursedAt ? 'DISBURSED' : e.failedAt ? 'DISBURSEMENT_FAILED' : 'PAID';
+}
 
 /** A payout's row: pure, so a bulk job can format entries one at a time as well. */
 export function ledgerRowCells(
@@ -127,7 +127,7 @@ export function ledgerRowCells(
     payee?.bankAccount,
     categoryLabels[e.category]?.[lang] ?? e.category,
     e.payoutFen,
-    claimStateLabels[e.disbursedAt ? 'DISBURSED' : 'PAID'][lang],
+    claimStateLabels[ledgerEntryState(e)][lang],
     e.policyId,
     e.policyVersion,
     e.gridWorker,

@@ -34,12 +34,12 @@ export async function retryClaimRun(
     await deps.workflows.resumeAssessment(claimId);
     return { claimId, state, retried, resumed: 'assessment' };
   }
-  if (state === 'PENDING_REVIEW') {
+  if (state === 'PENDING_REVIEW' || state === 'APPEALED') {
     // Only a review that ended in ERROR is restarted: a review still waiting on its gates must
     // not get a second run beside it. The attempt number names the run, so asking again after
     // a failed start starts it, and asking again after a good one starts nothing.
     const attempt = (await deps.claims.history(claimId)).filter(
-      (e) => e.from === 'ERROR' && e.to === 'PENDING_REVIEW',
+      (e) => e.from === 'ERROR' && (e.to === 'PENDING_REVIEW' || e.to === 'APPEALED'),
     ).length;
     if (attempt > 0) {
       await deps.workflows.resumeReview(claimId, attempt);

@@ -5,7 +5,8 @@
 // recognising it, but the ID number stays masked: nobody verifies by reading it off a screen.
 import { routeAccess, type Principal, type Role } from '#shared/access.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
-import { claimStates, terminalStates, type ClaimState } from '#shared/claim-state.ts';
+import type { ClaimState } from '#shared/claim-state.ts';
+import { openStates as openGroup, paidStates as paidGroup, reviewStates } from '#shared/claim-groups.ts';
 import { yearOf } from '#shared/dates.ts';
 import { claimIdParam } from '#shared/api/claim-id.ts';
 import type { ApiDeps } from '#shared/api/claims-api.ts';
@@ -23,17 +24,15 @@ function verifies(principal: Principal): boolean {
 /** A claim that went to review: waiting at a gate, or with gates routed or decided. */
 function wentToReview(claim: ClaimRecord): boolean {
   return (
-    claim.state === 'PENDING_REVIEW' ||
+    reviewStates.includes(claim.state) ||
     Object.keys(claim.gates).length > 0 ||
     (claim.requiredGates?.length ?? 0) > 0
   );
 }
 
-const paidStates: ReadonlySet<ClaimState> = new Set<ClaimState>(['PAID', 'DISBURSED']);
+const paidStates: ReadonlySet<ClaimState> = new Set(paidGroup);
 /** States a claim may still be paid from (ERROR resumes where it stopped). */
-const openStates: ReadonlySet<ClaimState> = new Set<ClaimState>(
-  claimStates.filter((s) => !paidStates.has(s) && !terminalStates.includes(s)),
-);
+const openStates: ReadonlySet<ClaimState> = new Set(openGroup);
 
 /** Pages of a household's claims read at most: 200 each, far above any household's year. */
 const MAX_PAGES = 20;
@@ -124,7 +123,7 @@ export async function reviewContext(
             ...(c.reason ? { reason: c.reason } : {}),
             expenseDate: c.expenseDate,
             totalCostFen: c.totalCostFen,
-            /** What it paid (PAID or DISBURSED), else null. */
+            /** What it paid (PAID, DISBURSED, or a transfer that failed and is sent again), else null. */
             paidFen: paidStates.has(c.state) ? (c.payoutFen ?? c.assessment?.payoutFen ?? null) : null,
             /** What it is priced at while it may still be paid, else null (a rejected claim pays nothing). */
             estimateFen: openStates.has(c.state) ? (c.assessment?.payoutFen ?? null) : null,

@@ -1,12 +1,13 @@
 // The dashboard's figures, computed on request from indexed reads only (no table scan): payouts
 // from the ledger's month index, claims per state from counts on the state index, the review
-// backlog from the PENDING_REVIEW partition of that index, and the time from upload to payout
+// backlog from the PENDING_REVIEW and APPEALED partitions of that index, and the time from upload to payout
 // from the filing times of the latest payouts. Money stays integer fen; durations are seconds.
 import * as z from 'zod';
 import { findPolicy, type GateId, type Policy } from '#shared/policy.ts';
 import { nextGate } from '#shared/review-routing.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { claimStates, type Category, type ClaimState } from '#shared/vocabulary.ts';
+import { reviewStates } from '#shared/claim-groups.ts';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { ClaimStore, Clock, LedgerStore } from '#shared/ports.ts';
 
@@ -145,27 +146,27 @@ export async function getStats(deps: StatsDeps, query: unknown) {
       .sort((a, b) => a - b);
   })();
 
-  // The review backlog: each claim waiting, at its gate, by how long it has waited there.
+  // The review backlog: each claim waiting, at its gate, by how long it has waited there; a
+  // first review (after an objection too) and an appeal alike.
   const backlogRead = (async () => {
-    do {
-      const page = await deps.claims.list({
-        state: 'PENDING_REVIEW',
-        limit: 200,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const claim of page.items) {
-        if (claim.state !== 'PENDING_REVIEW') continue;
-        const { gate, since } = waitingAt(claim, deps.policies);
-        const age = Math.max(0, (now.getTime() - Date.parse(since)) / 1000);
-        oldestSeconds = Math.max(oldestSeconds, age);
-        const ages = backlog.get(gate) ?? new Array<number>(backlogAgeBuckets.length + 1).fill(0);
-        ages[bucketOf(backlogAgeBuckets, age)]! += 1;
-        backlog.set(gate, ages);
-        if (claim.region && claim.village) village(claim.region, claim.village).pending += 1;
-        pending += 1;
-      }
-      cursor = page.cursor;
-    } while (cursor && pending < BACKLOG_LIMIT);
+    for (const state of reviewStates) {
+      do {
+        const page = await deps.claims.list({ state, limit: 200, ...(cursor ? { cursor } : {}) });
+        for (const claim of page.items) {
+          if (claim.state !== state) continue;
+          const { gate, since } = waitingAt(claim, deps.policies);
+          const age = Math.max(0, (now.getTime() - Date.parse(since)) / 1000);
+          oldestSeconds = Math.max(oldestSeconds, age);
+          const ages = backlog.get(gate) ?? new Array<number>(backlogAgeBuckets.length + 1).fill(0);
+          ages[bucketOf(backlogAgeBuckets, age)]! += 1;
+          backlog.set(gate, ages);
+          if (claim.region && claim.village) village(claim.region, claim.village).pending += 1;
+          pending += 1;
+        }
+        cursor = page.cursor;
+      } while (cursor && pending < BACKLOG_LIMIT);
+      if (cursor) break;
+    }
   })();
 
   const statesRead = Promise.all(

@@ -2,6 +2,7 @@
 // sentence, and is put into words only at the edge (the web app, the CLI, a file a person opens)
 // in the reader's language. Free of zod so the browser bundle can import it.
 import { formatFen } from '#shared/money.ts';
+import { chinaDateTime } from '#shared/dates.ts';
 import {
   categoryLabels,
   claimStateLabels,
@@ -78,6 +79,8 @@ export function formatParams(params: MessageParams, lang: Lang, options: RenderO
     else if (name === 'field') out[name] = fieldName(String(value));
     else if (name === 'fields') out[name] = String(value).split(',').map(fieldName).join(list);
     else if (name === 'gate') out[name] = options.gateLabel?.(String(value)) ?? String(value);
+    // Instants (`…At`) in China time, as every page and export shows them.
+    else if (name.endsWith('At') && typeof value === 'string') out[name] = chinaDateTime(value).slice(0, 16);
     else out[name] = String(value);
   }
   return out;

@@ -3,22 +3,45 @@
 import { assessClaim } from '#shared/eligibility.ts';
 import { chinaDate } from '#shared/dates.ts';
 import type { AssessmentRecord, ClaimRecord, ReviewReason } from '#shared/claim.ts';
-import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
+import {
+  changeClaim,
+  versionCheckedWrite,
+  type ClaimChange,
+  type ClaimWriter,
+} from '#shared/claim-change.ts';
+import type { CountedExpense } from '#shared/ports.ts';
 import { InvariantError } from '#shared/errors.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 
 type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock' | 'policies'>;
 
 export async function assessClaimStep(deps: AssessDeps, input: { claimId: string }): Promise<StepResult> {
-  const { result } = await changeClaim(deps, input.claimId, (claim) =>
-    claim.state !== 'RECEIVED'
-      ? { kind: 'keep', result: { claimId: claim.claimId, outcome: outcomeForState(claim.state) } }
-      : assessOnce(deps, claim),
+  /** Under annual accumulation, a rejection below the threshold counts its expense as it lands. */
+  let counting: CountedExpense | undefined;
+  const write: ClaimWriter = async (next, expectedVersion, event) => {
+    if (!counting || !event) return versionCheckedWrite(deps.claims)(next, expectedVersion, event);
+    return deps.claims.countExpense(next, expectedVersion, event, counting);
+  };
+  const { result } = await changeClaim(
+    deps,
+    input.claimId,
+    async (claim) => {
+      counting = undefined;
+      if (claim.state !== 'RECEIVED')
+        return { kind: 'keep', result: { claimId: claim.claimId, outcome: outcomeForState(claim.state) } };
+      const decided = await assessOnce(deps, claim);
+      counting = decided.counting;
+      return decided.change;
+    },
+    { write },
   );
   return result;
 }
 
-async function assessOnce(deps: AssessDeps, claim: ClaimRecord): Promise<ClaimChange<StepResult>> {
+async function assessOnce(
+  deps: AssessDeps,
+  claim: ClaimRecord,
+): Promise<{ change: ClaimChange<StepResult>; counting?: CountedExpense }> {
   const { householdId, category, expenseDate, totalCostFen, reimbursedFen } = claim;
   if (
     householdId === null ||
@@ -31,9 +54,9 @@ async function assessOnce(deps: AssessDeps, claim: ClaimRecord): Promise<ClaimCh
   }
   const capYear = Number(expenseDate.slice(0, 4));
   // Two independent reads: one round trip, not two.
-  const [periods, capUsed] = await Promise.all([
+  const [periods, counter] = await Promise.all([
     deps.roster.periods(householdId),
-    deps.claims.capUsed(householdId, capYear, category),
+    deps.claims.capCounter(householdId, capYear, category),
   ]);
   // A possible duplicate is never paid automatically: people compare it with the other claim.
   const duplicates: ReviewReason[] = (claim.possibleDuplicates ?? []).map((d) => ({
@@ -44,18 +67,36 @@ async function assessOnce(deps: AssessDeps, claim: ClaimRecord): Promise<ClaimCh
     claim: { householdId, category, expenseDate, totalCostFen, reimbursedFen },
     filedDate: chinaDate(new Date(claim.filedAt)),
     periods,
-    capUsedFen: () => capUsed,
+    capUsedFen: () => counter.usedFen,
+    countedFen: () => counter.countedFen,
     ...(deps.policies ? { policies: deps.policies } : {}),
     ...(duplicates.length > 0 ? { extraAnomalies: duplicates } : {}),
   });
   if (!result.ok) {
+    const counts = result.counts;
     return {
-      kind: 'move',
-      to: 'REJECTED',
-      actor: SYSTEM_ACTOR,
-      reason: result.reason,
-      detail: result.detail,
-      result: { claimId: claim.claimId, outcome: 'rejected' },
+      change: {
+        kind: 'move',
+        to: 'REJECTED',
+        actor: SYSTEM_ACTOR,
+        reason: result.reason,
+        detail: result.detail,
+        ...(counts
+          ? { patch: { accumulated: { beforeFen: counts.beforeFen, afterFen: counts.afterFen } } }
+          : {}),
+        result: { claimId: claim.claimId, outcome: 'rejected' },
+      },
+      ...(counts
+        ? {
+            counting: {
+              householdId,
+              year: counts.year,
+              category,
+              before: counter,
+              afterFen: counts.afterFen,
+            },
+          }
+        : {}),
     };
   }
   const { compensation: c, policy, period, routing } = result;
@@ -72,12 +113,15 @@ async function assessOnce(deps: AssessDeps, claim: ClaimRecord): Promise<ClaimCh
     bands: c.bands.map((b) => ({ ...b })),
     rosterStatus: period.status,
   };
-  return {
+  const counts = result.counts;
+  const change: ClaimChange<StepResult> = {
     kind: 'move',
     to: routing.review ? 'PENDING_REVIEW' : 'APPROVED',
     actor: SYSTEM_ACTOR,
     patch: {
       assessment,
+      // The estimate's view of the year; the payout re-prices from the total as it is then.
+      ...(counts ? { accumulated: { beforeFen: counts.beforeFen, afterFen: counts.afterFen } } : {}),
       payoutFen: c.payoutFen,
       gridWorker: period.gridWorker,
       region: period.region,
@@ -89,4 +133,5 @@ async function assessOnce(deps: AssessDeps, claim: ClaimRecord): Promise<ClaimCh
     },
     result: { claimId: claim.claimId, outcome: routing.review ? 'review' : 'approved' },
   };
+  return { change };
 }

@@ -1,5 +1,7 @@
 // The steps of a bulk import job. `startImport` checks the whole file (header, each row, rows
-// that contradict each other within the file) and writes the good rows in chunks; the workflow's
+// that contradict each other within the file) and writes the good rows in chunks, reading the
+// file as a stream twice (first the encoding, the sha256 and which keys repeat, then the rows),
+// so a file of a million rows is never held whole; the workflow's
 // Distributed Map hands chunk references (never the rows: they hold names and ID numbers) to
 // `importChunks` in batches; `finishImport` writes the error report and closes the job. Every
 // step can run again with the same effect: a redelivered upload, a retried batch, a restarted
@@ -23,17 +25,29 @@ import {
   type JobStore,
   type RowRejection,
 } from '#shared/bulk-job.ts';
-import { parseNumberedRosterCsv, rosterPeriodSchema } from '#shared/roster.ts';
+import { rosterColumns, rosterPeriodSchema, rosterRecordCheck, rosterSurvey } from '#shared/roster.ts';
 import { storeRosterPeriods } from '#shared/roster-import.ts';
-import { memberSchema, parseNumberedMembersCsv } from '#shared/members.ts';
+import { memberColumns, memberSchema, membersRecordCheck, membersSurvey } from '#shared/members.ts';
 import { storeMembers } from '#shared/members-import.ts';
-import { ConflictError, type Clock, type RosterStore } from '#shared/ports.ts';
+import { CsvRecordStream, FileCheck, type RecordCheck } from '#shared/csv-stream.ts';
+import type { CsvRecord } from '#shared/csv-table.ts';
+import {
+  ConflictError,
+  TransientError,
+  type ClaimStore,
+  type Clock,
+  type RosterStore,
+} from '#shared/ports.ts';
+import { bankColumns, bankRecordCheck, numberedBankRowSchema } from '#shared/bank-result.ts';
+import { storeBankResults } from '#shared/bank-import.ts';
 
 export interface ImportDeps {
   readonly jobs: JobStore;
   readonly files: JobFiles;
   readonly roster: RosterStore;
   readonly clock: Clock;
+  /** The claims a bank result file changes (only that kind needs them). */
+  readonly claims?: ClaimStore;
 }
 
 export type StartOutcome = 'run' | 'done' | 'ignored';
@@ -45,44 +59,121 @@ export interface StartImportResult {
   readonly chunksKey?: string;
 }
 
-/** What differs between the kinds of file: how the whole file is checked, how checked rows are stored. */
+/** What differs between the kinds of file: how a file is checked, how checked rows are stored. */
 interface KindSteps {
-  /** The file's good rows (each with its row number) and the rows it refuses. */
-  readonly parse: (text: string) => { numbered: readonly { row: number }[]; rejected: RowRejection[] };
-  /** Stores a chunk's lines (as parse wrote them, read back from JSON). */
+  readonly columnList: string;
+  /** The first read's checks: the header, each row alone, and which keys repeat. */
+  readonly survey: () => { check: RecordCheck<unknown>; finish: () => unknown };
+  /** The second read's checks, remembering the keys the survey found repeated. */
+  readonly check: (watch: unknown) => RecordCheck<{ row: number }>;
+  /** Stores a chunk's lines (as the check wrote them, read back from JSON). */
   readonly store: (
-    roster: RosterStore,
+    deps: ImportDeps,
     lines: readonly unknown[],
-  ) => Promise<{ rows: number; imported: number; rejected: RowRejection[] }>;
+    job: BulkJob,
+  ) => Promise<{
+    rows: number;
+    imported: number;
+    rejected: RowRejection[];
+    outcomes?: Record<string, number>;
+  }>;
 }
 
-function kindSteps<T extends { row: number }>(steps: {
-  parse: (text: string) => { numbered: readonly T[]; rejected: RowRejection[] };
+function kindSteps<T extends { row: number }, W>(steps: {
+  columns: readonly string[];
+  survey: () => RecordCheck<unknown> & { finish(): W };
+  check: (watch: W) => RecordCheck<T>;
   rowSchema: z.ZodType<T>;
-  store: (roster: RosterStore, rows: readonly T[]) => Promise<{ imported: number; rejected: RowRejection[] }>;
+  store: (
+    deps: ImportDeps,
+    rows: readonly T[],
+    job: BulkJob,
+  ) => Promise<{ imported: number; rejected: RowRejection[]; outcomes?: Record<string, number> }>;
 }): KindSteps {
   return {
-    parse: steps.parse,
-    store: async (roster, lines) => {
+    columnList: steps.columns.join(','),
+    survey: () => {
+      const survey = steps.survey();
+      return { check: survey, finish: () => survey.finish() };
+    },
+    check: (watch) => steps.check(watch as W),
+    store: async (deps, lines, job) => {
       // A chunk is data the job wrote, read back: checked again all the same.
       const rows = lines.map((line) => steps.rowSchema.parse(line));
-      return { rows: rows.length, ...(await steps.store(roster, rows)) };
+      return { rows: rows.length, ...(await steps.store(deps, rows, job)) };
     },
   };
 }
 
 const importSteps: Readonly<Record<ImportKind, KindSteps>> = {
   roster: kindSteps({
-    parse: parseNumberedRosterCsv,
+    columns: rosterColumns,
+    survey: rosterSurvey,
+    check: rosterRecordCheck,
     rowSchema: z.object({ row: z.number().int().min(2), period: rosterPeriodSchema }),
-    store: storeRosterPeriods,
+    store: (deps, rows) => storeRosterPeriods(deps.roster, rows),
   }),
   members: kindSteps({
-    parse: parseNumberedMembersCsv,
+    columns: memberColumns,
+    survey: membersSurvey,
+    check: membersRecordCheck,
     rowSchema: z.object({ row: z.number().int().min(2), member: memberSchema }),
-    store: storeMembers,
+    store: (deps, rows) => storeMembers(deps.roster, rows),
+  }),
+  'bank-result': kindSteps({
+    columns: bankColumns,
+    // A bank's file is a county's transfers of a month, not a million rows: checked whole twice.
+    survey: () => Object.assign(bankRecordCheck(), { finish: () => undefined }),
+    check: () => bankRecordCheck(),
+    rowSchema: numberedBankRowSchema,
+    store: (deps, rows, job) => {
+      if (!deps.claims) throw new Error(`job ${job.jobId} needs the claims to apply a bank result`);
+      return storeBankResults({ claims: deps.claims, roster: deps.roster, clock: deps.clock }, rows, job);
+    },
   }),
 };
+
+/**
+ * Reads a job file as CSV records, piece by piece, handing each piece's records to `visit`;
+ * undefined when the file is missing. Past the first byte that is not UTF-8 no record is read,
+ * but the bytes still are, for their sha256.
+ */
+async function readRecords(
+  files: JobFiles,
+  key: string,
+  visit: (records: readonly CsvRecord[]) => void | Promise<void>,
+): Promise<{ sha256: string; utf8: boolean } | undefined> {
+  const stream = await files.stream(key, MAX_JOB_FILE_BYTES);
+  if (!stream) return undefined;
+  // A byte-order mark is dropped here (and a second one by the record reader, as before).
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const csv = new CsvRecordStream();
+  let utf8 = true;
+  for await (const piece of stream.chunks) {
+    if (!utf8) continue;
+    let text: string;
+    try {
+      text = decoder.decode(piece, { stream: true });
+    } catch {
+      utf8 = false;
+      continue;
+    }
+    await visit(csv.push(text));
+  }
+  if (utf8) {
+    let rest: string | undefined;
+    try {
+      rest = decoder.decode();
+    } catch {
+      utf8 = false;
+    }
+    if (rest !== undefined) {
+      await visit(csv.push(rest));
+      await visit(csv.end());
+    }
+  }
+  return { sha256: stream.sha256(), utf8 };
+}
 
 export async function startImport(
   deps: Pick<ImportDeps, 'jobs' | 'files' | 'clock'>,
@@ -99,16 +190,19 @@ export async function startImport(
   if (job.status !== 'WAITING_FOR_FILE' && job.status !== 'RUNNING')
     return { jobId: job.jobId, outcome: 'done' };
 
-  const file = await deps.files.read(job.fileKey, MAX_JOB_FILE_BYTES);
+  const steps = importSteps[ref.kind];
+  // First read: the encoding, the sha256, the header, and which keys repeat (a few bytes a row).
+  const survey = steps.survey();
+  const surveyed = new FileCheck(survey.check, steps.columnList);
+  const file = await readRecords(deps.files, job.fileKey, (records) => {
+    for (const record of records) surveyed.record(record);
+  });
   const at = deps.clock.now().toISOString();
   if (!file) {
     await saveJob(deps, job, { status: 'FAILED', failure: 'FILE_MISSING', finishedAt: at });
     return { jobId: job.jobId, outcome: 'done' };
   }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(file.bytes);
-  } catch {
+  if (!file.utf8) {
     // Spreadsheets save "CSV" in the local code page unless told otherwise: the names would be garbage.
     await saveJob(deps, job, { status: 'FAILED', sha256: file.sha256, failure: 'NOT_UTF8', finishedAt: at });
     return { jobId: job.jobId, outcome: 'done' };
@@ -124,50 +218,89 @@ export async function startImport(
     return { jobId: job.jobId, outcome: 'done' };
   }
 
-  const parsed = importSteps[ref.kind].parse(text);
-  const headerRefused = parsed.numbered.length === 0 && parsed.rejected.some((r) => r.row === 1);
-  if (headerRefused) {
+  const refusal = surveyed.refusal();
+  if (refusal?.row === 1) {
     await deps.jobs.releaseFile(job.kind, file.sha256, job.jobId);
     await saveJob(deps, job, {
       status: 'FAILED',
       sha256: file.sha256,
-      failure: parsed.rejected[0]?.reasons[0]?.code ?? 'FILE_EMPTY',
-      ...(parsed.rejected[0] ? { failureReasons: parsed.rejected[0].reasons } : {}),
+      failure: refusal.reasons[0]?.code ?? 'FILE_EMPTY',
+      failureReasons: refusal.reasons,
       finishedAt: at,
     });
     return { jobId: job.jobId, outcome: 'done' };
   }
 
+  // Second read: every row checked, the good ones written in chunks as they come, the refused
+  // ones recorded in groups of bounded size as they come.
   const chunks: ChunkRef[] = [];
-  for (let i = 0; i < parsed.numbered.length; i += CHUNK_ROWS) {
-    const rows = parsed.numbered.slice(i, i + CHUNK_ROWS);
-    const key = chunkKey(job.kind, job.jobId, chunks.length);
-    await deps.files.write(key, rows.map((r) => JSON.stringify(r)).join('\n'), 'application/x-ndjson');
-    chunks.push({ key, firstRow: rows[0]?.row ?? 2, rows: rows.length });
+  let refused: RowRejection[] = refusal ? [refusal] : [];
+  let refusedChars = 0;
+  let refusedGroups = 0;
+  const recordRefused = async () => {
+    if (refused.length === 0) return;
+    // The first group is the job's batch under row 1; later ones go under their first row, never
+    // a chunk's (a chunk starts with a good row). The same file always makes the same groups.
+    await deps.jobs.recordBatch({
+      jobId: job.jobId,
+      firstRow: refusedGroups === 0 ? 1 : (refused[0]?.row ?? 1),
+      rows: refused.length,
+      imported: 0,
+      rejected: refused,
+    });
+    refusedGroups++;
+    refused = [];
+    refusedChars = 0;
+  };
+  let rows = refusal ? 1 : 0;
+  if (!refusal) {
+    const checked = new FileCheck(steps.check(survey.finish()), steps.columnList);
+    let pending: { row: number }[] = [];
+    const writeChunk = async () => {
+      const key = chunkKey(job.kind, job.jobId, chunks.length);
+      await deps.files.write(key, pending.map((r) => JSON.stringify(r)).join('\n'), 'application/x-ndjson');
+      chunks.push({ key, firstRow: pending[0]?.row ?? 2, rows: pending.length });
+      pending = [];
+    };
+    const again = await readRecords(deps.files, job.fileKey, async (records) => {
+      for (const record of records) {
+        const outcome = checked.record(record);
+        if (!outcome) continue;
+        rows++;
+        if ('reasons' in outcome) {
+          refused.push(outcome);
+          // A batch result is one table item (400 KB at most).
+          refusedChars += JSON.stringify(outcome).length;
+          if (refused.length >= MAX_REFUSED_PER_BATCH || refusedChars >= 100_000) await recordRefused();
+        } else {
+          pending.push(outcome.value);
+          if (pending.length === CHUNK_ROWS) await writeChunk();
+        }
+      }
+    });
+    // Both reads must have seen the same bytes (a file replaced meanwhile is read again from the start).
+    if (again?.sha256 !== file.sha256)
+      throw new TransientError(`the file of job ${job.jobId} changed while read`);
+    if (pending.length > 0) await writeChunk();
   }
   const listKey = chunksListKey(job.kind, job.jobId);
   await deps.files.write(listKey, chunks.map((c) => JSON.stringify(c)).join('\n'), 'application/x-ndjson');
-  const running = await saveJob(deps, job, {
+  await saveJob(deps, job, {
     status: 'RUNNING',
     sha256: file.sha256,
-    rows: parsed.numbered.length + parsed.rejected.length,
+    rows,
     startedAt: at,
     chunksKey: listKey,
   });
-  // The rows the file check refused count as the job's first batch, under row 1.
-  if (parsed.rejected.length > 0)
-    await deps.jobs.recordBatch({
-      jobId: running.jobId,
-      firstRow: 1,
-      rows: parsed.rejected.length,
-      imported: 0,
-      rejected: parsed.rejected,
-    });
+  await recordRefused();
   if (chunks.length > 0) return { jobId: job.jobId, outcome: 'run', chunksKey: listKey };
   // Every row refused by the file check: nothing for the map to do, the job ends here.
   await finishImport(deps, { jobId: job.jobId });
   return { jobId: job.jobId, outcome: 'done' };
 }
+
+/** Refused rows recorded together at most (their reasons, as codes, fit one table item). */
+const MAX_REFUSED_PER_BATCH = 1000;
 
 /** A batch of the map: `{ Items: chunk refs, BatchInput: { jobId } }`, as ItemBatcher delivers it. */
 export const importBatchInputSchema = z.object({
@@ -197,13 +330,14 @@ export async function importChunks(
       .split('\n')
       .filter((line) => line !== '')
       .map((line): unknown => JSON.parse(line));
-    const stored = await importSteps[kind.data].store(deps.roster, lines);
+    const stored = await importSteps[kind.data].store(deps, lines, job);
     await deps.jobs.recordBatch({
       jobId,
       firstRow: chunk.firstRow,
       rows: stored.rows,
       imported: stored.imported,
       rejected: stored.rejected,
+      ...(stored.outcomes ? { outcomes: stored.outcomes } : {}),
     });
     rows += stored.rows;
   }

@@ -1,11 +1,15 @@
 // Step 4: the payout. One transaction moves the claim to PAID, writes the ledger entry keyed by
-// claimId and raises the household's cap counter only while it stays within the cap. Run it
-// twice and the second run finds the first one's result and writes nothing.
+// claimId, raises the household's cap counter only while it stays within the cap and, where the
+// policy says so, adds the claim's self-paid cost to the household's annual total and draws the
+// region's fund. Run it twice and the second run finds the first one's result and writes nothing.
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import { chinaDate } from '#shared/dates.ts';
 import type { Fen } from '#shared/money.ts';
 import type { Message } from '#shared/messages/render.ts';
-import { TransientError } from '#shared/ports.ts';
+import { findPolicy, type Category, type Policy } from '#shared/policy.ts';
+import { priceOf } from '#shared/compensation.ts';
+import { accumulates } from '#shared/eligibility.ts';
+import { TransientError, type PayoutCharge } from '#shared/ports.ts';
 import {
   changeClaim,
   versionCheckedWrite,
@@ -17,19 +21,30 @@ import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#
 
 const MAX_ATTEMPTS = 8;
 
+/** States a payout is recorded from: approved (no notice), after the notice, or from the fund's queue. */
+const payableStates = new Set(['APPROVED', 'NOTICE', 'AWAITING_FUNDS']);
+
 export async function recordPayout(
-  deps: Pick<StepDeps, 'claims' | 'clock'>,
+  deps: Pick<StepDeps, 'claims' | 'clock' | 'policies'>,
   input: { claimId: string },
 ): Promise<StepResult> {
   let attempt = 0;
-  /** The ledger entry of the payout being tried; none while the try is a refusal. */
-  let payout: { readonly entry: LedgerEntry; readonly capFen: Fen } | undefined;
+  /** The payout being tried; none while the try is a refusal or a wait. */
+  let payout: { readonly entry: LedgerEntry; readonly charge: PayoutCharge } | undefined;
+  /** The fund could not cover the last try: the claim waits (or keeps waiting) for a top-up. */
+  let fundShort = false;
+  let waitingFor: Fen = 0;
   const decide = async (claim: ClaimRecord, at: string): Promise<ClaimChange<StepResult>> => {
     const tried = attempt++;
     payout = undefined;
-    if (claim.state !== 'APPROVED') {
-      if (claim.state === 'PAID' || claim.state === 'DISBURSED' || claim.state === 'REJECTED') {
-        return { kind: 'keep', result: { claimId: claim.claimId, outcome: outcomeForState(claim.state) } };
+    const keep = (outcome: StepResult['outcome']): ClaimChange<StepResult> => ({
+      kind: 'keep',
+      result: { claimId: claim.claimId, outcome },
+    });
+    if (!payableStates.has(claim.state)) {
+      if (['PAID', 'DISBURSED', 'DISBURSEMENT_FAILED', 'REJECTED', 'PENDING_REVIEW'].includes(claim.state)) {
+        // Paid already, refused, or sent back to review by an objection during its notice.
+        return keep(outcomeForState(claim.state));
       }
       throw new StateConflictError(
         'NOT_APPROVED',
@@ -41,17 +56,26 @@ export async function recordPayout(
     if (!a || claim.householdId === null || claim.category === null) {
       throw new InvariantError('NO_ASSESSMENT', `claim ${claim.claimId} is approved without an assessment`);
     }
-    // Re-price against what is left of the cap now: another claim may have been paid since. The
-    // first try trusts what the assessment saw, saving a read on every claim's path: if the
-    // counter has moved, the transaction's condition (used + amount <= cap) refuses it as a
-    // cap conflict and the next try reads the counter.
-    const used =
-      tried === 0 && a.capRemainingFen > 0
-        ? a.capFen - a.capRemainingFen
-        : await deps.claims.capUsed(claim.householdId, a.capYear, claim.category);
-    const remaining = Math.max(0, a.capFen - used);
-    const payoutFen = Math.min(a.grossFen, remaining);
-    if (payoutFen === 0) {
+    const policy = findPolicy(a.policyId, a.policyVersion, deps.policies);
+    if (!policy)
+      throw new InvariantError('NO_POLICY', `claim ${claim.claimId} names a policy this build lacks`);
+    // A policy with a public notice pays only after it: the review workflow (it can wait) posts it.
+    if (claim.state === 'APPROVED' && policy.noticeDays > 0) return keep('notice');
+    if (claim.state === 'NOTICE' && (!claim.noticeEndsAt || claim.noticeEndsAt > at)) return keep('notice');
+    if (claim.state === 'AWAITING_FUNDS' && fundShort) return keep('waiting');
+    if (fundShort) {
+      // The fund can't cover it now: queue the claim, oldest first, for the next top-up.
+      return {
+        kind: 'move',
+        to: 'AWAITING_FUNDS',
+        actor: SYSTEM_ACTOR,
+        detail: { code: 'FUND_SHORT', params: { payoutFen: waitingFor } },
+        patch: { awaitingFundsSince: at, payoutFen: waitingFor },
+        result: { claimId: claim.claimId, outcome: 'waiting' },
+      };
+    }
+    const priced = await price(deps, claim, claim.householdId, claim.category, policy, tried);
+    if (priced.payoutFen === 0) {
       return {
         kind: 'move',
         to: 'REJECTED',
@@ -64,12 +88,30 @@ export async function recordPayout(
         result: { claimId: claim.claimId, outcome: 'rejected' },
       };
     }
+    const { payoutFen, grossFen } = priced;
     const detail: Message | undefined =
-      payoutFen < a.grossFen
-        ? { code: 'CAP_LIMITED_PAYOUT', params: { payoutFen, grossFen: a.grossFen } }
-        : undefined;
+      payoutFen < grossFen
+        ? { code: 'CAP_LIMITED_PAYOUT', params: { payoutFen, grossFen } }
+        : priced.counted
+          ? {
+              code: 'ACCUMULATED_PAYOUT',
+              params: {
+                beforeFen: priced.counted.before.countedFen,
+                afterFen: priced.counted.afterFen,
+                payoutFen,
+              },
+            }
+          : undefined;
+    waitingFor = payoutFen;
     payout = {
-      capFen: a.capFen,
+      charge: {
+        capFen: a.capFen,
+        ...(priced.counted ? { counted: priced.counted } : {}),
+        ...(policy.fund
+          ? { fund: { initialFen: policy.fund.initialFen, fromQueue: claim.state === 'AWAITING_FUNDS' } }
+          : {}),
+        ...(claim.awaitingFundsSince ? { queuedSince: claim.awaitingFundsSince } : {}),
+      },
       entry: {
         claimId: claim.claimId,
         householdId: claim.householdId,
@@ -90,16 +132,35 @@ export async function recordPayout(
       to: 'PAID',
       actor: SYSTEM_ACTOR,
       ...(detail ? { detail } : {}),
-      patch: { payoutFen },
+      patch: {
+        payoutFen,
+        noticeEndsAt: undefined,
+        awaitingFundsSince: undefined,
+        ...(priced.counted
+          ? {
+              accumulated: { beforeFen: priced.counted.before.countedFen, afterFen: priced.counted.afterFen },
+            }
+          : {}),
+      },
       result: { claimId: claim.claimId, outcome: 'paid' },
     };
   };
-  // The payout lands in one transaction with its ledger entry and cap counter; a refusal is a
-  // plain version-checked write.
+  // The payout lands in one transaction with its ledger entry, cap counter and fund; starting
+  // to wait lands with the fund's queue; a refusal is a plain version-checked write.
   const write: ClaimWriter = async (next, expectedVersion, event) => {
-    if (!payout) return versionCheckedWrite(deps.claims)(next, expectedVersion, event);
     if (!event) throw new Error('a payout is a state change: it has its history event');
-    const outcome = await deps.claims.recordPayout(next, expectedVersion, payout.entry, payout.capFen, event);
+    if (next.state === 'AWAITING_FUNDS') {
+      const policy =
+        next.assessment && findPolicy(next.assessment.policyId, next.assessment.policyVersion, deps.policies);
+      await deps.claims.awaitFunds(next, expectedVersion, event, policy?.fund?.initialFen ?? 0);
+      return true;
+    }
+    if (!payout) return versionCheckedWrite(deps.claims)(next, expectedVersion, event);
+    const outcome = await deps.claims.recordPayout(next, expectedVersion, payout.entry, payout.charge, event);
+    if (outcome.kind === 'fund-short') {
+      fundShort = true;
+      return false;
+    }
     // A cap conflict re-prices against the counter as it is now.
     return outcome.kind !== 'cap-conflict';
   };
@@ -113,4 +174,45 @@ export async function recordPayout(
       throw new TransientError(`claim ${input.claimId}: payout kept conflicting; will retry`);
     throw error;
   }
+}
+
+interface Priced {
+  readonly payoutFen: Fen;
+  /** Before the cap. */
+  readonly grossFen: Fen;
+  readonly counted?: PayoutCharge['counted'];
+}
+
+/**
+ * What the claim pays now. Per claim: its assessed gross, limited by what is left of the cap.
+ * Under annual accumulation: the margin its self-paid cost adds to the household's counted total
+ * as it stands now, limited the same way; the payout's transaction requires that total unchanged.
+ */
+async function price(
+  deps: Pick<StepDeps, 'claims'>,
+  claim: ClaimRecord,
+  householdId: string,
+  category: Category,
+  policy: Policy,
+  tried: number,
+): Promise<Priced> {
+  const a = claim.assessment;
+  if (!a) throw new InvariantError('NO_ASSESSMENT', `claim ${claim.claimId} has no assessment`);
+  const rule = policy.categories[category];
+  if (rule?.kind === 'tiered' && accumulates(policy, category)) {
+    const before = await deps.claims.capCounter(householdId, a.capYear, category);
+    const afterFen = before.countedFen + a.selfPaidFen;
+    const grossFen = priceOf(rule, afterFen) - priceOf(rule, before.countedFen);
+    const payoutFen = Math.min(grossFen, Math.max(0, a.capFen - before.usedFen));
+    return { payoutFen, grossFen, counted: { before, afterFen } };
+  }
+  // Re-price against what is left of the cap now: another claim may have been paid since. The
+  // first try trusts what the assessment saw, saving a read on every claim's path: if the
+  // counter has moved, the transaction's condition (used + amount <= cap) refuses it as a
+  // cap conflict and the next try reads the counter.
+  const used =
+    tried === 0 && a.capRemainingFen > 0
+      ? a.capFen - a.capRemainingFen
+      : await deps.claims.capUsed(householdId, a.capYear, category);
+  return { payoutFen: Math.min(a.grossFen, Math.max(0, a.capFen - used)), grossFen: a.grossFen };
 }

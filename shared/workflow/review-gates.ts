@@ -6,6 +6,7 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import { changeClaim } from '#shared/claim-change.ts';
 import { InvariantError, StateConflictError } from '#shared/errors.ts';
 import { nextGate } from '#shared/review-routing.ts';
+import { isInReview } from '#shared/review-rounds.ts';
 import { mustGet, SYSTEM_ACTOR, type StepDeps } from '#shared/workflow/steps.ts';
 
 export interface RequestReviewInput {
@@ -26,7 +27,7 @@ export async function nextReviewGate(
   input: { claimId: string },
 ): Promise<{ claimId: string; gate: GateId | null }> {
   const claim = await mustGet(deps.claims, input.claimId);
-  if (claim.state !== 'PENDING_REVIEW') return { claimId: claim.claimId, gate: null };
+  if (!isInReview(claim.state)) return { claimId: claim.claimId, gate: null };
   const policy = claim.assessment
     ? findPolicy(claim.assessment.policyId, claim.assessment.policyVersion, deps.policies)
     : undefined;
@@ -43,7 +44,7 @@ export async function requestReview(
   const { claim, result: decided } = await changeClaim(deps, input.claimId, (claim) => {
     const decided = decisionFor(claim, input.gate);
     if (decided) return { kind: 'keep', result: decided };
-    if (claim.state !== 'PENDING_REVIEW') {
+    if (!isInReview(claim.state)) {
       throw new StateConflictError(
         'NOT_IN_REVIEW',
         `claim ${claim.claimId} is ${claim.state}; it has no ${input.gate} gate to wait for`,
@@ -79,7 +80,7 @@ export async function escalateReview(
   input: { claimId: string; gate: GateId },
 ): Promise<{ claimId: string }> {
   await changeClaim(deps, input.claimId, (claim) =>
-    claim.state !== 'PENDING_REVIEW'
+    !isInReview(claim.state)
       ? { kind: 'keep', result: undefined }
       : {
           kind: 'patch',

@@ -20,7 +20,20 @@ export interface StepDeps {
   readonly policies?: readonly Policy[];
 }
 
-export type StepOutcome = 'continue' | 'rejected' | 'approved' | 'review' | 'paid' | 'skip';
+/**
+ * `notice`: approved under a policy that posts claims before paying them (公示): the review
+ * workflow (Standard, it can wait days) takes the claim on. `waiting`: the fund could not cover
+ * the payout; a top-up pays it, not the workflow.
+ */
+export type StepOutcome =
+  | 'continue'
+  | 'rejected'
+  | 'approved'
+  | 'notice'
+  | 'review'
+  | 'paid'
+  | 'waiting'
+  | 'skip';
 
 /** What every step returns to the workflow: small, and free of personal data. */
 export interface StepResult {
@@ -38,9 +51,15 @@ export function outcomeForState(state: ClaimState): StepOutcome {
     case 'APPROVED':
       return 'approved';
     case 'PENDING_REVIEW':
+    case 'APPEALED':
       return 'review';
+    case 'NOTICE':
+      return 'notice';
+    case 'AWAITING_FUNDS':
+      return 'waiting';
     case 'PAID':
     case 'DISBURSED':
+    case 'DISBURSEMENT_FAILED':
       return 'paid';
     case 'ERROR':
       return 'skip';

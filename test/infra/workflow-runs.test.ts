@@ -62,6 +62,7 @@ const event = {
   time: '2026-09-05T02:00:00Z',
   detail: { bucket: { name: 'receipts' }, object: { key: 'claims/01JCLAIM/manifest.json' } },
 };
+const noNotice = async () => ({ Payload: { claimId: '01JCLAIM', outcome: 'approved', noticeEndsAt: null } });
 const step = (outcome: string) => async () => ({
   Payload: { claimId: '01JCLAIM', outcome, householdName: 'must not leak' },
 });
@@ -159,6 +160,7 @@ describe('review-claim runs', () => {
       {
         NextGate: gatesLeft('village', 'department', 'audit'),
         RequestGate: decisions('approve', 'approve', 'approve'),
+        StartNotice: noNotice,
         RecordPayout: step('paid'),
       },
     );
@@ -170,6 +172,7 @@ describe('review-claim runs', () => {
       'NextGate',
       'RequestGate',
       'NextGate',
+      'StartNotice',
       'RecordPayout',
     ]);
     expect(calls[0]?.payload).toEqual({ claimId: '01JCLAIM' });
@@ -191,12 +194,48 @@ describe('review-claim runs', () => {
         {
           NextGate: gatesLeft(...gates),
           RequestGate: decisions(...gates.map(() => 'approve')),
+          StartNotice: noNotice,
           RecordPayout: step('paid'),
         },
       );
       expect(requested(calls).map((p) => (p as { gate: string }).gate)).toEqual(gates);
       expect(output).toEqual({ claimId: '01JCLAIM', outcome: 'paid' });
     }
+  });
+
+  it('a claim in public notice waits until the notice ends, then the payout is recorded', async () => {
+    const endsAt = new Date(Date.now() + 300).toISOString();
+    const started = Date.now();
+    const { calls, output } = await run(
+      'review-claim',
+      { claimId: '01JCLAIM' },
+      {
+        NextGate: gatesLeft(),
+        StartNotice: async () => ({
+          Payload: { claimId: '01JCLAIM', outcome: 'notice', noticeEndsAt: endsAt },
+        }),
+        RecordPayout: step('paid'),
+      },
+    );
+    expect(calls.map((c) => c.state)).toEqual(['NextGate', 'StartNotice', 'RecordPayout']);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(endsAt) - 5);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(output).toEqual({ claimId: '01JCLAIM', outcome: 'paid' });
+  });
+
+  it('a claim that left the path before its notice (refused, objected to) ends the run without a payout', async () => {
+    const { calls, error } = await run(
+      'review-claim',
+      { claimId: '01JCLAIM' },
+      {
+        NextGate: gatesLeft(),
+        StartNotice: async () => ({
+          Payload: { claimId: '01JCLAIM', outcome: 'review', noticeEndsAt: null },
+        }),
+      },
+    );
+    expect(error).toBeUndefined();
+    expect(calls.map((c) => c.state)).toEqual(['NextGate', 'StartNotice']);
   });
 
   it('a reject at any gate ends the review without a payout', async () => {

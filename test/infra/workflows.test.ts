@@ -46,10 +46,11 @@ describe('workflow definitions', () => {
       'MarkErrorFunctionArn',
       'RecordPayoutFunctionArn',
       'RequestReviewFunctionArn',
+      'StartNoticeFunctionArn',
     ]);
     expect(JSON.stringify(rendered('review-claim'))).not.toContain('${');
     expect(() => renderDefinition('review-claim', { MarkErrorFunctionArn: 'x' })).toThrow(
-      /no substitution for \$\{EscalateReviewFunctionArn\}, \$\{RecordPayoutFunctionArn\}, \$\{RequestReviewFunctionArn\}/,
+      /no substitution for \$\{EscalateReviewFunctionArn\}, \$\{RecordPayoutFunctionArn\}, \$\{RequestReviewFunctionArn\}, \$\{StartNoticeFunctionArn\}/,
     );
   });
 
@@ -173,9 +174,25 @@ describe('workflow definitions', () => {
       Next: 'AnyGateLeft',
     });
     expect(def.States.AnyGateLeft?.Choices).toEqual([
-      { Variable: '$.next.gate', IsNull: true, Next: 'RecordPayout' },
+      { Variable: '$.next.gate', IsNull: true, Next: 'StartNotice' },
       { Variable: '$.next.gate', IsString: true, Next: 'RequestGate' },
     ]);
+    // The public notice: posted by a step, then a Wait on the instant it ends, then the payout.
+    expect(def.States.StartNotice).toMatchObject({
+      Parameters: { FunctionName: fakeArn('StartNoticeFunctionArn'), Payload: { 'claimId.$': '$.claimId' } },
+      ResultPath: '$.notice',
+      Next: 'AfterNotice',
+    });
+    expect(def.States.AfterNotice?.Choices).toContainEqual({
+      Variable: '$.notice.outcome',
+      StringEquals: 'notice',
+      Next: 'NoticePeriod',
+    });
+    expect(def.States.NoticePeriod).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.notice.noticeEndsAt',
+      Next: 'RecordPayout',
+    });
     const request = def.States.RequestGate;
     expect(request).toMatchObject({
       Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',

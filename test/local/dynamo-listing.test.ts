@@ -151,7 +151,7 @@ beforeAll(async () => {
         };
         const event = { at: paidAt, from: 'APPROVED' as const, to: 'PAID' as const, actor: 'system' };
         await both(async (s) =>
-          expect((await s.recordPayout(paid, 2, entry, 1_000_000_000, event)).kind).toBe('paid'),
+          expect((await s.recordPayout(paid, 2, entry, { capFen: 1_000_000_000 }, event)).kind).toBe('paid'),
         );
         now = paid;
       }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimRecord, LedgerEntry } from '#shared/claim.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
-import type { PayoutOutcome } from '#shared/ports.ts';
+import type { PayoutCharge, PayoutOutcome } from '#shared/ports.ts';
 import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { emptyTally, raceRound } from '../../verify/checks/04-cap-races.ts';
 import { seededRandom } from '../../verify/lib/random.ts';
@@ -14,10 +14,10 @@ class CapBlindStore extends MemoryStore {
     paid: ClaimRecord,
     v: number,
     entry: LedgerEntry,
-    _cap: number,
+    _charge: PayoutCharge,
     event: HistoryEvent,
   ): Promise<PayoutOutcome> {
-    return super.recordPayout(paid, v, entry, Number.MAX_SAFE_INTEGER, event);
+    return super.recordPayout(paid, v, entry, { capFen: Number.MAX_SAFE_INTEGER }, event);
   }
 }
 
@@ -27,12 +27,12 @@ class ForgetfulStore extends MemoryStore {
     paid: ClaimRecord,
     _v: number,
     entry: LedgerEntry,
-    cap: number,
+    charge: PayoutCharge,
     event: HistoryEvent,
   ): Promise<PayoutOutcome> {
     const key = `${paid.householdId}#${entry.capYear}#${paid.category}`;
     const used = this.caps.get(key) ?? 0;
-    if (used + entry.payoutFen > cap) return { kind: 'cap-conflict', capUsedFen: used };
+    if (used + entry.payoutFen > charge.capFen) return { kind: 'cap-conflict', capUsedFen: used };
     this.caps.set(key, used + entry.payoutFen);
     this.ledger.set(entry.claimId, entry);
     this.claimsById.set(paid.claimId, paid);

@@ -111,7 +111,7 @@ describe('reads', () => {
 
 describe('answers the payout transaction can get', () => {
   const pay = (store: DynamoClaimStore, e: LedgerEntry = entry) =>
-    store.recordPayout({ ...claim, state: 'PAID' }, 2, e, 2_000_000, event);
+    store.recordPayout({ ...claim, state: 'PAID' }, 2, e, { capFen: 2_000_000 }, event);
 
   it('ledger entry already there, claim paid: already paid', async () => {
     const { store } = scripted((c) =>

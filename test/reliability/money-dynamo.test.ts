@@ -87,7 +87,7 @@ const pay = (
     { ...c, state: 'PAID', version: expectedVersion + 1, payoutFen: amount },
     expectedVersion,
     entryFor(c, { payoutFen: amount, ...over }),
-    CAP,
+    { capFen: CAP },
     paidEvent,
   );
 
@@ -211,10 +211,10 @@ describe('the payout transaction', () => {
   it('needs a household and a category', async () => {
     const c = claim();
     await expect(
-      store.recordPayout({ ...c, householdId: null }, 2, entryFor(c), CAP, paidEvent),
+      store.recordPayout({ ...c, householdId: null }, 2, entryFor(c), { capFen: CAP }, paidEvent),
     ).rejects.toThrow('a payout needs a household and a category');
     await expect(
-      store.recordPayout({ ...c, category: null }, 2, entryFor(c), CAP, paidEvent),
+      store.recordPayout({ ...c, category: null }, 2, entryFor(c), { capFen: CAP }, paidEvent),
     ).rejects.toThrow('a payout needs a household and a category');
   });
 

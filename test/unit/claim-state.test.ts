@@ -43,10 +43,25 @@ describe('claim state machine', () => {
     expect(transition(from, { to, actor: 'system', at, reason }).ok).toBe(false);
   });
 
-  it('terminal states have no way out and every state is in the table', () => {
+  it('terminal states have no way out (a review rejection only by appeal) and every state is in the table', () => {
     expect(Object.keys(transitions).sort()).toEqual([...claimStates].sort());
-    expect(transitions.REJECTED).toEqual([]);
+    expect(transitions.REJECTED).toEqual([{ to: 'APPEALED' }]);
     expect(transitions.DISBURSED).toEqual([]);
+    expect(transitions.APPEALED.find((r) => r.to === 'REJECTED')?.reasons).toEqual(['APPEAL_REJECTED']);
+  });
+
+  it('a payout ends paid, waiting for the fund or refused for the cap, from approval, notice or the queue', () => {
+    for (const from of ['APPROVED', 'NOTICE', 'AWAITING_FUNDS'] as const) {
+      expect(canTransition(from, 'PAID')).toBe(true);
+      expect(canTransition(from, 'REJECTED', 'CAP_EXHAUSTED')).toBe(true);
+      expect(canTransition(from, 'REJECTED', 'BELOW_THRESHOLD')).toBe(false);
+    }
+    expect(canTransition('APPROVED', 'AWAITING_FUNDS')).toBe(true);
+    expect(canTransition('AWAITING_FUNDS', 'AWAITING_FUNDS')).toBe(false);
+    expect(canTransition('NOTICE', 'PENDING_REVIEW')).toBe(true);
+    expect(canTransition('APPROVED', 'PENDING_REVIEW')).toBe(false);
+    expect(canTransition('DISBURSEMENT_FAILED', 'PAID')).toBe(true);
+    expect(canTransition('DISBURSEMENT_FAILED', 'DISBURSED')).toBe(false);
   });
 
   it('every rejection reason is reachable from some state', () => {

@@ -147,6 +147,26 @@ describe('ledger CSV export', () => {
     expect(ledgerCsvHeader('zh')).not.toMatch(/[A-Za-z]/);
   });
 
+  it('names each payout state in the export language: paid, transferred, transfer failed, sent again', async () => {
+    const entries = [
+      entry(1),
+      entry(2, { disbursedAt: '2026-09-03T01:00:00.000Z', batchRef: 'B-1' }),
+      entry(3, { failedAt: '2026-09-04T01:00:00.000Z', batchRef: 'B-2' }),
+      // Sent again after the failure (failedAt cleared), then transferred.
+      entry(4, { reissues: 1, disbursedAt: '2026-09-05T01:00:00.000Z', batchRef: 'B-3' }),
+    ];
+    const state = ledgerColumns.indexOf('state');
+    const zh = parseCsv((await csvOf(entries, rosterOf(new Map()))).slice(1)).slice(1);
+    expect(zh.map((r) => r[state])).toEqual(['已赔付，等待拨付', '已拨付到账', '拨付失败', '已拨付到账']);
+    const en = parseCsv((await csvOf(entries, rosterOf(new Map()), 'en')).slice(1)).slice(1);
+    expect(en.map((r) => r[state])).toEqual([
+      'Paid, awaiting transfer',
+      'Transferred to the household',
+      'Transfer failed',
+      'Transferred to the household',
+    ]);
+  });
+
   it('shows the region code when no policy names it', async () => {
     const rows = [];
     for await (const row of ledgerRows(

@@ -68,13 +68,16 @@ describe('demo roster', () => {
   for (const p of periods) households.set(p.householdId, [...(households.get(p.householdId) ?? []), p]);
   const on = (hh: string, date: string) => statusOn(households.get(hh) ?? [], date);
 
-  it('parses clean with 35 households: 30 for worker1, 5 for worker2', () => {
+  it('parses clean with 35 households in demo (30 for worker1, 5 for worker2) and 8 in demo-fund', () => {
     expect(rejected).toEqual([]);
-    expect(households.size).toBe(35);
-    const workers = (w: string) => [...households.values()].filter((ps) => ps[0]?.gridWorker === w).length;
-    expect(workers('worker1')).toBe(30);
-    expect(workers('worker2')).toBe(5);
-    expect(periods.every((p) => p.region === 'demo')).toBe(true);
+    expect(households.size).toBe(43);
+    const workers = (w: string, region: string) =>
+      [...households.values()].filter((ps) => ps[0]?.gridWorker === w && ps[0]?.region === region).length;
+    expect(workers('worker1', 'demo')).toBe(30);
+    expect(workers('worker2', 'demo')).toBe(5);
+    expect(workers('worker1', 'demo-fund')).toBe(4);
+    expect(workers('worker2', 'demo-fund')).toBe(4);
+    expect(periods.every((p) => p.region === 'demo' || p.region === 'demo-fund')).toBe(true);
     expect(new Set(periods.map((p) => p.status))).toEqual(new Set(householdStatuses));
   });
 

@@ -1,10 +1,12 @@
 // What a claim's page and lists say about its money and its gates, by state: the pure rules,
 // in node. Only a paid claim has a payout; an open one an estimate; a rejected one nothing.
+// Every state belongs to exactly one group (open, paid, closed), the same for every page.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { capAfterClaim, claimAmount, claimTakesFen, type ClaimAmount } from '../../web/src/amounts.ts';
 import { gateStatus, type GateStatus } from '../../web/src/review-state.ts';
 import { claimStates, type ClaimState } from '#shared/vocabulary.ts';
+import { closedStates, openStates, paidStates, stateGroup } from '#shared/claim-groups.ts';
 
 const priced = { payoutFen: 812_000 };
 
@@ -14,12 +16,18 @@ describe('claimAmount', () => {
     ['RECEIVED', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['review', 'cap'] }],
     ['PENDING_REVIEW', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['review', 'cap'] }],
     ['APPROVED', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['cap'] }],
+    // On appeal, on public notice, waiting for the fund: still an estimate, fixed only when paid.
+    ['APPEALED', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['appeal', 'cap'] }],
+    ['NOTICE', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['notice', 'cap'] }],
+    ['AWAITING_FUNDS', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['funds', 'cap'] }],
     ['ERROR', undefined, true, { kind: 'estimate', fen: 812_000, caveats: ['review', 'cap'] }],
     ['ERROR', undefined, false, { kind: 'none' }],
     // Paid: what was paid, which the cap may have cut below the price.
-    ['PAID', 700_000, true, { kind: 'paid', fen: 700_000 }],
-    ['DISBURSED', 812_000, true, { kind: 'paid', fen: 812_000 }],
-    ['PAID', undefined, true, { kind: 'paid', fen: 812_000 }],
+    ['PAID', 700_000, true, { kind: 'paid', fen: 700_000, transferFailed: false }],
+    ['DISBURSED', 812_000, true, { kind: 'paid', fen: 812_000, transferFailed: false }],
+    ['PAID', undefined, true, { kind: 'paid', fen: 812_000, transferFailed: false }],
+    // The bank returned the transfer: paid all the same (the same amount is sent again).
+    ['DISBURSEMENT_FAILED', 700_000, true, { kind: 'paid', fen: 700_000, transferFailed: true }],
     // Rejected at review, or at payout for the cap: priced, but nothing is payable.
     ['REJECTED', undefined, true, { kind: 'none' }],
     ['REJECTED', undefined, false, { kind: 'none' }],
@@ -32,7 +40,7 @@ describe('claimAmount', () => {
     expect(claimAmount(claim)).toEqual(expected);
   });
 
-  it('never shows a payout outside PAID and DISBURSED, nor anything payable on a rejected claim', () => {
+  it('never shows a payout outside the paid states, nor anything payable on a rejected claim', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...claimStates),
@@ -44,11 +52,29 @@ describe('claimAmount', () => {
             ...(payoutFen !== undefined ? { payoutFen } : {}),
             ...(assessed !== undefined ? { assessment: { payoutFen: assessed } } : {}),
           });
-          if (amount.kind === 'paid') expect(['PAID', 'DISBURSED']).toContain(state);
+          if (amount.kind === 'paid') expect(['PAID', 'DISBURSED', 'DISBURSEMENT_FAILED']).toContain(state);
+          if (amount.kind === 'paid') expect(amount.transferFailed).toBe(state === 'DISBURSEMENT_FAILED');
           if (state === 'REJECTED') expect(amount).toEqual({ kind: 'none' });
         },
       ),
     );
+  });
+});
+
+describe('state groups', () => {
+  it('puts every state in exactly one group, the new ones where they belong', () => {
+    for (const state of claimStates) {
+      const groups = [openStates, paidStates, closedStates].filter((g) => g.includes(state));
+      expect(groups, state).toHaveLength(1);
+    }
+    expect(claimStates.filter((s) => stateGroup(s) === 'paid')).toEqual([
+      'PAID',
+      'DISBURSED',
+      'DISBURSEMENT_FAILED',
+    ]);
+    expect(claimStates.filter((s) => stateGroup(s) === 'closed')).toEqual(['REJECTED']);
+    for (const open of ['APPEALED', 'NOTICE', 'AWAITING_FUNDS', 'ERROR'] as const)
+      expect(stateGroup(open), open).toBe('open');
   });
 });
 
@@ -58,6 +84,8 @@ describe('cap left after this claim', () => {
     ['paid in full', 'PAID', 812_000, 1_000_000, 188_000],
     ['paid, cut by the cap', 'PAID', 700_000, 700_000, 0],
     ['still in review (projected)', 'PENDING_REVIEW', undefined, 1_000_000, 188_000],
+    ['on public notice (projected)', 'NOTICE', undefined, 1_000_000, 188_000],
+    ['transfer failed: still paid', 'DISBURSEMENT_FAILED', 812_000, 1_000_000, 188_000],
     ['rejected: takes nothing', 'REJECTED', undefined, 1_000_000, 1_000_000],
   ])('%s', (_name, state, payoutFen, capRemainingFen, after) => {
     const claim = { state, ...(payoutFen !== undefined ? { payoutFen } : {}), assessment: priced };

@@ -278,6 +278,24 @@ describe('web app, role by role', () => {
     expect(await page.textContent('main')).not.toContain(bad);
     await screenshot(page, '08-admin-roster-import');
 
+    // The household's people, through the same bulk job: the head, and one with a bad ID number.
+    await page.getByRole('link', { name: '家庭成员导入' }).click();
+    await page.getByRole('heading', { name: '家庭成员导入' }).waitFor();
+    const members = [
+      'householdId,idNumber,name,relation',
+      `HH-9001,${good},赵新民,head`,
+      `HH-9001,${bad},赵小军,child`,
+    ];
+    await page.getByLabel('家庭成员 CSV 文件').setInputFiles({
+      name: 'members-2026.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(members.join('\r\n'), 'utf8'),
+    });
+    await page.getByRole('button', { name: '导入', exact: true }).click();
+    await expect.poll(() => page.getByTestId('members-result').textContent()).toBe('已导入 1 行，1 行有误');
+    expect(await page.locator('table.list tbody tr td').first().textContent()).toBe('3');
+    expect(await page.textContent('main')).not.toContain(bad);
+
     await page.getByRole('link', { name: '现行政策' }).click();
     await page.getByRole('heading', { name: /示范县防贫保（2026版）/ }).waitFor();
     await page.getByText('¥20,000.00').first().waitFor();

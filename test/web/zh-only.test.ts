@@ -1,6 +1,7 @@
 // Every page of every demo role, in zh-CN, against the real local stack: what people read is
 // Chinese. Claims in each state that shows money or gates differently (in review, rejected at
-// the first gate, paid, refused below the threshold) and a roster import with bad rows are set up
+// the first gate, paid, refused below the threshold, on public notice, found by a data feed), the
+// village notice board with claims on it, and a roster import with bad rows are set up
 // first; then each role walks its menu and the claim pages it may open, and the page text plus
 // title, aria-label, placeholder and alt attributes must hold no English word outside a short
 // list (ids, usernames, file types, the roster file's own column and status codes).
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { householdStatuses } from '#shared/vocabulary.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { rosterColumns } from '#shared/roster.ts';
+import { bankColumns, bankStatuses } from '#shared/bank-result.ts';
 import {
   recentDate,
   settled,
@@ -18,10 +20,16 @@ import {
 } from '#cli/local/scratch-stack.ts';
 import { desk, launchChromium, newContext } from '#test/web/support/browser.ts';
 import { ensureWebBuilt } from '#test/web/support/web-build.ts';
+import { seedNoticeClaims } from '#test/web/support/notice-claims.ts';
 
 let stack: TestStack;
 let browser: Browser;
-const claims: Record<'inReview' | 'rejectedAtGate1' | 'paid' | 'belowThreshold' | 'badReceipt', string> = {
+const claims: Record<
+  'inReview' | 'rejectedAtGate1' | 'paid' | 'belowThreshold' | 'badReceipt' | 'onNotice' | 'fromFeed',
+  string
+> = {
+  onNotice: '',
+  fromFeed: '',
   inReview: '',
   rejectedAtGate1: '',
   paid: '',
@@ -52,6 +60,9 @@ const allowedWords = new Set<string>([
   // The roster file's own column names and status codes (what the file must hold).
   ...rosterColumns,
   ...householdStatuses,
+  // The bank result file's column names and status words.
+  ...bankColumns,
+  ...bankStatuses,
   // The demo policy's id and region code.
   'demo',
   'fangpin',
@@ -64,7 +75,7 @@ function isId(token: string): boolean {
     // eight may be all letters (DCEMMDGT), a whole ULID too.
     /^(?=.*\d)[0-9A-HJKMNP-TV-Z]{3,26}$/.test(token) ||
     /^([0-9A-HJKMNP-TV-Z]{8}|[0-9A-HJKMNP-TV-Z]{26})$/.test(token) ||
-    /^HH-\d+$/.test(token) ||
+    /^HH-[A-Z]?\d+$/.test(token) ||
     /^(worker|village|insurer|auditor|finance|admin)\d+$/.test(token) ||
     /^BANK-[A-Z0-9-]+$/.test(token)
   );
@@ -128,6 +139,10 @@ async function walk(username: string, claimIds: readonly string[]): Promise<Reco
     await page.goto(`${stack.apiUrl}/${path}`);
     await look(`${username} ${path}`);
   }
+  // The village notice board with claims on it (the menu opens it before a village is chosen).
+  await page.goto(`${stack.apiUrl}/#/notice?region=demo-fund&village=${encodeURIComponent('东山村')}`);
+  await page.locator('table.notice-table').waitFor();
+  await look(`${username} notice board`);
   for (const id of claimIds) {
     await page.goto(`${stack.apiUrl}/#/claims/${id}`);
     await page.locator('.state-line').waitFor();
@@ -170,6 +185,10 @@ beforeAll(async () => {
   });
   expect(decided.status).toBe(200);
   expect((await settled(stack, rejected.claimId)).state).toBe('REJECTED');
+  // Claims on public notice in 东山村, one of them found by a data feed.
+  const notice = await seedNoticeClaims(stack);
+  claims.onNotice = notice.first;
+  claims.fromFeed = notice.second;
 }, 240_000);
 
 afterAll(async () => {
@@ -288,13 +307,16 @@ describe('the web app in zh-CN shows no English sentence', () => {
   }, 90_000);
 
   it.each([
-    ['worker1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'badReceipt']],
-    ['worker2', []],
-    ['village1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold']],
-    ['insurer1', ['inReview', 'rejectedAtGate1', 'paid']],
+    ['worker1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'badReceipt', 'onNotice']],
+    ['worker2', ['fromFeed']],
+    ['village1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'onNotice']],
+    ['insurer1', ['inReview', 'rejectedAtGate1', 'paid', 'fromFeed']],
     ['auditor1', ['inReview', 'rejectedAtGate1', 'paid']],
-    ['finance1', ['paid', 'rejectedAtGate1']],
-    ['admin1', ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'badReceipt']],
+    ['finance1', ['paid', 'rejectedAtGate1', 'onNotice']],
+    [
+      'admin1',
+      ['inReview', 'rejectedAtGate1', 'paid', 'belowThreshold', 'badReceipt', 'onNotice', 'fromFeed'],
+    ],
   ] as const)(
     '%s: every page of the menu and the claim pages',
     async (username, which) => {

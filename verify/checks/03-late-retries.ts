@@ -118,7 +118,7 @@ async function replayLate(
             { ...claim, state: 'PAID', version: (was?.version ?? 0) + 1, updatedAt: at },
             was?.version ?? 0,
             { ...entry, paidAt: at, paidDate: at.slice(0, 10), disbursedAt: undefined, batchRef: undefined },
-            2_000_000,
+            { capFen: 2_000_000 },
             { at, from: 'APPROVED', to: 'PAID', actor: 'system' },
           );
           if (raw.kind === 'paid') {

@@ -153,7 +153,12 @@ interface Fixture {
   audit: string;
   twoRolesClaim: string;
   freshReviewClaim: string;
+  /** Rejected in review under the relief fund's policy (which takes appeals): worker1's, worker2's. */
+  w1Rejected: string;
+  w2Rejected: string;
   importJob: string;
+  /** A bank result job (finance's kind of file; finance cannot see roster jobs). */
+  bankJob: string;
   exportJob: string;
 }
 
@@ -161,6 +166,13 @@ async function fixtures(stack: VerifyStack): Promise<Fixture> {
   const pendingReview = async (householdId: string) => {
     const { claimId } = await uploadClaim(stack, { householdId, totalCost: '22700' });
     await settled(stack, claimId);
+    return claimId;
+  };
+  const rejectedInReview = async (householdId: string, submittedBy: string) => {
+    const { claimId } = await uploadClaim(stack, { householdId, totalCost: '22700', submittedBy });
+    await settled(stack, claimId);
+    const village1 = await stack.as('village1');
+    await village1('POST', `/claims/${claimId}/reviews`, { gate: 'village', decision: 'reject' });
     return claimId;
   };
   const w1 = await uploadClaim(stack, { householdId: 'HH-0001', totalCost: '15000' });
@@ -175,8 +187,15 @@ async function fixtures(stack: VerifyStack): Promise<Fixture> {
     audit: await pendingReview('HH-0004'),
     twoRolesClaim: await pendingReview('HH-0006'),
     freshReviewClaim: await pendingReview('HH-0007'),
+    w1Rejected: await rejectedInReview('HH-F001', 'worker1'),
+    w2Rejected: await rejectedInReview('HH-F005', 'worker2'),
     importJob: (
       (await (await stack.as('admin1'))('POST', '/imports', { kind: 'roster' })).body as {
+        job: { jobId: string };
+      }
+    ).job.jobId,
+    bankJob: (
+      (await (await stack.as('finance1'))('POST', '/imports', { kind: 'bank-result' })).body as {
         job: { jobId: string };
       }
     ).job.jobId,
@@ -204,6 +223,7 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
   const ownClaim = caller.name === 'worker2' ? f.w2Claim : f.w1Claim;
   const range = `from=${addDays(today, -1)}&to=${addDays(today, 1)}`;
   const hh001 = demoRosterCsv().split('\n').slice(0, 2).join('\n');
+  const importsBank = caller.roles.includes('finance') && !caller.roles.includes('admin');
   switch (handler) {
     case 'get-health':
       return { method: 'GET', path: '/health' };
@@ -243,17 +263,41 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
               : [f.village, 'village'];
       return { method: 'POST', path: `/claims/${claimId}/reviews`, body: { gate, decision: 'approve' } };
     }
+    case 'object-claim':
+      // No claim is on notice here: an allowed caller passes the role check and meets the state's.
+      return {
+        method: 'POST',
+        path: `/claims/${ownClaim}/objections`,
+        body: { text: '该户情况与公示不符' },
+        allowedAs: { status: 409, code: 'NOT_ON_NOTICE' },
+      };
+    case 'appeal-claim':
+      return {
+        method: 'POST',
+        path: `/claims/${caller.name === 'worker2' ? f.w2Rejected : f.w1Rejected}/appeal`,
+        body: { text: '家庭确有困难，请求复核' },
+      };
     case 'retry-claim':
       // A paid claim: an allowed retry answers 200 and changes nothing.
       return { method: 'POST', path: `/claims/${ownClaim}/retry` };
     case 'import-roster':
       return { method: 'POST', path: '/roster/imports', body: { csv: hh001 } };
+    // Each caller the kind of file its role imports: admin the roster, finance the bank's results.
     case 'create-import':
-      return { method: 'POST', path: '/imports', body: { kind: 'roster' } };
+      return { method: 'POST', path: '/imports', body: { kind: importsBank ? 'bank-result' : 'roster' } };
     case 'get-import':
-      return { method: 'GET', path: `/imports/${f.importJob}` };
+      return { method: 'GET', path: `/imports/${importsBank ? f.bankJob : f.importJob}` };
     case 'list-imports':
-      return { method: 'GET', path: '/imports?kind=roster' };
+      return { method: 'GET', path: `/imports?kind=${importsBank ? 'bank-result' : 'roster'}` };
+    case 'reissue-claim':
+      // A paid claim whose transfer has not failed: an allowed caller meets the state's refusal.
+      return {
+        method: 'POST',
+        path: `/claims/${ownClaim}/reissue`,
+        allowedAs: { status: 409, code: 'NOT_DISBURSEMENT_FAILED' },
+      };
+    case 'get-reconciliation':
+      return { method: 'GET', path: `/ledger/reconciliation?${range}` };
     case 'list-policies':
       return { method: 'GET', path: '/policies' };
     case 'list-ledger':
@@ -278,6 +322,19 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       return { method: 'POST', path: '/quotes', body: { category: 'education', totalCost: '22700' } };
     case 'get-stats':
       return { method: 'GET', path: '/stats?months=2' };
+    case 'get-fund':
+      return { method: 'GET', path: '/funds/demo-fund' };
+    case 'get-fund-history':
+      return { method: 'GET', path: '/funds/demo-fund/history' };
+    case 'top-up-fund':
+      // Each caller its own reference: every allowed one adds ¥1 once.
+      return {
+        method: 'POST',
+        path: '/funds/demo-fund/topups',
+        body: { amount: '1', ref: `ACCESS-${caller.name}` },
+      };
+    case 'list-notices':
+      return { method: 'GET', path: `/notices?region=demo&village=${encodeURIComponent('红星村')}` };
   }
 }
 
@@ -304,8 +361,15 @@ export async function run({ log = () => undefined }: CheckOptions): Promise<Chec
               ? got.body?.error?.code === 'FORBIDDEN'
               : true;
         cells += 1;
-        // "Allowed" is any 2xx: creating a claim answers 201.
-        const statusOk = want === 200 ? got.status >= 200 && got.status < 300 : got.status === want;
+        // "Allowed" is any 2xx (creating a claim answers 201), or the domain refusal the request
+        // was made to meet once past the role check.
+        const allowedAs = 'allowedAs' in req ? req.allowedAs : undefined;
+        const statusOk =
+          want === 200
+            ? allowedAs
+              ? got.status === allowedAs.status && got.body?.error?.code === allowedAs.code
+              : got.status >= 200 && got.status < 300
+            : got.status === want;
         if (statusOk && shapeOk) asExpected += 1;
         else
           failures.push(

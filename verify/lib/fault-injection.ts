@@ -75,7 +75,7 @@ export function faultyReviews(inner: ReviewTasks, injector: FaultInjector, scope
     return result;
   };
   return {
-    start: (claimId) => site('reviews.start', () => inner.start(claimId)),
+    start: (claimId, round) => site('reviews.start', () => inner.start(claimId, round)),
     succeed: (token, output) => site('reviews.succeed', () => inner.succeed(token, output)),
     fail: (token, error, cause) => site('reviews.fail', () => inner.fail(token, error, cause)),
   };

@@ -2,7 +2,8 @@
 // Chinese IME often give full-width digits (２２７００．５); people also write 22,700 or ¥22700.
 // Anything still odd goes to parseYuan, whose message says what is wrong.
 import { fenToYuan, parseYuan, type ParseYuanResult } from '#shared/money.ts';
-import { claimStates, type ClaimState } from '#shared/vocabulary.ts';
+import type { ClaimState } from '#shared/vocabulary.ts';
+import { openStates, paidStates } from '#shared/claim-groups.ts';
 
 export function normalizeAmount(input: string): string {
   return input
@@ -30,32 +31,45 @@ type AmountClaim = {
   readonly assessment?: { readonly payoutFen: number } | undefined;
 };
 
-/** Why an estimate may still change before it is paid. */
-export type EstimateCaveat = 'review' | 'cap';
+/**
+ * Why an estimate may still change before it is paid: review (or an appeal's review) may refuse
+ * it, an objection during the public notice sends it back to review, the fund may be empty for a
+ * while, and the cap left at payment may cut it.
+ */
+export type EstimateCaveat = 'review' | 'appeal' | 'notice' | 'funds' | 'cap';
 
 /**
- * The amount a claim shows. Only a paid claim (PAID, DISBURSED) has a 赔付金额; an open claim
- * shows its priced amount as an estimate (预计赔付), which the review may refuse and the cap left
- * at payment may cut; a rejected claim pays nothing, whatever it was priced at.
+ * The amount a claim shows. Only a paid claim (PAID, DISBURSED, DISBURSEMENT_FAILED) has a
+ * 赔付金额, fixed when it was paid; a failed transfer is sent again for the same amount
+ * (`transferFailed`). An open claim shows its priced amount as an estimate (预计赔付), with why it
+ * may still change: while on notice (公示中) or waiting for the fund (待资金) too, because the
+ * amount is fixed only when the payout is recorded. A rejected claim pays nothing, whatever it
+ * was priced at.
  */
 export type ClaimAmount =
-  | { readonly kind: 'paid'; readonly fen: number }
+  | { readonly kind: 'paid'; readonly fen: number; readonly transferFailed: boolean }
   | { readonly kind: 'estimate'; readonly fen: number; readonly caveats: readonly EstimateCaveat[] }
   | { readonly kind: 'none' };
 
-const paidStates: ReadonlySet<ClaimState> = new Set<ClaimState>(['PAID', 'DISBURSED']);
-/** States a claim may still be paid from: all but paid and rejected (ERROR resumes where it stopped). */
-const openStates: ReadonlySet<ClaimState> = new Set(
-  claimStates.filter((s) => !paidStates.has(s) && s !== 'REJECTED'),
-);
+const paid: ReadonlySet<ClaimState> = new Set(paidStates);
+const open: ReadonlySet<ClaimState> = new Set(openStates);
+
+const caveatsOf: Partial<Record<ClaimState, readonly EstimateCaveat[]>> = {
+  APPEALED: ['appeal', 'cap'],
+  APPROVED: ['cap'],
+  NOTICE: ['notice', 'cap'],
+  AWAITING_FUNDS: ['funds', 'cap'],
+};
 
 export function claimAmount(claim: AmountClaim): ClaimAmount {
-  if (paidStates.has(claim.state)) {
+  if (paid.has(claim.state)) {
     const fen = claim.payoutFen ?? claim.assessment?.payoutFen;
-    return fen === undefined ? { kind: 'none' } : { kind: 'paid', fen };
+    return fen === undefined
+      ? { kind: 'none' }
+      : { kind: 'paid', fen, transferFailed: claim.state === 'DISBURSEMENT_FAILED' };
   }
-  if (openStates.has(claim.state) && claim.assessment) {
-    const caveats: EstimateCaveat[] = claim.state === 'APPROVED' ? ['cap'] : ['review', 'cap'];
+  if (open.has(claim.state) && claim.assessment) {
+    const caveats = caveatsOf[claim.state] ?? ['review', 'cap'];
     return { kind: 'estimate', fen: claim.assessment.payoutFen, caveats };
   }
   return { kind: 'none' };

@@ -3,6 +3,7 @@
 import type { AppConfig } from './config.ts';
 import { refreshSession, saveSession, type Session } from './auth.ts';
 import type {
+  RoundAnswer,
   ClaimDetail,
   ClaimPage,
   ClaimView,
@@ -20,6 +21,8 @@ import type {
   RosterImportResult,
   CreatedJob,
   JobView,
+  Reconciliation,
+  ReissueAnswer,
 } from './types.ts';
 
 export class ApiError extends Error {
@@ -168,6 +171,10 @@ export const api = {
   decide: (id: string, body: { gate: string; decision: 'approve' | 'reject'; comment?: string }) =>
     apiJson<DecideResult>('POST', `/claims/${encodeURIComponent(id)}/reviews`, body),
   retry: (id: string) => apiJson<RetryAnswer>('POST', `/claims/${encodeURIComponent(id)}/retry`),
+  object: (id: string, text: string) =>
+    apiJson<RoundAnswer>('POST', `/claims/${encodeURIComponent(id)}/objections`, { text }),
+  appeal: (id: string, text: string) =>
+    apiJson<RoundAnswer>('POST', `/claims/${encodeURIComponent(id)}/appeal`, { text }),
   policies: () => apiJson<{ items: Policy[] }>('GET', '/policies'),
   quote: (body: {
     region: string;
@@ -194,8 +201,20 @@ export const api = {
     apiJson<DisburseResult>('POST', '/ledger/disbursements', body),
   importRoster: (csv: string) => apiJson<RosterImportResult>('POST', '/roster/imports', csv),
   /** A bulk-file job and the form to upload its file with. */
-  createImport: (kind: 'roster') => apiJson<CreatedJob>('POST', '/imports', { kind }),
+  createImport: (kind: 'roster' | 'members' | 'bank-result') =>
+    apiJson<CreatedJob>('POST', '/imports', { kind }),
   getImport: (jobId: string) => apiJson<JobView>('GET', `/imports/${encodeURIComponent(jobId)}`),
+  /** A failed transfer back to PAID once the household's roster account is corrected. */
+  reissue: (id: string) => apiJson<ReissueAnswer>('POST', `/claims/${encodeURIComponent(id)}/reissue`),
+  /** Paid = disbursed + failed + outstanding for a period (finance, admin). */
+  reconciliation: (q: Pick<LedgerQuery, 'from' | 'to' | 'region'>) =>
+    apiJson<Reconciliation>('GET', `/ledger/reconciliation${query({ ...q })}`),
+  /** The same figures as a CSV file, headers in `lang`. */
+  reconciliationCsv: async (q: Pick<LedgerQuery, 'from' | 'to' | 'region'>, lang: 'zh' | 'en') => {
+    const response = await apiFetch('GET', `/ledger/reconciliation${query({ ...q, format: 'csv', lang })}`);
+    if (!response.ok) throw await errorFrom(response);
+    return response.blob();
+  },
 };
 
 /** Every claim matching `q`, page by page, up to `max` (the dashboard's source). */

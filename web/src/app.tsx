@@ -23,8 +23,12 @@ import { lazyPage } from './lazy-page.tsx';
 const ReviewQueue = lazyPage(() => import('./pages/review-queue.tsx').then((m) => m.ReviewQueue));
 const Dashboard = lazyPage(() => import('./pages/dashboard.tsx').then((m) => m.Dashboard));
 const Ledger = lazyPage(() => import('./pages/ledger.tsx').then((m) => m.Ledger));
+const Fund = lazyPage(() => import('./pages/fund.tsx').then((m) => m.Fund));
 const RosterImport = lazyPage(() => import('./pages/roster-import.tsx').then((m) => m.RosterImport));
+const MembersImport = lazyPage(() => import('./pages/roster-import.tsx').then((m) => m.MembersImport));
+const BankImport = lazyPage(() => import('./pages/bank-import.tsx').then((m) => m.BankImport));
 const PolicyPage = lazyPage(() => import('./pages/policy-page.tsx').then((m) => m.PolicyPage));
+const NoticeBoard = lazyPage(() => import('./pages/notice-board.tsx').then((m) => m.NoticeBoard));
 
 const PRINCIPAL_KEY = 'claims.me';
 // Who sees what follows the API's access table: reviewers are the roles that may decide a gate.
@@ -44,8 +48,13 @@ const nav: readonly NavItem[] = [
   { path: '/claims', label: 'nav.claims', roles: [...reviewerRoles, 'admin'] },
   { path: '/dashboard', label: 'nav.dashboard', roles: [...reviewerRoles, 'admin', 'finance'] },
   { path: '/ledger', label: 'nav.ledger', roles: rolesAllowed('list-ledger') },
+  { path: '/fund', label: 'nav.fund', roles: rolesAllowed('get-fund') },
   { path: '/roster', label: 'nav.roster', roles: ['admin'] },
+  { path: '/members', label: 'nav.members', roles: ['admin'] },
+  { path: '/bank', label: 'nav.bank', roles: ['finance', 'admin'] },
   { path: '/policy', label: 'nav.policy', roles: ['admin', ...reviewerRoles] },
+  // The village notice board is public in the village: every role may read it.
+  { path: '/notice', label: 'nav.notice', roles: rolesAllowed('list-notices') },
 ];
 
 function homeOf(principal: Principal): string {
@@ -238,10 +247,18 @@ function page(route: Route, principal: Principal) {
       return allow([...reviewerRoles, 'admin', 'finance'], () => <Dashboard />);
     case 'ledger':
       return allow(rolesAllowed('list-ledger'), () => <Ledger />);
+    case 'fund':
+      return allow(rolesAllowed('get-fund'), () => <Fund />);
     case 'roster':
       return allow(['admin'], () => <RosterImport />);
+    case 'members':
+      return allow(['admin'], () => <MembersImport />);
+    case 'bank':
+      return allow(['finance', 'admin'], () => <BankImport />);
     case 'policy':
       return <PolicyPage />;
+    case 'notice':
+      return allow(rolesAllowed('list-notices'), () => <NoticeBoard query={route.query} />);
     default:
       return <p class="notice error">{t('notFound')}</p>;
   }

@@ -35,9 +35,13 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
 const stateTone: Record<ClaimState, string> = {
   RECEIVED: 'info',
   PENDING_REVIEW: 'warn',
+  APPEALED: 'warn',
   APPROVED: 'info',
+  NOTICE: 'info',
+  AWAITING_FUNDS: 'warn',
   PAID: 'ok',
   DISBURSED: 'ok',
+  DISBURSEMENT_FAILED: 'bad',
   REJECTED: 'bad',
   ERROR: 'bad',
 };

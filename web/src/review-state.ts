@@ -2,6 +2,7 @@
 // (checkGateDecision); the UI only decides what to offer, the API decides what happens. Which
 // role decides a gate, and what the gate is called, is policy data.
 import { checkGateDecision, gateRole } from '#shared/review-routing.ts';
+import { isInReview } from '#shared/review-rounds.ts';
 import { pick } from './i18n.ts';
 import type { ClaimView, GateId, Policy, Principal, Role } from './types.ts';
 
@@ -14,17 +15,19 @@ export type ReviewOption =
   /** The API's rule refuses the decision for another reason (the page and the API disagree). */
   | { kind: 'refused' }
   /** The person filed the claim or looks after the household: people independent of it decide. */
-  | { kind: 'involved' };
+  | { kind: 'involved' }
+  /** The person decided a gate of an earlier round of the claim, or objected to it. */
+  | { kind: 'earlierRound'; why: 'DECIDED_EARLIER_ROUND' | 'OBJECTED' };
 
 type ReviewedClaim = Pick<ClaimView, 'state' | 'nextGate' | 'gates'> &
-  Partial<Pick<ClaimView, 'submittedBy' | 'gridWorker' | 'requiredGates'>>;
+  Partial<Pick<ClaimView, 'submittedBy' | 'gridWorker' | 'requiredGates' | 'earlierGates' | 'objections'>>;
 
 export function reviewOption(
   claim: ReviewedClaim,
   principal: Principal,
   policy: Policy | undefined,
 ): ReviewOption {
-  if (claim.state !== 'PENDING_REVIEW' || !claim.nextGate || !policy) return { kind: 'none' };
+  if (!isInReview(claim.state) || !claim.nextGate || !policy) return { kind: 'none' };
   if (!isReviewerUnder(policy, principal.roles)) return { kind: 'none' };
   const gate = claim.nextGate;
   const role = gateRole(policy, gate);
@@ -36,7 +39,12 @@ export function reviewOption(
     filer: claim.submittedBy ?? null,
     gridWorkers: [claim.gridWorker ?? null],
   });
-  if (!check.ok) return check.involved ? { kind: 'involved' } : { kind: 'refused' };
+  if (!check.ok)
+    return check.code === 'NOT_INDEPENDENT'
+      ? { kind: 'involved' }
+      : check.code === 'GATE_REFUSED'
+        ? { kind: 'refused' }
+        : { kind: 'earlierRound', why: check.code };
   return { kind: 'decide', gate };
 }
 
@@ -66,6 +74,6 @@ export type GateStatus = 'approve' | 'reject' | 'current' | 'queued' | 'notStart
 export function gateStatus(claim: Pick<ClaimView, 'state' | 'nextGate' | 'gates'>, gate: GateId): GateStatus {
   const decided = claim.gates[gate];
   if (decided) return decided.decision;
-  if (claim.state !== 'PENDING_REVIEW') return 'notStarted';
+  if (!isInReview(claim.state)) return 'notStarted';
   return gate === claim.nextGate ? 'current' : 'queued';
 }

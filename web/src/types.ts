@@ -14,6 +14,8 @@ import type { listLedger } from '#shared/api/ledger-api.ts';
 import type { LedgerExportResult } from '#shared/api/ledger-export.ts';
 import type { ExportJobView } from '#shared/api/export-jobs-api.ts';
 import type { RetryAnswer } from '#shared/api/retry-api.ts';
+import type { objectToClaim } from '#shared/api/appeals-api.ts';
+import type { Reconciliation, ReissueAnswer } from '#shared/api/bank-api.ts';
 import type { Quote } from '#shared/compensation.ts';
 import type { GateId, Policy } from '#shared/policy.ts';
 import type { Principal } from '#shared/access.ts';
@@ -27,7 +29,7 @@ import type {
   Role,
 } from '#shared/vocabulary.ts';
 
-export type { ExportJobView, LedgerExportResult, RetryAnswer };
+export type { ExportJobView, LedgerExportResult, Reconciliation, ReissueAnswer, RetryAnswer };
 export type {
   Category,
   ClaimState,
@@ -50,6 +52,7 @@ export type ClaimPage = { items: ClaimView[]; cursor?: string };
 export type CreatedClaim = Awaited<ReturnType<typeof createClaim>>;
 export type UploadGrant = CreatedClaim['manifest'];
 export type DecideResult = Awaited<ReturnType<typeof decideReview>>;
+export type RoundAnswer = Awaited<ReturnType<typeof objectToClaim>>;
 export type DisburseResult = Awaited<ReturnType<typeof markDisbursed>>;
 export type ReceiptLink = Awaited<ReturnType<typeof receiptLink>>;
 export type HouseholdList = Awaited<ReturnType<typeof listHouseholds>>;
@@ -64,3 +67,4 @@ export type CreatedJob = Awaited<ReturnType<typeof createImport>>;
 export { categories, claimStates, roles } from '#shared/vocabulary.ts';
 export const rosterColumns =
   'householdId,region,village,headName,idNumber,members,status,statusFrom,gridWorker,bankAccount,annualIncome';
+export const memberColumns = 'householdId,idNumber,name,relation';

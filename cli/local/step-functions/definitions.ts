@@ -2,11 +2,12 @@
 // up front (InvalidDefinition), Task timeouts default to AWS's (none, where the library stops at
 // 60 s), `$` and `$['x']` ResultPaths behave as on AWS, reference paths (`$.a[0]['b']`) read
 // TimeoutSecondsPath/HeartbeatSecondsPath, and a machine can be resumed at a top-level state.
-// Distributed Maps are handed to distributed-map.ts. Left out: JSONata, and any ASL feature the
-// library itself does not run.
+// Distributed Maps are handed to distributed-map.ts, Wait states to clock-waits.ts. Left out:
+// JSONata, and any ASL feature the library itself does not run.
 import '#cli/local/promise-with-resolvers.ts'; // must run before the library is loaded
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { extractDistributedMaps } from '#cli/local/step-functions/distributed-map.ts';
+import { extractWaits, type WaitStateDefinition } from '#cli/local/step-functions/clock-waits.ts';
 import { parseResource } from '#cli/local/step-functions/integrations.ts';
 import {
   StepFunctionsError,
@@ -87,7 +88,11 @@ function runtimeDefinition(original: object, retryIntervalScale: number): StateM
     normaliseResultPath(state);
     if (Array.isArray(state.Catch))
       for (const catcher of state.Catch) if (isObject(catcher)) normaliseResultPath(catcher);
-    if (state.Type === 'Task' && state.TimeoutSecondsPath === undefined) {
+    if (state.Type === 'Task' && String(state.Resource).endsWith('.waitForTaskToken')) {
+      // The service times a token's wait on its clock (task-tokens.ts), which can be moved ahead.
+      state.TimeoutSeconds = clampTimer(awsDefaultTaskTimeoutSeconds);
+      delete state.TimeoutSecondsPath;
+    } else if (state.Type === 'Task' && state.TimeoutSecondsPath === undefined) {
       state.TimeoutSeconds = clampTimer(
         typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : awsDefaultTaskTimeoutSeconds,
       );
@@ -159,6 +164,8 @@ export interface CompiledMachine {
   readonly tasks: ReadonlyMap<string, TaskStateDefinition>;
   /** Map states in DISTRIBUTED mode by name; the runtime definition has stand-in Tasks for them. */
   readonly distributedMaps: ReadonlyMap<string, Record<string, unknown>>;
+  /** Wait states by name; the runtime definition has stand-in Tasks for them (clock-waits.ts). */
+  readonly waits: ReadonlyMap<string, WaitStateDefinition>;
 }
 
 /** The state machine a Map's ItemProcessor (or Iterator) runs, as the library runs inline Maps. */
@@ -231,6 +238,11 @@ export function compile(
     );
   }
   const runtimeDef = runtimeDefinition(definition, retryIntervalScale);
+  // Before the Distributed Maps are taken out, so Waits in their processors are swapped too.
+  const waits = extractWaits(
+    runtimeDef as unknown as Record<string, unknown>,
+    clampTimer(awsDefaultTaskTimeoutSeconds),
+  );
   const distributedMaps = extractDistributedMaps(
     runtimeDef as unknown as Record<string, unknown>,
     clampTimer(awsDefaultTaskTimeoutSeconds),
@@ -248,5 +260,6 @@ export function compile(
     topLevelStates: new Set(Object.keys(runtimeDef.States)),
     tasks,
     distributedMaps,
+    waits,
   };
 }

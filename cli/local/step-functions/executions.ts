@@ -32,8 +32,18 @@ export interface ExecutionRecord {
   readonly tokens: Set<string>;
   /** The top-level state last entered and its input: where a restart picks the execution up. */
   resume?: { readonly state: string; readonly input: Json };
+  /** The instant the top-level state last given one falls due (a Wait's end, a token's timeout). */
+  due?: SavedDue;
+  /** Loaded with `resume`: the instant the state it resumes at was due at before the restart. */
+  resumedDue?: SavedDue | undefined;
   /** This record as it stands in the state file, kept until the record changes again. */
   persisted?: string;
+}
+
+export interface SavedDue {
+  readonly state: string;
+  /** ISO 8601, on the service's clock. */
+  readonly at: string;
 }
 
 export interface PersistedExecution {
@@ -48,6 +58,7 @@ export interface PersistedExecution {
   readonly error?: string;
   readonly cause?: string;
   readonly resume?: { readonly state: string; readonly input: Json };
+  readonly due?: SavedDue;
 }
 
 /** STANDARD execution names stay taken for 90 days on AWS; older finished records are dropped. */
@@ -158,6 +169,7 @@ export class StateFile {
         ...(r.error !== undefined ? { error: r.error } : {}),
         ...(r.cause !== undefined ? { cause: r.cause } : {}),
         ...(r.status === 'RUNNING' && r.resume ? { resume: r.resume } : {}),
+        ...(r.status === 'RUNNING' && r.due ? { due: r.due } : {}),
       } satisfies PersistedExecution);
       executions.push(r.persisted);
     }

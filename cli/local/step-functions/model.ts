@@ -3,6 +3,7 @@
 // state, no I/O.
 import type { StateMachine } from 'aws-local-stepfunctions';
 import type { ObjectStore } from '#cli/local/step-functions/distributed-map.ts';
+import type { AlarmClock } from '#cli/local/local-clock.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -46,6 +47,11 @@ export interface LocalStepFunctionsOptions {
   readonly onLog?: (line: string) => void;
   /** Where Distributed Map's ItemReader reads and ResultWriter writes (the local S3 store). */
   readonly objectStore?: ObjectStore;
+  /**
+   * The clock Wait states and task-token timeouts (TimeoutSeconds, HeartbeatSeconds) run on: the
+   * local clock, which `claims clock advance` moves. Real time when not given.
+   */
+  readonly clock?: AlarmClock;
 }
 
 export interface StartExecutionInput {

@@ -1,8 +1,9 @@
 // The service behind the local Step Functions API: starts executions of the given machines on
 // aws-local-stepfunctions, runs their Task states through the integrations Step Functions offers
 // (Lambda, nested executions, task tokens), and keeps executions as AWS does (unique STANDARD
-// names, idempotent StartExecution, StopExecution, describe after the end). Left out: state
-// machine management, execution history, activities, redrive, EXPRESS synchronous starts.
+// names, idempotent StartExecution, StopExecution, describe after the end); Wait states and
+// task-token timeouts run on its clock (the local clock). Left out: state machine management,
+// execution history, activities, redrive, EXPRESS synchronous starts.
 import { randomUUID } from 'node:crypto';
 import type { StateMachine } from 'aws-local-stepfunctions';
 import {
@@ -48,11 +49,14 @@ import {
   type StartExecutionOutput,
 } from '#cli/local/step-functions/model.ts';
 import { TaskTokens } from '#cli/local/step-functions/task-tokens.ts';
+import { waitDue, type WaitStateDefinition } from '#cli/local/step-functions/clock-waits.ts';
+import { LocalClock, type AlarmClock } from '#cli/local/local-clock.ts';
 
 class Service implements LocalStepFunctions {
   private readonly machines = new Map<string, CompiledMachine>();
   private readonly executions = new Map<string, ExecutionRecord>();
-  private readonly taskTokens = new TaskTokens();
+  private readonly clock: AlarmClock;
+  private readonly taskTokens: TaskTokens;
   private readonly stateFile: StateFile;
   private closed = false;
   /** Finished EXPRESS executions, oldest first. */
@@ -61,6 +65,8 @@ class Service implements LocalStepFunctions {
   constructor(private readonly options: LocalStepFunctionsOptions) {
     const scale = options.retryIntervalScale ?? 1;
     if (!(scale > 0)) throw new Error('retryIntervalScale must be a positive number');
+    this.clock = options.clock ?? LocalClock.inMemory();
+    this.taskTokens = new TaskTokens(this.clock);
     for (const [arn, spec] of Object.entries(options.definitions)) {
       this.machines.set(arn, compile(arn, spec, scale));
     }
@@ -96,7 +102,11 @@ class Service implements LocalStepFunctions {
         record.markDone();
         continue;
       }
-      if (entry.resume && machine.topLevelStates.has(entry.resume.state)) record.resume = entry.resume;
+      if (entry.resume && machine.topLevelStates.has(entry.resume.state)) {
+        record.resume = entry.resume;
+        // The state it re-enters keeps the instant it was due at (a Wait's end, a token's timeout).
+        if (entry.due?.state === entry.resume.state) record.resumedDue = entry.due;
+      }
       toResume.push([record, JSON.parse(entry.input) as Json]);
     }
     for (const [record, input] of toResume) {
@@ -147,7 +157,9 @@ class Service implements LocalStepFunctions {
     const { machine } = record;
     const handlers: Record<string, (input: unknown) => Promise<Json>> = {};
     for (const [stateName, state] of machine.tasks)
-      handlers[stateName] = (taskInput) => this.runTask(record, state, taskInput);
+      handlers[stateName] = (taskInput) => this.runTask(record, stateName, state, taskInput);
+    for (const [stateName, wait] of machine.waits)
+      handlers[stateName] = (waitInput) => this.runWait(record, stateName, wait, waitInput, context);
     for (const [stateName, map] of machine.distributedMaps) {
       handlers[stateName] = (mapInput) => this.runMapRun(record, stateName, map, mapInput, handlers, context);
     }
@@ -263,8 +275,70 @@ class Service implements LocalStepFunctions {
     this.executions.delete(oldest.executionArn);
   }
 
+  /**
+   * When `stateName` falls due: the instant saved before a restart, for the first entry into the
+   * state the execution resumed at; otherwise `compute()`. Top-level instants are saved with the
+   * execution, so a restart keeps them.
+   */
+  private dueAt(record: ExecutionRecord, stateName: string, compute: () => Date): Date {
+    const saved = record.resumedDue;
+    record.resumedDue = undefined;
+    const due = saved?.state === stateName ? new Date(saved.at) : compute();
+    if (record.machine.topLevelStates.has(stateName)) {
+      record.due = { state: stateName, at: due.toISOString() };
+      record.persisted = undefined;
+      this.stateFile.schedule();
+    }
+    return due;
+  }
+
+  /** A Wait state's stand-in Task: resolves with its input once the clock reaches the due instant. */
+  private runWait(
+    record: ExecutionRecord,
+    stateName: string,
+    wait: WaitStateDefinition,
+    input: unknown,
+    context: { readonly Execution: object },
+  ): Promise<Json> {
+    if (record.status !== 'RUNNING')
+      return Promise.reject(taskError('States.Runtime', 'The execution has ended'));
+    let due: Date;
+    try {
+      const withInput = {
+        ...context,
+        Execution: {
+          ...context.Execution,
+          Input: JSON.parse(record.input),
+          StartTime: record.startDate.toISOString(),
+        },
+      };
+      due = this.dueAt(record, stateName, () => waitDue(wait, input, this.clock.now(), withInput));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : taskError('States.Runtime', String(error)));
+    }
+    // StopExecution (and close) settle what is in flight: that cancels the clock wait too.
+    const cancel = new AbortController();
+    const abort = (error: Error): void => cancel.abort(error);
+    record.inFlight.add(abort);
+    return this.clock.whenReached(due, cancel.signal).then(
+      () => {
+        record.inFlight.delete(abort);
+        return jsonClone(input);
+      },
+      (error: unknown) => {
+        record.inFlight.delete(abort);
+        throw error;
+      },
+    );
+  }
+
   /** The override for every Task state: dispatches on the Resource like Step Functions does. */
-  private runTask(record: ExecutionRecord, state: TaskStateDefinition, input: unknown): Promise<Json> {
+  private runTask(
+    record: ExecutionRecord,
+    stateName: string,
+    state: TaskStateDefinition,
+    input: unknown,
+  ): Promise<Json> {
     const integration = parseResource(state.Resource);
     // Claim the token synchronously, before anything else can evaluate another Task's Parameters.
     const wantsToken = integration !== undefined && 'wait' in integration && integration.wait === 'token';
@@ -276,7 +350,7 @@ class Service implements LocalStepFunctions {
     let rejectTask!: (error: Error) => void;
     const promise = new Promise<Json>((resolve, reject) => {
       rejectTask = reject;
-      this.perform(record, state, integration, input, token).then(resolve, reject);
+      this.perform(record, stateName, state, integration, input, token).then(resolve, reject);
     });
     record.inFlight.add(rejectTask);
     const forget = (): void => void record.inFlight.delete(rejectTask);
@@ -286,6 +360,7 @@ class Service implements LocalStepFunctions {
 
   private async perform(
     record: ExecutionRecord,
+    stateName: string,
     state: TaskStateDefinition,
     integration: Integration,
     input: unknown,
@@ -300,7 +375,9 @@ class Service implements LocalStepFunctions {
       }
       const payload = params.Payload ?? {};
       if (integration.wait === 'none') return lambdaInvokeOutput(await this.invoke(functionName, payload));
-      return this.waitForTaskToken(record, state, input, token, () => this.invoke(functionName, payload));
+      return this.waitForTaskToken(record, stateName, state, input, token, () =>
+        this.invoke(functionName, payload),
+      );
     }
     const start = (): StartExecutionOutput => this.startFromTask(params);
     switch (integration.wait) {
@@ -309,7 +386,7 @@ class Service implements LocalStepFunctions {
         return { ExecutionArn: started.executionArn, StartDate: started.startDate.getTime() };
       }
       case 'token':
-        return this.waitForTaskToken(record, state, input, token, async () => start());
+        return this.waitForTaskToken(record, stateName, state, input, token, async () => start());
       case 'sync':
       case 'sync2': {
         const started = start();
@@ -359,16 +436,25 @@ class Service implements LocalStepFunctions {
     }
   }
 
-  /** `.waitForTaskToken`, with the Task's TimeoutSeconds(Path) and HeartbeatSeconds(Path). */
+  /**
+   * `.waitForTaskToken`, with the Task's TimeoutSeconds(Path) and HeartbeatSeconds(Path), counted
+   * on the service's clock from when the task starts.
+   */
   private waitForTaskToken(
     record: ExecutionRecord,
+    stateName: string,
     state: TaskStateDefinition,
     input: unknown,
     token: string | undefined,
     start: () => Promise<unknown>,
   ): Promise<Json> {
+    const timeoutSeconds = secondsFrom(state, input, 'Timeout') ?? awsDefaultTaskTimeoutSeconds;
     const timing = {
-      timeoutSeconds: secondsFrom(state, input, 'Timeout') ?? awsDefaultTaskTimeoutSeconds,
+      timeoutAt: this.dueAt(
+        record,
+        stateName,
+        () => new Date(this.clock.now().getTime() + timeoutSeconds * 1000),
+      ),
       heartbeatSeconds: secondsFrom(state, input, 'Heartbeat'),
     };
     return this.taskTokens.wait(record, token, timing, start);

@@ -1,11 +1,13 @@
 // Task tokens as Step Functions hands them out for `.waitForTaskToken`: 86 base64url characters
 // in `$$.Task.Token`, a fresh one for every attempt; SendTaskSuccess/Failure/Heartbeat answer
 // them with AWS's errors (InvalidToken, TaskDoesNotExist, TaskTimedOut for a token whose task is
-// over, InvalidOutput); TimeoutSeconds retires a token and HeartbeatSeconds fails its task with
-// States.HeartbeatTimeout. Left out: tokens do not survive a restart (a resumed execution re-runs
-// its waiting state, which asks for a new one).
+// over, InvalidOutput); TimeoutSeconds fails its task with States.Timeout and HeartbeatSeconds
+// with States.HeartbeatTimeout, both counted on the service's clock (the local clock, which
+// `claims clock advance` moves). Left out: tokens do not survive a restart (a resumed execution
+// re-runs its waiting state, which asks for a new one; the service keeps its timeout instant).
 import { randomBytes } from 'node:crypto';
-import { clampTimer } from '#cli/local/step-functions/definitions.ts';
+import type { AlarmClock } from '#cli/local/local-clock.ts';
+import { statesTimeoutError } from '#cli/local/step-functions/clock-waits.ts';
 import { lambdaFailure } from '#cli/local/step-functions/integrations.ts';
 import { parseJsonText, StepFunctionsError, taskError, type Json } from '#cli/local/step-functions/model.ts';
 
@@ -53,8 +55,9 @@ interface PendingTask {
   readonly resolve: (value: Json) => void;
   readonly reject: (error: Error) => void;
   readonly heartbeatSeconds?: number;
-  timeoutTimer?: NodeJS.Timeout;
-  heartbeatTimer?: NodeJS.Timeout;
+  /** Cancel the clock waits for the timeout and the current heartbeat. */
+  readonly timeout: AbortController;
+  heartbeat?: AbortController;
 }
 
 /** Tokens waiting for an answer, and those recently closed. */
@@ -63,30 +66,38 @@ export class TaskTokens {
   /** Tokens whose task is over (answered, timed out, execution closed): AWS says TaskTimedOut for these. */
   private readonly closedTokens = new Set<string>();
 
+  constructor(private readonly clock: AlarmClock) {}
+
   /**
    * `.waitForTaskToken`: register the token first (the Lambda may answer before it returns), start
-   * the work, then wait for SendTaskSuccess/Failure. The Task's TimeoutSeconds is enforced by the
-   * library (a real States.Timeout, which States.TaskFailed does not match); our timer at the same
-   * instant only retires the token. HeartbeatSeconds, which the library ignores, is ours.
+   * the work, then wait for SendTaskSuccess/Failure. At `timeoutAt` on the clock the task fails
+   * with the library's own States.Timeout (which States.TaskFailed does not match, as on AWS); the
+   * library's timer for the Task is set past any wait (definitions.ts), so only the clock counts.
    */
   wait(
     owner: TokenOwner,
     token: string | undefined,
-    timing: { readonly timeoutSeconds: number; readonly heartbeatSeconds: number | undefined },
+    timing: { readonly timeoutAt: Date; readonly heartbeatSeconds: number | undefined },
     start: () => Promise<unknown>,
   ): Promise<Json> {
     const taskToken = token ?? newToken();
-    const { timeoutSeconds, heartbeatSeconds } = timing;
+    const { timeoutAt, heartbeatSeconds } = timing;
     return new Promise<Json>((resolve, reject) => {
       const pending: PendingTask = {
         owner,
         resolve,
         reject,
+        timeout: new AbortController(),
         ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
       };
       this.pendingTasks.set(taskToken, pending);
       owner.tokens.add(taskToken);
-      pending.timeoutTimer = setTimeout(() => this.close(taskToken), clampTimer(timeoutSeconds) * 1000);
+      this.clock.whenReached(timeoutAt, pending.timeout.signal).then(
+        () => {
+          if (this.close(taskToken)) void statesTimeoutError().then(reject);
+        },
+        () => undefined,
+      );
       this.armHeartbeat(taskToken, pending);
       start().then(
         () => undefined,
@@ -99,13 +110,16 @@ export class TaskTokens {
 
   private armHeartbeat(token: string, pending: PendingTask): void {
     if (pending.heartbeatSeconds === undefined) return;
-    clearTimeout(pending.heartbeatTimer);
-    pending.heartbeatTimer = setTimeout(
+    pending.heartbeat?.abort();
+    const heartbeat = new AbortController();
+    pending.heartbeat = heartbeat;
+    const due = new Date(this.clock.now().getTime() + pending.heartbeatSeconds * 1000);
+    this.clock.whenReached(due, heartbeat.signal).then(
       () => {
         if (this.close(token))
           pending.reject(taskError('States.HeartbeatTimeout', 'Task did not send a heartbeat in time'));
       },
-      clampTimer(pending.heartbeatSeconds) * 1000,
+      () => undefined,
     );
   }
 
@@ -115,8 +129,8 @@ export class TaskTokens {
     if (!pending) return false;
     this.pendingTasks.delete(token);
     pending.owner.tokens.delete(token);
-    clearTimeout(pending.timeoutTimer);
-    clearTimeout(pending.heartbeatTimer);
+    pending.timeout.abort();
+    pending.heartbeat?.abort();
     this.closedTokens.add(token);
     if (this.closedTokens.size > rememberedClosedTokens) {
       const oldest = this.closedTokens.values().next().value;

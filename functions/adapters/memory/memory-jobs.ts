@@ -1,7 +1,8 @@
 // In-memory bulk-job ports with the DynamoDB adapter's semantics: a batch result recorded once,
 // counts added only with it, version-checked job updates that leave the counts alone.
 import { createHash } from 'node:crypto';
-import type { BatchResult, BulkJob, JobFiles, JobKind, JobStore } from '#shared/bulk-job.ts';
+import type { BatchResult, BulkJob, JobFileStream, JobFiles, JobKind, JobStore } from '#shared/bulk-job.ts';
+import { hashingStream } from '#functions/adapters/hashing-stream.ts';
 import { ConflictError } from '#shared/ports.ts';
 
 export class MemoryJobs implements JobStore {
@@ -70,6 +71,23 @@ export class MemoryJobs implements JobStore {
 
 export class MemoryJobFiles implements JobFiles {
   readonly objects = new Map<string, { body: Uint8Array; contentType: string }>();
+  /** How many times each key was streamed (a file check reads its file twice). */
+  readonly streamed = new Map<string, number>();
+
+  /** `pieceBytes`: how a stream cuts the bytes (small, odd sizes cut characters in two). */
+  constructor(private readonly pieceBytes = 64 * 1024) {}
+
+  async stream(key: string, maxBytes: number): Promise<JobFileStream | undefined> {
+    const object = this.objects.get(key);
+    if (!object) return undefined;
+    this.streamed.set(key, (this.streamed.get(key) ?? 0) + 1);
+    const { body } = object;
+    const size = this.pieceBytes;
+    async function* pieces(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < body.length; at += size) yield body.subarray(at, at + size);
+    }
+    return hashingStream(pieces(), maxBytes);
+  }
 
   async read(key: string): Promise<{ bytes: Uint8Array; sha256: string } | undefined> {
     const object = this.objects.get(key);

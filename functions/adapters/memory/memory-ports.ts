@@ -18,6 +18,13 @@ import {
   type ObjectInspection,
   type Page,
   type PayoutOutcome,
+  type PayoutCharge,
+  type CapCounter,
+  type CountedExpense,
+  type FundAccount,
+  type FundStore,
+  type FundTopUp,
+  type TransferMark,
   type ReceiptStore,
   type ExportFile,
   type ClaimWorkflows,
@@ -42,11 +49,20 @@ import { INSPECT_HEAD_BYTES, INSPECT_TAIL_BYTES } from '#shared/receipt-check.ts
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
+export class MemoryStore implements ClaimStore, LedgerStore, RosterStore, FundStore {
   readonly claimsById = new Map<string, ClaimRecord>();
   readonly events = new Map<string, HistoryEvent[]>();
   readonly receiptOwners = new Map<string, string>();
   readonly caps = new Map<string, number>();
+  /** Counted self-paid totals under annual accumulation, by household#year#category. */
+  readonly counted = new Map<string, number>();
+  readonly funds = new Map<
+    string,
+    { initialFen: number; toppedUpFen: number; paidFen: number; balanceFen: number; waiting: number }
+  >();
+  /** Per region: `${since}#${claimId}` -> claimId. */
+  readonly fundQueues = new Map<string, Map<string, string>>();
+  readonly fundTopUps = new Map<string, FundTopUp>();
   readonly ledger = new Map<string, LedgerEntry>();
   readonly roster = new Map<string, RosterPeriod[]>();
   readonly grants = new Map<string, ClaimGrant>();
@@ -141,27 +157,117 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
   async capUsed(householdId: string, year: number, category: Category) {
     return this.caps.get(`${householdId}#${year}#${category}`) ?? 0;
   }
+  async capCounter(householdId: string, year: number, category: Category): Promise<CapCounter> {
+    const key = `${householdId}#${year}#${category}`;
+    return { usedFen: this.caps.get(key) ?? 0, countedFen: this.counted.get(key) ?? 0 };
+  }
+  /** Whether the counter still holds what was read (annual accumulation's condition). */
+  private counterHolds(key: string, before: CapCounter): boolean {
+    return (this.caps.get(key) ?? 0) === before.usedFen && (this.counted.get(key) ?? 0) === before.countedFen;
+  }
+  async countExpense(
+    next: ClaimRecord,
+    expectedVersion: number,
+    event: HistoryEvent,
+    counted: CountedExpense,
+  ) {
+    const current = this.claimsById.get(next.claimId);
+    if (!current || current.version !== expectedVersion) throw new ConflictError();
+    const key = `${counted.householdId}#${counted.year}#${counted.category}`;
+    if (!this.counterHolds(key, counted.before)) return false;
+    this.counted.set(key, counted.afterFen);
+    this.claimsById.set(next.claimId, copy(next));
+    this.events.get(next.claimId)?.push(copy(event));
+    return true;
+  }
+  private fundOf(region: string, initialFen: number) {
+    let fund = this.funds.get(region);
+    if (!fund) {
+      fund = { initialFen, toppedUpFen: 0, paidFen: 0, balanceFen: initialFen, waiting: 0 };
+      this.funds.set(region, fund);
+    }
+    return fund;
+  }
+  async awaitFunds(next: ClaimRecord, expectedVersion: number, event: HistoryEvent, initialFen: number) {
+    const current = this.claimsById.get(next.claimId);
+    const region = next.assessment?.region;
+    const since = next.awaitingFundsSince;
+    if (next.state !== 'AWAITING_FUNDS' || !region || !since)
+      throw new Error('a claim waits for funds in AWAITING_FUNDS, with its region and since when');
+    if (!current || current.version !== expectedVersion) throw new ConflictError();
+    this.fundOf(region, initialFen).waiting += 1;
+    const queue = this.fundQueues.get(region) ?? new Map<string, string>();
+    queue.set(`${since}#${next.claimId}`, next.claimId);
+    this.fundQueues.set(region, queue);
+    this.claimsById.set(next.claimId, copy(next));
+    this.events.get(next.claimId)?.push(copy(event));
+  }
   async recordPayout(
     paid: ClaimRecord,
     expectedVersion: number,
     entry: LedgerEntry,
-    capFen: number,
+    charge: PayoutCharge,
     event: HistoryEvent,
   ): Promise<PayoutOutcome> {
     const current = this.claimsById.get(paid.claimId);
-    if (this.ledger.has(entry.claimId) || (current && current.state === 'PAID')) {
+    if (
+      this.ledger.has(entry.claimId) ||
+      (current && (current.state === 'PAID' || current.state === 'DISBURSED'))
+    ) {
       return { kind: 'already-paid', claim: copy(current ?? paid) };
     }
-    if (!current || current.version !== expectedVersion || current.state !== 'APPROVED')
-      throw new ConflictError();
+    if (!current || current.version !== expectedVersion) throw new ConflictError();
     const key = `${paid.householdId}#${entry.capYear}#${paid.category}`;
     const used = this.caps.get(key) ?? 0;
-    if (used + entry.payoutFen > capFen) return { kind: 'cap-conflict', capUsedFen: used };
+    if (used + entry.payoutFen > charge.capFen) return { kind: 'cap-conflict', capUsedFen: used };
+    if (charge.counted && !this.counterHolds(key, charge.counted.before))
+      return { kind: 'cap-conflict', capUsedFen: used };
+    if (charge.fund) {
+      const fund = this.fundOf(entry.region, charge.fund.initialFen);
+      const queued = charge.fund.fromQueue
+        ? this.fundQueues.get(entry.region)?.has(`${charge.queuedSince ?? ''}#${paid.claimId}`) === true
+        : fund.waiting === 0;
+      if (fund.balanceFen < entry.payoutFen || !queued) return { kind: 'fund-short' };
+      fund.balanceFen -= entry.payoutFen;
+      fund.paidFen += entry.payoutFen;
+      if (charge.fund.fromQueue) {
+        fund.waiting -= 1;
+        this.fundQueues.get(entry.region)?.delete(`${charge.queuedSince ?? ''}#${paid.claimId}`);
+      }
+    }
     this.caps.set(key, used + entry.payoutFen);
+    if (charge.counted) this.counted.set(key, charge.counted.afterFen);
     this.ledger.set(entry.claimId, copy(entry));
     this.claimsById.set(paid.claimId, copy(paid));
     this.events.get(paid.claimId)?.push(copy(event));
     return { kind: 'paid', claim: copy(paid) };
+  }
+  async fund(region: string, initialFen: number): Promise<FundAccount> {
+    const fund = this.funds.get(region);
+    return fund
+      ? { region, ...fund }
+      : { region, initialFen, toppedUpFen: 0, paidFen: 0, balanceFen: initialFen, waiting: 0 };
+  }
+  async topUp(topUp: FundTopUp, initialFen: number) {
+    const key = `${topUp.region}#${topUp.ref}`;
+    if (this.fundTopUps.has(key)) return false;
+    this.fundTopUps.set(key, copy(topUp));
+    const fund = this.fundOf(topUp.region, initialFen);
+    fund.balanceFen += topUp.amountFen;
+    fund.toppedUpFen += topUp.amountFen;
+    return true;
+  }
+  async topUps(region: string) {
+    return copy([...this.fundTopUps.values()].filter((t) => t.region === region)).sort((a, b) =>
+      a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
+    );
+  }
+  async queue(region: string, limit: number) {
+    const queue = this.fundQueues.get(region) ?? new Map<string, string>();
+    return [...queue.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .slice(0, limit)
+      .map(([, claimId]) => claimId);
   }
   async ledgerEntry(claimId: string) {
     const e = this.ledger.get(claimId);
@@ -187,6 +293,30 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore {
       batchRef: next.disbursement.batchRef,
       disbursedAt: next.disbursement.at,
     });
+    this.claimsById.set(next.claimId, copy(next));
+    this.events.get(next.claimId)?.push(copy(event));
+  }
+  async recordTransfer(next: ClaimRecord, expectedVersion: number, event: HistoryEvent, mark: TransferMark) {
+    const expected = { disbursed: 'DISBURSED', failed: 'DISBURSEMENT_FAILED', reissued: 'PAID' }[mark.kind];
+    if (next.state !== expected) throw new Error(`a ${mark.kind} transfer leaves the claim ${expected}`);
+    const current = this.claimsById.get(next.claimId);
+    const entry = this.ledger.get(next.claimId);
+    const from = mark.kind === 'reissued' ? 'DISBURSEMENT_FAILED' : 'PAID';
+    if (!current || current.version !== expectedVersion || current.state !== from || !entry)
+      throw new ConflictError();
+    if (mark.kind === 'reissued') {
+      if (!entry.failedAt) throw new ConflictError();
+      const { failedAt: _cleared, ...rest } = entry;
+      this.ledger.set(next.claimId, { ...rest, reissues: (entry.reissues ?? 0) + 1 });
+    } else {
+      if (entry.disbursedAt || entry.failedAt) throw new ConflictError();
+      this.ledger.set(
+        next.claimId,
+        mark.kind === 'disbursed'
+          ? { ...entry, disbursedAt: mark.at, bankRef: mark.bankRef }
+          : { ...entry, failedAt: mark.at },
+      );
+    }
     this.claimsById.set(next.claimId, copy(next));
     this.events.get(next.claimId)?.push(copy(event));
   }
@@ -321,8 +451,10 @@ export class RecordingWorkflows implements ClaimWorkflows {
 export class RecordingReviews implements ReviewTasks {
   readonly started: string[] = [];
   readonly resumed: { token: string; output: unknown }[] = [];
-  async start(claimId: string) {
-    if (!this.started.includes(claimId)) this.started.push(claimId);
+  /** Run names, as Step Functions would name them: once each. */
+  async start(claimId: string, round?: string) {
+    const name = round ? `${claimId}-${round}` : claimId;
+    if (!this.started.includes(name)) this.started.push(name);
   }
   async succeed(token: string, output: unknown) {
     this.resumed.push({ token, output });

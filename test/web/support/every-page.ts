@@ -8,6 +8,9 @@ import { markError } from '#shared/workflow/mark-error.ts';
 import { zh } from '../../../web/src/messages.ts';
 import { en } from '../../../web/src/messages-en.ts';
 import { jpeg, recentDate, settled, uploadClaim, type TestStack } from '#cli/local/scratch-stack.ts';
+import { seedNoticeClaims } from './notice-claims.ts';
+
+const noticeBoardRoute = `/notice?region=demo-fund&village=${encodeURIComponent('东山村')}`;
 
 export interface Claims {
   readonly paid: string;
@@ -43,6 +46,8 @@ export async function seedClaims(stack: TestStack): Promise<Claims> {
   if (marked.status !== 200) throw new Error(`disbursement: ${marked.status}`);
   const error = ulid();
   await markError(stack.deps, { claimId: error, error: { Error: 'Runtime.ExitError' } });
+  // Claims of 东山村 on public notice, for its notice board.
+  await seedNoticeClaims(stack);
   return {
     paid: paid.claimId,
     disbursed: disbursed.claimId,
@@ -85,17 +90,24 @@ export function everyPage(c: Claims): PageSpec[] {
     { user: 'insurer1', route: `/claims/${c.review}` },
     { user: 'auditor1', route: '/queue' },
     { user: 'auditor1', route: '/dashboard', ready: '[data-testid="count-PAID"]' },
+    { user: 'auditor1', route: '/fund', ready: '[data-testid="fund-run-out"]' },
     { user: 'finance1', route: '/ledger' },
     { user: 'finance1', route: '/dashboard', ready: '[data-testid="count-PAID"]' },
     { user: 'finance1', route: '/claims', ready: 'table.list' },
     { user: 'finance1', route: `/claims/${c.disbursed}` },
+    { user: 'finance1', route: '/fund', ready: '[data-testid="fund-run-out"]' },
     { user: 'admin1', route: '/roster' },
+    { user: 'admin1', route: '/members' },
     { user: 'admin1', route: '/claims', ready: 'table.list' },
     { user: 'admin1', route: `/claims/${c.error}` },
     { user: 'admin1', route: `/claims/${c.duplicate}` },
     { user: 'admin1', route: '/dashboard', ready: '[data-testid="count-PAID"]' },
     { user: 'admin1', route: '/ledger' },
     { user: 'admin1', route: '/policy' },
+    // The village notice board, with claims on it: any role, a grid worker on a phone above all.
+    { user: 'worker1', route: noticeBoardRoute, ready: 'table.notice-table' },
+    { user: 'village1', route: noticeBoardRoute, ready: 'table.notice-table' },
+    { user: 'finance1', route: '/notice' },
   ];
 }
 

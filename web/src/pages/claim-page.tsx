@@ -16,6 +16,9 @@ import { ErrorBox, errorMessage, Field, Loading, Page, StateBadge, StatusBadge }
 import { Breakdown } from './quote-panel.tsx';
 import { ReviewPanel, showsReviewPanel } from './review-panel.tsx';
 import { ReceiptPreview } from '../receipt-viewer.tsx';
+import { ClaimCourse } from './claim-course.tsx';
+import { EarlierRounds, SendBackPanel } from './review-rounds.tsx';
+import { isInReview } from '#shared/review-rounds.ts';
 
 /** States the workflow leaves by itself within seconds: keep asking. */
 const moving = new Set<ClaimDetail['state']>(['RECEIVED', 'APPROVED']);
@@ -106,6 +109,9 @@ export function ClaimPage({ claimId }: { claimId: string }) {
       {reviewing && <ReviewPanel claim={claim} principal={principal} decision={gates} />}
       <div class="two-col">
         <div>
+          {claim.state === 'DISBURSEMENT_FAILED' && hasRole(principal, 'finance') && (
+            <ReissuePanel claimId={claim.claimId} onReissued={() => void load()} />
+          )}
           {claim.state === 'ERROR' && hasRole(principal, 'admin') && (
             <RetryPanel
               claimId={claim.claimId}
@@ -115,6 +121,13 @@ export function ClaimPage({ claimId }: { claimId: string }) {
               }}
             />
           )}
+          <SendBackPanel
+            claim={claim}
+            onSent={async () => {
+              setPolls(0);
+              await load();
+            }}
+          />
           <section class="card" aria-labelledby="summary-title">
             <h2 id="summary-title" class="state-line">
               <StateBadge state={claim.state} />
@@ -122,6 +135,7 @@ export function ClaimPage({ claimId }: { claimId: string }) {
             </h2>
             <dl class="fields">
               <AmountField claim={claim} />
+              <ClaimCourse claim={claim} />
               {detail && <Field label={t('claim.detail')}>{detail}</Field>}
               <Field label={t('claims.claimId')}>
                 <span class="mono">{claim.claimId}</span>
@@ -150,6 +164,27 @@ export function ClaimPage({ claimId }: { claimId: string }) {
               </Field>
               <Field label={t('claim.submittedBy')}>{claim.submittedBy ?? '—'}</Field>
               <Field label={t('claims.filed')}>{formatDateTime(claim.filedAt)}</Field>
+              {claim.bankTransfer && (
+                <Field label={t('claim.bankRef')}>
+                  {t('claim.bankRefValue', {
+                    ref: claim.bankTransfer.bankRef,
+                    time: formatDateTime(claim.bankTransfer.at),
+                  })}
+                </Field>
+              )}
+              {claim.bankFailure && (
+                <Field
+                  label={t(
+                    claim.state === 'DISBURSEMENT_FAILED' ? 'claim.bankFailure' : 'claim.earlierFailure',
+                  )}
+                >
+                  {t('claim.bankFailureValue', {
+                    reason: claim.bankFailure.reason || t('claim.bankFailureNoReason'),
+                    row: claim.bankFailure.row ?? '—',
+                    time: formatDateTime(claim.bankFailure.at),
+                  })}
+                </Field>
+              )}
               {claim.disbursement && (
                 <Field label={t('ledger.disbursed')}>
                   {t('claim.disbursement', { batch: claim.disbursement.batchRef })} ·{' '}
@@ -195,7 +230,11 @@ export function ClaimPage({ claimId }: { claimId: string }) {
             hasRole(principal, ...receiptRoles) &&
             (claim.possibleDuplicates ?? []).length > 0 && <PossibleDuplicates claim={claim} />}
 
-          {!reviewing && (claim.state === 'PENDING_REVIEW' || Object.keys(claim.gates).length > 0) && gates}
+          {!reviewing &&
+            (isInReview(claim.state) ||
+              Object.keys(claim.gates).length > 0 ||
+              (claim.earlierGates ?? []).length > 0) &&
+            gates}
 
           <History claim={claim} policy={policy} />
         </div>
@@ -219,6 +258,11 @@ function AmountField({ claim }: { claim: ClaimDetail }) {
         <strong class="amount" data-testid="claim-payout">
           {formatFen(amount.fen)}
         </strong>
+        {amount.transferFailed && (
+          <span class="hint" data-testid="claim-transfer-failed">
+            {t('claim.transferFailed')}
+          </span>
+        )}
       </Field>
     );
   if (amount.kind === 'estimate')
@@ -357,6 +401,7 @@ function Gates({
           );
         })}
       </ol>
+      <EarlierRounds claim={claim} policy={policy} />
       {option.kind === 'fourEyes' && (
         <p class="notice warn">{t('claim.fourEyes', { gate: gateLabel(policy, option.decidedGate) })}</p>
       )}
@@ -365,6 +410,11 @@ function Gates({
       )}
       {option.kind === 'refused' && <p class="notice warn">{t('claim.gateRefused')}</p>}
       {option.kind === 'involved' && <p class="notice warn">{t('claim.involved')}</p>}
+      {option.kind === 'earlierRound' && (
+        <p class="notice warn">
+          {t(option.why === 'OBJECTED' ? 'claim.objectorRefused' : 'claim.earlierRoundRefused')}
+        </p>
+      )}
       {option.kind === 'decide' && (
         <DecisionForm
           claimId={claim.claimId}
@@ -455,6 +505,41 @@ function History({ claim, policy }: { claim: ClaimDetail; policy: Policy | undef
           </li>
         ))}
       </ol>
+    </section>
+  );
+}
+
+/**
+ * Finance sends a failed transfer again once the household's account is corrected on the roster
+ * (the API refuses while the roster still names the refused account, and says so).
+ */
+function ReissuePanel({ claimId, onReissued }: { claimId: string; onReissued: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const reissue = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.reissue(claimId);
+      onReissued();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="reissue-title">
+      <h2 id="reissue-title">{t('claim.reissueTitle')}</h2>
+      <p>{t('claim.reissueHint')}</p>
+      {error !== undefined && (
+        <p class="notice error" role="alert">
+          {errorMessage(error)}
+        </p>
+      )}
+      <button type="button" disabled={busy} onClick={() => void reissue()}>
+        {t('claim.reissue')}
+      </button>
     </section>
   );
 }

@@ -5,6 +5,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { chinaDate } from '#shared/dates.ts';
 import { householdStatuses } from '#shared/vocabulary.ts';
+import { openStates as openGroup, paidStates as paidGroup } from '#shared/claim-groups.ts';
 import { allClaims, api } from '../api.ts';
 import { useApp } from '../context.ts';
 import { formatFen } from '../format.ts';
@@ -17,9 +18,9 @@ import { useAsync } from '../use-async.ts';
 import { ErrorBox, Loading, Page, StatusBadge } from '../components.tsx';
 import { maskIdNumber } from '#shared/resident-id.ts';
 
-/** States a claim is still moving through (not paid, disbursed or refused). */
-const openStates = new Set<ClaimView['state']>(['RECEIVED', 'APPROVED', 'PENDING_REVIEW', 'ERROR']);
-const paidStates = new Set<ClaimView['state']>(['PAID', 'DISBURSED']);
+/** States a claim is still moving through (not paid or refused), and those that paid. */
+const openStates = new Set<ClaimView['state']>(openGroup);
+const paidStates = new Set<ClaimView['state']>(paidGroup);
 
 export interface HouseholdYear {
   /** Claims whose cap year (the expense date's year) is this year. */

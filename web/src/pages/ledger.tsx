@@ -20,6 +20,7 @@ import {
 } from '../types.ts';
 import { useAsync } from '../use-async.ts';
 import { ErrorBox, errorMessage, Loading, Page } from '../components.tsx';
+import { Reconciliation } from './reconciliation.tsx';
 
 const BATCH_REF = /^[A-Za-z0-9_.:-]{1,64}$/;
 
@@ -174,7 +175,9 @@ export function Ledger() {
     }
   };
 
-  const chosen = list?.items.filter((i) => selected.has(i.claimId) && !i.batchRef) ?? [];
+  // A payout the bank has answered (arrived or refused, from its result file) is not offered.
+  const answered = (i: LedgerList['items'][number]) => Boolean(i.batchRef ?? i.disbursedAt ?? i.failedAt);
+  const chosen = list?.items.filter((i) => selected.has(i.claimId) && !answered(i)) ?? [];
   const chosenFen = chosen.reduce((sum, i) => sum + i.payoutFen, 0);
 
   useEffect(() => {
@@ -213,7 +216,7 @@ export function Ledger() {
     }
   };
 
-  const open = list?.items.filter((i) => !i.batchRef) ?? [];
+  const open = list?.items.filter((i) => !answered(i)) ?? [];
   const toggle = (id: string) =>
     setSelected((s) => {
       const next = new Set(s);
@@ -333,6 +336,7 @@ export function Ledger() {
               />
               <Subtotals title={t('ledger.byRegion')} rows={subtotals(list, 'region')} label={regionName} />
             </div>
+            {hasRole(principal, 'finance', 'admin') && <Reconciliation query={shown} />}
             {finance && (
               <div class="actions">
                 <button
@@ -389,7 +393,7 @@ export function Ledger() {
                     <tr key={e.claimId}>
                       {finance && (
                         <td data-label={t('ledger.select')}>
-                          {!e.batchRef && (
+                          {!answered(e) && (
                             <input
                               type="checkbox"
                               checked={selected.has(e.claimId)}
@@ -414,8 +418,10 @@ export function Ledger() {
                         {formatFen(e.payoutFen)}
                       </td>
                       <td data-label={t('ledger.disbursed')}>
-                        {e.batchRef ? (
-                          `${e.batchRef} · ${formatDate(e.disbursedAt)}`
+                        {e.batchRef || e.bankRef ? (
+                          `${e.batchRef ?? e.bankRef ?? ''} · ${formatDate(e.disbursedAt)}`
+                        ) : e.failedAt ? (
+                          <strong>{tCode('state', 'DISBURSEMENT_FAILED')}</strong>
                         ) : (
                           <span class="muted">{t('ledger.notDisbursed')}</span>
                         )}

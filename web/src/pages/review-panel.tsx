@@ -14,6 +14,7 @@ import { useAsync } from '../use-async.ts';
 import { href } from '../router.ts';
 import { errorMessage, Field, Loading, StateBadge, StatusBadge } from '../components.tsx';
 import { ReceiptPreview } from '../receipt-viewer.tsx';
+import { isInReview } from '#shared/review-rounds.ts';
 import './review-panel.css';
 
 const contextRoles = rolesAllowed('get-review-context');
@@ -21,7 +22,7 @@ const receiptRoles = rolesAllowed('get-receipt');
 
 /** The review layout is for a claim waiting at a gate, shown to the roles that may read its context. */
 export function showsReviewPanel(claim: Pick<ClaimDetail, 'state'>, principal: Principal): boolean {
-  return claim.state === 'PENDING_REVIEW' && hasRole(principal, ...contextRoles);
+  return isInReview(claim.state) && hasRole(principal, ...contextRoles);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { GateId, Policy, Principal } from '../types.ts';
 import { useAsync } from '../use-async.ts';
 import { ErrorBox, Loading, Page } from '../components.tsx';
 import { ClaimTable } from './claims-list.tsx';
+import { decidersOf } from '#shared/review-routing.ts';
 
 export function ReviewQueue() {
   const { principal } = useApp();
@@ -18,9 +19,14 @@ export function ReviewQueue() {
   const all = policies.data ?? [];
   const mine = myGates(all, principal.roles);
   const queue = useAsync(async () => {
-    const { items } = await allClaims({ state: 'PENDING_REVIEW' }, 2000);
-    return items
-      .filter((c) => !Object.values(c.gates).some((d) => d?.by === principal.username))
+    // Appeals wait at the same gates as first reviews and objections.
+    const [pending, appealed] = await Promise.all([
+      allClaims({ state: 'PENDING_REVIEW' }, 2000),
+      allClaims({ state: 'APPEALED' }, 2000),
+    ]);
+    return [...pending.items, ...appealed.items]
+      .filter((c) => !decidersOf(c).has(principal.username))
+      .filter((c) => !(c.objections ?? []).some((o) => o.by === principal.username))
       .sort((a, b) => (a.updatedAt < b.updatedAt ? -1 : 1));
   }, [principal.username]);
   const waiting = queue.data?.filter((c) => c.nextGate !== null && mine.includes(c.nextGate));

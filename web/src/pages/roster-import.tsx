@@ -1,13 +1,14 @@
-// Roster import for admins: a CSV file (UTF-8, or the GBK that Excel in China saves by
-// default) or pasted text, sent as a bulk job of any size (uploaded as UTF-8, followed with a
-// progress bar); every bad row comes back with its reason, downloadable for fixing.
+// Roster and household-member imports for admins: a CSV file (UTF-8, or the GBK that Excel in
+// China saves by default) or pasted text, sent as a bulk job of any size (uploaded as UTF-8,
+// followed with a progress bar); every bad row comes back with its reason, downloadable for fixing.
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { decodeCsv, saveBlob } from '../download.ts';
 import { messageText, t } from '../i18n.ts';
+import type { MessageKey } from '../messages.ts';
 import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
 import { isMessageCode } from '#shared/messages/render.ts';
-import { rosterColumns, type JobView } from '../types.ts';
+import { memberColumns, rosterColumns, type JobView } from '../types.ts';
 import { errorMessage, Page } from '../components.tsx';
 import { postToS3 } from '../upload.ts';
 
@@ -27,11 +28,22 @@ const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE']);
 /** A refused file, already in the reader's words. */
 class ImportFailed extends Error {}
 
-/** Uploads the text as a roster job and follows it until it ends. */
-async function importAsJob(csv: string, onJob: (job: JobView) => void): Promise<ImportResult> {
-  const { job: created, upload } = await api.createImport('roster');
+/** The kinds of file this page imports, and what tells them apart on the page. */
+type FileKind = 'roster' | 'members';
+const kinds: Readonly<Record<FileKind, { title: MessageKey; file: MessageKey; columns: string }>> = {
+  roster: { title: 'roster.title', file: 'roster.file', columns: rosterColumns },
+  members: { title: 'members.title', file: 'members.file', columns: memberColumns },
+};
+
+/** Uploads the text as a job of that kind and follows it until it ends. */
+async function importAsJob(
+  kind: FileKind,
+  csv: string,
+  onJob: (job: JobView) => void,
+): Promise<ImportResult> {
+  const { job: created, upload } = await api.createImport(kind);
   onJob(created);
-  await postToS3(upload, new Blob([csv], { type: upload.contentType }), 'roster.csv', () => undefined);
+  await postToS3(upload, new Blob([csv], { type: upload.contentType }), `${kind}.csv`, () => undefined);
   let job = created;
   while (!FINISHED.has(job.status)) {
     await new Promise((r) => setTimeout(r, 500));
@@ -58,6 +70,15 @@ async function importAsJob(csv: string, onJob: (job: JobView) => void): Promise<
 }
 
 export function RosterImport() {
+  return <BulkFileImport kind="roster" />;
+}
+
+export function MembersImport() {
+  return <BulkFileImport kind="members" />;
+}
+
+function BulkFileImport({ kind }: { readonly kind: FileKind }) {
+  const words = kinds[kind];
   const [csv, setCsv] = useState('');
   const [fileName, setFileName] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -80,7 +101,7 @@ export function RosterImport() {
     setError(undefined);
     setResult(undefined);
     try {
-      setResult(await importAsJob(csv, setJob));
+      setResult(await importAsJob(kind, csv, setJob));
     } catch (err) {
       setError(err instanceof ImportFailed ? err.message : errorMessage(err));
     } finally {
@@ -89,22 +110,22 @@ export function RosterImport() {
   };
 
   return (
-    <Page title={t('roster.title')}>
+    <Page title={t(words.title)}>
       <form class="card" onSubmit={submit}>
-        <label for="roster-file">{t('roster.file')}</label>
+        <label for={`${kind}-file`}>{t(words.file)}</label>
         <input
-          id="roster-file"
+          id={`${kind}-file`}
           type="file"
           accept=".csv,text/csv"
-          aria-describedby="roster-hint"
+          aria-describedby={`${kind}-hint`}
           onChange={(e) => void pick(e.currentTarget)}
         />
-        <p id="roster-hint" class="hint">
-          {t('roster.fileHint', { columns: rosterColumns })}
+        <p id={`${kind}-hint`} class="hint">
+          {t('roster.fileHint', { columns: words.columns })}
         </p>
-        <label for="roster-text">{t('roster.paste')}</label>
+        <label for={`${kind}-text`}>{t('roster.paste')}</label>
         <textarea
-          id="roster-text"
+          id={`${kind}-text`}
           rows={8}
           class="mono"
           spellcheck={false}
@@ -131,9 +152,9 @@ export function RosterImport() {
         )}
       </form>
       {result && (
-        <section class="card" aria-labelledby="roster-result">
+        <section class="card" aria-labelledby={`${kind}-result`}>
           <div role="status">
-            <h2 id="roster-result" data-testid="roster-result">
+            <h2 id={`${kind}-result`} data-testid={`${kind}-result`}>
               {result.duplicateOf
                 ? t('roster.duplicate', { jobId: result.duplicateOf })
                 : t('roster.result', { imported: result.imported, rejected: result.rejectedTotal })}
@@ -169,7 +190,7 @@ export function RosterImport() {
                 onClick={() =>
                   saveBlob(
                     new Blob([errorReportCsv(result.rejected)], { type: 'text/csv;charset=utf-8' }),
-                    `roster-errors-${(fileName ?? 'import').replace(/\.csv$/i, '')}.csv`,
+                    `${kind}-errors-${(fileName ?? 'import').replace(/\.csv$/i, '')}.csv`,
                   )
                 }
               >
