@@ -132,7 +132,8 @@ export function ledgerRowCells(
     e.policyVersion,
     e.gridWorker,
     e.disbursedAt === undefined ? undefined : chinaDateTime(e.disbursedAt),
-    e.batchRef,
+    // A transfer the bank's result file confirmed carries the bank's own reference instead.
+    e.batchRef ?? e.bankRef,
   ];
 }
 
