@@ -252,7 +252,10 @@ export const noticeColumnLabels: Readonly<Record<NoticeColumn, Labels>> = {
 
 /** The board's words: its heading (the fund's and the village's names), period, objections. */
 export const noticeLabels = {
-  title: { zh: '{region} {village} 防贫救助公示', en: '{region}, {village}: relief payouts on public notice' },
+  title: {
+    zh: '{region} {village} 防贫救助公示',
+    en: '{region}, {village}: relief payouts on public notice',
+  },
   period: { zh: '公示期：{from} 至 {to}', en: 'Notice period: {from} to {to}' },
   objection: {
     zh: '对以上公示内容有异议的，请在公示截止前向本村村级核实员实名反映，核实员将复核后答复。',

@@ -63,9 +63,10 @@ const allowedWords = new Set<string>([
   // The bank result file's column names and status words.
   ...bankColumns,
   ...bankStatuses,
-  // The demo policy's id and region code.
+  // The demo policies' ids and region codes (the relief fund's is demo-fund).
   'demo',
   'fangpin',
+  'demo-fund',
 ]);
 
 /** Ids, not words: claim ULIDs and their short form, household ids, demo usernames, batch refs. */

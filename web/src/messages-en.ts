@@ -284,7 +284,6 @@ export const en: Record<MessageKey, string> = {
   'claim.reissueHint':
     'The bank could not transfer this payout to the household\'s account. Correct the account on the roster first (import the new roster), then send it again: the claim goes back to "Paid, awaiting transfer"; the amount and the ledger entry stay as they are.',
   'claim.reissue': 'Send again',
-  'claim.reissued': 'Sent again (time {n}); waiting for the bank',
 
   'notice.pageTitle': 'Village notice board',
   'notice.region': 'Scheme area',

@@ -315,7 +315,6 @@ export const zh = {
   'claim.reissueHint':
     '银行没有把这笔钱转到该户账号。请先在名单中更正该户的银行账号（导入新的名单），再重新拨付：申请回到“已赔付，等待拨付”，赔付金额和台账记录不变。',
   'claim.reissue': '重新拨付',
-  'claim.reissued': '已重新拨付（第 {n} 次），等待银行回盘',
 
   // Village notice board (公示); the board's own words come from the vocabulary (notice.*)
   'notice.pageTitle': '村务公示',
