@@ -2,16 +2,21 @@
 // local stack (instrument.ts: the web app's path, POST /claims then the uploads, then the
 // workflows; the review path adds the three gate decisions); what a unit costs is the dated price
 // table (prices.json); memory sizes, workflow types and logging come from the synthesized stack.
+// The notice path is an automatic claim of a policy with a public notice (demo-fund): the Express
+// run hands over to the Standard review workflow, which waits the notice out on the local clock.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createClaimsApp } from '#infra/claims-app.ts';
+import { DAY_MS } from '#cli/local/local-clock.ts';
+import type { ExecutionEvent } from '#cli/local/step-functions.ts';
+import { importRoster } from '#shared/api/roster-api.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, Meter, type Counts, type WorkflowLogBytes } from '#bench/instrument.ts';
 import { startBenchStack, type BenchStack } from '#bench/end-to-end.ts';
 import { round } from '#bench/stats.ts';
-import { chinaDaysAgo, householdId, receiptJpeg } from '#bench/synthetic.ts';
+import { chinaDaysAgo, householdId, receiptJpeg, syntheticRosterCsv } from '#bench/synthetic.ts';
 
 export interface Prices {
   readonly source: string;
@@ -156,7 +161,7 @@ async function fileClaim(
   api: ApiCall,
   household: string,
   totalCost: string,
-): Promise<string> {
+): Promise<{ claimId: string; outcome: string }> {
   const created = await api('POST', '/claims', {
     householdId: household,
     category: 'education',
@@ -193,8 +198,44 @@ async function fileClaim(
     }),
   );
   const description = await done;
-  return (JSON.parse(description.output ?? '{}') as { outcome?: string }).outcome ?? description.status;
+  const outcome = (JSON.parse(description.output ?? '{}') as { outcome?: string }).outcome;
+  return { claimId: grant.claimId, outcome: outcome ?? description.status };
 }
+
+const reviewExecutionArn = (claimId: string) =>
+  `arn:aws:states:us-east-1:000000000000:execution:review-claim:${claimId}`;
+
+/**
+ * Resolves, per claim, with the notice's end once its review-claim run enters the NoticePeriod
+ * Wait (StartNotice has put the claim on NOTICE): seen on the workflow's events, so following a
+ * claim reads nothing the meter would count.
+ */
+function noticeWatch() {
+  const posted = new Map<string, { promise: Promise<string>; resolve: (endsAt: string) => void }>();
+  const entry = (claimId: string) => {
+    let found = posted.get(claimId);
+    if (!found) {
+      let resolve: (endsAt: string) => void = () => undefined;
+      const promise = new Promise<string>((r) => (resolve = r));
+      found = { promise, resolve };
+      posted.set(claimId, found);
+    }
+    return found;
+  };
+  return {
+    onEvent({ executionArn, event }: ExecutionEvent): void {
+      if (event.type !== 'StateEntered' || event.state.name !== 'NoticePeriod') return;
+      const claimId = /:review-claim:(.+)$/.exec(executionArn)?.[1];
+      const endsAt = (event.state.input as { notice?: { noticeEndsAt?: string } } | null)?.notice
+        ?.noticeEndsAt;
+      if (claimId && endsAt) entry(claimId).resolve(endsAt);
+    },
+    posted: (claimId: string): Promise<string> => entry(claimId).promise,
+  };
+}
+
+/** Notice-path claims filed and paid before the measured ones (the Standard path's first calls). */
+const NOTICE_WARMUP = 2;
 
 export interface PathUse {
   readonly claims: number;
@@ -202,20 +243,36 @@ export interface PathUse {
   readonly counts: Counts;
 }
 
-/** Files `automatic` claims and `review` claims (decided at all three gates), counting what each path uses. */
+/**
+ * Files `automatic` claims, `review` claims (decided at all three gates) and `notice` claims
+ * (automatic, region demo-fund: posted, the clock moved past the notice, paid), counting what
+ * each path uses.
+ */
 export async function measureCostRun(options: {
   readonly automatic: number;
   readonly review: number;
+  readonly notice: number;
   readonly log: (line: string) => void;
   /** Awaited once the stack is up, before any claim is filed (work that may overlap the start). */
   readonly beforeClaims?: () => Promise<unknown>;
-}): Promise<{ automatic: PathUse; review: PathUse }> {
+}): Promise<{ automatic: PathUse; review: PathUse; notice: PathUse }> {
   const meter = new Meter();
+  const notices = noticeWatch();
   const households = options.automatic + options.review + 10;
   const bench = await startBenchStack(households, {
     onLambdaInvoke: meter.onLambda,
-    onStepFunctionsEvent: meter.onWorkflowEvent,
+    onStepFunctionsEvent: (event) => {
+      meter.onWorkflowEvent(event);
+      notices.onEvent(event);
+    },
   });
+  // demo-fund's households number on from the demo ones (a notice warm-up of NOTICE_WARMUP first).
+  const fundRoster = await importRoster(
+    bench.stack.deps.roster,
+    syntheticRosterCsv(options.notice + NOTICE_WARMUP, { region: 'demo-fund', first: households + 1 }),
+  );
+  if (fundRoster.rejected.length > 0)
+    throw new Error(`synthetic demo-fund roster rejected: ${JSON.stringify(fundRoster.rejected[0])}`);
   await options.beforeClaims?.();
   // Handler logs are what Lambda would ship to CloudWatch: count them, keep them off the console.
   const write = process.stdout.write.bind(process.stdout);
@@ -246,11 +303,11 @@ export async function measureCostRun(options: {
         const api = workerFor(i);
         const household = householdId(i);
         if (path === 'automatic') {
-          const outcome = await fileClaim(bench, api, household, '15000.00');
+          const { outcome } = await fileClaim(bench, api, household, '15000.00');
           outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
           continue;
         }
-        const assessed = await fileClaim(bench, api, household, '30000.00');
+        const { outcome: assessed } = await fileClaim(bench, api, household, '30000.00');
         if (assessed !== 'review') throw new Error(`review-path claim ended ${assessed}`);
         const claims = (await api('GET', `/claims?householdId=${household}`)).body as {
           items: { claimId: string }[];
@@ -261,9 +318,7 @@ export async function measureCostRun(options: {
           if (decided.status !== 200)
             throw new Error(`${gate}: ${decided.status} ${JSON.stringify(decided.body)}`);
         }
-        const review = await bench.stack.stepFunctions.waitForExecution(
-          `arn:aws:states:us-east-1:000000000000:execution:review-claim:${claimId}`,
-        );
+        const review = await bench.stack.stepFunctions.waitForExecution(reviewExecutionArn(claimId));
         const state = (await bench.stack.deps.claims.get(claimId))?.state ?? review.status;
         outcomes[state] = (outcomes[state] ?? 0) + 1;
       }
@@ -271,15 +326,57 @@ export async function measureCostRun(options: {
       await new Promise((resolve) => setTimeout(resolve, 50));
       return { claims, outcomes, counts: structuredClone(meter.counts) };
     };
+    // Education 15,000.00 pays 3,500.00 in demo-fund too, under its 5,000 review line: each claim
+    // is posted (NOTICE), one clock advance ends every notice, and each review-claim run pays it.
+    let nextFund = households + 1;
+    const runNotice = async (claims: number): Promise<PathUse> => {
+      const filed: { claimId: string; endsAt: number }[] = [];
+      for (let n = 0; n < claims; n++) {
+        const i = nextFund++;
+        const { claimId, outcome } = await fileClaim(bench, workerFor(i), householdId(i), '15000.00');
+        if (outcome !== 'notice') throw new Error(`notice-path claim ended ${outcome}`);
+        // The Express run has started review-claim; it must reach the notice, not end before it.
+        const reached = await Promise.race([
+          notices.posted(claimId).then((endsAt) => ({ endsAt })),
+          bench.stack.stepFunctions
+            .waitForExecution(reviewExecutionArn(claimId))
+            .then((d) => ({ ended: d.status })),
+        ]);
+        if (!('endsAt' in reached))
+          throw new Error(`notice-path review-claim ${reached.ended} before a notice`);
+        filed.push({ claimId, endsAt: Date.parse(reached.endsAt) });
+      }
+      const lastEnd = Math.max(...filed.map((f) => f.endsAt));
+      const days = Math.ceil((lastEnd - bench.stack.clock.now().getTime()) / DAY_MS);
+      if (days > 0) await bench.stack.clock.advance(days);
+      for (const { claimId } of filed) {
+        const review = await bench.stack.stepFunctions.waitForExecution(reviewExecutionArn(claimId));
+        if (review.status !== 'SUCCEEDED') throw new Error(`notice-path review-claim ${review.status}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const counts = structuredClone(meter.counts);
+      // Read once counted: the states each claim went through (the bench's reads, not the path's).
+      const outcomes: Record<string, number> = {};
+      for (const { claimId } of filed) {
+        const states = (await bench.stack.deps.claims.history(claimId)).map((e) => e.to).join('>');
+        if (!states.endsWith('NOTICE>PAID')) throw new Error(`notice-path claim went ${states}`);
+        outcomes[states] = (outcomes[states] ?? 0) + 1;
+      }
+      return { claims, outcomes, counts };
+    };
     await run(5, 'automatic'); // warm-up, not counted
     meter.reset();
     const automatic = await run(options.automatic, 'automatic');
     meter.reset();
     const review = await run(options.review, 'review');
+    // Last: its clock advances would age any claim filed after it. Warmed up, as automatic is.
+    await runNotice(NOTICE_WARMUP);
+    meter.reset();
+    const notice = await runNotice(options.notice);
     options.log(
-      `  measured ${automatic.claims} automatic (${JSON.stringify(automatic.outcomes)}) and ${review.claims} review-path claims (${JSON.stringify(review.outcomes)})`,
+      `  measured ${automatic.claims} automatic (${JSON.stringify(automatic.outcomes)}), ${review.claims} review-path (${JSON.stringify(review.outcomes)}) and ${notice.claims} notice-path claims (${JSON.stringify(notice.outcomes)})`,
     );
-    return { automatic, review };
+    return { automatic, review, notice };
   } finally {
     process.stdout.write = write;
     await bench.stop();

@@ -50,7 +50,7 @@ async function run(name: GroupName, quick: boolean): Promise<unknown> {
       );
       const prices = loadPrices();
       const paths = Object.fromEntries(
-        (['automatic', 'review'] as const).map((path) => {
+        (['automatic', 'review', 'notice'] as const).map((path) => {
           const use = perClaimUse(measured[path], facts, prices);
           return [
             path,

@@ -10,7 +10,7 @@ export interface Plan {
   readonly computePath: { readonly claims: number; readonly concurrencies: readonly number[] };
   readonly coldStart: { readonly samples: number; readonly handlers?: readonly string[] };
   readonly ledgerExport: { readonly sizes: readonly number[] };
-  readonly cost: { readonly automatic: number; readonly review: number };
+  readonly cost: { readonly automatic: number; readonly review: number; readonly notice: number };
   /**
    * County roster files: households x status periods, cut at `rows` when given
    * (BENCH_ROSTER_HOUSEHOLDS overrides the first; BENCH_ROSTER_ROWS, from `--rows`, all of them).
@@ -36,7 +36,7 @@ export const fullPlan: Plan = {
   computePath: { claims: 2000, concurrencies: [1, 8, 32] },
   coldStart: { samples: 20 },
   ledgerExport: { sizes: [100_000, 1_000_000] },
-  cost: { automatic: 200, review: 20 },
+  cost: { automatic: 200, review: 20, notice: 50 },
   rosterImport: {
     sizes:
       rosterRows.length > 0
@@ -54,7 +54,7 @@ export const quickPlan: Plan = {
   computePath: { claims: 100, concurrencies: [1, 8, 32] },
   coldStart: { samples: 5, handlers: ['validate-claim', 'record-payout', 'export-ledger'] },
   ledgerExport: { sizes: [10_000, 50_000] },
-  cost: { automatic: 6, review: 1 },
+  cost: { automatic: 6, review: 1, notice: 3 },
   rosterImport: {
     sizes:
       rosterRows.length > 0

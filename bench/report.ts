@@ -18,17 +18,16 @@ export interface GroupResults {
   'roster-import'?: RosterImportResult;
   cost?: {
     prices: { source: string; asOf: string };
-    paths: Record<
-      'automatic' | 'review',
-      {
-        claims: number;
-        use: PerClaimUse;
-        lines: CostLine[];
-        totalUsdPer1000: number;
-        outcomes: Record<string, number>;
-      }
-    >;
+    paths: Record<'automatic' | 'review', CostPath> & { notice?: CostPath };
   };
+}
+
+interface CostPath {
+  claims: number;
+  use: PerClaimUse;
+  lines: CostLine[];
+  totalUsdPer1000: number;
+  outcomes: Record<string, number>;
 }
 
 export interface Verdict {
@@ -307,19 +306,32 @@ export function humanReport(r: GroupResults, header: string): string {
   if (cost) {
     const auto = cost.paths.automatic;
     const review = cost.paths.review;
+    const notice = cost.paths.notice;
+    const others = notice ? ([review, notice] as const) : ([review] as const);
     parts.push(
       `5. Cost per 1,000 claims (${cost.prices.source})`,
       table(
-        ['service', 'automatic: per claim', 'US$/1k', 'review: per claim', 'US$/1k'],
+        [
+          'service',
+          'automatic: per claim',
+          'US$/1k',
+          'review: per claim',
+          'US$/1k',
+          ...(notice ? ['notice: per claim', 'US$/1k'] : []),
+        ],
         auto.lines.map((l, i) => [
           l.service,
           l.perClaim,
           l.usdPer1000.toFixed(5),
-          review.lines[i]?.perClaim ?? '',
-          (review.lines[i]?.usdPer1000 ?? 0).toFixed(5),
+          ...others.flatMap((p) => [p.lines[i]?.perClaim ?? '', (p.lines[i]?.usdPer1000 ?? 0).toFixed(5)]),
         ]),
       ),
-      `   total: automatic $${auto.totalUsdPer1000.toFixed(4)} per 1,000 claims (${auto.claims} measured), review path $${review.totalUsdPer1000.toFixed(4)} (${review.claims} measured)`,
+      `   total: automatic $${auto.totalUsdPer1000.toFixed(4)} per 1,000 claims (${auto.claims} measured), review path $${review.totalUsdPer1000.toFixed(4)} (${review.claims} measured)${notice ? `, notice path $${notice.totalUsdPer1000.toFixed(4)} (${notice.claims} measured)` : ''}`,
+      ...(notice
+        ? [
+            `   public notice adds $${(notice.totalUsdPer1000 - auto.totalUsdPer1000).toFixed(4)} per 1,000 automatic claims (Standard workflow: ${notice.use.standardTransitions} transitions per claim)`,
+          ]
+        : []),
       `   DynamoDB write units per automatic claim spent on indexes: ${Object.entries(
         auto.use.dynamoIndexWriteUnits,
       )

@@ -19,15 +19,22 @@ export function residentId(i: number): string {
   return first17 + residentIdCheckDigit(first17);
 }
 
-/** Roster CSV of `count` eligible households, on the roster since 2024 (no recent status change). */
-export function syntheticRosterCsv(count: number): string {
+/**
+ * Roster CSV of `count` eligible households, on the roster since 2024 (no recent status change):
+ * householdId(first).. in `region` (a second region's households number on from the first's).
+ */
+export function syntheticRosterCsv(
+  count: number,
+  options: { readonly region?: string; readonly first?: number } = {},
+): string {
+  const { region = 'demo', first = 1 } = options;
   const lines = [rosterColumns.join(',')];
-  for (let i = 1; i <= count; i++) {
+  for (let i = first; i < first + count; i++) {
     const name = `${surnames[i % surnames.length]}${givenNames[(i >> 3) % givenNames.length]}`;
     lines.push(
       [
         householdId(i),
-        'demo',
+        region,
         villages[i % villages.length],
         name,
         residentId(i),

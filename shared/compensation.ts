@@ -2,7 +2,13 @@
 // rate, rounded half-up per band; fixed-grant categories pay the highest tier reached. The
 // household's remaining annual cap then limits the sum.
 import { applyRateBp, assertFen, type Fen } from '#shared/money.ts';
-import type { CategoryRule, Policy, Category, TieredRule } from '#shared/policy.ts';
+import {
+  accumulates,
+  type CategoryRule,
+  type Policy,
+  type Category,
+  type TieredRule,
+} from '#shared/policy.ts';
 
 export interface BandPayout {
   readonly fromFen: Fen;
@@ -139,6 +145,8 @@ export function compensate(input: CompensationInput): Compensation {
 }
 
 export interface Quote extends Compensation {
+  /** Under annual accumulation: the household's counted self-paid total the quote started from. */
+  readonly countedBeforeFen?: Fen;
   readonly policyId: string;
   readonly policyVersion: number;
   readonly category: Category;
@@ -153,15 +161,32 @@ export function quote(
   totalCostFen: Fen,
   reimbursedFen: Fen,
   capUsedFen: Fen = 0,
+  /** The household's counted self-paid total of the year, for a policy with annual accumulation. */
+  countedFen: Fen = 0,
 ): QuoteResult {
   const rule = policy.categories[category];
   if (!rule)
     return { ok: false, error: `policy ${policy.policyId} v${policy.version} does not cover ${category}` };
   if (reimbursedFen > totalCostFen)
     return { ok: false, error: 'reimbursed amount is more than the total cost' };
-  const result = compensate({ rule, totalCostFen, reimbursedFen, capUsedFen });
+  // Annual accumulation (written out, not policy.ts's accumulates(): the web app's quote imports
+  // this module and must not bundle the policy schemas).
+  const accumulating = policy.accumulation === 'calendar_year' && rule.kind === 'tiered';
+  const result = compensate({
+    rule,
+    totalCostFen,
+    reimbursedFen,
+    capUsedFen,
+    ...(accumulating ? { countedBeforeFen: countedFen } : {}),
+  });
   return {
     ok: true,
-    quote: { ...result, policyId: policy.policyId, policyVersion: policy.version, category },
+    quote: {
+      ...result,
+      ...(accumulating ? { countedBeforeFen: countedFen } : {}),
+      policyId: policy.policyId,
+      policyVersion: policy.version,
+      category,
+    },
   };
 }

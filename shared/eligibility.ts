@@ -3,7 +3,9 @@
 import type { Fen } from '#shared/money.ts';
 import type { Message } from '#shared/messages/render.ts';
 import { compensate, type Compensation } from '#shared/compensation.ts';
-import { policyInForce, type Category, type Policy } from '#shared/policy.ts';
+import { accumulates, policyInForce, type Category, type Policy } from '#shared/policy.ts';
+
+export { accumulates };
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
 import { daysBetween } from '#shared/dates.ts';
 import type { RejectionReason } from '#shared/claim-state.ts';
@@ -63,11 +65,6 @@ export interface Counted {
   readonly year: number;
   readonly beforeFen: Fen;
   readonly afterFen: Fen;
-}
-
-/** Whether a category's claims are priced on the household's annual total under a policy. */
-export function accumulates(policy: Policy, category: Category): boolean {
-  return policy.accumulation === 'calendar_year' && policy.categories[category]?.kind === 'tiered';
 }
 
 export function assessClaim(input: AssessmentInput): Assessment {

@@ -263,3 +263,8 @@ export function findPolicy(
 ): Policy | undefined {
   return policies.find((p) => p.policyId === policyId && p.version === version);
 }
+
+/** Whether a category's claims are priced on the household's annual total under a policy. */
+export function accumulates(policy: Policy, category: Category): boolean {
+  return policy.accumulation === 'calendar_year' && policy.categories[category]?.kind === 'tiered';
+}

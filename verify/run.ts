@@ -17,6 +17,10 @@ const checks: { n: number; name: string; load: () => Promise<{ run: Check }> }[]
   { n: 10, name: 'mutation', load: () => import('./checks/10-mutation.ts') },
   { n: 11, name: 'abuse', load: () => import('./checks/11-abuse.ts') },
   { n: 12, name: 'bulk-kill', load: () => import('./checks/12-bulk-kill.ts') },
+  { n: 13, name: 'accumulation', load: () => import('./checks/13-accumulation.ts') },
+  { n: 14, name: 'fund', load: () => import('./checks/14-fund.ts') },
+  { n: 15, name: 'objection-race', load: () => import('./checks/15-objection-race.ts') },
+  { n: 16, name: 'bank-twice', load: () => import('./checks/16-bank-twice.ts') },
 ];
 
 function parseArgs(argv: readonly string[]) {

@@ -91,7 +91,7 @@ export async function runImportJob(
       if (Date.now() > deadline)
         throw new CliError(`job ${job.jobId} is still ${job.status}; follow it in the web app`);
       await new Promise((r) => setTimeout(r, options.pollMs ?? 300));
-      job = (await api.request('GET', `/imports/${job.jobId}`)) as JobView;
+      job = await pollJob(api, job.jobId, options.pollMs ?? 300);
       options.onProgress?.(job.processed, job.rows);
       if (bar && job.rows !== undefined) {
         if (!started) bar.start(job.rows, 0, { status: job.status });
@@ -110,6 +110,19 @@ export async function runImportJob(
   }
   io.err(`job ${job.jobId}: ${job.status}`);
   return { job, rejected: job.errorReportUrl ? await readErrorReport(job.errorReportUrl) : [] };
+}
+
+/** The job as the API has it now; a lost connection (a busy machine) is tried again a few times. */
+async function pollJob(api: ApiClient, jobId: string, pollMs: number): Promise<JobView> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await api.request('GET', `/imports/${jobId}`)) as JobView;
+    } catch (error) {
+      if (!(error instanceof CliError) || !error.message.startsWith('cannot reach') || attempt >= 5)
+        throw error;
+      await new Promise((r) => setTimeout(r, pollMs * attempt));
+    }
+  }
 }
 
 /** Reads the job's error report (`row,reason`, UTF-8 with BOM, CRLF) back into rows and reasons. */

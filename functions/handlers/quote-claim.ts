@@ -35,10 +35,18 @@ export function makeHandler(deps: () => Pick<ApiDeps, 'claims' | 'clock'>) {
         params: { region: body.region, date },
       });
     }
-    const used = body.householdId
-      ? await deps().claims.capUsed(body.householdId, Number(date.slice(0, 4)), body.category)
-      : 0;
-    const result = quote(policy, body.category, total.fen, reimbursed.fen, used);
+    // For a household: what its cap has left and, under annual accumulation, its year so far.
+    const counter = body.householdId
+      ? await deps().claims.capCounter(body.householdId, Number(date.slice(0, 4)), body.category)
+      : { usedFen: 0, countedFen: 0 };
+    const result = quote(
+      policy,
+      body.category,
+      total.fen,
+      reimbursed.fen,
+      counter.usedFen,
+      counter.countedFen,
+    );
     if (!result.ok) throw new InvalidInputError('NOT_COVERED', result.error);
     return { body: result.quote };
   });

@@ -10,7 +10,8 @@ import {
   type ClaimWriter,
 } from '#shared/claim-change.ts';
 import type { CountedExpense } from '#shared/ports.ts';
-import { InvariantError } from '#shared/errors.ts';
+import { ClaimBusyError, InvariantError } from '#shared/errors.ts';
+import { TransientError } from '#shared/ports.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 
 type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock' | 'policies'>;
@@ -22,20 +23,28 @@ export async function assessClaimStep(deps: AssessDeps, input: { claimId: string
     if (!counting || !event) return versionCheckedWrite(deps.claims)(next, expectedVersion, event);
     return deps.claims.countExpense(next, expectedVersion, event, counting);
   };
-  const { result } = await changeClaim(
-    deps,
-    input.claimId,
-    async (claim) => {
-      counting = undefined;
-      if (claim.state !== 'RECEIVED')
-        return { kind: 'keep', result: { claimId: claim.claimId, outcome: outcomeForState(claim.state) } };
-      const decided = await assessOnce(deps, claim);
-      counting = decided.counting;
-      return decided.change;
-    },
-    { write },
-  );
-  return result;
+  try {
+    const { result } = await changeClaim(
+      deps,
+      input.claimId,
+      async (claim) => {
+        counting = undefined;
+        if (claim.state !== 'RECEIVED')
+          return { kind: 'keep', result: { claimId: claim.claimId, outcome: outcomeForState(claim.state) } };
+        const decided = await assessOnce(deps, claim);
+        counting = decided.counting;
+        return decided.change;
+      },
+      { write },
+    );
+    return result;
+  } catch (error) {
+    // A household's bills counted at once keep moving its counter: the workflow retries with
+    // backoff and jitter, as for the payout, instead of marking a sound claim ERROR.
+    if (error instanceof ClaimBusyError)
+      throw new TransientError(`claim ${input.claimId}: assessment kept conflicting; will retry`);
+    throw error;
+  }
 }
 
 async function assessOnce(

@@ -69,4 +69,4 @@ it('Access matrix: every route x every caller as the policy table says', async (
     ),
   ).toEqual(Array(6).fill('403'));
   expect(['anonymous'].map((c) => appeal[header.indexOf(c)])).toEqual(['401']);
-}, 90_000);
+}, 180_000);

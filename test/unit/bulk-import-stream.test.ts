@@ -12,6 +12,7 @@ import { parseNumberedRosterCsv, rosterColumns } from '#shared/roster.ts';
 import { memberColumns, parseNumberedMembersCsv } from '#shared/members.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { PairedKeys, RepeatedKeys } from '#shared/in-file-keys.ts';
+import { hashingStream } from '#functions/adapters/hashing-stream.ts';
 
 const JOB = '01JB0000000000000000000009';
 const clock = { now: () => new Date('2026-03-01T02:00:00Z') };
@@ -192,5 +193,26 @@ describe('the streamed file check', () => {
     // Finishing again changes nothing.
     await finishImport(deps, { jobId: JOB });
     expect(await deps.jobs.get(JOB)).toMatchObject({ processed: 2500, rejected: 2500 });
+  });
+
+  it('hashes a stream as it is read, and stops it past the size limit', async () => {
+    async function* pieces() {
+      yield new Uint8Array([1, 2, 3]);
+      yield new Uint8Array([4, 5]);
+    }
+    const whole = hashingStream(pieces(), 5);
+    expect(() => whole.sha256()).toThrow();
+    for await (const _ of whole.chunks) void _;
+    expect(whole.sha256()).toBe(
+      createHash('sha256')
+        .update(new Uint8Array([1, 2, 3, 4, 5]))
+        .digest('hex'),
+    );
+    const cut = hashingStream(pieces(), 4);
+    await expect(
+      (async () => {
+        for await (const _ of cut.chunks) void _;
+      })(),
+    ).rejects.toThrow(/larger than 4 bytes/);
   });
 });

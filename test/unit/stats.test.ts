@@ -1,6 +1,7 @@
 // The dashboard's figures over in-memory ports: sums to the fen, durations in seconds, the
 // backlog by the gate a claim waits at and for how long.
 import { describe, expect, it } from 'vitest';
+import { claimStates } from '#shared/vocabulary.ts';
 import fc from 'fast-check';
 import { blankClaim, type ClaimRecord, type LedgerEntry } from '#shared/claim.ts';
 import {
@@ -49,14 +50,20 @@ function paid(
   store.ledger.set(id, entry);
 }
 
-function inReview(store: MemoryStore, id: string, filedAt: string, gates: ClaimRecord['gates'] = {}) {
+function inReview(
+  store: MemoryStore,
+  id: string,
+  filedAt: string,
+  gates: ClaimRecord['gates'] = {},
+  state: ClaimRecord['state'] = 'PENDING_REVIEW',
+) {
   store.claimsById.set(id, {
     ...blankClaim(id, filedAt),
     householdId: `HH-${id}`,
     category: 'medical',
     region: 'demo',
     village: '和平村',
-    state: 'PENDING_REVIEW',
+    state,
     requiredGates: ['village', 'department', 'audit'],
     gates,
     assessment: {
@@ -146,6 +153,18 @@ describe('dashboard stats', () => {
     expect(stats.backlog.oldestSeconds).toBe(Math.round((NOW.getTime() - Date.parse('2026-11-10')) / 1000));
     expect(stats.villages.find((v) => v.village === '和平村')?.pending).toBe(3);
     expect(stats.states.PENDING_REVIEW).toBe(3);
+  });
+
+  it('counts an appeal waiting at its gate in the backlog, and every new state in the state counts', async () => {
+    const store = new MemoryStore();
+    inReview(store, 'R1', '2026-12-06T03:00:00.000Z');
+    inReview(store, 'A1', '2026-12-04T00:00:00.000Z', {}, 'APPEALED'); // two days at the village gate
+    inReview(store, 'N1', '2026-12-01T00:00:00.000Z', {}, 'NOTICE'); // posted, not waiting for people
+    const stats = await getStats(depsOf(store), {});
+    expect(stats.backlog.total).toBe(2);
+    expect(stats.backlog.byGate).toEqual([{ gate: 'village', ages: [1, 1, 0, 0, 0] }]);
+    expect(stats.states).toMatchObject({ PENDING_REVIEW: 1, APPEALED: 1, NOTICE: 1, AWAITING_FUNDS: 0 });
+    expect(Object.keys(stats.states)).toEqual([...claimStates]);
   });
 
   it('refuses a period outside 1..12 months', async () => {

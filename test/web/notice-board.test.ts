@@ -9,6 +9,7 @@ import { startLocalStack, type TestStack } from '#cli/local/scratch-stack.ts';
 import { launchChromium, newContext, screenshot } from '#test/web/support/browser.ts';
 import { ensureWebBuilt } from '#test/web/support/web-build.ts';
 import { seedNoticeClaims, type NoticeClaims } from '#test/web/support/notice-claims.ts';
+import { noticeVerb } from '#cli/verbs/notice.ts';
 
 let stack: TestStack & { stop(): Promise<void> };
 let browser: Browser;
@@ -104,6 +105,33 @@ describe('the village notice board', () => {
     expect(errors).toEqual([]);
     await close();
   }, 90_000);
+
+  it('claims notice prints the same board, and --json is the API answer', async () => {
+    const run = async (...args: string[]) => {
+      const out: string[] = [];
+      await noticeVerb(['--region', 'demo-fund', '--village', '东山村', '--api', stack.apiUrl, ...args], {
+        out: (t) => out.push(t),
+        err: () => undefined,
+      });
+      return out;
+    };
+    const json = JSON.parse((await run('--json', '--as', 'worker1')).join('')) as {
+      entries: { claimId: string; headName: string; payoutFen: number }[];
+    };
+    expect(json.entries.map((e) => [e.claimId, e.headName, e.payoutFen])).toEqual([
+      [claims.second, '郑**', 812_000],
+      [claims.first, '陈**', 350_000],
+    ]);
+    const lines = await run();
+    expect(lines[0]).toBe('示范县防贫帮扶基金 东山村 防贫救助公示');
+    expect(lines[1]).toMatch(/^公示期：\d{4}-\d\d-\d\d \d\d:\d\d 至 /);
+    expect(lines[2]).toBe('户主\t农户编号\t类别\t拟赔付金额\t公示截止');
+    expect(lines[3]).toMatch(/^郑\*\*\tHH-F007\t因病\t¥8,120\.00\t\d{4}-/);
+    expect(lines.at(-1)).toContain('村级核实员');
+    expect((await run('--lang', 'en'))[2]).toBe(
+      'Head of household\tHousehold ID\tCategory\tProposed payout\tNotice ends',
+    );
+  }, 30_000);
 
   it('prints on A4: no menu, header or buttons, black on white, the table within 794 px', async () => {
     const { page, errors, close } = await signedIn('worker2', { viewport: { width: 794, height: 1123 } });

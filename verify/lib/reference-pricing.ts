@@ -100,3 +100,15 @@ export function referenceNeedsReview(c: {
   if (c.totalFen > 20_000_000n) return true;
   return c.category === 'medical' && c.reimbursedFen === 0n;
 }
+
+/**
+ * The relief fund's policy (demo-fund) prices the same tiered tables, but over the household's
+ * year: every self-paid cost counted that year (paying or not) adds to one total, and the year's
+ * payouts together come to min(annual cap, price(total)). Only the tiered categories accumulate.
+ */
+export function referenceYearPayoutFen(category: 'education' | 'medical', countedTotalFen: bigint): bigint {
+  if (countedTotalFen < 0n) throw new RangeError('a counted total is not negative');
+  const gross = referenceGrossFen(category, countedTotalFen);
+  const cap = referenceCapFen(category);
+  return gross < cap ? gross : cap;
+}

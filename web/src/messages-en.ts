@@ -123,6 +123,8 @@ export const en: Record<MessageKey, string> = {
   'quote.capAfter': 'Cap left after this claim',
   'quote.capLimited': 'limited by the annual cap',
   'quote.capUnknown': 'Cap left not checked (offline); shown as if unused',
+  'quote.accumulated':
+    "Priced on the year's counted self-paid total: {before} so far; the payout uses the total when it is recorded",
   'quote.payout': 'Expected payout',
   'quote.review': 'This claim will go to three-gate review',
   'quote.reviewShort': 'goes to review',

@@ -162,6 +162,7 @@ export const zh = {
   'quote.capAfter': '本次赔付后剩余',
   'quote.capLimited': '受年度封顶限制',
   'quote.capUnknown': '剩余额度暂未核实（离线），按全额计算',
+  'quote.accumulated': '按本年度累计自付计算：此前已累计 {before}；实际赔付以入账时的累计为准',
   'quote.payout': '预计赔付',
   'quote.review': '此申请将进入三关审核',
   'quote.reviewShort': '需三关审核',

@@ -63,7 +63,8 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
   const account = options.accountId ?? '000000000000';
   const matchKey = options.matchKey ?? isManifestKey;
   const corsOrigins = options.corsOrigins ?? defaultCorsOrigins;
-  const maxPostBytes = options.maxPostBytes ?? 64 * 1024 * 1024;
+  // Room for the largest bulk file a job accepts (200 MB) and the form's fields.
+  const maxPostBytes = options.maxPostBytes ?? 256 * 1024 * 1024;
   const log = options.onLog ?? ((): void => undefined);
   const directory = resolve(options.dataDir, 's3');
   const stagingDirectory = resolve(options.dataDir, 's3-staging');

@@ -336,7 +336,6 @@ export function Ledger() {
               />
               <Subtotals title={t('ledger.byRegion')} rows={subtotals(list, 'region')} label={regionName} />
             </div>
-            {hasRole(principal, 'finance', 'admin') && <Reconciliation query={shown} />}
             {finance && (
               <div class="actions">
                 <button
@@ -430,6 +429,12 @@ export function Ledger() {
                   ))}
                 </tbody>
               </table>
+            </div>
+          )}
+
+          {hasRole(principal, 'finance', 'admin') && (
+            <div class="card">
+              <Reconciliation query={shown} />
             </div>
           )}
 

@@ -55,7 +55,9 @@ export function NewClaim({ household, draftId }: { household?: string; draftId?:
   const [receiptError, setReceiptError] = useState<string | undefined>();
   const [showErrors, setShowErrors] = useState(false);
   const [queued, setQueued] = useState<string | undefined>();
-  const [capUsed, setCapUsed] = useState<{ key: string; fen: number | undefined } | undefined>();
+  const [capUsed, setCapUsed] = useState<
+    { key: string; fen: number | undefined; countedFen?: number | undefined } | undefined
+  >();
   const formRef = useRef<HTMLFormElement>(null);
   const receiptCount = useRef(0);
   // Set on submit so a pending autosave cannot put the queued claim back to "editing".
@@ -126,7 +128,7 @@ export function NewClaim({ household, draftId }: { household?: string; draftId?:
         expenseDate: form.expenseDate,
       })
       .then(
-        (q) => live && setCapUsed({ key: capKey, fen: q.capUsedFen }),
+        (q) => live && setCapUsed({ key: capKey, fen: q.capUsedFen, countedFen: q.countedBeforeFen }),
         () => live && setCapUsed({ key: capKey, fen: undefined }),
       );
     return () => {
@@ -262,6 +264,7 @@ export function NewClaim({ household, draftId }: { household?: string; draftId?:
     reimbursedFen: reimbursed.ok ? reimbursed.fen : undefined,
     // Until the household's cap use is known, price as unused; undefined only when it cannot be checked.
     capUsedFen: capUsed?.key === capKey ? capUsed.fen : 0,
+    countedFen: capUsed?.key === capKey ? capUsed.countedFen : undefined,
   };
 
   return (

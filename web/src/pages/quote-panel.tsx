@@ -15,14 +15,23 @@ export interface QuotePanelProps {
   readonly reimbursedFen: number | undefined;
   /** undefined: not known (offline), priced as if nothing were used yet. */
   readonly capUsedFen: number | undefined;
+  /** Under annual accumulation: the household's counted self-paid total this year (undefined: unknown). */
+  readonly countedFen?: number | undefined;
 }
 
-export function QuotePanel({ policy, category, totalFen, reimbursedFen, capUsedFen }: QuotePanelProps) {
+export function QuotePanel({
+  policy,
+  category,
+  totalFen,
+  reimbursedFen,
+  capUsedFen,
+  countedFen,
+}: QuotePanelProps) {
   const body = () => {
     if (!policy) return <p>{t('quote.noPolicy')}</p>;
     if (totalFen === undefined || reimbursedFen === undefined)
       return <p class="muted">{t('quote.enterAmounts')}</p>;
-    const result = quote(policy, category, totalFen, reimbursedFen, capUsedFen ?? 0);
+    const result = quote(policy, category, totalFen, reimbursedFen, capUsedFen ?? 0, countedFen ?? 0);
     if (!result.ok) {
       return <p>{reimbursedFen > totalFen ? t('claim.reimbursedTooMuch') : t('quote.notCovered')}</p>;
     }
@@ -37,6 +46,11 @@ export function QuotePanel({ policy, category, totalFen, reimbursedFen, capUsedF
         </p>
         {q.capLimited && <p class="hint">{t('quote.capLimited')}</p>}
         {capUsedFen === undefined && <p class="hint">{t('quote.capUnknown')}</p>}
+        {q.countedBeforeFen !== undefined && (
+          <p class="hint" data-testid="quote-accumulated">
+            {t('quote.accumulated', { before: formatFen(q.countedBeforeFen) })}
+          </p>
+        )}
         {review && q.payoutFen > 0 && <p class="hint">{t('quote.review')}</p>}
         <p class="hint">
           {t('quote.note', { policy: policy.policyId, version: policy.version })} ·{' '}
@@ -58,14 +72,21 @@ export function QuotePanel({ policy, category, totalFen, reimbursedFen, capUsedF
  * breakdown sits below the form): sticky at the top of the screen, just above the amount fields.
  * Not a live region: the full panel's payout already is, so a screen reader hears it once.
  */
-export function QuoteSummary({ policy, category, totalFen, reimbursedFen, capUsedFen }: QuotePanelProps) {
+export function QuoteSummary({
+  policy,
+  category,
+  totalFen,
+  reimbursedFen,
+  capUsedFen,
+  countedFen,
+}: QuotePanelProps) {
   let text: string;
   let amount: string | undefined;
   let review = false;
   if (!policy) text = t('quote.noPolicy');
   else if (totalFen === undefined || reimbursedFen === undefined) text = t('quote.enterAmounts');
   else {
-    const result = quote(policy, category, totalFen, reimbursedFen, capUsedFen ?? 0);
+    const result = quote(policy, category, totalFen, reimbursedFen, capUsedFen ?? 0, countedFen ?? 0);
     if (!result.ok) text = reimbursedFen > totalFen ? t('claim.reimbursedTooMuch') : t('quote.notCovered');
     else {
       text = t('quote.payout');

@@ -172,7 +172,11 @@ describe('POST /claims/{claimId}/appeal', () => {
       { state: 'REJECTED', reason: 'REVIEW_REJECTED' },
       '2026-09-05T03:00:00.000Z',
     );
-    const reviews = { ...world.reviews, start: () => Promise.reject(new Error('throttled')) };
+    const reviews = {
+      start: () => Promise.reject(new Error('throttled')),
+      succeed: async () => {},
+      fail: async () => {},
+    };
     const r = json(
       await makeAppeal(() => ({ ...world, reviews }))(
         event(user('worker1', 'gridWorker'), claimId, { text: '复核' }),

@@ -14,6 +14,7 @@ import type { HistoryEvent } from '#shared/claim-state.ts';
 import type { Principal } from '#shared/access.ts';
 import { DomainError } from '#shared/errors.ts';
 import fund from '#shared/data/policies/demo-fund-v1.json' with { type: 'json' };
+import { reviewOption } from '../../web/src/review-state.ts';
 
 const fundPolicy = parsePolicy(fund);
 const all = ['village', 'department', 'audit'];
@@ -151,6 +152,26 @@ describe('four-eyes across rounds', () => {
   });
 });
 
+describe('what the claim page offers a reviewer in a later round', () => {
+  const appealed = {
+    state: 'APPEALED' as const,
+    nextGate: 'village',
+    gates: {},
+    requiredGates: all,
+    submittedBy: 'worker1',
+    gridWorker: 'worker1',
+    earlierGates: [{ village: firstRound.village }],
+    objections: [{ by: 'village3', at: '2026-09-10T00:00:00.000Z', text: '异议' }],
+  };
+  it.each([
+    ['village1', { kind: 'earlierRound', why: 'DECIDED_EARLIER_ROUND' }],
+    ['village3', { kind: 'earlierRound', why: 'OBJECTED' }],
+    ['village2', { kind: 'decide', gate: 'village' }],
+  ])('%s', (username, expected) => {
+    expect(reviewOption(appealed, { username, roles: ['villageVerifier'] }, fundPolicy)).toEqual(expected);
+  });
+});
+
 describe('appeals', () => {
   // Rejected at 23:30 in China (15:30Z): that China day is day 0 of the window.
   const rejected = '2026-09-05T15:30:00.000Z';
@@ -245,7 +266,11 @@ describe('appeals', () => {
     const world = await makeWorld();
     world.clockControl.current = chinaMidday('2026-09-10');
     const claimId = await rejectedAt(world, rejected);
-    const failing = { ...world.reviews, start: async () => Promise.reject(new Error('throttled')) };
+    const failing = {
+      start: () => Promise.reject(new Error('throttled')),
+      succeed: async () => {},
+      fail: async () => {},
+    };
     const answer = await appealClaim({ ...world, reviews: failing }, worker1, claimId, { text: '复核' });
     expect([answer.claim.state, answer.reviewStarted]).toEqual(['APPEALED', false]);
     expect((await sweepStuckClaims(world)).resumed).toEqual([]);
