@@ -13,6 +13,7 @@ import { createClaimsApp } from '#infra/claims-app.ts';
 import { DAY_MS } from '#cli/local/local-clock.ts';
 import type { ExecutionEvent } from '#cli/local/step-functions.ts';
 import { importRoster } from '#shared/api/roster-api.ts';
+import { chinaDate } from '#shared/dates.ts';
 import { LAMBDA_PLATFORM_LOG_BYTES, Meter, type Counts, type WorkflowLogBytes } from '#bench/instrument.ts';
 import { startBenchStack, type BenchStack } from '#bench/end-to-end.ts';
 import { round } from '#bench/stats.ts';
@@ -161,11 +162,12 @@ async function fileClaim(
   api: ApiCall,
   household: string,
   totalCost: string,
+  expenseDate = chinaDaysAgo(3),
 ): Promise<{ claimId: string; outcome: string }> {
   const created = await api('POST', '/claims', {
     householdId: household,
     category: 'education',
-    expenseDate: chinaDaysAgo(3),
+    expenseDate,
     totalCost,
     reimbursed: '0',
     receipts: [{ contentType: 'image/jpeg' }],
@@ -245,7 +247,7 @@ export interface PathUse {
 
 /**
  * Files `automatic` claims, `review` claims (decided at all three gates) and `notice` claims
- * (automatic, region demo-fund: posted, the clock moved past the notice, paid), counting what
+ * (automatic, region demo-fund: posted, the clock moved past each notice, paid), counting what
  * each path uses.
  */
 export async function measureCostRun(options: {
@@ -326,38 +328,44 @@ export async function measureCostRun(options: {
       await new Promise((resolve) => setTimeout(resolve, 50));
       return { claims, outcomes, counts: structuredClone(meter.counts) };
     };
-    // Education 15,000.00 pays 3,500.00 in demo-fund too, under its 5,000 review line: each claim
-    // is posted (NOTICE), one clock advance ends every notice, and each review-claim run pays it.
+    // Education 15,000.00 pays 3,500.00 in demo-fund too, under its 5,000 review line. Each claim
+    // is posted (NOTICE), the clock moved past its notice, and its review-claim run pays it, one
+    // claim at a time as on the other paths (a batch's payouts would all fall due at once).
     let nextFund = households + 1;
     const runNotice = async (claims: number): Promise<PathUse> => {
-      const filed: { claimId: string; endsAt: number }[] = [];
+      const filed: string[] = [];
       for (let n = 0; n < claims; n++) {
         const i = nextFund++;
-        const { claimId, outcome } = await fileClaim(bench, workerFor(i), householdId(i), '15000.00');
+        const clock = bench.stack.clock;
+        // Three days before the local clock's today: each advance moves it five days on.
+        const expenseDate = chinaDate(new Date(clock.now().getTime() - 3 * DAY_MS));
+        const { claimId, outcome } = await fileClaim(
+          bench,
+          workerFor(i),
+          householdId(i),
+          '15000.00',
+          expenseDate,
+        );
         if (outcome !== 'notice') throw new Error(`notice-path claim ended ${outcome}`);
         // The Express run has started review-claim; it must reach the notice, not end before it.
+        const ended = bench.stack.stepFunctions.waitForExecution(reviewExecutionArn(claimId));
         const reached = await Promise.race([
           notices.posted(claimId).then((endsAt) => ({ endsAt })),
-          bench.stack.stepFunctions
-            .waitForExecution(reviewExecutionArn(claimId))
-            .then((d) => ({ ended: d.status })),
+          ended.then((d) => ({ ended: d.status })),
         ]);
         if (!('endsAt' in reached))
           throw new Error(`notice-path review-claim ${reached.ended} before a notice`);
-        filed.push({ claimId, endsAt: Date.parse(reached.endsAt) });
-      }
-      const lastEnd = Math.max(...filed.map((f) => f.endsAt));
-      const days = Math.ceil((lastEnd - bench.stack.clock.now().getTime()) / DAY_MS);
-      if (days > 0) await bench.stack.clock.advance(days);
-      for (const { claimId } of filed) {
-        const review = await bench.stack.stepFunctions.waitForExecution(reviewExecutionArn(claimId));
+        const days = Math.ceil((Date.parse(reached.endsAt) - clock.now().getTime()) / DAY_MS);
+        if (days > 0) await clock.advance(days);
+        const review = await ended;
         if (review.status !== 'SUCCEEDED') throw new Error(`notice-path review-claim ${review.status}`);
+        filed.push(claimId);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
       const counts = structuredClone(meter.counts);
       // Read once counted: the states each claim went through (the bench's reads, not the path's).
       const outcomes: Record<string, number> = {};
-      for (const { claimId } of filed) {
+      for (const claimId of filed) {
         const states = (await bench.stack.deps.claims.history(claimId)).map((e) => e.to).join('>');
         if (!states.endsWith('NOTICE>PAID')) throw new Error(`notice-path claim went ${states}`);
         outcomes[states] = (outcomes[states] ?? 0) + 1;

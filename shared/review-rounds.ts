@@ -2,6 +2,7 @@
 // against a rejection. Each round runs the review workflow again under its own run name, because
 // the first run (named by the claimId) may still exist: waiting out its notice, or closed.
 import type { ClaimRecord } from '#shared/claim.ts';
+import { reviewStates } from '#shared/claim-groups.ts';
 import type { HistoryEvent } from '#shared/claim-state.ts';
 import { addDays, chinaDate } from '#shared/dates.ts';
 import type { GateId, Policy } from '#shared/policy.ts';
@@ -26,7 +27,7 @@ export function reviewRoundOf(
 
 /** States in which a claim waits for its review gates. */
 export function isInReview(state: ClaimRecord['state']): boolean {
-  return state === 'PENDING_REVIEW' || state === 'APPEALED';
+  return reviewStates.includes(state);
 }
 
 /**

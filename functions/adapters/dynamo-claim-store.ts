@@ -667,8 +667,20 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore, F
           },
         };
     if (counted && counted.before.usedFen + amount > capFen) throw new Error('a payout above the cap');
+    // Version-checked, and (belt and braces) only from a state a payout may leave.
+    const claimPut = claimPutIfVersion(this.table, paid, expectedVersion);
+    if (claimPut.Put) {
+      claimPut.Put.ConditionExpression = 'version = :v AND #state IN (:approved, :notice, :awaiting)';
+      claimPut.Put.ExpressionAttributeNames = { '#state': 'state' };
+      claimPut.Put.ExpressionAttributeValues = {
+        ...claimPut.Put.ExpressionAttributeValues,
+        ':approved': { S: 'APPROVED' },
+        ':notice': { S: 'NOTICE' },
+        ':awaiting': { S: 'AWAITING_FUNDS' },
+      };
+    }
     const items: TransactWriteItem[] = [
-      claimPutIfVersion(this.table, paid, expectedVersion),
+      claimPut,
       {
         Put: {
           TableName: this.table,

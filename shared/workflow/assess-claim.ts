@@ -9,9 +9,8 @@ import {
   type ClaimChange,
   type ClaimWriter,
 } from '#shared/claim-change.ts';
-import type { CountedExpense } from '#shared/ports.ts';
+import { TransientError, type CountedExpense } from '#shared/ports.ts';
 import { ClaimBusyError, InvariantError } from '#shared/errors.ts';
-import { TransientError } from '#shared/ports.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
 
 type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock' | 'policies'>;

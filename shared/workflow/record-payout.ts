@@ -42,10 +42,11 @@ export async function recordPayout(
       result: { claimId: claim.claimId, outcome },
     });
     if (!payableStates.has(claim.state)) {
-      if (['PAID', 'DISBURSED', 'DISBURSEMENT_FAILED', 'REJECTED', 'PENDING_REVIEW'].includes(claim.state)) {
-        // Paid already, refused, or sent back to review by an objection during its notice.
+      // Paid already, refused, or sent back to review by an objection during its notice (the
+      // notice's run wakes to find it so). Anything else asked to pay is a broken run: loud.
+      const objected = claim.state === 'PENDING_REVIEW' && (claim.objections?.length ?? 0) > 0;
+      if (['PAID', 'DISBURSED', 'DISBURSEMENT_FAILED', 'REJECTED'].includes(claim.state) || objected)
         return keep(outcomeForState(claim.state));
-      }
       throw new StateConflictError(
         'NOT_APPROVED',
         `claim ${claim.claimId} is ${claim.state}, not APPROVED; nothing to pay`,

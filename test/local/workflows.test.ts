@@ -55,6 +55,9 @@ function stack(outcomes: Record<string, string>, gates = ['village', 'department
       if (fn === functionArn('RequestReviewFunctionArn')) {
         return { claimId, gate: gates.find((g) => !asked.has(g)) ?? null };
       }
+      // The demo policy posts no public notice: the payout follows the last gate at once.
+      if (fn === functionArn('StartNoticeFunctionArn'))
+        return { claimId, outcome: 'approved', noticeEndsAt: null };
       const name = Object.keys(outcomes).find((n) => fn === functionArn(n));
       return { claimId, outcome: name ? outcomes[name] : 'unexpected' };
     },

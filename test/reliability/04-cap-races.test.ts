@@ -6,4 +6,4 @@ it('Races on caps: never above the cap, losers re-priced or refused', async () =
   const result = await run({ scale: 'quick' });
   expect(result.failures ?? [], JSON.stringify(result.figures)).toEqual([]);
   expect(result.ok, JSON.stringify(result.figures)).toBe(true);
-}, 60_000);
+}, 150_000);

@@ -96,7 +96,13 @@ class CounterBlindStore extends MemoryStore {
     if (!charge.counted || paid.householdId === null || paid.category === null)
       return super.recordPayout(paid, v, entry, charge, event);
     const now = await this.capCounter(paid.householdId, entry.capYear, paid.category);
-    return super.recordPayout(paid, v, entry, { ...charge, counted: { ...charge.counted, before: now } }, event);
+    return super.recordPayout(
+      paid,
+      v,
+      entry,
+      { ...charge, counted: { ...charge.counted, before: now } },
+      event,
+    );
   }
 }
 

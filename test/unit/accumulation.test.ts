@@ -17,10 +17,10 @@ const tiered = (category: 'education' | 'medical'): TieredRule => {
 
 const category = fc.constantFrom('education' as const, 'medical' as const);
 /** Self-paid parts in fen: cents to a few tens of thousands of yuan, small ones common. */
-const parts = fc.array(
-  fc.oneof(fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 1, max: 4_000_000 })),
-  { minLength: 1, maxLength: 40 },
-);
+const parts = fc.array(fc.oneof(fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 1, max: 4_000_000 })), {
+  minLength: 1,
+  maxLength: 40,
+});
 
 /** Pays each part in turn at the margin of the running total; the cap limits what is left. */
 function payInTurn(rule: TieredRule, amounts: readonly number[], capFen: number) {

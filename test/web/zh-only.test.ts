@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { householdStatuses } from '#shared/vocabulary.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { rosterColumns } from '#shared/roster.ts';
+import { memberColumns } from '#shared/members.ts';
 import { bankColumns, bankStatuses } from '#shared/bank-result.ts';
 import {
   recentDate,
@@ -60,6 +61,8 @@ const allowedWords = new Set<string>([
   // The roster file's own column names and status codes (what the file must hold).
   ...rosterColumns,
   ...householdStatuses,
+  // The members file's own column names.
+  ...memberColumns,
   // The bank result file's column names and status words.
   ...bankColumns,
   ...bankStatuses,

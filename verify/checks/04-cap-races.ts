@@ -122,7 +122,7 @@ export async function raceRound(
       totalCostFen: 2_000_000,
       state: 'APPROVED',
       assessment: {
-        policyId: 'demo',
+        policyId: 'demo-fangpin',
         policyVersion: 1,
         region: 'demo',
         capYear: 2026,

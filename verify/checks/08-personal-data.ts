@@ -7,7 +7,7 @@
 // outputs and errors. Allowed places, exactly: finance's ledger export, the household list and
 // roster import answers for admin (the role keeps the roster), the roster's own items, and in a
 // grid worker's household list the head names of their own households (nothing else of them).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +15,9 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { parseRosterCsv } from '#shared/roster.ts';
 import { demoRosterCsv } from '#cli/local/demo-data.ts';
+import { bankVerb } from '#cli/verbs/bank.ts';
+import { latestPeriod } from '#shared/bank-result.ts';
+import { fenToYuan } from '#shared/money.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { addDays } from '#shared/dates.ts';
 import {
@@ -91,6 +94,8 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
   const output = captureOutput();
   let claims = 0;
+  /** The relief fund's claims the roles read back. */
+  const fundIds: string[] = [];
   try {
     const stack = await startLocalStack({ demo: true, dataDir });
     try {
@@ -276,6 +281,92 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
           batchRef: 'PII-CHECK-1',
         });
       await finance('GET', `/ledger/export?${range}&format=csv`);
+      // The relief fund's routes: a claim on notice and an objection to it, a review rejection and
+      // its appeal, the fund and a top-up, the bank's result file (one row with another household's
+      // account) and a reissue; then every role reads notices, funds, imports and the
+      // reconciliation. Bad requests carry personal data where it does not belong.
+      const fundClaim = async (
+        householdId: string,
+        category: string,
+        totalCost: string,
+        reimbursed: string,
+      ) => {
+        const { claimId } = await uploadClaim(stack, {
+          householdId,
+          category,
+          totalCost,
+          reimbursed,
+          expenseDate: recentDate(10),
+        });
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const c = await stack.deps.claims.get(claimId);
+          if ((c && !['RECEIVED', 'APPROVED'].includes(c.state)) || Date.now() > deadline) return claimId;
+          await sleep(50);
+        }
+      };
+      const onNotice = await fundClaim('HH-F001', 'medical', '19000', '3000');
+      const objected = await fundClaim('HH-F002', 'medical', '19000', '3000');
+      const toAppeal = await fundClaim('HH-F003', 'education', '22700', '0');
+      fundIds.push(onNotice, objected, toAppeal);
+      const village1 = await as('village1');
+      await village1('POST', `/claims/${objected}/objections`, { text: '群众反映该户情况有出入' });
+      if (h0) {
+        await village1('POST', `/claims/${onNotice}/objections`, {
+          text: `${h0.idNumber}${'长'.repeat(600)}`,
+        });
+        await village1('POST', `/claims/${onNotice}/objections`, { text: '有出入', idNumber: h0.idNumber });
+      }
+      await village1('POST', `/claims/${toAppeal}/reviews`, {
+        gate: 'village',
+        decision: 'reject',
+        comment: '材料不全',
+      });
+      const worker1 = await as('worker1');
+      await worker1('POST', `/claims/${toAppeal}/appeal`, { text: '家庭确有困难，请求复核' });
+      if (h0) {
+        await worker1('POST', `/claims/${toAppeal}/appeal`, { text: '复核', bankAccount: h0.bankAccount });
+        await finance('POST', '/funds/demo-fund/topups', { amount: h0.headName, ref: 'PII-TOPUP-0' });
+      }
+      await finance('POST', '/funds/demo-fund/topups', { amount: '1000', ref: 'PII-TOPUP-1' });
+      // The bank's answer for paid claims not yet marked disbursed: arrived, refused, wrong account.
+      const unsent = (await stack.deps.claims.list({ state: 'PAID', limit: 200 })).items.slice(0, 3);
+      const accountOf = async (householdId: string | null) =>
+        householdId ? (latestPeriod(await stack.deps.roster.periods(householdId))?.bankAccount ?? '') : '';
+      if (unsent.length === 3) {
+        const [a, b, c] = unsent as [
+          (typeof unsent)[number],
+          (typeof unsent)[number],
+          (typeof unsent)[number],
+        ];
+        const other =
+          households.find((h) => h.householdId !== c.householdId)?.bankAccount ?? '6230900000000000009';
+        const csv = [
+          'claimId,bankAccount,amount,status,bankRef,reason',
+          `${a.claimId},${await accountOf(a.householdId)},${fenToYuan(a.payoutFen ?? 0)},success,PII-BK-1,`,
+          `${b.claimId},${await accountOf(b.householdId)},${fenToYuan(b.payoutFen ?? 0)},失败,,账号 ${await accountOf(b.householdId)} 已冻结`,
+          `${c.claimId},${other},${fenToYuan(c.payoutFen ?? 0)},success,PII-BK-3,`,
+        ].join('\r\n');
+        const file = join(dataDir, 'bank-result.csv');
+        await writeFile(file, `${csv}\r\n`);
+        const printed: string[] = [];
+        await bankVerb(['import', file, '--as', 'finance1', '--json', '--api', stack.apiUrl], {
+          out: (t) => printed.push(t),
+          err: (t) => printed.push(t),
+        }).catch((error: unknown) => printed.push(String(error)));
+        sources.push({ place: 'cli bank import', text: printed.join('\n'), allowed: false });
+        await finance('POST', `/claims/${b.claimId}/reissue`);
+        fundIds.push(a.claimId, b.claimId, c.claimId);
+      }
+      for (const user of ['worker1', 'worker2', 'village1', 'insurer1', 'auditor1', 'finance1', 'admin1']) {
+        const call = await as(user);
+        await call('GET', `/notices?region=demo-fund&village=${encodeURIComponent('东山村')}`);
+        await call('GET', '/funds/demo-fund');
+        await call('GET', '/funds/demo-fund/history');
+        await call('GET', `/ledger/reconciliation?${range}`);
+        await call('GET', '/imports?kind=bank-result');
+        for (const id of fundIds) await call('GET', `/claims/${id}`);
+      }
       // The table: every claim, history event, receipt hash, ledger entry and cap counter.
       const db = new DynamoDBClient({
         endpoint: stack.dynamodbUrl,

@@ -272,7 +272,7 @@ export async function run({
   try {
     const rounds = full ? 6 : 1;
     for (let round = 0; round < rounds; round++) {
-      await fundRound(dynamo.store, round, 50, random.fork(`d${round}`), dyn);
+      await fundRound(dynamo.store, round, full ? 50 : 25, random.fork(`d${round}`), dyn);
       log(`  dynamodb: ${round + 1}/${rounds} rounds`);
     }
   } finally {

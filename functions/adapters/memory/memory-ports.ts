@@ -216,7 +216,12 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore, FundSt
     ) {
       return { kind: 'already-paid', claim: copy(current ?? paid) };
     }
-    if (!current || current.version !== expectedVersion) throw new ConflictError();
+    if (
+      !current ||
+      current.version !== expectedVersion ||
+      !['APPROVED', 'NOTICE', 'AWAITING_FUNDS'].includes(current.state)
+    )
+      throw new ConflictError();
     const key = `${paid.householdId}#${entry.capYear}#${paid.category}`;
     const used = this.caps.get(key) ?? 0;
     if (used + entry.payoutFen > charge.capFen) return { kind: 'cap-conflict', capUsedFen: used };
