@@ -44,7 +44,8 @@ export const transitions: Readonly<Record<ClaimState, readonly TransitionRule[]>
   // An appeal is reviewed like a claim; its refusal is final.
   APPEALED: [{ to: 'APPROVED' }, { to: 'REJECTED', reasons: ['APPEAL_REJECTED'] }, { to: 'ERROR' }],
   // Approved with a public notice to run first (公示), or paid straight away.
-  APPROVED: [{ to: 'NOTICE' }, ...payoutOutcomes, { to: 'ERROR' }],
+  // To review when its payout, priced at the year's total when paid, grew past a review line.
+  APPROVED: [{ to: 'NOTICE' }, ...payoutOutcomes, { to: 'PENDING_REVIEW' }, { to: 'ERROR' }],
   // An objection during the notice sends the claim back to review.
   NOTICE: [...payoutOutcomes, { to: 'PENDING_REVIEW' }, { to: 'ERROR' }],
   AWAITING_FUNDS: [...payoutOutcomes.filter((r) => r.to !== 'AWAITING_FUNDS'), { to: 'ERROR' }],

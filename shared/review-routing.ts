@@ -146,6 +146,26 @@ export function routeForRound(input: {
 }
 
 /**
+ * The first-round routes a payout of this size matches by itself (no anomaly): for a claim whose
+ * amount grew after it was approved automatically (annual accumulation prices it when paid).
+ */
+export function routeForPayout(
+  policy: Policy,
+  category: Category,
+  payoutFen: Fen,
+): { readonly requiredGates: readonly GateId[]; readonly reasons: readonly ReviewReason[] } {
+  const facts: RouteFacts = { category, payoutFen, anomalous: false, round: 'first' };
+  const matched = policy.review.routes.filter((route) => !route.when.anomaly && routeMatches(route, facts));
+  return {
+    requiredGates: gatesInOrder(
+      policy,
+      matched.flatMap((r) => r.gates),
+    ),
+    reasons: matched.flatMap((route) => routeReasons(route, facts, [])),
+  };
+}
+
+/**
  * Whether a claim of this category and payout goes to review by the routes that need no look at
  * the household (anomalies may add review on top): what a quote can tell in advance.
  */

@@ -22,6 +22,8 @@ export const enMessages: Readonly<Record<MessageCode, string>> = {
   FUND_SHORT: 'The fund cannot cover {payoutFen} now; the claim waits its turn for a top-up',
   NOTICE_POSTED:
     'Posted in the village for {days} days, until {noticeEndsAt}; paid then unless someone objects',
+  PAYOUT_GREW_TO_REVIEW:
+    "At the year's total when paid, the payout grew from the estimated {estimateFen} to {payoutFen}, past the review line: sent to review",
   CAP_LIMITED_PAYOUT: 'Paid {payoutFen} of {grossFen}: the annual cap allowed no more',
   GATE_REJECTED: 'Rejected at "{gate}"',
   GATE_REJECTED_COMMENT: 'Rejected at "{gate}": {comment}',

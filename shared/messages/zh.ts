@@ -23,6 +23,8 @@ export const zhMessages = {
   ACCUMULATED_PAYOUT: '本年度累计自付由 {beforeFen} 增至 {afterFen}，按累计差额赔付 {payoutFen}',
   FUND_SHORT: '帮扶基金余额不足以支付 {payoutFen}，按先后顺序等待资金到位',
   NOTICE_POSTED: '在村内公示 {days} 天，至 {noticeEndsAt} 止；期间无异议即赔付',
+  PAYOUT_GREW_TO_REVIEW:
+    '按入账时的年度累计，赔付由预计 {estimateFen} 增至 {payoutFen}，超过审核线，转三关审核',
   CAP_LIMITED_PAYOUT: '按年度封顶只赔付 {payoutFen}（分段合计 {grossFen}）',
   GATE_REJECTED: '“{gate}”未通过',
   GATE_REJECTED_COMMENT: '“{gate}”未通过：{comment}',

@@ -9,6 +9,7 @@ import type { Message } from '#shared/messages/render.ts';
 import { findPolicy, type Category, type Policy } from '#shared/policy.ts';
 import { priceOf } from '#shared/compensation.ts';
 import { accumulates } from '#shared/eligibility.ts';
+import { routeForPayout } from '#shared/review-routing.ts';
 import { TransientError, type PayoutCharge } from '#shared/ports.ts';
 import {
   changeClaim,
@@ -44,8 +45,9 @@ export async function recordPayout(
     if (!payableStates.has(claim.state)) {
       // Paid already, refused, or sent back to review by an objection during its notice (the
       // notice's run wakes to find it so). Anything else asked to pay is a broken run: loud.
-      const objected = claim.state === 'PENDING_REVIEW' && (claim.objections?.length ?? 0) > 0;
-      if (['PAID', 'DISBURSED', 'DISBURSEMENT_FAILED', 'REJECTED'].includes(claim.state) || objected)
+      // ('skip', not 'review': the objection's own run drives the new review round.)
+      if (claim.state === 'PENDING_REVIEW' && (claim.objections?.length ?? 0) > 0) return keep('skip');
+      if (['PAID', 'DISBURSED', 'DISBURSEMENT_FAILED', 'REJECTED'].includes(claim.state))
         return keep(outcomeForState(claim.state));
       throw new StateConflictError(
         'NOT_APPROVED',
@@ -90,6 +92,28 @@ export async function recordPayout(
       };
     }
     const { payoutFen, grossFen } = priced;
+    // Approved without review on its estimate, the claim's payout grew at the year's total (other
+    // claims of the household counted meanwhile) past a line that needs people: review it first.
+    const estimateFen = claim.payoutFen ?? 0;
+    const reviewed = (claim.requiredGates?.length ?? 0) > 0;
+    if (priced.counted && !reviewed && payoutFen > estimateFen) {
+      const routing = routeForPayout(policy, claim.category, payoutFen);
+      if (routing.requiredGates.length > 0) {
+        return {
+          kind: 'move',
+          to: 'PENDING_REVIEW',
+          actor: SYSTEM_ACTOR,
+          detail: { code: 'PAYOUT_GREW_TO_REVIEW', params: { estimateFen, payoutFen } },
+          patch: {
+            payoutFen,
+            noticeEndsAt: undefined,
+            requiredGates: [...routing.requiredGates],
+            reviewReasons: [...routing.reasons],
+          },
+          result: { claimId: claim.claimId, outcome: 'review' },
+        };
+      }
+    }
     const detail: Message | undefined =
       payoutFen < grossFen
         ? { code: 'CAP_LIMITED_PAYOUT', params: { payoutFen, grossFen } }

@@ -59,7 +59,8 @@ describe('claim state machine', () => {
     expect(canTransition('APPROVED', 'AWAITING_FUNDS')).toBe(true);
     expect(canTransition('AWAITING_FUNDS', 'AWAITING_FUNDS')).toBe(false);
     expect(canTransition('NOTICE', 'PENDING_REVIEW')).toBe(true);
-    expect(canTransition('APPROVED', 'PENDING_REVIEW')).toBe(false);
+    expect(canTransition('APPROVED', 'PENDING_REVIEW')).toBe(true);
+    expect(canTransition('PAID', 'PENDING_REVIEW')).toBe(false);
     expect(canTransition('DISBURSEMENT_FAILED', 'PAID')).toBe(true);
     expect(canTransition('DISBURSEMENT_FAILED', 'DISBURSED')).toBe(false);
   });
