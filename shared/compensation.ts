@@ -2,13 +2,7 @@
 // rate, rounded half-up per band; fixed-grant categories pay the highest tier reached. The
 // household's remaining annual cap then limits the sum.
 import { applyRateBp, assertFen, type Fen } from '#shared/money.ts';
-import {
-  accumulates,
-  type CategoryRule,
-  type Policy,
-  type Category,
-  type TieredRule,
-} from '#shared/policy.ts';
+import type { CategoryRule, Policy, Category, TieredRule } from '#shared/policy.ts';
 
 export interface BandPayout {
   readonly fromFen: Fen;

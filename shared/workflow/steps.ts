@@ -26,14 +26,7 @@ export interface StepDeps {
  * the payout; a top-up pays it, not the workflow.
  */
 export type StepOutcome =
-  | 'continue'
-  | 'rejected'
-  | 'approved'
-  | 'notice'
-  | 'review'
-  | 'paid'
-  | 'waiting'
-  | 'skip';
+  'continue' | 'rejected' | 'approved' | 'notice' | 'review' | 'paid' | 'waiting' | 'skip';
 
 /** What every step returns to the workflow: small, and free of personal data. */
 export interface StepResult {
