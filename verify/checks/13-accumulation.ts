@@ -13,14 +13,18 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import type { Policy } from '#shared/policy.ts';
 import type { ClaimStore, FundStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 import { FakeClock, claimRecord } from '#cli/local/world.ts';
-import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { jittery } from '#verify/checks/04-cap-races.ts';
-import { startLocalDynamo } from '#verify/lib/dynamo.ts';
-import { seededRandom, type Random } from '#verify/lib/random.ts';
+import type { Random } from '#verify/lib/random.ts';
 import { worldUlid } from '#verify/lib/crash-world.ts';
 import { secondsSince } from '#verify/lib/stack.ts';
 import { referenceYearPayoutFen } from '#verify/lib/reference-pricing.ts';
-import { errorCode, fundHousehold, fundPolicy, underAslRetry } from '#verify/lib/relief-world.ts';
+import {
+  errorCode,
+  fundHousehold,
+  fundPolicy,
+  underAslRetry,
+  memoryThenDynamo,
+} from '#verify/lib/relief-world.ts';
 import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 export type Store = ClaimStore & LedgerStore & RosterStore & FundStore;
@@ -241,23 +245,21 @@ export async function run({
 }: CheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const full = scale === 'full';
-  const random = seededRandom(seed);
   const memory = emptyAccumulationTally();
-  const memoryRounds = full ? 100 : 12;
-  for (let round = 0; round < memoryRounds; round++)
-    await accumulationRound(new MemoryStore(), round, 50, random.fork(`m${round}`), memory);
   const dyn = emptyAccumulationTally();
-  const dynamo = await startLocalDynamo();
-  try {
-    // Quick: one smaller round; DynamoDB Local's start is most of the time.
-    const rounds = full ? 6 : 1;
-    for (let round = 0; round < rounds; round++) {
-      await accumulationRound(dynamo.store, 1000 + round, full ? 50 : 20, random.fork(`d${round}`), dyn);
-      log(`  dynamodb: ${round + 1}/${rounds} rounds`);
-    }
-  } finally {
-    await dynamo.close();
-  }
+  await memoryThenDynamo(
+    { seed, log },
+    // Quick: one smaller round on DynamoDB; DynamoDB Local's start is most of the time.
+    {
+      memoryRounds: full ? 100 : 12,
+      memoryWidth: 50,
+      dynamoRounds: full ? 6 : 1,
+      dynamoWidth: full ? 50 : 20,
+      dynamoRoundBase: 1000,
+    },
+    (store, round, width, random) => accumulationRound(store, round, width, random, memory),
+    (store, round, width, random) => accumulationRound(store, round, width, random, dyn),
+  );
   return {
     label: 'accumulation',
     figures: {

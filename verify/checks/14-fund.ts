@@ -12,13 +12,17 @@ import { fenToYuan } from '#shared/money.ts';
 import type { Policy } from '#shared/policy.ts';
 import type { ClaimStore, FundStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 import { claimRecord } from '#cli/local/world.ts';
-import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { jittery } from '#verify/checks/04-cap-races.ts';
-import { startLocalDynamo } from '#verify/lib/dynamo.ts';
-import { seededRandom, type Random } from '#verify/lib/random.ts';
+import type { Random } from '#verify/lib/random.ts';
 import { worldUlid } from '#verify/lib/crash-world.ts';
 import { secondsSince } from '#verify/lib/stack.ts';
-import { errorCode, fundPolicy, tickingClock, underAslRetry } from '#verify/lib/relief-world.ts';
+import {
+  errorCode,
+  fundPolicy,
+  tickingClock,
+  underAslRetry,
+  memoryThenDynamo,
+} from '#verify/lib/relief-world.ts';
 import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 export type Store = ClaimStore & LedgerStore & RosterStore & FundStore;
@@ -262,22 +266,19 @@ export async function run({
 }: CheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const full = scale === 'full';
-  const random = seededRandom(seed);
   const memory = emptyFundTally();
-  const memoryRounds = full ? 100 : 12;
-  for (let round = 0; round < memoryRounds; round++)
-    await fundRound(new MemoryStore(), round, 50, random.fork(`m${round}`), memory);
   const dyn = emptyFundTally();
-  const dynamo = await startLocalDynamo();
-  try {
-    const rounds = full ? 6 : 1;
-    for (let round = 0; round < rounds; round++) {
-      await fundRound(dynamo.store, round, full ? 50 : 25, random.fork(`d${round}`), dyn);
-      log(`  dynamodb: ${round + 1}/${rounds} rounds`);
-    }
-  } finally {
-    await dynamo.close();
-  }
+  await memoryThenDynamo(
+    { seed, log },
+    {
+      memoryRounds: full ? 100 : 12,
+      memoryWidth: 50,
+      dynamoRounds: full ? 6 : 1,
+      dynamoWidth: full ? 50 : 25,
+    },
+    (store, round, width, random) => fundRound(store, round, width, random, memory),
+    (store, round, width, random) => fundRound(store, round, width, random, dyn),
+  );
   const lowest = (t: FundTally) => (t.rounds === 0 ? 0 : t.lowestBalance);
   return {
     label: 'relief fund',

@@ -10,10 +10,9 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import type { Policy } from '#shared/policy.ts';
 import type { ClaimStore, FundStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 import { claimRecord } from '#cli/local/world.ts';
-import { MemoryStore, RecordingReviews } from '#functions/adapters/memory/memory-ports.ts';
+import { RecordingReviews } from '#functions/adapters/memory/memory-ports.ts';
 import { jittery } from '#verify/checks/04-cap-races.ts';
-import { startLocalDynamo } from '#verify/lib/dynamo.ts';
-import { seededRandom, type Random } from '#verify/lib/random.ts';
+import type { Random } from '#verify/lib/random.ts';
 import { worldUlid } from '#verify/lib/crash-world.ts';
 import { secondsSince } from '#verify/lib/stack.ts';
 import { referenceYearPayoutFen } from '#verify/lib/reference-pricing.ts';
@@ -23,6 +22,7 @@ import {
   fundPolicy,
   tickingClock,
   underAslRetry,
+  memoryThenDynamo,
 } from '#verify/lib/relief-world.ts';
 import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
@@ -154,7 +154,7 @@ export async function objectionRound(
       fund.balanceFen === initialFen &&
       counter.usedFen === 0 &&
       counter.countedFen === 0 &&
-      outcomes.every((o) => o === 'review');
+      outcomes.every((o) => o === 'skip');
     if (clean) tally.objectionWon += 1;
     else {
       tally.both += 1;
@@ -197,22 +197,14 @@ export async function run({
 }: CheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const full = scale === 'full';
-  const random = seededRandom(seed);
   const memory = emptyObjectionTally();
-  const memoryRounds = full ? 100 : 30;
-  for (let round = 0; round < memoryRounds; round++)
-    await objectionRound(new MemoryStore(), round, random.fork(`m${round}`), memory);
   const dyn = emptyObjectionTally();
-  const dynamo = await startLocalDynamo();
-  try {
-    const rounds = full ? 30 : 4;
-    for (let round = 0; round < rounds; round++) {
-      await objectionRound(dynamo.store, round, random.fork(`d${round}`), dyn, 'vo', 60);
-      if ((round + 1) % 10 === 0) log(`  dynamodb: ${round + 1}/${rounds} rounds`);
-    }
-  } finally {
-    await dynamo.close();
-  }
+  await memoryThenDynamo(
+    { seed, log },
+    { memoryRounds: full ? 100 : 30, memoryWidth: 1, dynamoRounds: full ? 30 : 4, dynamoWidth: 1 },
+    (store, round, _width, random) => objectionRound(store, round, random, memory),
+    (store, round, _width, random) => objectionRound(store, round, random, dyn, 'vo', 60),
+  );
   return {
     label: 'objection race',
     figures: {

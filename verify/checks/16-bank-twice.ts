@@ -12,13 +12,11 @@ import type { ClaimRecord } from '#shared/claim.ts';
 import { fenToYuan } from '#shared/money.ts';
 import type { ClaimStore, LedgerStore, RosterStore } from '#shared/ports.ts';
 import { claimRecord } from '#cli/local/world.ts';
-import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { jittery } from '#verify/checks/04-cap-races.ts';
-import { startLocalDynamo } from '#verify/lib/dynamo.ts';
-import { seededRandom, type Random } from '#verify/lib/random.ts';
+import type { Random } from '#verify/lib/random.ts';
 import { worldUlid } from '#verify/lib/crash-world.ts';
 import { secondsSince } from '#verify/lib/stack.ts';
-import { fundHousehold, tickingClock } from '#verify/lib/relief-world.ts';
+import { fundHousehold, tickingClock, memoryThenDynamo } from '#verify/lib/relief-world.ts';
 import { DEFAULT_SEED, type CheckOptions, type CheckResult } from '#verify/types.ts';
 
 export type Store = ClaimStore & LedgerStore & RosterStore;
@@ -265,22 +263,19 @@ export async function run({
 }: CheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const full = scale === 'full';
-  const random = seededRandom(seed);
   const memory = emptyBankTally();
-  const memoryRounds = full ? 100 : 20;
-  for (let round = 0; round < memoryRounds; round++)
-    await bankRound(new MemoryStore(), round, 30, random.fork(`m${round}`), memory);
   const dyn = emptyBankTally();
-  const dynamo = await startLocalDynamo();
-  try {
-    const rounds = full ? 6 : 1;
-    for (let round = 0; round < rounds; round++) {
-      await bankRound(dynamo.store, round, full ? 30 : 15, random.fork(`d${round}`), dyn);
-      log(`  dynamodb: ${round + 1}/${rounds} rounds`);
-    }
-  } finally {
-    await dynamo.close();
-  }
+  await memoryThenDynamo(
+    { seed, log },
+    {
+      memoryRounds: full ? 100 : 20,
+      memoryWidth: 30,
+      dynamoRounds: full ? 6 : 1,
+      dynamoWidth: full ? 30 : 15,
+    },
+    (store, round, width, random) => bankRound(store, round, width, random, memory),
+    (store, round, width, random) => bankRound(store, round, width, random, dyn),
+  );
   return {
     label: 'bank file twice',
     figures: {

@@ -4,7 +4,9 @@ import demoFundDocument from '#shared/data/policies/demo-fund-v1.json' with { ty
 import { parsePolicy, type Policy } from '#shared/policy.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
 import type { Clock } from '#shared/ports.ts';
-import type { Random } from '#verify/lib/random.ts';
+import { seededRandom, type Random } from '#verify/lib/random.ts';
+import { startLocalDynamo, type LocalDynamo } from '#verify/lib/dynamo.ts';
+import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 
 export const FUND_REGION = 'demo-fund';
 
@@ -83,4 +85,44 @@ export function errorCode(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
   return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}`;
+}
+
+/** One round of a race: a fresh world in `store`, `width` claims, seeded scheduling. */
+export type RaceRound<S> = (store: S, round: number, width: number, random: Random) => Promise<void>;
+
+/**
+ * The rounds of a money check: many in memory (fast, seeded jitter), then a few on DynamoDB Local
+ * (the real transactions' conditions). Each side keeps its own tally.
+ */
+export async function memoryThenDynamo(
+  options: { readonly seed: number; readonly log: (line: string) => void },
+  plan: {
+    readonly memoryRounds: number;
+    readonly memoryWidth: number;
+    readonly dynamoRounds: number;
+    readonly dynamoWidth: number;
+    /** The first round number on DynamoDB (its rows must not meet the memory rounds' ids). */
+    readonly dynamoRoundBase?: number;
+  },
+  onMemory: RaceRound<MemoryStore>,
+  onDynamo: RaceRound<LocalDynamo['store']>,
+): Promise<void> {
+  const random = seededRandom(options.seed);
+  for (let round = 0; round < plan.memoryRounds; round++)
+    await onMemory(new MemoryStore(), round, plan.memoryWidth, random.fork(`m${round}`));
+  const dynamo = await startLocalDynamo();
+  try {
+    for (let round = 0; round < plan.dynamoRounds; round++) {
+      await onDynamo(
+        dynamo.store,
+        (plan.dynamoRoundBase ?? 0) + round,
+        plan.dynamoWidth,
+        random.fork(`d${round}`),
+      );
+      if (plan.dynamoRounds <= 10 || (round + 1) % 10 === 0)
+        options.log(`  dynamodb: ${round + 1}/${plan.dynamoRounds} rounds`);
+    }
+  } finally {
+    await dynamo.close();
+  }
 }
