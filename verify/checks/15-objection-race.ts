@@ -2,7 +2,7 @@
 // and its notice is due; the payout step (sometimes delivered twice) and a village verifier's
 // objection run at once, with seeded jitter before every store call. Exactly one wins: either
 // the objection (PENDING_REVIEW, no ledger entry, the fund and the household's counter untouched,
-// the payout step answering `review`) or the payout (PAID at the reference price, the objection
+// the payout step answering `skip`) or the payout (PAID at the reference price, the objection
 // refused NOT_ON_NOTICE). Never both, never neither. Memory rounds, then DynamoDB Local rounds.
 import { objectToClaim } from '#shared/api/appeals-api.ts';
 import { recordPayout } from '#shared/workflow/record-payout.ts';
