@@ -2,6 +2,7 @@
 // whether the money arrived. A row is read here and judged against the claim and the household's
 // roster account; storing what it says is shared/bank-import.ts. Reasons are message codes naming
 // the column, never a cell's value: the file holds bank accounts.
+import { maskDigitRuns } from '#shared/resident-id.ts';
 import * as z from 'zod';
 import type { ClaimRecord } from '#shared/claim.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
@@ -56,10 +57,7 @@ export type NumberedBankRow = z.infer<typeof numberedBankRowSchema>;
 export function bankReasonText(text: string): string {
   // eslint-disable-next-line no-control-regex
   let clean = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  clean = clean.replace(/\d[\d\s-]{4,}\d/g, (run) => {
-    const digits = run.replace(/[\s-]/g, '');
-    return digits.length >= 6 ? `****${digits.slice(-4)}` : run;
-  });
+  clean = maskDigitRuns(clean);
   if (/^[=+\-@]/.test(clean)) clean = `'${clean}`;
   return Array.from(clean).slice(0, BANK_REASON_MAX).join('');
 }

@@ -78,3 +78,14 @@ export function maskName(name: string): string {
   if (first === undefined) return '';
   return first + '*'.repeat(chars.length - 1);
 }
+
+/**
+ * Free text made safe to keep and show to every role: a run of six or more digits (an ID number
+ * or a bank account someone typed or quoted) is masked but for its last four.
+ */
+export function maskDigitRuns(text: string): string {
+  return text.replace(/\d[\d\s-]{4,}\d/g, (run) => {
+    const digits = run.replace(/[\s-]/g, '');
+    return digits.length >= 6 ? `****${digits.slice(-4)}` : run;
+  });
+}

@@ -1,6 +1,6 @@
 // What every verify check module exports, and what it hands back to the runner.
 
-/** `full`: the counts the issue asks for (npm run verify). `quick`: small counts (npm test, --quick). */
+/** `full`: the full counts (npm run verify). `quick`: small counts (npm test, --quick). */
 export type Scale = 'full' | 'quick';
 
 export interface CheckOptions {

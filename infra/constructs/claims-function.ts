@@ -145,7 +145,7 @@ export class ClaimsFunction extends Construct {
     Validations.of(this.fn).acknowledge({
       id: 'AwsSolutions-L1',
       reason:
-        'nodejs22.x is the runtime the project targets and tests on (fixed by the issue); nodejs24.x is a deliberate later upgrade.',
+        'nodejs22.x is the runtime the project targets and tests on; nodejs24.x is a deliberate later upgrade.',
     });
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -2,6 +2,7 @@
 // review rejection: each sends the claim through its policy's review gates once more, decided by
 // people who decided none of its gates before. The state change is written first, then the
 // round's workflow run is started; a start that fails is left to the sweeper, so nothing is stuck.
+import { maskDigitRuns } from '#shared/resident-id.ts';
 import * as z from 'zod';
 import type { Principal } from '#shared/access.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
@@ -69,7 +70,8 @@ async function startRound(deps: Pick<AppealDeps, 'reviews'>, claim: ClaimRecord)
  */
 export async function objectToClaim(deps: AppealDeps, principal: Principal, claimId: string, body: unknown) {
   claimIdParam(claimId);
-  const { text } = claimActBodySchema.parse(body);
+  // Kept on the claim and shown to every role: ID numbers and accounts typed in are masked.
+  const text = maskDigitRuns(claimActBodySchema.parse(body).text);
   const { claim } = await changeClaim(deps, claimId, (claim, at) => {
     const last = claim.objections?.at(-1);
     if (claim.state === 'PENDING_REVIEW' && last?.by === principal.username && last.text === text)
@@ -113,7 +115,8 @@ async function isHouseholdsGridWorker(
  */
 export async function appealClaim(deps: AppealDeps, principal: Principal, claimId: string, body: unknown) {
   claimIdParam(claimId);
-  const { text } = claimActBodySchema.parse(body);
+  // Kept on the claim and shown to every role: ID numbers and accounts typed in are masked.
+  const text = maskDigitRuns(claimActBodySchema.parse(body).text);
   const history = await deps.claims.history(claimId);
   const { claim } = await changeClaim(deps, claimId, async (claim, at) => {
     if (!(await isHouseholdsGridWorker(deps.roster, claim, principal.username)))

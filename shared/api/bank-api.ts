@@ -3,7 +3,7 @@
 import type { Principal } from '#shared/access.ts';
 import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
 import { claimIdParam } from '#shared/api/claim-id.ts';
-import { ledgerQuerySchema } from '#shared/api/ledger-api.ts';
+import { csvText, ledgerQuerySchema } from '#shared/api/ledger-api.ts';
 import { accountSha256, latestPeriod } from '#shared/bank-result.ts';
 import { ForbiddenError, StateConflictError } from '#shared/errors.ts';
 import { fenToYuan } from '#shared/money.ts';
@@ -159,16 +159,12 @@ export function reconciliationCsv(r: Reconciliation, lang: Lang): string {
     [
       r.from,
       r.to,
-      csvWord(region),
+      // The region is as typed in the query: written as the export writes text (no formulas).
+      csvText(region),
       word(`reconciliation.${item}`),
       String(r.counts[item]),
       fenToYuan(fenOf[item]),
     ].join(','),
   );
   return `\uFEFF${[header.join(','), ...lines].join('\r\n')}\r\n`;
-}
-
-/** A word cell: region codes are letters, digits, _ and -, labels never hold a comma or quote. */
-function csvWord(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

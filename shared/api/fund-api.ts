@@ -102,8 +102,10 @@ export const topUpBodySchema = z
       .string()
       .min(1)
       .max(64)
-      .refine((s) => s.trim() === s && !/\p{Cc}/u.test(s), {
-        message: 'ref: no control characters or leading or trailing spaces',
+      // Format characters (a right-to-left override, zero-width spaces) and line separators make
+      // one ref look like another on the history page and in files: refused with the controls.
+      .refine((s) => s.trim() === s && !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(s), {
+        message: 'ref: no control or format characters or leading or trailing spaces',
       }),
   })
   .strict();

@@ -1,5 +1,6 @@
-// Generated bad uploads: manifests and receipts that are wrong in every way the issue lists, each
-// tagged with the rejection it must produce (reason code and the message code of its detail).
+// Generated bad uploads: manifests and receipts that are wrong in every way a careless or hostile
+// client can make them, each tagged with the rejection it must produce (reason code and the
+// message code of its detail).
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { jpeg } from '#cli/local/scratch-stack.ts';
@@ -86,7 +87,7 @@ const amountCodes = [
   'AMOUNT_TOO_LARGE',
 ];
 
-// Amounts: the contract's refusals, plus what JSON lets a client send instead of a string.
+// Amounts: the money rules' refusals, plus what JSON lets a client send instead of a string.
 const badAmountString = fc.oneof(
   fc.integer({ min: 1, max: 10_000_000 }).map((n) => `-${n}`),
   fc.integer({ min: 10_000_001, max: 2_000_000_000 }).map(String),

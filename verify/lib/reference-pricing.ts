@@ -1,4 +1,4 @@
-// An independent pricer for the demo policy, written from the contract's table (shared/contract.md)
+// An independent pricer for the demo policies, written from the money rules' table (docs and README)
 // and not from shared/compensation.ts: the checks compare the ledger against it, so a bug in the
 // engine cannot also hide in the expectation. BigInt throughout; no float touches an amount.
 
@@ -61,7 +61,7 @@ function roundHalfUp(numerator: bigint, denominator: bigint): bigint {
   return (2n * numerator + denominator) / (2n * denominator);
 }
 
-/** Gross payout in fen before the cap: the contract's band sum, or the highest grant reached. */
+/** Gross payout in fen before the cap: the band sum, or the highest grant reached. */
 export function referenceGrossFen(category: string, selfPaidFen: bigint): bigint {
   const entry = demoTable[category];
   if (!entry) throw new RangeError(`no reference rule for ${category}`);
@@ -88,7 +88,7 @@ export function referenceCapFen(category: string): bigint {
   return entry.capYuan * 100n;
 }
 
-/** The contract's review routing for the claims the checks generate (roster status long settled). */
+/** The review routing for the claims the checks generate (roster status long settled). */
 export function referenceNeedsReview(c: {
   category: string;
   totalFen: bigint;

@@ -171,7 +171,7 @@ export function planClaims(
   return plans;
 }
 
-/** Fen as a yuan string, written the several ways the contract allows ("15000", "15000.5", "15000.50"). */
+/** Fen as a yuan string, written the several ways people may write them ("15000", "15000.5", "15000.50"). */
 function fenToYuanText(fen: number, random: Random): string {
   const whole = Math.floor(fen / 100);
   const cents = fen % 100;
