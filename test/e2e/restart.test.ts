@@ -47,7 +47,11 @@ describe('kill -9 and restart', () => {
       credentials: s3LocalCredentials,
     });
     // Just enough of TestStack for uploadClaim (the grants go straight into the child's table).
-    const uploader = { s3, deps: { claims: new DynamoClaimStore(db, 'claims') } } as unknown as TestStack;
+    const uploader = {
+      s3,
+      deps: { claims: new DynamoClaimStore(db, 'claims') },
+      clock: { now: () => new Date() },
+    } as unknown as TestStack;
     const households = ['HH-0014', 'HH-0015', 'HH-0016', 'HH-0017', 'HH-0018'];
     const claims = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
