@@ -45,6 +45,7 @@ interface StatusBody {
   detail?: Note;
   payoutFen?: number;
   noticeEndsAt?: string;
+  source?: 'receipt' | 'data-feed';
   reviewReasons?: { code: string; params: Record<string, string | number> }[];
   history: { at: string; from: string | null; to: string; actor: string; reason?: string; detail?: Note }[];
 }
@@ -211,6 +212,9 @@ export async function statusVerb(args: string[], io: CliIo): Promise<void> {
     // Words in the CLI's language: `detail` stays a string in the JSON, as scripts expect.
     ...(c.detail ? { detail: noteWords(c.detail, lang) } : {}),
     ...(c.payoutFen !== undefined ? { payoutFen: c.payoutFen } : {}),
+    // A claim without a recorded source came from a grid worker's receipt.
+    source: c.source ?? 'receipt',
+    ...(c.state === 'NOTICE' && c.noticeEndsAt ? { noticeEndsAt: c.noticeEndsAt } : {}),
     history: c.history.map((h) => ({
       at: h.at,
       from: h.from,

@@ -30,7 +30,8 @@ describe('claims status', () => {
     });
 
     const zh = JSON.parse((await status([claimId, '--json'])).join(''));
-    expect(zh).toMatchObject({ state: 'REJECTED', reason: 'INVALID_RECEIPT' });
+    expect(zh).toMatchObject({ state: 'REJECTED', reason: 'INVALID_RECEIPT', source: 'receipt' });
+    expect(zh.noticeEndsAt).toBeUndefined();
     expect(zh.detail).toBe('票据 1 不是 JPEG、PNG 或 PDF 文件');
     const en = JSON.parse((await status([claimId, '--json', '--lang', 'en'])).join(''));
     expect(en.detail).toBe('Receipt 1 is not a JPEG, PNG or PDF file');
