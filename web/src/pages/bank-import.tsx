@@ -2,19 +2,15 @@
 // bar), then what it did: transfers that arrived (DISBURSED), that failed (DISBURSEMENT_FAILED),
 // rows that disagree with the claim or the roster account, and rows naming no payout waiting for
 // its transfer, each with its reason, downloadable.
-import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
-import { decodeCsv, saveBlob } from '../download.ts';
+import { saveBlob } from '../download.ts';
 import { messageText, t } from '../i18n.ts';
 import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
-import { isMessageCode } from '#shared/messages/render.ts';
 import type { JobView } from '../types.ts';
-import { errorMessage, Page } from '../components.tsx';
-import { postToS3 } from '../upload.ts';
+import { Page } from '../components.tsx';
+import { JobProgress, useFileJob } from './file-job.tsx';
 
 /** The reasons of a row that names a payout but disagrees with it (bank-result.ts bankMismatchCodes). */
 const MISMATCH = new Set(['BANK_ACCOUNT_MISMATCH', 'BANK_AMOUNT_MISMATCH']);
-const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE']);
 export const bankColumns = 'claimId,bankAccount,amount,status,bankRef,reason';
 
 interface BankResult {
@@ -27,27 +23,7 @@ interface BankResult {
   readonly reportUrl?: string;
 }
 
-class ImportFailed extends Error {}
-
-async function importAsJob(csv: string, onJob: (job: JobView) => void): Promise<BankResult> {
-  const { job: created, upload } = await api.createImport('bank-result');
-  onJob(created);
-  await postToS3(upload, new Blob([csv], { type: upload.contentType }), 'bank-result.csv', () => undefined);
-  let job = created;
-  while (!FINISHED.has(job.status)) {
-    await new Promise((r) => setTimeout(r, 500));
-    job = await api.getImport(job.jobId);
-    onJob(job);
-  }
-  if (job.status === 'FAILED') {
-    const reason = job.failureReasons
-      ? job.failureReasons.map((m) => messageText(m)).join('；')
-      : messageText({
-          code: isMessageCode(job.failure ?? '') ? (job.failure ?? '') : 'INCOMPLETE',
-          params: {},
-        });
-    throw new ImportFailed(t('roster.failed', { reason }));
-  }
+function toBankResult(job: JobView): BankResult {
   const rows = [...(job.rejectedRows ?? [])];
   const mismatch = (r: RowRejection) => r.reasons.some((m) => MISMATCH.has(m.code));
   return {
@@ -91,35 +67,7 @@ function RowTable({ title, rows }: { title: string; rows: readonly RowRejection[
 }
 
 export function BankImport() {
-  const [csv, setCsv] = useState('');
-  const [fileName, setFileName] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<BankResult | undefined>();
-  const [job, setJob] = useState<JobView | undefined>();
-  const [error, setError] = useState<string | undefined>();
-
-  const pick = async (input: HTMLInputElement) => {
-    const file = input.files?.[0];
-    if (!file) return;
-    setFileName(file.name);
-    setCsv(decodeCsv(await file.arrayBuffer()));
-    setResult(undefined);
-  };
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (!csv.trim()) return setError(t('roster.empty'));
-    setBusy(true);
-    setError(undefined);
-    setResult(undefined);
-    try {
-      setResult(await importAsJob(csv, setJob));
-    } catch (err) {
-      setError(err instanceof ImportFailed ? err.message : errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { csv, fileName, busy, result, job, error, pick, submit } = useFileJob('bank-result', toBankResult);
 
   return (
     <Page title={t('bank.title')}>
@@ -144,12 +92,7 @@ export function BankImport() {
         <button type="submit" class="primary" disabled={busy || !csv}>
           {busy ? t('roster.importing') : t('roster.import')}
         </button>
-        {busy && job?.rows !== undefined && (
-          <div role="status" class="job-progress">
-            <progress max={Math.max(job.rows, 1)} value={job.processed} />
-            <span>{t('roster.progress', { processed: job.processed, rows: job.rows })}</span>
-          </div>
-        )}
+        <JobProgress busy={busy} job={job} />
       </form>
       {result && (
         <section class="card" aria-labelledby="bank-result">

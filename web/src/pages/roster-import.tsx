@@ -1,16 +1,13 @@
 // Roster and household-member imports for admins: a CSV file (UTF-8, or the GBK that Excel in
 // China saves by default) or pasted text, sent as a bulk job of any size (uploaded as UTF-8,
 // followed with a progress bar); every bad row comes back with its reason, downloadable for fixing.
-import { useState } from 'preact/hooks';
-import { api } from '../api.ts';
-import { decodeCsv, saveBlob } from '../download.ts';
+import { saveBlob } from '../download.ts';
 import { messageText, t } from '../i18n.ts';
 import type { MessageKey } from '../messages.ts';
 import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
-import { isMessageCode } from '#shared/messages/render.ts';
 import { memberColumns, rosterColumns, type JobView } from '../types.ts';
-import { errorMessage, Page } from '../components.tsx';
-import { postToS3 } from '../upload.ts';
+import { Page } from '../components.tsx';
+import { JobProgress, useFileJob } from './file-job.tsx';
 
 interface ImportResult {
   readonly imported: number;
@@ -23,10 +20,7 @@ interface ImportResult {
   readonly rejectedTotal: number;
 }
 
-const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE']);
-
 /** A refused file, already in the reader's words. */
-class ImportFailed extends Error {}
 
 /** The kinds of file this page imports, and what tells them apart on the page. */
 type FileKind = 'roster' | 'members';
@@ -36,30 +30,7 @@ const kinds: Readonly<Record<FileKind, { title: MessageKey; file: MessageKey; co
 };
 
 /** Uploads the text as a job of that kind and follows it until it ends. */
-async function importAsJob(
-  kind: FileKind,
-  csv: string,
-  onJob: (job: JobView) => void,
-): Promise<ImportResult> {
-  const { job: created, upload } = await api.createImport(kind);
-  onJob(created);
-  await postToS3(upload, new Blob([csv], { type: upload.contentType }), `${kind}.csv`, () => undefined);
-  let job = created;
-  while (!FINISHED.has(job.status)) {
-    await new Promise((r) => setTimeout(r, 500));
-    job = await api.getImport(job.jobId);
-    onJob(job);
-  }
-  if (job.status === 'FAILED') {
-    const reason = job.failureReasons
-      ? job.failureReasons.map((m) => messageText(m)).join('；')
-      : // A job the workflow gave up on names the workflow's error: for people, it did not finish.
-        messageText({
-          code: isMessageCode(job.failure ?? '') ? (job.failure ?? '') : 'INCOMPLETE',
-          params: {},
-        });
-    throw new ImportFailed(t('roster.failed', { reason }));
-  }
+function toImportResult(job: JobView): ImportResult {
   return {
     imported: job.imported,
     rejected: [...(job.rejectedRows ?? [])],
@@ -79,35 +50,10 @@ export function MembersImport() {
 
 function BulkFileImport({ kind }: { readonly kind: FileKind }) {
   const words = kinds[kind];
-  const [csv, setCsv] = useState('');
-  const [fileName, setFileName] = useState<string | undefined>();
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<ImportResult | undefined>();
-  const [job, setJob] = useState<JobView | undefined>();
-  const [error, setError] = useState<string | undefined>();
-
-  const pick = async (input: HTMLInputElement) => {
-    const file = input.files?.[0];
-    if (!file) return;
-    setFileName(file.name);
-    setCsv(decodeCsv(await file.arrayBuffer()));
-    setResult(undefined);
-  };
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (!csv.trim()) return setError(t('roster.empty'));
-    setBusy(true);
-    setError(undefined);
-    setResult(undefined);
-    try {
-      setResult(await importAsJob(kind, csv, setJob));
-    } catch (err) {
-      setError(err instanceof ImportFailed ? err.message : errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { csv, setCsv, fileName, setFileName, busy, result, job, error, pick, submit } = useFileJob(
+    kind,
+    toImportResult,
+  );
 
   return (
     <Page title={t(words.title)}>
@@ -144,12 +90,7 @@ function BulkFileImport({ kind }: { readonly kind: FileKind }) {
         <button type="submit" class="primary" disabled={busy}>
           {busy ? t('roster.importing') : t('roster.import')}
         </button>
-        {busy && job?.rows !== undefined && (
-          <div role="status" class="job-progress">
-            <progress max={Math.max(job.rows, 1)} value={job.processed} />
-            <span>{t('roster.progress', { processed: job.processed, rows: job.rows })}</span>
-          </div>
-        )}
+        <JobProgress busy={busy} job={job} />
       </form>
       {result && (
         <section class="card" aria-labelledby={`${kind}-result`}>
