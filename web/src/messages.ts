@@ -1,6 +1,6 @@
 // Every word the UI shows, zh-CN first. The English table must have exactly the same keys
 // (the type enforces it), so a missing translation is a compile error, not a blank label.
-// Field words follow shared/glossary.md; the words for codes (roles, categories, statuses,
+// Field words are the ones grid workers and county offices use; the words for codes (roles, categories, statuses,
 // claim states, reasons, relations) come from the domain vocabulary, keyed `prefix.code`.
 import {
   categoryLabels,

@@ -4,9 +4,8 @@
 // never a table scan). Each chart is drawn by chart.js, loaded only when this page opens, and
 // its figures are also in a table: the table is the chart's text alternative.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Chart, ChartConfiguration } from 'chart.js';
-import type * as BarChart from '../bar-chart.ts';
+import { useMemo, useState } from 'preact/hooks';
+import type { ChartConfiguration } from 'chart.js';
 import type { getStats } from '#shared/api/stats-api.ts';
 import { api, apiJson } from '../api.ts';
 import { formatFen } from '../format.ts';
@@ -15,6 +14,7 @@ import { bucketLabels, formatDuration, formatMonth } from '../stats.ts';
 import { gateLabel } from '../review-state.ts';
 import { categories, claimStates, type Category, type Policy } from '../types.ts';
 import { useAsync } from '../use-async.ts';
+import { useChart } from '../use-chart.ts';
 import { ErrorBox, Loading, Page } from '../components.tsx';
 
 export type Stats = Awaited<ReturnType<typeof getStats>>;
@@ -30,31 +30,9 @@ const categoryColour: Record<Category, string> = {
 };
 const ageColours = ['#0b4f8a', '#2f7fc1', '#b45309', '#b91c1c', '#7f1d1d'];
 
-let chartModule: Promise<typeof BarChart> | undefined;
-/** chart.js with what a bar chart needs; a separate chunk, fetched only by this page. */
-function loadCharts() {
-  chartModule ??= import('../bar-chart.ts');
-  return chartModule;
-}
-
 /** A chart.js canvas; `label` is its short accessible name, the table next to it has the figures. */
 function ChartCanvas({ config, label }: { config: ChartConfiguration<'bar'>; label: string }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const [failed, setFailed] = useState(false);
-  useEffect(() => {
-    let chart: Chart<'bar'> | undefined;
-    let live = true;
-    loadCharts().then(
-      (m) => {
-        if (live && canvas.current) chart = new m.Chart(canvas.current, config);
-      },
-      () => live && setFailed(true),
-    );
-    return () => {
-      live = false;
-      chart?.destroy();
-    };
-  }, [config]);
+  const { canvas, failed } = useChart(config);
   if (failed) return null;
   return (
     <div class="chart-box">

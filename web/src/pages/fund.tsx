@@ -4,8 +4,7 @@
 // last 30 days' rate, the top-ups on record, and topping it up: the dialog shows, before anything
 // is sent, how many waiting claims the money pays and their total.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Chart, ChartConfiguration } from 'chart.js';
-import type * as Charts from '../bar-chart.ts';
+import type { ChartConfiguration } from 'chart.js';
 import type { FundHistory, FundView, TopUpAnswer } from '#shared/api/fund-api.ts';
 import { wouldPay } from '#shared/fund.ts';
 import { parseYuan } from '#shared/money.ts';
@@ -17,16 +16,11 @@ import { formatMonth } from '../stats.ts';
 import { cached } from '../offline-cache.ts';
 import type { Policy } from '../types.ts';
 import { useAsync } from '../use-async.ts';
+import { useChart } from '../use-chart.ts';
 import { ErrorBox, errorMessage, Loading, Page } from '../components.tsx';
 
 /** Waiting claims read to preview a top-up; a fund with more says "at least". */
 const PREVIEW_LIMIT = 2_000;
-
-let chartModule: Promise<typeof Charts> | undefined;
-function loadCharts() {
-  chartModule ??= import('../bar-chart.ts');
-  return chartModule;
-}
 
 /** Regions whose policies have a fund, with their names (the newest policy's name wins). */
 function fundRegions(policies: readonly Policy[] | undefined): [string, Policy['regionName']][] {
@@ -143,8 +137,6 @@ const yuan = (fen: number) => fen / 100;
 
 /** The balance each day of the year; the month-end table beside it has the figures. */
 function BalanceChart({ history }: { history: FundHistory }) {
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const [failed, setFailed] = useState(false);
   const lang = getLang();
   const config = useMemo(
     (): ChartConfiguration<'line'> => ({
@@ -184,20 +176,7 @@ function BalanceChart({ history }: { history: FundHistory }) {
     }),
     [history, lang],
   );
-  useEffect(() => {
-    let chart: Chart<'line'> | undefined;
-    let live = true;
-    loadCharts().then(
-      (m) => {
-        if (live && canvas.current) chart = new m.Chart(canvas.current, config);
-      },
-      () => live && setFailed(true),
-    );
-    return () => {
-      live = false;
-      chart?.destroy();
-    };
-  }, [config]);
+  const { canvas, failed } = useChart(config);
   const months = monthEnds(history);
   return (
     <section class="card" aria-labelledby="fund-chart-title">
