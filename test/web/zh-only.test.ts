@@ -87,7 +87,11 @@ function isId(token: string): boolean {
 
 /** English words in `text`: Latin tokens of two letters or more not on the lists. */
 function englishWords(text: string): string[] {
-  const tokens = text.match(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]/g) ?? [];
+  const tokens = [...text.matchAll(/[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]/g)]
+    // Glued to a digit before it and all in an id's alphabet: the rest of an id (a ULID tail
+    // such as 9BBFSZBY), not a word.
+    .filter((m) => !(/\d/.test(text[m.index - 1] ?? '') && /^[0-9A-HJKMNP-TV-Z]+$/.test(m[0])))
+    .map((m) => m[0]);
   return tokens.filter((t) => /[A-Za-z]{2}/.test(t) && !allowedWords.has(t) && !isId(t));
 }
 
