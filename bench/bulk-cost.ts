@@ -8,6 +8,13 @@
 // - ledger export: the ledger read by Query (eventually consistent, 0.5 unit per 4 KB of items),
 //   one consistent roster read per payee, the file written in 8 MiB parts, the writer's Lambda at
 //   1,769 MB for the CPU time the export benchmark measured.
+// - medical feed: per batch of 2 chunks of 500 records, the ID numbers' holders (BatchGetItem,
+//   strongly consistent), each matched household's periods and members (a Query each), then per
+//   household group its stored records by id, its counter and its records (a Query), one
+//   transaction of each record's two items (by id, under the household) and the counter, and the
+//   household's warning burden refreshed (periods, claims, records read; the burden put). The
+//   claims the file opens: one transaction each (claim, first events, its records claimed); what
+//   a claim costs after that is the cost group's review path, not counted here.
 import type { Prices } from '#bench/cost.ts';
 import { round } from '#bench/stats.ts';
 
@@ -16,6 +23,8 @@ export interface BulkCostLine {
   readonly per: string;
   readonly usd: number;
   readonly parts: Readonly<Record<string, number>>;
+  /** What the model counts per unit of work (request units, requests, GB-s), where it says. */
+  readonly use?: Readonly<Record<string, number>>;
 }
 
 const PERIODS_PER_HOUSEHOLD = 3;
@@ -53,6 +62,109 @@ export function rosterImportCost(
       prices.stepFunctions.expressPerGbSecond;
   const parts = { dynamoWrites, dynamoReads: dynamoReads + batchRecords, s3, lambda, stepFunctions };
   return line('roster import', `${rows.toLocaleString('en-US')} rows`, parts);
+}
+
+/** A stored feed record's item (by id, and its copy under the household) is about this size. */
+const FEED_RECORD_ITEM_BYTES = 480;
+/** A household's warning burden: its fields and one entry per counted expense. */
+const BURDEN_BASE_BYTES = 300;
+const BURDEN_EXPENSE_BYTES = 110;
+/** A data-feed claim opened: the claim item, its first two events, ~3 records claimed. */
+const OPENED_CLAIM_ITEMS_KB = 2 + 1 + 1;
+const RECORDS_PER_OPENED_CLAIM = 3;
+
+export interface FeedRun {
+  /** Records per household of the county (as in the run; their spread sets the groups per batch). */
+  readonly recordsPerHousehold: number;
+  /** Records whose person is on a household. */
+  readonly matchedShare: number;
+  /** Claims the feed opened per record. */
+  readonly claimsPerRecord: number;
+  /** Lambda time of the job's steps per record, measured on the local stack (an upper bound). */
+  readonly lambdaSecondsPerRecord: number;
+  readonly chunkRows: number;
+}
+
+export function feedImportCost(
+  prices: Prices,
+  records: number,
+  run: FeedRun,
+  lambdaMemoryMb = 512,
+): BulkCostLine {
+  const chunks = Math.ceil(records / run.chunkRows);
+  const batches = Math.ceil(chunks / CHUNKS_PER_BATCH);
+  const households = records / run.recordsPerHousehold;
+  const matchedPerBatch = run.chunkRows * CHUNKS_PER_BATCH * run.matchedShare;
+  // Distinct households a batch's matched records fall on: each is one group (one category).
+  const groupsPerBatch = households * (1 - (1 - 1 / households) ** matchedPerBatch);
+  const groups = batches * groupsPerBatch;
+  const matched = records * run.matchedShare;
+  // A household's records, on average while the file goes through: half its year's.
+  const householdRecordsKb = Math.max(1, ((matched / households / 2) * FEED_RECORD_ITEM_BYTES) / 1024);
+  const householdRecordsRru = Math.ceil(householdRecordsKb / 4);
+  const itemKb = Math.ceil(FEED_RECORD_ITEM_BYTES / 1024);
+  const burdenKb = Math.ceil((BURDEN_BASE_BYTES + (matched / households) * BURDEN_EXPENSE_BYTES) / 1024);
+  const claims = records * run.claimsPerRecord;
+  const rru = {
+    holders: records,
+    household: groups * 2,
+    recordsById: matched,
+    counters: groups,
+    householdRecords: groups * householdRecordsRru,
+    burdenReads: groups * (2 + householdRecordsRru),
+    openedClaims: claims * 5,
+    jobBatches: chunks * 2,
+  };
+  const wru = {
+    records: matched * 2 * itemKb * 2,
+    counters: groups * 2,
+    burdens: groups * burdenKb,
+    openedClaims: claims * 2 * (OPENED_CLAIM_ITEMS_KB + RECORDS_PER_OPENED_CLAIM * 2 * itemKb),
+    jobBatches: chunks * 2 * 2,
+  };
+  const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+  const readUnits = sum(rru);
+  const writeUnits = sum(wru);
+  // The file once in, read twice by the check; the chunks written and read once; the map's
+  // item reader and result files; the error report and the list of claims opened.
+  const s3Puts = 1 + chunks + 1 + 2 + 2;
+  const s3Gets = 2 + chunks + 1;
+  const s3 =
+    s3Puts * prices.s3.standardPutCopyPostListPerRequest +
+    s3Gets * prices.s3.standardGetSelectAndOtherPerRequest;
+  const lambdaGbSeconds = records * run.lambdaSecondsPerRecord * (lambdaMemoryMb / 1024);
+  const lambda = lambdaGbSeconds * prices.lambda.arm64PerGbSecond + (batches + 3) * prices.lambda.perRequest;
+  const standardTransitions = 8 + batches;
+  const expressGbSeconds =
+    records * run.lambdaSecondsPerRecord * (prices.stepFunctions.expressMemoryIncrementMb / 1024);
+  const stepFunctions =
+    standardTransitions * prices.stepFunctions.standardPerStateTransition +
+    batches * prices.stepFunctions.expressPerRequest +
+    expressGbSeconds * prices.stepFunctions.expressPerGbSecond;
+  const parts = {
+    dynamoReads: readUnits * prices.dynamodb.onDemandPerReadRequestUnit,
+    dynamoWrites: writeUnits * prices.dynamodb.onDemandPerWriteRequestUnit,
+    s3,
+    lambda,
+    stepFunctions,
+  };
+  const perRecord = (n: number) => round(n / records, 3);
+  return {
+    ...line('medical feed', `${records.toLocaleString('en-US')} records`, parts),
+    use: {
+      readUnitsPerRecord: perRecord(readUnits),
+      writeUnitsPerRecord: perRecord(writeUnits),
+      holdersReadUnitsPerRecord: perRecord(rru.holders),
+      recordReadUnitsPerRecord: perRecord(rru.recordsById + rru.householdRecords),
+      transactionWriteUnitsPerRecord: perRecord(wru.records + wru.counters),
+      groupsPerRecord: perRecord(groups),
+      claimsOpened: Math.round(claims),
+      lambdaGbSeconds: round(lambdaGbSeconds, 1),
+      childExecutions: batches,
+      standardTransitions,
+      s3Requests: s3Puts + s3Gets,
+    },
+  };
 }
 
 export function ledgerExportCost(prices: Prices, rows: number, writerCpuSecondsPerRow: number): BulkCostLine {

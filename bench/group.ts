@@ -9,6 +9,7 @@ import { runEndToEnd } from '#bench/end-to-end.ts';
 import { runLedgerExport } from '#bench/ledger-export.ts';
 import { runClaimListing } from '#bench/claim-listing.ts';
 import { runRosterImport } from '#bench/roster-import.ts';
+import { runFeedImport } from '#bench/feed-import.ts';
 import { fullPlan, groupNames, quickPlan, type GroupName } from '#bench/plan.ts';
 import { runUploadWeight } from '#bench/upload-weight.ts';
 
@@ -37,6 +38,8 @@ async function run(name: GroupName, quick: boolean): Promise<unknown> {
       return runUploadWeight();
     case 'roster-import':
       return runRosterImport({ ...plan.rosterImport, log });
+    case 'feed-import':
+      return runFeedImport({ ...plan.feedImport, log });
     case 'claim-listing':
       return runClaimListing({ ...plan.claimListing, log });
     case 'cost': {

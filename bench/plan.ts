@@ -20,6 +20,11 @@ export interface Plan {
   };
   /** Claims loaded for the listing figures (BENCH_LISTING_CLAIMS overrides) and samples per listing. */
   readonly claimListing: { readonly claims: number; readonly samples: number };
+  /**
+   * A medical feed of `records` against `households` of demo-fund (BENCH_FEED_RECORDS and
+   * BENCH_FEED_HOUSEHOLDS, from `--feed-records` and `--feed-households`, override both plans).
+   */
+  readonly feedImport: { readonly size: { readonly records: number; readonly households: number } };
 }
 
 /** `--rows=100000,1000000`: files of that many rows, households of three periods. */
@@ -28,6 +33,13 @@ const rosterRows = (process.env.BENCH_ROSTER_ROWS ?? '')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0)
   .map((rows) => ({ households: Math.ceil(rows / 3), periods: 3, rows }));
+
+const feedSize = (records: number, households: number) => ({
+  size: {
+    records: Number(process.env.BENCH_FEED_RECORDS ?? records) || records,
+    households: Number(process.env.BENCH_FEED_HOUSEHOLDS ?? households) || households,
+  },
+});
 
 const listingClaims = (fallback: number) => Number(process.env.BENCH_LISTING_CLAIMS ?? fallback) || fallback;
 
@@ -47,6 +59,7 @@ export const fullPlan: Plan = {
           ],
   },
   claimListing: { claims: listingClaims(1_000_000), samples: 200 },
+  feedImport: feedSize(100_000, 10_000),
 };
 
 export const quickPlan: Plan = {
@@ -65,6 +78,7 @@ export const quickPlan: Plan = {
           ],
   },
   claimListing: { claims: listingClaims(5_000), samples: 50 },
+  feedImport: feedSize(3_000, 300),
 };
 
 export const groupNames = [
@@ -75,5 +89,6 @@ export const groupNames = [
   'cost',
   'claim-listing',
   'roster-import',
+  'feed-import',
 ] as const;
 export type GroupName = (typeof groupNames)[number];

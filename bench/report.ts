@@ -5,6 +5,7 @@ import type { EndToEndResult, LatencyRun } from '#bench/end-to-end.ts';
 import type { ExportResult } from '#bench/ledger-export.ts';
 import type { ListingResult } from '#bench/claim-listing.ts';
 import type { RosterImportResult } from '#bench/roster-import.ts';
+import type { FeedImportResult } from '#bench/feed-import.ts';
 import { ledgerExportCost } from '#bench/bulk-cost.ts';
 import { loadPrices } from '#bench/cost.ts';
 import type { UploadWeight } from '#bench/upload-weight.ts';
@@ -16,6 +17,7 @@ export interface GroupResults {
   'upload-weight'?: UploadWeight;
   'claim-listing'?: ListingResult;
   'roster-import'?: RosterImportResult;
+  'feed-import'?: FeedImportResult;
   cost?: {
     prices: { source: string; asOf: string };
     paths: Record<'automatic' | 'review', CostPath> & { notice?: CostPath };
@@ -151,6 +153,22 @@ export function verdicts(r: GroupResults): Verdict[] {
         met: last.status === 'SUCCEEDED' && ri.rssGrowth <= 1.2,
       });
   }
+  const fi = r['feed-import'];
+  if (fi) {
+    const f = fi.figure;
+    const mb = f.peakRssMiB * 1.048576;
+    out.push({
+      figure: `医保 feed of ${f.rows.toLocaleString('en-US')} records against ${f.households.toLocaleString('en-US')} households (${f.people.toLocaleString('en-US')} people)`,
+      goal: '<= 3 min end to end, stack RSS <= 300 MB (at 1,000,000 vs 100,000)',
+      value: `${f.status} in ${f.seconds} s, ${f.peakRssMiB} MiB (node ${f.peakNodeRssMiB}, JVM ${f.peakJvmRssMiB})`,
+      met:
+        f.rows >= 1_000_000 &&
+        f.households >= 100_000 &&
+        f.status === 'SUCCEEDED' &&
+        f.seconds <= 180 &&
+        mb <= 300,
+    });
+  }
   const cost = r.cost;
   if (cost) {
     const auto = cost.paths.automatic.totalUsdPer1000;
@@ -282,6 +300,51 @@ export function humanReport(r: GroupResults, header: string): string {
       `   on AWS per ${ri.cost.per}: $${ri.cost.usd} (${Object.entries(ri.cost.parts)
         .map(([k, v]) => `${k} $${v}`)
         .join(', ')})`,
+    );
+  }
+  const fi = r['feed-import'];
+  if (fi) {
+    const f = fi.figure;
+    const n = (x: number) => x.toLocaleString('en-US');
+    const o = (name: string) => n(f.outcomes[name] ?? 0);
+    const use = fi.cost.use ?? {};
+    parts.push(
+      `8. 医保 data feed as a bulk job (local stack; county of demo-fund seeded through the roster store in ${f.seedSeconds} s; file ${(f.fileBytes / 1048576).toFixed(1)} MiB)`,
+      table(
+        ['figure', 'goal', 'measured'],
+        [
+          [
+            `医保 feed of ${n(f.rows)} records against ${n(f.households)} households (${n(f.people)} people)`,
+            '<= 3 min end to end, stack RSS <= 300 MB (at 1,000,000 vs 100,000)',
+            `${f.status}${f.failure ? ` (${f.failure})` : ''} in ${f.seconds} s; peak RSS ${f.peakRssMiB} MiB (node ${f.peakNodeRssMiB} + JVM ${f.peakJvmRssMiB})`,
+          ],
+          [
+            "records per second, as a share of DynamoDB Local's BatchWriteItem rate in the same run",
+            'printed',
+            `${n(f.recordsPerSecond)} records/s, ${Math.round(f.shareOfStoreRate * 100)}% of ${n(f.storeItemsPerSecond)} items/s`,
+          ],
+          [
+            `cost on AWS per ${fi.cost.per}`,
+            'printed',
+            `$${fi.cost.usd} (${Object.entries(fi.cost.parts)
+              .map(([k, v]) => `${k} $${v}`)
+              .join(', ')})`,
+          ],
+        ],
+      ),
+      `   records: matched ${o('matched')}, unmatched ${o('unmatched')} (generated ${n(f.unmatchedRows)}), notCovered ${o('notCovered')}, repeated ${o('repeated')}, corrected ${o('corrected')}, counted ${o('counted')}, pending ${o('pending')}; rows refused ${n(f.rejected)} (${n(f.repeatedRows)} repeated ids in the file); claims opened ${n(f.claimsOpened)} (${n(f.largeStays)} large stays)`,
+      `   measured on the local stack: Lambda ${(f.measured.lambdaSecondsPerRecord * 1000).toFixed(2)} ms per record (${Object.entries(
+        f.measured.lambdaMsByHandler,
+      )
+        .map(([h, l]) => `${h} ${l.invocations}x ${n(l.totalMs)} ms`)
+        .join(
+          ', ',
+        )}); ${f.measured.childExecutions} map children, parent ${f.measured.parentTransitions} transitions; DynamoDB ${f.measured.dynamoReadUnitsPerRecord} read and ${f.measured.dynamoWriteUnitsPerRecord} write units per record as Local reports them (${Object.entries(
+        f.measured.dynamoRequests,
+      )
+        .map(([c, k]) => `${c.replace(/Command$/, '')} ${n(k)}`)
+        .join(', ')})`,
+      `   cost model per record: ${use.readUnitsPerRecord ?? 0} RRU (holders ${use.holdersReadUnitsPerRecord ?? 0}, records ${use.recordReadUnitsPerRecord ?? 0}), ${use.writeUnitsPerRecord ?? 0} WRU (record+counter transactions ${use.transactionWriteUnitsPerRecord ?? 0}); ${n(use.childExecutions ?? 0)} map children, ${n(use.standardTransitions ?? 0)} Standard transitions, ${n(use.s3Requests ?? 0)} S3 requests, ${use.lambdaGbSeconds ?? 0} Lambda GB-s; ${n(use.claimsOpened ?? 0)} claims opened (each then costs what the cost group's review path does)`,
     );
   }
   if (ex) {

@@ -124,7 +124,7 @@ export async function writeCountyRoster(
   return out.bytesWritten;
 }
 
-async function rssOf(pid: number | 'self'): Promise<number> {
+export async function rssOf(pid: number | 'self'): Promise<number> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+)/.exec(status)?.[1];
@@ -135,7 +135,7 @@ async function rssOf(pid: number | 'self'): Promise<number> {
 }
 
 /** The processes serving this data dir besides this one: the DynamoDB Local JVM and its watchdog. */
-async function helperPids(dataDir: string): Promise<number[]> {
+export async function helperPids(dataDir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -149,30 +149,39 @@ async function helperPids(dataDir: string): Promise<number[]> {
   return pids;
 }
 
-/** BatchWriteItem of `count` roster-sized items, four writers at once (the map's concurrency). */
-async function storeRate(endpoint: string, count: number): Promise<number> {
+/** A roster period's item as the roster store writes it, numbered `i`. */
+const rosterItem = (i: number): WriteRequest => ({
+  PutRequest: {
+    Item: marshall({
+      pk: `BENCHRAW#${i}`,
+      sk: 'PERIOD#2024-01-01',
+      householdId: `ZX-${i}`,
+      region: 'demo',
+      village: '红星村',
+      headName: '张德胜',
+      idNumber: distinctResidentId(i),
+      members: 4,
+      status: 'unstable',
+      statusFrom: '2024-01-01',
+      gridWorker: 'gw-00001',
+      bankAccount: '6230000000000000001',
+      annualIncomeFen: 860_000,
+      gsi3pk: 'GWHH#gw-00001',
+      gsi3sk: `ZX-${i}#2024-01-01`,
+    }),
+  },
+});
+
+/**
+ * BatchWriteItem of `count` items (roster-sized unless `item` says otherwise), four writers at
+ * once (the map's concurrency): DynamoDB Local's own write rate, items per second.
+ */
+export async function storeRate(
+  endpoint: string,
+  count: number,
+  item: (i: number) => WriteRequest = rosterItem,
+): Promise<number> {
   const db = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { ...s3LocalCredentials } });
-  const item = (i: number): WriteRequest => ({
-    PutRequest: {
-      Item: marshall({
-        pk: `BENCHRAW#${i}`,
-        sk: 'PERIOD#2024-01-01',
-        householdId: `ZX-${i}`,
-        region: 'demo',
-        village: '红星村',
-        headName: '张德胜',
-        idNumber: distinctResidentId(i),
-        members: 4,
-        status: 'unstable',
-        statusFrom: '2024-01-01',
-        gridWorker: 'gw-00001',
-        bankAccount: '6230000000000000001',
-        annualIncomeFen: 860_000,
-        gsi3pk: 'GWHH#gw-00001',
-        gsi3sk: `ZX-${i}#2024-01-01`,
-      }),
-    },
-  });
   let next = 0;
   const started = performance.now();
   const writer = async () => {

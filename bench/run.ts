@@ -1,4 +1,5 @@
-// `npm run bench` (tsx bench/run.ts [--quick] [--only=group,group] [--rows=100000,1000000]): runs each figure group in
+// `npm run bench` (tsx bench/run.ts [--quick] [--only=group,group] [--rows=100000,1000000]
+// [--feed-records=1000000 --feed-households=100000]): runs each figure group in
 // its own process, one after another (they would skew each other on a 2-core machine), prints a
 // human table, then one JSON line, and writes the JSON to reports/bench.json.
 import { spawn } from 'node:child_process';
@@ -22,6 +23,15 @@ const only = option('only')?.split(',').filter(Boolean);
 const rosterRows = option('rows');
 if (rosterRows !== undefined && !/^\d+(,\d+)*$/.test(rosterRows))
   throw new Error(`--rows takes row counts separated by commas, not ${rosterRows}`);
+// --feed-records=1000000 --feed-households=100000: the medical feed's size (default 100,000 vs 10,000).
+const feedRecords = option('feed-records');
+const feedHouseholds = option('feed-households');
+for (const [name, value] of [
+  ['feed-records', feedRecords],
+  ['feed-households', feedHouseholds],
+] as const)
+  if (value !== undefined && !/^[1-9]\d*$/.test(value))
+    throw new Error(`--${name} takes a whole number, not ${value}`);
 const unknown = (only ?? []).filter((g) => !groupNames.includes(g as GroupName));
 if (unknown.length > 0)
   throw new Error(`unknown group ${unknown.join(', ')}; groups: ${groupNames.join(', ')}`);
@@ -48,6 +58,8 @@ function runGroup(name: GroupName, out: string): Promise<void> {
           ...process.env,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           ...(rosterRows !== undefined ? { BENCH_ROSTER_ROWS: rosterRows } : {}),
+          ...(feedRecords !== undefined ? { BENCH_FEED_RECORDS: feedRecords } : {}),
+          ...(feedHouseholds !== undefined ? { BENCH_FEED_HOUSEHOLDS: feedHouseholds } : {}),
         },
       },
     );

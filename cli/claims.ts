@@ -6,6 +6,8 @@ import { fundVerb } from '#cli/verbs/fund.ts';
 import { bankVerb, reconcileVerb, reissueVerb } from '#cli/verbs/bank.ts';
 import { clockVerb } from '#cli/verbs/clock.ts';
 import { noticeVerb } from '#cli/verbs/notice.ts';
+import { feedVerb } from '#cli/verbs/feed.ts';
+import { warningsVerb } from '#cli/verbs/warnings.ts';
 import {
   exportVerb,
   grantVerb,
@@ -47,9 +49,11 @@ const verbs: Record<string, Verb> = {
   export: exportVerb,
   fund: fundVerb,
   bank: bankVerb,
+  feed: feedVerb,
   reissue: reissueVerb,
   reconcile: reconcileVerb,
   notice: noticeVerb,
+  warnings: warningsVerb,
   clock: clockVerb,
   start: async (args, io) => (await import('#cli/local/start.ts')).startVerb(args, io),
   seed: async (args, io) => (await import('#cli/local/seed.ts')).seedVerb(args, io),
@@ -68,13 +72,15 @@ const usage = `usage: claims <verb> [options]
   appeal CLAIM_ID --text TEXT --as USER [--api URL] [--json]
   retry CLAIM_ID [--as USER] [--api URL] [--json]
   bank import FILE.csv [--as USER] [--api URL] [--lang zh-CN|en] [--json]
+  feed import --kind medical|education FILE.csv [--as USER] [--api URL] [--lang zh-CN|en] [--json]
   reissue CLAIM_ID [--as USER] [--api URL] [--json]
   reconcile --from D --to D [--region R] [--as USER] [--api URL] [--json]
-  seed --households N --claims M [--seed S] [--dynamodb http://127.0.0.1:8000 | --data-dir DIR] [--json]
+  seed --households N --claims M [--seed S] [--region R] [--members] [--dynamodb http://127.0.0.1:8000 | --data-dir DIR] [--json]
   export --from D --to D [--region R] [--format csv|xlsx] [--lang zh|en] --out FILE [--as USER] [--api URL]
   fund --region R [--as USER] [--api URL] [--json]
   fund topup --region R --amount YUAN --ref TEXT [--as USER] [--api URL] [--json]
   notice --region R --village V [--lang zh|en] [--as USER] [--api URL] [--json]
+  warnings [--region R] [--level red|orange|blue] [--as USER] [--api URL] [--json]
   clock [advance --days N] [--api URL] [--json]   (local stack only)`;
 
 const stdio: CliIo = {

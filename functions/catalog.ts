@@ -76,6 +76,8 @@ export const apiRoutes = [
   // Reads the region's ledger for the year, as an export does.
   { method: 'GET', path: '/funds/{region}/history', handler: 'get-fund-history', auth: true, heavy: true },
   { method: 'GET', path: '/notices', handler: 'list-notices', auth: true },
+  // Households at a return-to-poverty warning level, with counts per village (JSON or CSV).
+  { method: 'GET', path: '/warnings', handler: 'list-warnings', auth: true },
 ] as const satisfies readonly ApiRoute[];
 export type ApiHandlerName = (typeof apiRoutes)[number]['handler'];
 
@@ -94,6 +96,9 @@ export function functionTimeoutSeconds(name: string): number {
       return 180;
     // Checks a whole file (a province's roster: a million rows) and writes its chunks.
     case 'start-import':
+      return 300;
+    // A data feed's job opens its claims here: a county's month of settlements, thousands of them.
+    case 'finish-import':
       return 300;
   }
   if ((workflowHandlers as readonly string[]).includes(name)) return 60;

@@ -27,6 +27,8 @@ export interface HandlerAccess {
   readonly startWorkflows: boolean;
   /** StartExecution on review-claim only: a review round after an objection or an appeal. */
   readonly startReview: boolean;
+  /** StartExecution on assess-claim only: the claims a data feed opens. */
+  readonly startAssess: boolean;
   /** StartExecution on export-ledger (a finance user's export job). */
   readonly startExport: boolean;
   /**
@@ -44,6 +46,7 @@ const reader: HandlerAccess = {
   exports: false,
   startWorkflows: false,
   startReview: false,
+  startAssess: false,
   startExport: false,
   imports: 'none',
 };
@@ -54,6 +57,7 @@ const writer: HandlerAccess = {
   exports: false,
   startWorkflows: false,
   startReview: false,
+  startAssess: false,
   startExport: false,
   imports: 'none',
 };
@@ -97,7 +101,8 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   // The import-file workflow's steps: read the file and the chunks, write chunks and the report.
   'start-import': { imports: 'work' },
   'import-chunks': { imports: 'work' },
-  'finish-import': { imports: 'work' },
+  // Also opens a data feed's claims and starts their assessment.
+  'finish-import': { imports: 'work', startAssess: true },
   // A POST only because the quote input is a body: it reads the household's cap, stores nothing.
   'quote-claim': { claimsTable: 'read' },
 };

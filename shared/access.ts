@@ -32,9 +32,9 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'get-review-context': [...reviewers, 'admin'],
   'import-roster': ['admin'],
   // Bulk file jobs; which role runs which kind of file is checked per job (import-api jobRoles).
-  'create-import': ['admin', 'finance'],
-  'get-import': ['admin', 'finance'],
-  'list-imports': ['admin', 'finance'],
+  'create-import': ['admin', 'finance', 'insurer'],
+  'get-import': ['admin', 'finance', 'insurer'],
+  'list-imports': ['admin', 'finance', 'insurer'],
   // Sends a claim in ERROR (or one whose run was lost) through its workflow again.
   'retry-claim': ['admin'],
   'list-policies': everyone,
@@ -57,6 +57,8 @@ export const routeAccess: Readonly<Record<string, RouteAccess>> = {
   'top-up-fund': ['finance', 'admin'],
   // The village's public notice board (公示): posted where everyone can read it; names always masked.
   'list-notices': everyone,
+  // Return-to-poverty warnings: the county's for admins and insurers, a grid worker's own households.
+  'list-warnings': ['gridWorker', 'insurer', 'admin'],
 };
 
 export function isRole(value: string): value is Role {

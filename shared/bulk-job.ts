@@ -5,15 +5,49 @@
 // counts never double.
 import * as z from 'zod';
 import { messageSchema } from '#shared/messages/schema.ts';
+import type { FeedKind } from '#shared/feed-record.ts';
 export { errorReportCsv } from '#shared/error-report.ts';
 
-export const jobKinds = ['roster', 'members', 'bank-result', 'ledger-export'] as const;
+export const jobKinds = [
+  'roster',
+  'members',
+  'bank-result',
+  'ledger-export',
+  'medical-feed',
+  'education-feed',
+] as const;
 export const jobKindSchema = z.enum(jobKinds);
 export type JobKind = z.infer<typeof jobKindSchema>;
 /** The kinds that start from an uploaded file (the others write one: a ledger export). */
-export const importKinds = ['roster', 'members', 'bank-result'] as const satisfies readonly JobKind[];
+export const importKinds = [
+  'roster',
+  'members',
+  'bank-result',
+  'medical-feed',
+  'education-feed',
+] as const satisfies readonly JobKind[];
 export const importKindSchema = z.enum(importKinds);
 export type ImportKind = z.infer<typeof importKindSchema>;
+
+/** The departments' data feeds, one job kind per feed. */
+export const feedJobKinds = ['medical-feed', 'education-feed'] as const satisfies readonly ImportKind[];
+export type FeedJobKind = (typeof feedJobKinds)[number];
+
+/** The feed a job imports, or undefined for a job of another kind. */
+export function feedOfJob(kind: JobKind): FeedKind | undefined {
+  switch (kind) {
+    case 'medical-feed':
+      return 'medical';
+    case 'education-feed':
+      return 'education';
+    default:
+      return undefined;
+  }
+}
+
+export function feedJobKind(feed: FeedKind): FeedJobKind {
+  return `${feed}-feed`;
+}
 
 export const jobStatuses = [
   /** Granted an upload form; the file has not arrived. */
@@ -78,6 +112,9 @@ export const bulkJobSchema = z.object({
   totalFen: z.number().int().min(0).optional(),
   /** An export's file size. */
   bytes: z.number().int().min(0).optional(),
+  /** A feed job: how many claims it opened, and where their list is (`openedClaimsKey`). */
+  claimsOpened: z.number().int().min(0).optional(),
+  openedKey: z.string().optional(),
   version: z.number().int().min(0).default(0),
 });
 export type BulkJob = z.infer<typeof bulkJobSchema>;
@@ -92,6 +129,11 @@ export const batchResultSchema = z.object({
   rejected: z.array(rowRejectionSchema),
   /** What the imported rows did, by kind of outcome (a bank result file: disbursed, failed). */
   outcomes: z.record(z.string(), z.number().int().min(0)).optional(),
+  /**
+   * A feed batch: the groups (`householdId|category|capYear`) it left records `pending` in, for
+   * the job's last step to open their claims.
+   */
+  pendingGroups: z.array(z.string()).optional(),
 });
 export type BatchResult = z.infer<typeof batchResultSchema>;
 
@@ -134,6 +176,11 @@ export function newJob(kind: JobKind, jobId: string, createdBy: string, createdA
 
 export function errorReportKey(kind: JobKind, jobId: string): string {
   return `${IMPORTS_PREFIX}${kind}/${jobId}/errors.csv`;
+}
+
+/** The claims a feed job opened, one `{ claimId, householdId, category }` a line. */
+export function openedClaimsKey(kind: JobKind, jobId: string): string {
+  return `${IMPORTS_PREFIX}${kind}/${jobId}/opened.jsonl`;
 }
 
 /** Checked rows are written in chunks; the workflow's items are chunk keys, never the rows. */

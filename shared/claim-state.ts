@@ -13,8 +13,14 @@ export type RejectionReason = z.infer<typeof rejectionReasonSchema>;
 
 /** Reasons an assessment can reject with before any person looks at the claim. */
 const automaticReasons: readonly RejectionReason[] = rejectionReasons.filter(
-  (r) => r !== 'REVIEW_REJECTED' && r !== 'APPEAL_REJECTED',
+  (r) => r !== 'REVIEW_REJECTED' && r !== 'APPEAL_REJECTED' && r !== 'RECORD_CORRECTED',
 );
+
+/**
+ * A data-feed claim whose record the department corrected before it was paid: closed, and its
+ * records opened again in a new claim with the corrected figures.
+ */
+const corrected: TransitionRule = { to: 'REJECTED', reasons: ['RECORD_CORRECTED'] };
 
 interface TransitionRule {
   readonly to: ClaimState;
@@ -35,19 +41,23 @@ const payoutOutcomes: readonly TransitionRule[] = [
 /** Allowed transitions. ERROR can return to the state the fault interrupted, so it can be retried. */
 export const transitions: Readonly<Record<ClaimState, readonly TransitionRule[]>> = {
   RECEIVED: [
-    { to: 'REJECTED', reasons: automaticReasons },
+    { to: 'REJECTED', reasons: [...automaticReasons, 'RECORD_CORRECTED'] },
     { to: 'PENDING_REVIEW' },
     { to: 'APPROVED' },
     { to: 'ERROR' },
   ],
-  PENDING_REVIEW: [{ to: 'APPROVED' }, { to: 'REJECTED', reasons: ['REVIEW_REJECTED'] }, { to: 'ERROR' }],
+  PENDING_REVIEW: [
+    { to: 'APPROVED' },
+    { to: 'REJECTED', reasons: ['REVIEW_REJECTED', 'RECORD_CORRECTED'] },
+    { to: 'ERROR' },
+  ],
   // An appeal is reviewed like a claim; its refusal is final.
   APPEALED: [{ to: 'APPROVED' }, { to: 'REJECTED', reasons: ['APPEAL_REJECTED'] }, { to: 'ERROR' }],
   // Approved with a public notice to run first (公示), or paid straight away.
   // To review when its payout, priced at the year's total when paid, grew past a review line.
-  APPROVED: [{ to: 'NOTICE' }, ...payoutOutcomes, { to: 'PENDING_REVIEW' }, { to: 'ERROR' }],
+  APPROVED: [{ to: 'NOTICE' }, ...payoutOutcomes, { to: 'PENDING_REVIEW' }, corrected, { to: 'ERROR' }],
   // An objection during the notice sends the claim back to review.
-  NOTICE: [...payoutOutcomes, { to: 'PENDING_REVIEW' }, { to: 'ERROR' }],
+  NOTICE: [...payoutOutcomes, { to: 'PENDING_REVIEW' }, corrected, { to: 'ERROR' }],
   AWAITING_FUNDS: [...payoutOutcomes.filter((r) => r.to !== 'AWAITING_FUNDS'), { to: 'ERROR' }],
   PAID: [{ to: 'DISBURSED' }, { to: 'DISBURSEMENT_FAILED' }],
   DISBURSED: [],

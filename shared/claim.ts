@@ -64,12 +64,25 @@ export const storedReceiptSchema = z.object({
 });
 export type StoredReceipt = z.infer<typeof storedReceiptSchema>;
 
-/** Another live claim this one may repeat, found by the receipt image or by the claim's facts. */
-export const possibleDuplicateSchema = z.object({
-  claimId: z.string(),
-  /** `image`: a receipt looks like one of the other claim's; `facts`: same category, date and cost. */
-  by: z.enum(['image', 'facts']),
-});
+/**
+ * Another live claim, or a department's record, this one may repeat: found by the receipt image,
+ * by the claim's facts, or by a feed record with the same facts as a receipt claim.
+ */
+export const possibleDuplicateSchema = z
+  .object({
+    /** The other claim; absent for a feed record no claim holds (counted below the threshold, say). */
+    claimId: z.string().optional(),
+    /**
+     * `image`: a receipt looks like one of the other claim's; `facts`: same category, date and
+     * cost; `feed`: a department's record and a receipt claim have the same category, date and cost.
+     */
+    by: z.enum(['image', 'facts', 'feed']),
+    /** by `feed`: the record (`<kind>:<recordId>`) that describes the same bill, when known. */
+    recordKey: z.string().optional(),
+  })
+  .refine((d) => d.claimId !== undefined || d.recordKey !== undefined, {
+    message: 'a possible duplicate names a claim or a record',
+  });
 export type PossibleDuplicate = z.infer<typeof possibleDuplicateSchema>;
 
 export const claimRecordSchema = z.object({
@@ -108,6 +121,8 @@ export const claimRecordSchema = z.object({
   disbursement: z.object({ batchRef: z.string(), at: z.string(), by: z.string() }).optional(),
   /** Where the claim came from: a grid worker's receipt (absent on older records) or a data feed. */
   source: z.enum(claimSources).optional(),
+  /** A data-feed claim's evidence: its records, as `<kind>:<recordId>` (no photo). */
+  feedRecords: z.array(z.string()).optional(),
   /** While the claim is posted in the village (NOTICE): when the notice ends and it is paid. */
   noticeEndsAt: z.string().optional(),
   /** Objections raised during notices; each sent the claim back to review. */

@@ -9,7 +9,12 @@ export { accumulates };
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
 import { daysBetween } from '#shared/dates.ts';
 import type { RejectionReason } from '#shared/claim-state.ts';
-import { routeForReview, type ReviewReason, type ReviewRouting } from '#shared/review-routing.ts';
+import {
+  routeForReview,
+  type ClaimSource,
+  type ReviewReason,
+  type ReviewRouting,
+} from '#shared/review-routing.ts';
 
 export interface ClaimToAssess {
   readonly householdId: string;
@@ -17,6 +22,11 @@ export interface ClaimToAssess {
   readonly expenseDate: string;
   readonly totalCostFen: Fen;
   readonly reimbursedFen: Fen;
+  /**
+   * A data-feed claim is judged as a receipt claim (roster status on the expense date, policy,
+   * category, filing deadline from the expense date); only its review route differs.
+   */
+  readonly source?: ClaimSource | undefined;
 }
 
 export interface AssessmentInput {

@@ -7,6 +7,8 @@ import type { ClaimState, HistoryEvent } from '#shared/claim-state.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
 import type { Member } from '#shared/members.ts';
 import type { ClaimGrant } from '#shared/claim-grant.ts';
+import type { FeedKind, FeedRecord } from '#shared/feed-record.ts';
+import type { HouseholdBurden } from '#shared/warnings.ts';
 import { addDays } from '#shared/dates.ts';
 
 export interface Clock {
@@ -176,6 +178,11 @@ export interface ClaimEvidence {
   readonly facts: string;
   /** Perceptual fingerprints of the image receipts. */
   readonly fingerprints: readonly string[];
+  /**
+   * A data-feed claim's records, each as the facts a receipt for the same bill would carry
+   * (feedRecordFacts); absent on a receipt claim's evidence.
+   */
+  readonly recordFacts?: readonly string[];
 }
 
 export interface ClaimStore {
@@ -396,4 +403,50 @@ export interface ExportStore {
 export interface IdSource {
   /** A new ULID. */
   next(): string;
+}
+
+/**
+ * The most feed records one FeedStore transaction writes. DynamoDB takes at most 100 items in a
+ * transaction and each record is two items there (the record under its id, and its copy under its
+ * household so a household's records are one consistent read): 45 records, the counter or the
+ * claim and its first events fit with room to spare. Callers write more in chunks of this size.
+ */
+export const FEED_RECORDS_PER_TRANSACTION = 45;
+
+/** A feed record to write, if the stored one still has `expectedVersion` (null: none stored yet). */
+export interface FeedRecordWrite {
+  readonly record: FeedRecord;
+  readonly expectedVersion: number | null;
+}
+
+/** The departments' records matched to households (nothing personal: see feed-record.ts). */
+export interface FeedStore {
+  /** The stored records of one kind with these ids (ids not stored: absent), read consistently. */
+  records(kind: FeedKind, recordIds: readonly string[]): Promise<Map<string, FeedRecord>>;
+  /** Every stored record of a household, all kinds and years, read consistently. */
+  householdRecords(householdId: string): Promise<FeedRecord[]>;
+  /**
+   * One transaction (at most FEED_RECORDS_PER_TRANSACTION writes, each record once): every record
+   * written if still as expected (its version: the caller's, usually expected + 1), and, when
+   * `counted` is given, the household's counter moved from `before` to `afterFen` if it still holds
+   * `before`. False when a record or the counter moved meanwhile (read again, decide again).
+   */
+  writeRecords(writes: readonly FeedRecordWrite[], counted?: CountedExpense): Promise<boolean>;
+  /**
+   * One transaction: the data-feed claim created with its first events (at most 9), and its
+   * records (at most FEED_RECORDS_PER_TRANSACTION; already `claimed` by it, or written `claimed`
+   * here if still as expected). False, with nothing written, when the claim exists already or a
+   * record moved meanwhile.
+   */
+  openClaim(claim: ClaimRecord, events: readonly HistoryEvent[], writes: readonly FeedRecordWrite[]): Promise<boolean>;
+}
+
+/** Each household's counted self-paid costs of the last year, kept for the warning levels. */
+export interface WarningStore {
+  /** Stores a household's burden; a burden with no expenses removes the household's entry. */
+  putBurden(burden: HouseholdBurden): Promise<void>;
+  /** The stored burdens of a region's households (any order). */
+  burdens(region: string): Promise<HouseholdBurden[]>;
+  /** The stored burdens of some households of one region (households with none: absent). */
+  burdensOf(region: string, householdIds: readonly string[]): Promise<Map<string, HouseholdBurden>>;
 }

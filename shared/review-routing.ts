@@ -3,11 +3,13 @@
 // are codes with parameters, kept so reviewers see what flagged the claim in their language.
 import type { Fen } from '#shared/money.ts';
 import type { Role } from '#shared/access.ts';
-import type { Category, GateId, Policy, ReviewRoute } from '#shared/policy.ts';
+import type { Category, claimSources, GateId, Policy, ReviewRoute } from '#shared/policy.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
 import type { ReviewReason } from '#shared/claim.ts';
 
 export type { ReviewReason };
+/** Where a claim came from: a grid worker's receipt, or a department's data feed. */
+export type ClaimSource = (typeof claimSources)[number];
 import { daysBetween } from '#shared/dates.ts';
 
 export interface ReviewRouting {
@@ -26,6 +28,8 @@ export interface RoutingInput {
     readonly expenseDate: string;
     readonly totalCostFen: Fen;
     readonly reimbursedFen: Fen;
+    /** Where the claim came from; absent (older records): a receipt. */
+    readonly source?: ClaimSource | undefined;
   };
   /** Only when the household's roster status last changed is read. */
   readonly period: Pick<RosterPeriod, 'statusFrom'>;
@@ -58,6 +62,7 @@ export type ReviewRound = 'first' | 'objection' | 'appeal';
 
 /** The facts a route's conditions are checked against. */
 interface RouteFacts {
+  readonly source: ClaimSource;
   readonly category: Category;
   readonly payoutFen: Fen;
   readonly anomalous: boolean;
@@ -66,11 +71,11 @@ interface RouteFacts {
 
 /**
  * Whether every condition of a route holds. Appeal and objection routes apply to their own round
- * only, and only they apply to it; data-feed routes: not yet.
+ * only, and only they apply to it.
  */
 function routeMatches(route: ReviewRoute, facts: RouteFacts): boolean {
   const { when } = route;
-  if (when.source !== undefined && when.source !== 'receipt') return false;
+  if (when.source !== undefined && when.source !== facts.source) return false;
   if ((when.appeal === true) !== (facts.round === 'appeal')) return false;
   if ((when.objection === true) !== (facts.round === 'objection')) return false;
   if (when.payoutAboveFen !== undefined && !(facts.payoutFen > when.payoutAboveFen)) return false;
@@ -98,6 +103,7 @@ export function routeForReview(input: RoutingInput): ReviewRouting {
   const { policy, claim, payoutFen } = input;
   const anomalies = [...detectAnomalies(input), ...(input.extraAnomalies ?? [])];
   const facts: RouteFacts = {
+    source: claim.source ?? 'receipt',
     category: claim.category,
     payoutFen,
     anomalous: anomalies.length > 0,
@@ -133,9 +139,16 @@ export function routeForRound(input: {
   readonly round: Exclude<ReviewRound, 'first'>;
   readonly category: Category;
   readonly payoutFen: Fen;
+  readonly source?: ClaimSource | undefined;
 }): { readonly requiredGates: readonly GateId[]; readonly reasons: readonly ReviewReason[] } {
   const { policy, round } = input;
-  const facts: RouteFacts = { category: input.category, payoutFen: input.payoutFen, anomalous: false, round };
+  const facts: RouteFacts = {
+    source: input.source ?? 'receipt',
+    category: input.category,
+    payoutFen: input.payoutFen,
+    anomalous: false,
+    round,
+  };
   const matched = policy.review.routes.filter((route) => routeMatches(route, facts));
   const gates = matched.length > 0 ? matched.flatMap((r) => r.gates) : policy.review.gates.map((g) => g.id);
   const codes =
@@ -153,8 +166,9 @@ export function routeForPayout(
   policy: Policy,
   category: Category,
   payoutFen: Fen,
+  source: ClaimSource = 'receipt',
 ): { readonly requiredGates: readonly GateId[]; readonly reasons: readonly ReviewReason[] } {
-  const facts: RouteFacts = { category, payoutFen, anomalous: false, round: 'first' };
+  const facts: RouteFacts = { source, category, payoutFen, anomalous: false, round: 'first' };
   const matched = policy.review.routes.filter((route) => !route.when.anomaly && routeMatches(route, facts));
   return {
     requiredGates: gatesInOrder(
@@ -170,7 +184,8 @@ export function routeForPayout(
  * the household (anomalies may add review on top): what a quote can tell in advance.
  */
 export function reviewExpected(policy: Policy, category: Category, payoutFen: Fen): boolean {
-  const facts: RouteFacts = { category, payoutFen, anomalous: false, round: 'first' };
+  // A quote is for a grid worker's receipt.
+  const facts: RouteFacts = { source: 'receipt', category, payoutFen, anomalous: false, round: 'first' };
   return policy.review.routes.some((route) => routeMatches(route, facts));
 }
 

@@ -76,6 +76,7 @@ export const rejectionReasons = [
   'CAP_EXHAUSTED',
   'REVIEW_REJECTED',
   'APPEAL_REJECTED',
+  'RECORD_CORRECTED',
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
@@ -113,6 +114,10 @@ export const rejectionReasonLabels: Readonly<Record<RejectionReason, Labels>> = 
   },
   REVIEW_REJECTED: { zh: '审核未通过', en: 'Rejected in review' },
   APPEAL_REJECTED: { zh: '复核未通过', en: 'Rejected on appeal' },
+  RECORD_CORRECTED: {
+    zh: '部门数据已更正，按更正后的数据重新立案',
+    en: 'The department corrected its record; a new claim uses the corrected figures',
+  },
 };
 
 /**

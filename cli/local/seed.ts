@@ -42,6 +42,8 @@ export async function seedVerb(args: string[], io: CliIo): Promise<void> {
     seed: { type: 'string' },
     dynamodb: { type: 'string' },
     'data-dir': { type: 'string' },
+    region: { type: 'string' },
+    members: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
   const households = count(values.households, 'households');
@@ -57,7 +59,14 @@ export async function seedVerb(args: string[], io: CliIo): Promise<void> {
   try {
     await ensureClaimsTable(db, CLAIMS_TABLE);
     const store = new DynamoClaimStore(db, CLAIMS_TABLE);
-    const result = await seedCounty(store, { households, claims, seed }, (done) => {
+    const county = {
+      households,
+      claims,
+      seed,
+      members: values.members,
+      ...(values.region ? { region: values.region } : {}),
+    };
+    const result = await seedCounty(store, county, (done) => {
       if (!values.json) io.err(`${done} claims…`);
     });
     io.out(

@@ -13,6 +13,7 @@ import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { addDays } from '#shared/dates.ts';
 import { categories, householdStatuses, rejectionReasons, type Category } from '#shared/vocabulary.ts';
 import type { RosterStore } from '#shared/ports.ts';
+import type { Member } from '#shared/members.ts';
 import type { SeededClaim } from '#functions/adapters/dynamo-claim-store.ts';
 
 export interface CountyOptions {
@@ -23,10 +24,14 @@ export interface CountyOptions {
   readonly year?: number;
   /** Write each claim's history events (default true; a listing benchmark may leave them out). */
   readonly history?: boolean;
+  /** The households' region (default `demo`; `demo-fund` takes the departments' data feeds). */
+  readonly region?: string;
+  /** Also store each household's people (its head and members), for data feeds to match. */
+  readonly members?: boolean;
 }
 
 /** What `claims seed` writes to: the roster port and the claim store's synthetic load. */
-export interface CountyStore extends Pick<RosterStore, 'put'> {
+export interface CountyStore extends Pick<RosterStore, 'put'>, Partial<Pick<RosterStore, 'storeMembers'>> {
   loadClaims(batch: readonly SeededClaim[]): Promise<void>;
 }
 
@@ -98,7 +103,7 @@ export interface County {
 export const countyHouseholdId = (i: number): string => `SH-${String(i).padStart(7, '0')}`;
 
 /** The roster: villages of ~300 households, a grid worker per 30 (all in one village). */
-export function syntheticRoster(options: Pick<CountyOptions, 'households' | 'seed'>): County {
+export function syntheticRoster(options: Pick<CountyOptions, 'households' | 'seed' | 'region'>): County {
   const random = seededRandom(options.seed);
   const villageCount = Math.max(1, Math.round(options.households / 300));
   const villages = Array.from({ length: villageCount }, (_, v) => {
@@ -117,7 +122,7 @@ export function syntheticRoster(options: Pick<CountyOptions, 'households' | 'see
     const first17 = `430381${1950 + Math.floor(random() * 50)}${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}${String(i % 1000).padStart(3, '0')}`;
     const base: RosterPeriod = {
       householdId: countyHouseholdId(i + 1),
-      region: 'demo',
+      region: options.region ?? 'demo',
       village,
       headName: `${surnames[Math.floor(random() * surnames.length)]}${given[Math.floor(random() * given.length)]}`,
       idNumber: first17 + residentIdCheckDigit(first17),
@@ -146,6 +151,53 @@ export function syntheticRoster(options: Pick<CountyOptions, 'households' | 'see
     households.push(periods);
   }
   return { villages, workers, households };
+}
+
+/**
+ * A valid resident ID number that no other generated person has: `n` (0 <= n < 7,300,000) picks
+ * the birth date (one of 20 years' days, from `fromYear`) and the sequence digits, and each kind
+ * of person has its own region code, so numbers of different kinds never meet.
+ */
+export function syntheticIdNumber(regionCode: string, fromYear: number, n: number): string {
+  const days = 20 * 365;
+  if (!Number.isInteger(n) || n < 0 || n >= days * 1000) throw new RangeError('no unique ID number left');
+  const birth = addDays(`${fromYear}-01-01`, n % days).replaceAll('-', '');
+  const first17 = `${regionCode}${birth}${String(Math.floor(n / days)).padStart(3, '0')}`;
+  return first17 + residentIdCheckDigit(first17);
+}
+
+/** Region codes of the generated people besides heads (430381), one per kind of member. */
+const memberRegion = { spouse: '430321', child: '430302', parent: '430304' } as const;
+
+/**
+ * The people of household `index` (0-based, as in `county.households`): as many as the roster's
+ * `members` says (3.5 on average), the head first with the head's ID number, then a spouse,
+ * children and, in a household of six, a parent. Deterministic per household, so a feed generator
+ * can name any household's people without holding the county's.
+ */
+export function syntheticHouseholdMembers(county: County, index: number, seed: number): Member[] {
+  const periods = county.households[index];
+  const period = periods?.[periods.length - 1];
+  if (!period) throw new RangeError(`no household ${index}`);
+  const random = seededRandom((seed * 7919 + index) ^ 0x6d656d);
+  const family = period.headName.charAt(0);
+  const name = (surname: string) => `${surname}${given[Math.floor(random() * given.length)]}`;
+  const people: Member[] = [
+    { householdId: period.householdId, idNumber: period.idNumber, name: period.headName, relation: 'head' },
+  ];
+  for (let position = 1; position < Math.min(period.members, 6); position++) {
+    const relation = position === 1 ? 'spouse' : position === 5 ? 'parent' : 'child';
+    const idNumber =
+      relation === 'spouse'
+        ? syntheticIdNumber(memberRegion.spouse, 1955, index)
+        : relation === 'parent'
+          ? syntheticIdNumber(memberRegion.parent, 1930, index)
+          : syntheticIdNumber(memberRegion.child, 2000, index * 3 + position - 2);
+    const surname =
+      relation === 'spouse' ? (surnames[Math.floor(random() * surnames.length)] ?? family) : family;
+    people.push({ householdId: period.householdId, idNumber, name: name(surname), relation });
+  }
+  return people;
 }
 
 /** `count` claims over the year, each in its final state, with history and ledger entry. */
@@ -322,6 +374,16 @@ export async function seedCounty(
     rosterChunks.push(county.households.slice(i, i + 500).flat());
   for (let i = 0; i < rosterChunks.length; i += parallel)
     await Promise.all(rosterChunks.slice(i, i + parallel).map((chunk) => store.put(chunk)));
+  if (options.members) {
+    const storeMembers = store.storeMembers?.bind(store);
+    if (!storeMembers) throw new Error('this store cannot store household members');
+    for (let i = 0; i < county.households.length; i += 100) {
+      const people = county.households
+        .slice(i, i + 100)
+        .flatMap((_, k) => syntheticHouseholdMembers(county, i + k, options.seed));
+      await storeMembers(people);
+    }
+  }
   let done = 0;
   let batch: SeededClaim[] = [];
   const inFlight = new Set<Promise<void>>();

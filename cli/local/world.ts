@@ -321,6 +321,8 @@ export interface MemoryWorld {
   readonly metricsLog: RecordingMetrics;
   readonly claims: MeteredClaimStore;
   readonly roster: MemoryStore;
+  /** The departments' records (the same store, as in DynamoDB: one table). */
+  readonly feeds: MemoryStore;
   readonly ledger: MemoryStore;
   readonly receipts: MemoryReceipts;
   readonly reviews: RecordingReviews;
@@ -354,6 +356,7 @@ export async function memoryWorld(
     metricsLog,
     claims: new MeteredClaimStore(store, metricsLog),
     roster: store,
+    feeds: store,
     ledger: store,
     receipts: bucket,
     reviews: reviewsLog,

@@ -231,6 +231,10 @@ export async function statusVerb(args: string[], io: CliIo): Promise<void> {
   const state = withLabel(claimStates, claimStateLabels, c.state);
   const reason = c.reason ? ` (${withLabel(rejectionReasons, rejectionReasonLabels, c.reason)})` : '';
   io.out(`${c.claimId}  ${c.householdId ?? '-'}  ${category}  ${state}${reason}`);
+  if (c.source === 'data-feed')
+    io.out(
+      'source 来源: data-feed 部门数据比对发现 (no receipt; the village checks it at the door 村级入户核实)',
+    );
   // Only a paid claim has a payout; an open one an estimate; a rejected one nothing.
   const group = isOneOf(claimStates, c.state) ? stateGroup(c.state) : 'open';
   if (c.payoutFen !== undefined && group === 'paid') io.out(`payout 赔付: ${formatFen(c.payoutFen)}`);

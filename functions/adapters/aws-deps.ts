@@ -12,9 +12,11 @@ import {
 import {
   dynamoClaims,
   dynamoClient,
+  dynamoFeeds,
   dynamoFunds,
   dynamoLedger,
   dynamoRoster,
+  dynamoWarnings,
 } from '#functions/adapters/dynamo-ports.ts';
 import { receiptsBucket, s3Client, s3Exports, s3Receipts, s3Uploads } from '#functions/adapters/s3-ports.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
@@ -29,6 +31,8 @@ const allPorts = {
   roster: dynamoRoster,
   ledger: dynamoLedger,
   funds: dynamoFunds,
+  feeds: dynamoFeeds,
+  warnings: dynamoWarnings,
   receipts: s3Receipts,
   fingerprints: sharpFingerprinter,
   uploads: s3Uploads,

@@ -133,7 +133,7 @@ export function claimItem(claim: ClaimRecord): Item {
   return item;
 }
 
-function eventItem(claimId: string, version: number, index: number, event: HistoryEvent): Item {
+export function eventItem(claimId: string, version: number, index: number, event: HistoryEvent): Item {
   return {
     ...marshall(event, { removeUndefinedValues: true }),
     pk: { S: `CLAIM#${claimId}` },
@@ -191,7 +191,7 @@ function claimPutIfVersion(table: string, claim: ClaimRecord, expectedVersion: n
  * only if it still holds what was read: two claims of one household can't both price their
  * marginal amount against the same total.
  */
-function countedUpdate(
+export function countedUpdate(
   table: string,
   householdId: string,
   year: number,
@@ -539,6 +539,9 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore, F
             claimId: { S: evidence.claimId },
             facts: { S: evidence.facts },
             fingerprints: { L: evidence.fingerprints.map((f) => ({ S: f })) },
+            ...(evidence.recordFacts
+              ? { recordFacts: { L: evidence.recordFacts.map((f) => ({ S: f })) } }
+              : {}),
           },
         }),
       ),
@@ -556,6 +559,7 @@ export class DynamoClaimStore implements ClaimStore, LedgerStore, RosterStore, F
       claimId: item.claimId?.S ?? '',
       facts: item.facts?.S ?? '',
       fingerprints: (item.fingerprints?.L ?? []).flatMap((f) => (f.S ? [f.S] : [])),
+      ...(item.recordFacts?.L ? { recordFacts: item.recordFacts.L.flatMap((f) => (f.S ? [f.S] : [])) } : {}),
     }));
   }
 

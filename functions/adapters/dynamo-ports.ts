@@ -10,8 +10,17 @@ import {
   type AdapterContext,
 } from '#functions/adapters/handler-deps.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
+import { DynamoFeedStore } from '#functions/adapters/dynamo-feed-store.ts';
+import { DynamoWarningStore } from '#functions/adapters/dynamo-warning-store.ts';
 import { MeteredClaimStore } from '#functions/metrics.ts';
-import type { ClaimStore, FundStore, LedgerStore, RosterStore } from '#shared/ports.ts';
+import type {
+  ClaimStore,
+  FeedStore,
+  FundStore,
+  LedgerStore,
+  RosterStore,
+  WarningStore,
+} from '#shared/ports.ts';
 
 const clients = new WeakMap<AdapterContext, DynamoDBClient>();
 const stores = new WeakMap<AdapterContext, DynamoClaimStore>();
@@ -46,3 +55,9 @@ export const dynamoRoster = (context: AdapterContext): RosterStore => dynamoStor
 export const dynamoLedger = (context: AdapterContext): LedgerStore => dynamoStore(context);
 
 export const dynamoFunds = (context: AdapterContext): FundStore => dynamoStore(context);
+
+export const dynamoFeeds = (context: AdapterContext): FeedStore =>
+  new DynamoFeedStore(dynamoClient(context), requireEnv(context.env, envNames.claimsTable));
+
+export const dynamoWarnings = (context: AdapterContext): WarningStore =>
+  new DynamoWarningStore(dynamoClient(context), requireEnv(context.env, envNames.claimsTable));

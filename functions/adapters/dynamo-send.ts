@@ -1,7 +1,9 @@
 // One place that tells a DynamoDB fault worth retrying from one that is not.
 import {
+  BatchGetItemCommand,
   QueryCommand,
   type AttributeValue,
+  type KeysAndAttributes,
   type DynamoDBClient,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -46,4 +48,26 @@ export async function queryAll(
     start = out.LastEvaluatedKey;
   } while (start);
   return items;
+}
+
+/** Items by key, any number (100 per request), unprocessed keys retried with backoff. */
+export async function batchGetAll(
+  db: DynamoDBClient,
+  table: string,
+  keys: readonly Record<string, AttributeValue>[],
+  consistent: boolean,
+): Promise<Record<string, AttributeValue>[]> {
+  const found: Record<string, AttributeValue>[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let request: KeysAndAttributes | undefined = { Keys: keys.slice(i, i + 100), ConsistentRead: consistent };
+    for (let attempt = 0; request?.Keys && request.Keys.length > 0; attempt++) {
+      if (attempt > 8) throw new TransientError('DynamoDB reads kept being throttled');
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+      const keysNow: KeysAndAttributes = request;
+      const out = await send(() => db.send(new BatchGetItemCommand({ RequestItems: { [table]: keysNow } })));
+      found.push(...(out.Responses?.[table] ?? []));
+      request = out.UnprocessedKeys?.[table];
+    }
+  }
+  return found;
 }

@@ -1,6 +1,6 @@
 import { importBatchInputSchema, importChunks, type ImportDeps } from '#shared/workflow/bulk-import.ts';
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
-import { dynamoClaims, dynamoRoster } from '#functions/adapters/dynamo-ports.ts';
+import { dynamoClaims, dynamoFeeds, dynamoRoster, dynamoWarnings } from '#functions/adapters/dynamo-ports.ts';
 import { dynamoJobs, s3JobFiles } from '#functions/adapters/job-ports.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
@@ -9,9 +9,17 @@ export function makeHandler(deps: () => ImportDeps) {
   return workflowStep(makeLogger(), importBatchInputSchema, (input) => importChunks(deps(), input));
 }
 
-// The claim store serves the bank result file, whose rows move claims.
+// The claim store serves the bank result file, whose rows move claims, and the data feeds, whose
+// records move the households' counters (and their warning burdens).
 export const handler = makeHandler(
   lazyDeps(() =>
-    handlerDeps({ jobs: dynamoJobs, files: s3JobFiles, roster: dynamoRoster, claims: dynamoClaims }),
+    handlerDeps({
+      jobs: dynamoJobs,
+      files: s3JobFiles,
+      roster: dynamoRoster,
+      claims: dynamoClaims,
+      feeds: dynamoFeeds,
+      warnings: dynamoWarnings,
+    }),
   ),
 );

@@ -2,7 +2,13 @@ import * as z from 'zod';
 import { sweepStuckClaims } from '#shared/workflow/sweep-claims.ts';
 import type { SweepDeps } from '#shared/workflow/sweep-claims.ts';
 import { contextMetrics, handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
-import { dynamoClaims, dynamoFunds } from '#functions/adapters/dynamo-ports.ts';
+import {
+  dynamoClaims,
+  dynamoFeeds,
+  dynamoFunds,
+  dynamoRoster,
+  dynamoWarnings,
+} from '#functions/adapters/dynamo-ports.ts';
 import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
 import { sfnReviews } from '#functions/adapters/sfn-review-tasks.ts';
 import { businessMetrics } from '#functions/catalog.ts';
@@ -32,6 +38,10 @@ export const handler = makeHandler(
     handlerDeps({
       claims: dynamoClaims,
       funds: dynamoFunds,
+      // The claims a drain pays refresh their households' warning levels.
+      roster: dynamoRoster,
+      feeds: dynamoFeeds,
+      warnings: dynamoWarnings,
       workflows: sfnWorkflows,
       reviews: sfnReviews,
       metrics: contextMetrics,

@@ -180,6 +180,11 @@ export class HandlerFunctions extends Construct {
         new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.reviewStateMachineArn] }),
       );
     }
+    if (access.startAssess) {
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.assessStateMachineArn] }),
+      );
+    }
     if (access.startExport) {
       fn.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['states:StartExecution'], resources: [props.exportStateMachineArn] }),

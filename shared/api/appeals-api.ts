@@ -42,6 +42,7 @@ function newRound(claim: ClaimRecord, policy: Policy, round: 'objection' | 'appe
     round,
     category: claim.category!,
     payoutFen: claim.payoutFen ?? claim.assessment?.payoutFen ?? 0,
+    source: claim.source,
   });
   const earlier = Object.keys(claim.gates).length > 0 ? [claim.gates] : [];
   return {

@@ -31,7 +31,10 @@ import {
   type UploadSigner,
   type ExportStore,
   type ClaimWorkflows,
+  type FeedStore,
 } from '#shared/ports.ts';
+import { readFeedRecords } from '#shared/feed-evidence.ts';
+import { feedRecordKey, type FeedRecord } from '#shared/feed-record.ts';
 import { claimIdParam } from '#shared/api/claim-id.ts';
 import { changeClaim, type ClaimChange, type ClaimWriter } from '#shared/claim-change.ts';
 import {
@@ -56,6 +59,8 @@ export interface ApiDeps {
   readonly clock: Clock;
   /** The policies claims were assessed under; the built-in ones unless given. */
   readonly policies?: readonly Policy[];
+  /** The departments' records a data-feed claim is made of (absent: none shown). */
+  readonly feeds?: Pick<FeedStore, 'records'>;
 }
 
 /** The policy a claim was assessed under (undefined before assessment). */
@@ -140,11 +145,13 @@ export async function receiptLink(
 }
 
 export async function getClaim(
-  deps: Pick<ApiDeps, 'claims' | 'roster' | 'policies'>,
+  deps: Pick<ApiDeps, 'claims' | 'roster' | 'policies' | 'feeds'>,
   principal: Principal,
   claimId: string,
 ) {
   const claim = await visibleClaim(deps, principal, claimId);
+  // Whoever may see the claim sees its records: they hold no one's name or ID number.
+  const { feedEvidence, duplicateRecords } = await feedRecordsOf(deps, claim);
   const history: HistoryEvent[] = await deps.claims.history(claimId);
   let household: { status: string; statusFrom: string; village: string } | null = null;
   if (claim.householdId && claim.expenseDate) {
@@ -153,7 +160,33 @@ export async function getClaim(
   }
   // The last day the household may appeal a review rejection (null: no appeal open to it).
   const appealUntil = appealDeadline(claim, history, policyOfClaim(claim, deps.policies)) ?? null;
-  return { ...claimView(claim, deps.policies), history, household, appealUntil };
+  return {
+    ...claimView(claim, deps.policies),
+    source: claim.source ?? 'receipt',
+    history,
+    household,
+    appealUntil,
+    feedEvidence,
+    duplicateRecords,
+  };
+}
+
+/**
+ * A data-feed claim's records (its evidence, in place of receipts), and the records a claim may
+ * repeat (a receipt claim for a bill the department's data has too).
+ */
+async function feedRecordsOf(
+  deps: Pick<ApiDeps, 'feeds'>,
+  claim: ClaimRecord,
+): Promise<{ feedEvidence: FeedRecord[]; duplicateRecords: FeedRecord[] }> {
+  const own = claim.feedRecords ?? [];
+  const named = (claim.possibleDuplicates ?? []).flatMap((d) =>
+    d.recordKey !== undefined && !own.includes(d.recordKey) ? [d.recordKey] : [],
+  );
+  if (!deps.feeds || own.length + named.length === 0) return { feedEvidence: [], duplicateRecords: [] };
+  const records = await readFeedRecords(deps.feeds, [...own, ...named]);
+  const isOwn = (r: FeedRecord) => own.includes(feedRecordKey(r.kind, r.recordId));
+  return { feedEvidence: records.filter(isOwn), duplicateRecords: records.filter((r) => !isOwn(r)) };
 }
 
 export const listClaimsQuerySchema = z.object({

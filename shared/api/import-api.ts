@@ -4,16 +4,19 @@ import * as z from 'zod';
 import type { Principal, Role } from '#shared/access.ts';
 import {
   MAX_JOB_FILE_BYTES,
+  feedOfJob,
   newJob,
   jobIdSchema,
   importKindSchema,
   jobProgress,
   type BulkJob,
   type ImportKind,
+  type JobFiles,
   type JobKind,
   type JobStore,
   type RowRejection,
 } from '#shared/bulk-job.ts';
+import { feedKindSchema } from '#shared/feed-record.ts';
 import { ForbiddenError, InvalidInputError, NotFoundError } from '#shared/errors.ts';
 import type { Clock, IdSource, UploadGrant, UploadSigner } from '#shared/ports.ts';
 
@@ -24,6 +27,9 @@ export const jobRoles: Readonly<Record<JobKind, readonly Role[]>> = {
   // The bank's answer to finance's transfers: it moves claims to DISBURSED or DISBURSEMENT_FAILED.
   'bank-result': ['finance', 'admin'],
   'ledger-export': ['finance'],
+  // The departments' records (医保, 学费): matched to households, they may open claims.
+  'medical-feed': ['admin', 'insurer'],
+  'education-feed': ['admin', 'insurer'],
 };
 
 /** The upload form lives as long as a claim's: minutes. */
@@ -36,7 +42,20 @@ export interface ImportApiDeps {
   readonly uploads: UploadSigner;
   readonly clock: Clock;
   readonly ids: IdSource;
+  /** Reads what a finished feed job wrote (the claims it opened); absent, the list is left out. */
+  readonly files?: JobFiles;
 }
+
+/** One claim a feed job opened, as the job's list of them holds it (one JSON object a line). */
+export const openedClaimSchema = z.object({
+  claimId: z.string(),
+  householdId: z.string(),
+  category: feedKindSchema,
+});
+export type OpenedClaim = z.infer<typeof openedClaimSchema>;
+
+/** The list holds ids only; a county's feed opening many thousands of claims stays far below this. */
+const OPENED_LIST_MAX_BYTES = 32 * 1024 * 1024;
 
 export const createImportBodySchema = z.object({ kind: importKindSchema }).strict();
 
@@ -69,7 +88,9 @@ export async function getImport(deps: ImportApiDeps, principal: Principal, jobId
   if (!job || !kind.success || !mayRun(principal, kind.data))
     throw new NotFoundError('NOT_FOUND', 'no such job');
   const view = await jobView(deps, job);
-  const withOutcomes = job.kind === 'bank-result';
+  // A data feed's view adds its outcomes and the claims it opened.
+  const feed = feedOfJob(job.kind) !== undefined;
+  const withOutcomes = job.kind === 'bank-result' || feed;
   if (job.status !== 'SUCCEEDED' || (job.rejected === 0 && !withOutcomes)) return view;
   const batches = await deps.jobs.batches(job.jobId);
   const outcomes: Record<string, number> = {};
@@ -83,7 +104,23 @@ export async function getImport(deps: ImportApiDeps, principal: Principal, jobId
     ...view,
     ...(job.rejected > 0 ? { rejectedRows } : {}),
     ...(withOutcomes ? { outcomes } : {}),
+    ...(feed ? { claimsOpened: await openedClaims(deps, job) } : {}),
   };
+}
+
+/**
+ * The claims a finished feed job opened: the list it wrote (`openedKey`), read whole; none when
+ * it opened none. A list that cannot be read fails the request: a shorter one would mislead.
+ */
+async function openedClaims(deps: ImportApiDeps, job: BulkJob): Promise<OpenedClaim[]> {
+  if (!job.openedKey || job.claimsOpened === 0 || !deps.files) return [];
+  const file = await deps.files.read(job.openedKey, OPENED_LIST_MAX_BYTES);
+  if (!file) throw new Error(`job ${job.jobId}: its list of opened claims is missing`);
+  return new TextDecoder()
+    .decode(file.bytes)
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => openedClaimSchema.parse(JSON.parse(line)));
 }
 
 export async function listImports(
@@ -125,8 +162,13 @@ export interface JobView {
   readonly errorReportUrl?: string;
   /** The first refused rows (in row order) of a finished job, for a page to show; the report has all. */
   readonly rejectedRows?: readonly RowRejection[];
-  /** What a finished job's imported rows did, by outcome (a bank result file: disbursed, failed). */
+  /**
+   * What a finished job's imported rows did, by outcome (a bank result file: disbursed, failed; a
+   * data feed: records, matched, unmatched, notCovered, repeated, corrected, counted, pending).
+   */
   readonly outcomes?: Readonly<Record<string, number>>;
+  /** The claims a finished data-feed job opened, every one (ids only). */
+  readonly claimsOpened?: readonly OpenedClaim[];
 }
 
 /** How many refused rows a job view carries; the error report holds every one. */

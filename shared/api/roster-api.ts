@@ -4,8 +4,10 @@ import { maskIdNumber, maskName, maskBankAccount } from '#shared/resident-id.ts'
 import { isLimitedToOwnHouseholds, seesHeadName, seesPersonalData, type Principal } from '#shared/access.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { storeRosterPeriods } from '#shared/roster-import.ts';
-import type { Clock, RosterStore } from '#shared/ports.ts';
+import type { Clock, RosterStore, WarningStore } from '#shared/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
+import { policyInForce, type Policy } from '#shared/policy.ts';
+import { assessBurden, warningRank, type WarningLevel } from '#shared/warnings.ts';
 
 /** Stores every good row and reports every bad one; a household's ID number never changes. */
 export async function importRoster(roster: RosterStore, csv: string) {
@@ -42,6 +44,7 @@ export async function listHouseholds(
   clock: Clock,
   principal: Principal,
   gridWorker: string | undefined,
+  warnings?: HouseholdWarningDeps,
 ) {
   const limited = isLimitedToOwnHouseholds(principal);
   const worker = limited ? principal.username : gridWorker;
@@ -51,5 +54,38 @@ export async function listHouseholds(
     throw new InvalidInputError('GRID_WORKER_REQUIRED', 'say whose households: ?gridWorker=<username>');
   const today = chinaDate(clock.now());
   const households = await roster.householdsOf(worker);
-  return { items: households.map((periods) => householdView(periods, principal, today)) };
+  const items = households.map((periods) => householdView(periods, principal, today));
+  if (!warnings) return { items: items.map((h) => ({ ...h, warning: null })) };
+  const levels = await householdWarnings(warnings, items, today);
+  const withWarnings = items.map((h) => ({ ...h, warning: levels.get(h.householdId) ?? null }));
+  // Red first, then orange, blue, none: the families to visit first come first (stable otherwise).
+  return { items: withWarnings.sort((a, b) => warningRank(a.warning?.level) - warningRank(b.warning?.level)) };
+}
+
+/** Where the households' warning levels are read (absent: no levels shown). */
+export interface HouseholdWarningDeps {
+  readonly warnings: Pick<WarningStore, 'burdensOf'>;
+  readonly policies?: readonly Policy[];
+}
+
+/** Each household's warning level today (households at no level: absent). */
+async function householdWarnings(
+  deps: HouseholdWarningDeps,
+  households: readonly { householdId: string; region: string }[],
+  today: string,
+): Promise<Map<string, { level: WarningLevel; burdenBp: number }>> {
+  const byRegion = new Map<string, string[]>();
+  for (const h of households) byRegion.set(h.region, [...(byRegion.get(h.region) ?? []), h.householdId]);
+  const out = new Map<string, { level: WarningLevel; burdenBp: number }>();
+  await Promise.all(
+    [...byRegion].map(async ([region, ids]) => {
+      const lines = policyInForce(region, today, deps.policies)?.warning;
+      if (!lines) return;
+      for (const [id, burden] of await deps.warnings.burdensOf(region, ids)) {
+        const { level, burdenBp } = assessBurden(burden, lines, today);
+        if (level) out.set(id, { level, burdenBp });
+      }
+    }),
+  );
+  return out;
 }

@@ -175,6 +175,18 @@ export const zhMessages = {
   BANK_CLAIM_NOT_PAID: '申请状态为“{state}”，不在等待拨付，本行未处理',
   BANK_ACCOUNT_MISMATCH: '{field}：与该户在名单上的银行账号不一致，本行未处理',
   BANK_AMOUNT_MISMATCH: '{field}：与该申请的赔付金额不一致，本行未处理',
+  // Department feed files (数据比对): row reasons
+  FEED_BAD_RECORD_ID: '{field}：须为 1-{max} 个可见字符，不含空格',
+  FEED_DISCHARGE_BEFORE_ADMISSION: '{field}：早于入院日期',
+  FEED_SETTLEMENT_BEFORE_DISCHARGE: '{field}：早于出院日期',
+  FEED_REIMBURSED_ABOVE_TOTAL: '{fields}合计超过{field}',
+  FEED_AID_ABOVE_TUITION: '{field}：超过学费',
+  FEED_RECORD_REPEATED_IN_FILE: '{field}：第 {firstRow} 行已有这条记录',
+  FEED_RECORD_CORRECTED_LATE:
+    '记录 {recordId} 的数据有更正，但原记录已计入赔付或已结案的申请，未作更改，请人工核对',
+  // Data-feed claims: history lines
+  FEED_CLAIM_OPENED: '根据部门数据比对自动立案（{category}，{records} 条记录）',
+  FEED_CLAIM_CORRECTED: '部门更正了本申请依据的记录，本申请作废，由导入任务 {jobId} 按更正后的数据重新立案',
   // Reconciliation table and file
   'reconciliation.from': '起始日期',
   'reconciliation.to': '截止日期',
@@ -218,6 +230,21 @@ export const zhMessages = {
   'field.amount': '金额',
   'field.bankStatus': '结果',
   'field.bankRef': '银行流水号',
+  // Columns of the department feed files
+  'field.recordId': '记录编号',
+  'field.hospital': '医院',
+  'field.admissionDate': '入院日期',
+  'field.dischargeDate': '出院日期',
+  'field.settlementDate': '结算日期',
+  'field.basicInsurance': '基本医保报销',
+  'field.seriousIllness': '大病保险报销',
+  'field.medicalAssistance': '医疗救助',
+  'field.otherReimbursed': '其他报销',
+  'field.school': '学校',
+  'field.term': '学期',
+  'field.paymentDate': '缴费日期',
+  'field.tuition': '学费',
+  'field.aid': '资助金额',
 
   // The local stack's clock (`claims clock`)
   'clock.now': '本地时钟：{date}（{now}），比真实时间快 {offsetDays} 天',
@@ -262,6 +289,21 @@ export const zhMessages = {
   'error.APPEAL_TOO_LATE': '复核申请期限（{days} 天）已于 {deadline} 结束',
   'error.DECIDED_EARLIER_ROUND': '您审核过这个申请的上一轮，本轮由其他人审核',
   'error.OBJECTED': '您对这个申请提出过异议，由其他人审核',
+  'error.FEED_KIND': '--kind 须为 medical（医保结算）或 education（学费）',
+  'warnings.none': '没有处于预警等级的农户',
+  'warnings.level.red': '红色预警',
+  'warnings.level.orange': '橙色预警',
+  'warnings.level.blue': '蓝色预警',
+  'warnings.level.none': '无预警',
+  'warnings.csv.householdId': '农户编号',
+  'warnings.csv.region': '地区',
+  'warnings.csv.village': '村',
+  'warnings.csv.level': '预警等级',
+  'warnings.csv.burdenPercent': '自付占年收入（%）',
+  'warnings.csv.selfPaidYuan': '近365天自付（元）',
+  'warnings.csv.annualIncomeYuan': '家庭年收入（元）',
+  'warnings.csv.expenses': '费用笔数',
+  'error.NO_WARNING_POLICY': '地区 {region} 的保障政策没有设置返贫预警线',
   'error.generic': '出错了（{code}）',
 } as const;
 

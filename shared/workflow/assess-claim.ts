@@ -12,8 +12,10 @@ import {
 import { TransientError, type CountedExpense } from '#shared/ports.ts';
 import { ClaimBusyError, InvariantError } from '#shared/errors.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
+import { refreshBurdenAfterCounting } from '#shared/warnings.ts';
 
-type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock' | 'policies'>;
+type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock' | 'policies'> &
+  Partial<Pick<StepDeps, 'feeds' | 'warnings' | 'report'>>;
 
 export async function assessClaimStep(deps: AssessDeps, input: { claimId: string }): Promise<StepResult> {
   /** Under annual accumulation, a rejection below the threshold counts its expense as it lands. */
@@ -23,7 +25,7 @@ export async function assessClaimStep(deps: AssessDeps, input: { claimId: string
     return deps.claims.countExpense(next, expectedVersion, event, counting);
   };
   try {
-    const { result } = await changeClaim(
+    const { result, claim: after } = await changeClaim(
       deps,
       input.claimId,
       async (claim) => {
@@ -36,6 +38,10 @@ export async function assessClaimStep(deps: AssessDeps, input: { claimId: string
       },
       { write },
     );
+    // A rejection below the threshold counted its expense: the household's warning level moves
+    // (never fails the step: see refreshBurdenAfterCounting).
+    if (after.state === 'REJECTED' && after.reason === 'BELOW_THRESHOLD' && after.accumulated && after.householdId)
+      await refreshBurdenAfterCounting(deps, after.householdId);
     return result;
   } catch (error) {
     // A household's bills counted at once keep moving its counter: the workflow retries with
@@ -69,10 +75,14 @@ async function assessOnce(
   // A possible duplicate is never paid automatically: people compare it with the other claim.
   const duplicates: ReviewReason[] = (claim.possibleDuplicates ?? []).map((d) => ({
     code: 'POSSIBLE_DUPLICATE',
-    params: { claimId: d.claimId, by: d.by },
+    params: {
+      by: d.by,
+      ...(d.claimId !== undefined ? { claimId: d.claimId } : {}),
+      ...(d.recordKey !== undefined ? { recordKey: d.recordKey } : {}),
+    },
   }));
   const result = assessClaim({
-    claim: { householdId, category, expenseDate, totalCostFen, reimbursedFen },
+    claim: { householdId, category, expenseDate, totalCostFen, reimbursedFen, source: claim.source },
     filedDate: chinaDate(new Date(claim.filedAt)),
     periods,
     capUsedFen: () => counter.usedFen,

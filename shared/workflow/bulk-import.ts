@@ -15,6 +15,7 @@ import {
   chunkRefSchema,
   chunksListKey,
   errorReportCsv,
+  feedOfJob,
   errorReportKey,
   parseImportFileKey,
   importKindSchema,
@@ -35,19 +36,37 @@ import {
   ConflictError,
   TransientError,
   type ClaimStore,
+  type ClaimWorkflows,
   type Clock,
+  type FeedStore,
+  type IdSource,
   type RosterStore,
+  type WarningStore,
 } from '#shared/ports.ts';
+import type { Policy } from '#shared/policy.ts';
 import { bankColumns, bankRecordCheck, numberedBankRowSchema } from '#shared/bank-result.ts';
 import { storeBankResults } from '#shared/bank-import.ts';
+import { feedColumns, feedRecordCheck, feedSurvey, numberedFeedLineSchema } from '#shared/feed.ts';
+import type { FeedKind } from '#shared/feed-record.ts';
+import { feedImportDeps, storeFeedLines } from '#shared/feed-import.ts';
+import { openFeedClaims, openFeedDeps } from '#shared/workflow/open-feed-claims.ts';
 
 export interface ImportDeps {
   readonly jobs: JobStore;
   readonly files: JobFiles;
   readonly roster: RosterStore;
   readonly clock: Clock;
-  /** The claims a bank result file changes (only that kind needs them). */
+  /** The claims a bank result file changes, and a feed's counters and claims. */
   readonly claims?: ClaimStore;
+  /** A data feed's stored records (only the feed kinds need them, and what follows). */
+  readonly feeds?: FeedStore;
+  /** Starts the assessment of the claims a feed opens. */
+  readonly workflows?: ClaimWorkflows;
+  readonly ids?: IdSource;
+  /** The policies records are priced and covered by; the built-in ones unless given. */
+  readonly policies?: readonly Policy[];
+  /** The households' warning burdens, refreshed after a feed's batch. */
+  readonly warnings?: WarningStore;
 }
 
 export type StartOutcome = 'run' | 'done' | 'ignored';
@@ -57,6 +76,15 @@ export interface StartImportResult {
   readonly outcome: StartOutcome;
   /** The chunk list the map reads (run only). */
   readonly chunksKey?: string;
+}
+
+/** What a kind's store step made of a chunk's rows. */
+interface StoredBatch {
+  imported: number;
+  rejected: RowRejection[];
+  outcomes?: Record<string, number>;
+  /** A feed's groups left with pending records (see batchResultSchema). */
+  pendingGroups?: string[];
 }
 
 /** What differs between the kinds of file: how a file is checked, how checked rows are stored. */
@@ -71,12 +99,7 @@ interface KindSteps {
     deps: ImportDeps,
     lines: readonly unknown[],
     job: BulkJob,
-  ) => Promise<{
-    rows: number;
-    imported: number;
-    rejected: RowRejection[];
-    outcomes?: Record<string, number>;
-  }>;
+  ) => Promise<StoredBatch & { rows: number }>;
 }
 
 function kindSteps<T extends { row: number }, W>(steps: {
@@ -84,11 +107,7 @@ function kindSteps<T extends { row: number }, W>(steps: {
   survey: () => RecordCheck<unknown> & { finish(): W };
   check: (watch: W) => RecordCheck<T>;
   rowSchema: z.ZodType<T>;
-  store: (
-    deps: ImportDeps,
-    rows: readonly T[],
-    job: BulkJob,
-  ) => Promise<{ imported: number; rejected: RowRejection[]; outcomes?: Record<string, number> }>;
+  store: (deps: ImportDeps, rows: readonly T[], job: BulkJob) => Promise<StoredBatch>;
 }): KindSteps {
   return {
     columnList: steps.columns.join(','),
@@ -131,7 +150,19 @@ const importSteps: Readonly<Record<ImportKind, KindSteps>> = {
       return storeBankResults({ claims: deps.claims, roster: deps.roster, clock: deps.clock }, rows, job);
     },
   }),
+  'medical-feed': feedSteps('medical'),
+  'education-feed': feedSteps('education'),
 };
+
+function feedSteps(kind: FeedKind): KindSteps {
+  return kindSteps({
+    columns: feedColumns(kind),
+    survey: () => feedSurvey(kind),
+    check: (watch) => feedRecordCheck(kind, watch),
+    rowSchema: numberedFeedLineSchema,
+    store: (deps, rows, job) => storeFeedLines(feedImportDeps(deps, job), rows, job),
+  });
+}
 
 /**
  * Reads a job file as CSV records, piece by piece, handing each piece's records to `visit`;
@@ -338,6 +369,7 @@ export async function importChunks(
       imported: stored.imported,
       rejected: stored.rejected,
       ...(stored.outcomes ? { outcomes: stored.outcomes } : {}),
+      ...(stored.pendingGroups ? { pendingGroups: stored.pendingGroups } : {}),
     });
     rows += stored.rows;
   }
@@ -350,7 +382,7 @@ export async function importChunks(
  * the file free to import again.
  */
 export async function finishImport(
-  deps: Pick<ImportDeps, 'jobs' | 'files' | 'clock'>,
+  deps: FinishDeps,
   input: { jobId: string; error?: string },
 ): Promise<{ jobId: string; status: BulkJob['status'] }> {
   const job = await deps.jobs.get(input.jobId);
@@ -365,8 +397,17 @@ export async function finishImport(
   // The job is what its batches recorded: a map that gave up after another run of the same job
   // (a restarted stack) stored every chunk still leaves a whole job.
   const complete = processed >= (job.rows ?? 0);
+  // A feed's records left pending become claims before the job closes, the job's list of them
+  // kept. A job the map gave up on opens claims for what it stored all the same: those records
+  // are stored, and the same file again would find them stored (repeated) and open nothing.
+  const opened = !feedOfJob(job.kind)
+    ? undefined
+    : batches.some((b) => (b.pendingGroups ?? []).length > 0)
+      ? await openFeedClaims(openFeedDeps(deps, job.jobId), job, batches)
+      : { claimsOpened: 0 };
   if (!complete && job.sha256) await deps.jobs.releaseFile(job.kind, job.sha256, job.jobId);
   const done = await saveJob(deps, job, {
+    ...(opened ?? {}),
     status: complete ? 'SUCCEEDED' : 'FAILED',
     finishedAt: deps.clock.now().toISOString(),
     ...(rejected.length > 0 ? { errorReportKey: reportKey } : {}),
@@ -374,6 +415,10 @@ export async function finishImport(
   });
   return { jobId: done.jobId, status: done.status };
 }
+
+/** What the last step needs: a feed job's also opens claims. */
+export type FinishDeps = Pick<ImportDeps, 'jobs' | 'files' | 'clock'> &
+  Partial<Pick<ImportDeps, 'roster' | 'feeds' | 'claims' | 'workflows' | 'ids'>>;
 
 /** A version-checked change of the job's own fields (the counts are the batches'). */
 export async function saveJob(

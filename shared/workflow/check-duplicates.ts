@@ -6,11 +6,16 @@
 //   live claim of the household: never paid automatically. The claim goes to review with the
 //   other claim named beside it; people decide.
 // An image the fingerprinter cannot decode (a photo cut off mid-upload) is INVALID_RECEIPT.
+// A department's record (医保结算, 学费) and a receipt claim for the same bill are a possible
+// duplicate too, whichever came first: a receipt claim is compared with the household's feed
+// records, a data-feed claim (no receipts, nothing to hash) with the household's receipt claims.
 import type { Note } from '#shared/messages/render.ts';
 import type { ClaimRecord, PossibleDuplicate } from '#shared/claim.ts';
 import { MAX_RECEIPT_BYTES } from '#shared/manifest.ts';
 import { sha256Hex } from '#shared/hash.ts';
 import { ConflictError, type ClaimEvidence } from '#shared/ports.ts';
+import { feedRecordFacts, feedRecordKey, type FeedRecord } from '#shared/feed-record.ts';
+import { readFeedRecords } from '#shared/feed-evidence.ts';
 import { NEAR_DUPLICATE_MIN_SCORE, parseFingerprint, similarity } from '#shared/receipt-fingerprint.ts';
 import { changeClaim, type ClaimChange } from '#shared/claim-change.ts';
 import {
@@ -21,7 +26,7 @@ import {
   type StepResult,
 } from '#shared/workflow/steps.ts';
 
-type CheckDuplicatesDeps = Pick<StepDeps, 'claims' | 'receipts' | 'fingerprints' | 'clock'>;
+type CheckDuplicatesDeps = Pick<StepDeps, 'claims' | 'receipts' | 'fingerprints' | 'clock' | 'feeds'>;
 
 export async function checkDuplicates(
   deps: CheckDuplicatesDeps,
@@ -29,6 +34,7 @@ export async function checkDuplicates(
 ): Promise<StepResult> {
   const claim = await mustGet(deps.claims, input.claimId);
   if (claim.state !== 'RECEIVED') return { claimId: claim.claimId, outcome: outcomeForState(claim.state) };
+  if (claim.source === 'data-feed') return checkFeedClaim(deps, claim);
 
   for (const [i, receipt] of claim.receipts.entries()) {
     const owner = await ownerAfterRegistering(deps, receipt.sha256, claim.claimId);
@@ -78,11 +84,104 @@ export async function checkDuplicates(
     });
   const found: PossibleDuplicate[] = [];
   for (const other of others) {
-    const by = other.facts === own.facts ? 'facts' : near(other.fingerprints) ? 'image' : undefined;
+    const by = other.recordFacts
+      ? other.facts === own.facts || other.recordFacts.includes(own.facts)
+        ? 'feed'
+        : undefined
+      : other.facts === own.facts
+        ? 'facts'
+        : near(other.fingerprints)
+          ? 'image'
+          : undefined;
     if (!by) continue;
-    const live = await deps.claims.get(other.claimId);
-    if (live && live.state !== 'REJECTED') found.push({ claimId: other.claimId, by });
+    if (await isLive(deps, other.claimId)) found.push({ claimId: other.claimId, by });
   }
+  // Read after this claim's evidence is written: a data-feed claim checked meanwhile sees this one.
+  for (const record of await sameBillRecords(deps, claim.householdId, own.facts)) {
+    const recordKey = feedRecordKey(record.kind, record.recordId);
+    const holder = record.state === 'claimed' ? record.claimId : undefined;
+    const listed = holder ? found.find((d) => d.claimId === holder) : undefined;
+    if (listed) listed.recordKey ??= recordKey;
+    else found.push({ ...(holder ? { claimId: holder } : {}), by: 'feed', recordKey });
+  }
+  return noteDuplicates(deps, claim, found);
+}
+
+/**
+ * A data-feed claim: no receipts to hash or fingerprint; its evidence is its records' facts,
+ * compared with the household's live receipt claims (never with other data-feed claims: the
+ * department's record ids already keep one bill in one record).
+ */
+async function checkFeedClaim(deps: CheckDuplicatesDeps, claim: ClaimRecord): Promise<StepResult> {
+  if (!claim.householdId || claim.category === null || claim.totalCostFen === null) {
+    return { claimId: claim.claimId, outcome: 'continue' };
+  }
+  const records = (await recordsOf(deps, claim)).map((record) => ({
+    key: feedRecordKey(record.kind, record.recordId),
+    facts: feedRecordFacts(record),
+  }));
+  const own: ClaimEvidence = {
+    claimId: claim.claimId,
+    facts: `${claim.category}|${claim.expenseDate ?? ''}|${claim.totalCostFen}`,
+    fingerprints: [],
+    recordFacts: [...new Set(records.flatMap((r) => r.facts))],
+  };
+  // Written before the others are read, as for receipt claims.
+  await deps.claims.putEvidence(claim.householdId, own);
+  const others = (await deps.claims.householdEvidence(claim.householdId)).filter(
+    (e) => e.claimId !== claim.claimId && e.recordFacts === undefined,
+  );
+  const found: PossibleDuplicate[] = [];
+  for (const other of others) {
+    const record = records.find((r) => r.facts.includes(other.facts));
+    if (!record && other.facts !== own.facts) continue;
+    if (await isLive(deps, other.claimId))
+      found.push({ claimId: other.claimId, by: 'feed', ...(record ? { recordKey: record.key } : {}) });
+  }
+  return noteDuplicates(deps, claim, found);
+}
+
+/** A claim that may still be paid, or was: anything but rejected. */
+async function isLive(deps: CheckDuplicatesDeps, claimId: string): Promise<boolean> {
+  const claim = await deps.claims.get(claimId);
+  return claim !== undefined && claim.state !== 'REJECTED';
+}
+
+/** A data-feed claim's stored records (those the store no longer has: left out). */
+async function recordsOf(deps: CheckDuplicatesDeps, claim: ClaimRecord): Promise<FeedRecord[]> {
+  return deps.feeds ? readFeedRecords(deps.feeds, claim.feedRecords ?? []) : [];
+}
+
+/**
+ * The household's feed records for the same bill as a receipt claim's facts: counted, waiting
+ * for their claim, or held by a claim that is not rejected (or not opened yet: a crash between
+ * the job's steps leaves records claimed by a claim the sweep opens).
+ */
+async function sameBillRecords(
+  deps: CheckDuplicatesDeps,
+  householdId: string,
+  facts: string,
+): Promise<FeedRecord[]> {
+  if (!deps.feeds) return [];
+  const same = (await deps.feeds.householdRecords(householdId)).filter((r) =>
+    feedRecordFacts(r).includes(facts),
+  );
+  const kept: FeedRecord[] = [];
+  for (const record of same) {
+    if (record.state !== 'claimed' || !record.claimId) kept.push(record);
+    else {
+      const holder = await deps.claims.get(record.claimId);
+      if (!holder || holder.state !== 'REJECTED') kept.push(record);
+    }
+  }
+  return kept;
+}
+
+async function noteDuplicates(
+  deps: CheckDuplicatesDeps,
+  claim: ClaimRecord,
+  found: readonly PossibleDuplicate[],
+): Promise<StepResult> {
   if (found.length === 0) return { claimId: claim.claimId, outcome: 'continue' };
 
   // Noted on the claim as it is now: a claim another delivery has moved on keeps its course.
@@ -91,7 +190,7 @@ export async function checkDuplicates(
       return { kind: 'keep', result: { claimId: now.claimId, outcome: outcomeForState(now.state) } };
     return {
       kind: 'patch',
-      patch: { possibleDuplicates: found },
+      patch: { possibleDuplicates: [...found] },
       result: { claimId: now.claimId, outcome: 'continue' },
     };
   });

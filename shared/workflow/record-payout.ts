@@ -19,6 +19,7 @@ import {
 } from '#shared/claim-change.ts';
 import { ClaimBusyError, InvariantError, StateConflictError } from '#shared/errors.ts';
 import { outcomeForState, SYSTEM_ACTOR, type StepDeps, type StepResult } from '#shared/workflow/steps.ts';
+import { refreshBurdenAfterCounting } from '#shared/warnings.ts';
 
 const MAX_ATTEMPTS = 8;
 
@@ -26,7 +27,8 @@ const MAX_ATTEMPTS = 8;
 const payableStates = new Set(['APPROVED', 'NOTICE', 'AWAITING_FUNDS']);
 
 export async function recordPayout(
-  deps: Pick<StepDeps, 'claims' | 'clock' | 'policies'>,
+  deps: Pick<StepDeps, 'claims' | 'clock' | 'policies'> &
+    Partial<Pick<StepDeps, 'roster' | 'feeds' | 'warnings' | 'report'>>,
   input: { claimId: string },
 ): Promise<StepResult> {
   let attempt = 0;
@@ -97,7 +99,7 @@ export async function recordPayout(
     const estimateFen = claim.payoutFen ?? 0;
     const reviewed = (claim.requiredGates?.length ?? 0) > 0;
     if (priced.counted && !reviewed && payoutFen > estimateFen) {
-      const routing = routeForPayout(policy, claim.category, payoutFen);
+      const routing = routeForPayout(policy, claim.category, payoutFen, claim.source);
       if (routing.requiredGates.length > 0) {
         return {
           kind: 'move',
@@ -190,7 +192,12 @@ export async function recordPayout(
     return outcome.kind !== 'cap-conflict';
   };
   try {
-    return (await changeClaim(deps, input.claimId, decide, { attempts: MAX_ATTEMPTS, write })).result;
+    const done = await changeClaim(deps, input.claimId, decide, { attempts: MAX_ATTEMPTS, write });
+    // The paid claim's self-paid cost now counts in the household's warning level (a replay
+    // refreshes again: harmless). Never fails the payout: see refreshBurdenAfterCounting.
+    if (done.claim.state === 'PAID' && done.claim.accumulated && done.claim.householdId)
+      await refreshBurdenAfterCounting(deps, done.claim.householdId);
+    return done.result;
   } catch (error) {
     // TransientError, not a conflict: the workflow retries this one with backoff and jitter
     // (spreading out the claims that keep colliding on one counter); any other error would go

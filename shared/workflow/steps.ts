@@ -1,5 +1,13 @@
 // Shared vocabulary of the workflow steps: their inputs, outputs and dependencies.
-import type { ClaimStore, Clock, ReceiptStore, ReviewTasks, RosterStore } from '#shared/ports.ts';
+import type {
+  ClaimStore,
+  Clock,
+  FeedStore,
+  ReceiptStore,
+  ReviewTasks,
+  RosterStore,
+  WarningStore,
+} from '#shared/ports.ts';
 import type { Policy } from '#shared/policy.ts';
 import type { ReceiptFingerprinter } from '#shared/receipt-fingerprint.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
@@ -18,6 +26,12 @@ export interface StepDeps {
   /** Perceptual fingerprints of receipt images, to find the same bill filed twice. */
   readonly fingerprints: ReceiptFingerprinter;
   readonly policies?: readonly Policy[];
+  /** The departments' records, compared with receipt claims for the same bill (absent: not compared). */
+  readonly feeds?: Pick<FeedStore, 'householdRecords' | 'records'>;
+  /** The households' burdens, refreshed when a step counts an expense (absent: not kept). */
+  readonly warnings?: WarningStore;
+  /** Where a step tells of a failure it carries on past: a code, never personal data. */
+  readonly report?: (code: string) => void;
 }
 
 /**

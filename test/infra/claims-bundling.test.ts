@@ -53,7 +53,8 @@ describe('claimsBundling', () => {
     const fn = sharpProbe(stack);
     expect(fn.fn.runtime.name).toBe('nodejs22.x');
     expect(app.synth().getStackByName('Native').template).toBeDefined();
-  });
+    // A synth loads the whole CDK library: seconds alone, far more on a busy shared machine.
+  }, 120_000);
 
   it.skipIf(!process.env.CLAIMS_BUNDLE_NATIVE)(
     'a real bundle ships sharp for linux-arm64 only, imported at run time',

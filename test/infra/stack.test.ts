@@ -167,7 +167,12 @@ describe('handlers', () => {
           : {
               MemorySize: 512,
               // A whole file checked, a batch of rows stored: longer than a claim's steps.
-              Timeout: name === 'start-import' ? 300 : name === 'import-chunks' ? 180 : 60,
+              Timeout:
+                name === 'start-import' || name === 'finish-import'
+                  ? 300
+                  : name === 'import-chunks'
+                    ? 180
+                    : 60,
             },
       );
     }
@@ -310,7 +315,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('only retry-claim and the sweeper start claim workflows, objections and appeals only a review, only create-export the export one', () => {
+  it('only retry-claim and the sweeper start claim workflows, objections and appeals only a review, a finished feed job only an assessment, only create-export the export one', () => {
     for (const name of handlerNames) {
       const starts = functionStatements(name).filter((s) => actions(s).includes('states:StartExecution'));
       if (name === 'object-claim' || name === 'appeal-claim') {
@@ -318,6 +323,14 @@ describe('least privilege', () => {
         const resourcesText = JSON.stringify(starts.map((s) => s.Resource));
         expect(resourcesText).toContain(':stateMachine:FangpinClaims-demo-review-claim');
         expect(resourcesText).not.toMatch(/assess-claim|export-ledger|import-file/);
+        continue;
+      }
+      if (name === 'finish-import') {
+        // A data feed's claims, opened when its job finishes, are assessed like any other.
+        expect(starts.flatMap(actions)).toEqual(['states:StartExecution']);
+        const resourcesText = JSON.stringify(starts.map((s) => s.Resource));
+        expect(resourcesText).toContain(':stateMachine:FangpinClaims-demo-assess-claim');
+        expect(resourcesText).not.toMatch(/review-claim|export-ledger|import-file/);
         continue;
       }
       if (name === 'create-export') {

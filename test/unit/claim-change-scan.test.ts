@@ -12,6 +12,10 @@ const sharedDir = join(root, 'shared');
 /** Records of other kinds with their own optimistic lock; they must still never update a claim. */
 const otherAggregates: Readonly<Record<string, string>> = {
   'shared/workflow/bulk-import.ts': 'roster import jobs (BulkJob), not claims',
+  // Feed records carry their own version; a claim is only created beside them (openClaim) or
+  // closed through changeClaim.
+  'shared/feed-import.ts': 'data feed records (FeedRecord), not claims',
+  'shared/workflow/open-feed-claims.ts': 'data feed records (FeedRecord), not claims',
 };
 
 function sources(dir: string): string[] {

@@ -335,6 +335,8 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       };
     case 'list-notices':
       return { method: 'GET', path: `/notices?region=demo&village=${encodeURIComponent('红星村')}` };
+    case 'list-warnings':
+      return { method: 'GET', path: '/warnings?region=demo-fund' };
   }
 }
 

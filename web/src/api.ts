@@ -201,7 +201,7 @@ export const api = {
     apiJson<DisburseResult>('POST', '/ledger/disbursements', body),
   importRoster: (csv: string) => apiJson<RosterImportResult>('POST', '/roster/imports', csv),
   /** A bulk-file job and the form to upload its file with. */
-  createImport: (kind: 'roster' | 'members' | 'bank-result') =>
+  createImport: (kind: 'roster' | 'members' | 'bank-result' | 'medical-feed' | 'education-feed') =>
     apiJson<CreatedJob>('POST', '/imports', { kind }),
   getImport: (jobId: string) => apiJson<JobView>('GET', `/imports/${encodeURIComponent(jobId)}`),
   /** A failed transfer back to PAID once the household's roster account is corrected. */

@@ -27,8 +27,10 @@ const Fund = lazyPage(() => import('./pages/fund.tsx').then((m) => m.Fund));
 const RosterImport = lazyPage(() => import('./pages/roster-import.tsx').then((m) => m.RosterImport));
 const MembersImport = lazyPage(() => import('./pages/roster-import.tsx').then((m) => m.MembersImport));
 const BankImport = lazyPage(() => import('./pages/bank-import.tsx').then((m) => m.BankImport));
+const FeedImport = lazyPage(() => import('./pages/feed-import.tsx').then((m) => m.FeedImport));
 const PolicyPage = lazyPage(() => import('./pages/policy-page.tsx').then((m) => m.PolicyPage));
 const NoticeBoard = lazyPage(() => import('./pages/notice-board.tsx').then((m) => m.NoticeBoard));
+const Warnings = lazyPage(() => import('./pages/warnings.tsx').then((m) => m.Warnings));
 
 const PRINCIPAL_KEY = 'claims.me';
 // Who sees what follows the API's access table: reviewers are the roles that may decide a gate.
@@ -52,6 +54,9 @@ const nav: readonly NavItem[] = [
   { path: '/roster', label: 'nav.roster', roles: ['admin'] },
   { path: '/members', label: 'nav.members', roles: ['admin'] },
   { path: '/bank', label: 'nav.bank', roles: ['finance', 'admin'] },
+  { path: '/feeds', label: 'nav.feed', roles: ['admin', 'insurer'] },
+  // The county view of return-to-poverty warnings; grid workers see theirs on their households.
+  { path: '/warnings', label: 'nav.warnings', roles: ['admin', 'insurer'] },
   { path: '/policy', label: 'nav.policy', roles: ['admin', ...reviewerRoles] },
   // The village notice board is public in the village: every role may read it.
   { path: '/notice', label: 'nav.notice', roles: rolesAllowed('list-notices') },
@@ -255,6 +260,10 @@ function page(route: Route, principal: Principal) {
       return allow(['admin'], () => <MembersImport />);
     case 'bank':
       return allow(['finance', 'admin'], () => <BankImport />);
+    case 'feeds':
+      return allow(['admin', 'insurer'], () => <FeedImport />);
+    case 'warnings':
+      return allow(['admin', 'insurer'], () => <Warnings />);
     case 'policy':
       return <PolicyPage />;
     case 'notice':

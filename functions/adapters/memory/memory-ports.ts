@@ -35,8 +35,14 @@ import {
   type RosterStore,
   type HouseholdWrite,
   type RosterConflict,
+  FEED_RECORDS_PER_TRANSACTION as FEED_WRITES_MAX,
+  type FeedRecordWrite,
+  type FeedStore,
+  type WarningStore,
   matchesClaimFilter,
 } from '#shared/ports.ts';
+import { feedRecordKey, type FeedKind, type FeedRecord } from '#shared/feed-record.ts';
+import type { HouseholdBurden } from '#shared/warnings.ts';
 import { createHash } from 'node:crypto';
 import {
   claimListingKeys,
@@ -49,7 +55,7 @@ import { INSPECT_HEAD_BYTES, INSPECT_TAIL_BYTES } from '#shared/receipt-check.ts
 
 const copy = <T>(value: T): T => structuredClone(value);
 
-export class MemoryStore implements ClaimStore, LedgerStore, RosterStore, FundStore {
+export class MemoryStore implements ClaimStore, LedgerStore, RosterStore, FundStore, FeedStore, WarningStore {
   readonly claimsById = new Map<string, ClaimRecord>();
   readonly events = new Map<string, HistoryEvent[]>();
   readonly receiptOwners = new Map<string, string>();
@@ -72,6 +78,11 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore, FundSt
   /** Each household's members by ID number. */
   readonly householdMembers = new Map<string, Map<string, Member>>();
   readonly evidence = new Map<string, Map<string, ClaimEvidence>>();
+  /** Feed records by `kind:recordId`, and their keys by household. */
+  readonly feedRecords = new Map<string, FeedRecord>();
+  readonly householdFeedKeys = new Map<string, Set<string>>();
+  /** Burdens by region, then household. */
+  readonly householdBurdens = new Map<string, Map<string, HouseholdBurden>>();
 
   async get(claimId: string) {
     const c = this.claimsById.get(claimId);
@@ -324,6 +335,79 @@ export class MemoryStore implements ClaimStore, LedgerStore, RosterStore, FundSt
     }
     this.claimsById.set(next.claimId, copy(next));
     this.events.get(next.claimId)?.push(copy(event));
+  }
+  async records(kind: FeedKind, recordIds: readonly string[]) {
+    return new Map(
+      recordIds.flatMap((id) => {
+        const record = this.feedRecords.get(feedRecordKey(kind, id));
+        return record ? [[id, copy(record)] as const] : [];
+      }),
+    );
+  }
+  async householdRecords(householdId: string) {
+    return [...(this.householdFeedKeys.get(householdId) ?? [])].flatMap((key) => {
+      const record = this.feedRecords.get(key);
+      return record ? [copy(record)] : [];
+    });
+  }
+  /** Whether every write still finds what it expects (as the transaction's conditions). */
+  private feedWritesHold(writes: readonly FeedRecordWrite[]): boolean {
+    const keys = writes.map((w) => feedRecordKey(w.record.kind, w.record.recordId));
+    if (new Set(keys).size !== keys.length) throw new Error('a record written twice in one transaction');
+    return writes.every((w, i) => {
+      const stored = this.feedRecords.get(keys[i] ?? '');
+      return w.expectedVersion === null ? stored === undefined : stored?.version === w.expectedVersion;
+    });
+  }
+  private applyFeedWrites(writes: readonly FeedRecordWrite[]) {
+    for (const { record } of writes) {
+      const key = feedRecordKey(record.kind, record.recordId);
+      const previous = this.feedRecords.get(key);
+      if (previous && previous.householdId !== record.householdId)
+        this.householdFeedKeys.get(previous.householdId)?.delete(key);
+      this.feedRecords.set(key, copy(record));
+      const keys = this.householdFeedKeys.get(record.householdId) ?? new Set<string>();
+      keys.add(key);
+      this.householdFeedKeys.set(record.householdId, keys);
+    }
+  }
+  async writeRecords(writes: readonly FeedRecordWrite[], counted?: CountedExpense) {
+    if (writes.length > FEED_WRITES_MAX)
+      throw new Error(`at most ${FEED_WRITES_MAX} records per transaction`);
+    if (!this.feedWritesHold(writes)) return false;
+    if (counted) {
+      const key = `${counted.householdId}#${counted.year}#${counted.category}`;
+      if (!this.counterHolds(key, counted.before)) return false;
+      this.counted.set(key, counted.afterFen);
+    }
+    this.applyFeedWrites(writes);
+    return true;
+  }
+  async openClaim(claim: ClaimRecord, events: readonly HistoryEvent[], writes: readonly FeedRecordWrite[]) {
+    if (writes.length > FEED_WRITES_MAX || events.length > 9)
+      throw new Error(`at most ${FEED_WRITES_MAX} records and 9 events per transaction`);
+    if (this.claimsById.has(claim.claimId) || !this.feedWritesHold(writes)) return false;
+    await this.create(claim, events);
+    this.applyFeedWrites(writes);
+    return true;
+  }
+  async putBurden(burden: HouseholdBurden) {
+    const byHousehold = this.householdBurdens.get(burden.region) ?? new Map<string, HouseholdBurden>();
+    if (burden.expenses.length === 0) byHousehold.delete(burden.householdId);
+    else byHousehold.set(burden.householdId, copy(burden));
+    this.householdBurdens.set(burden.region, byHousehold);
+  }
+  async burdens(region: string) {
+    return copy([...(this.householdBurdens.get(region)?.values() ?? [])]);
+  }
+  async burdensOf(region: string, householdIds: readonly string[]) {
+    const byHousehold = this.householdBurdens.get(region);
+    return new Map(
+      householdIds.flatMap((id) => {
+        const burden = byHousehold?.get(id);
+        return burden ? [[id, copy(burden)] as const] : [];
+      }),
+    );
   }
   async periods(householdId: string) {
     return copy(this.roster.get(householdId) ?? []);

@@ -98,12 +98,18 @@ export function everyPage(c: Claims): PageSpec[] {
     { user: 'finance1', route: '/fund', ready: '[data-testid="fund-run-out"]' },
     { user: 'admin1', route: '/roster' },
     { user: 'admin1', route: '/members' },
+    // The departments' data feeds (数据比对导入): admins and insurers.
+    { user: 'admin1', route: '/feeds' },
+    { user: 'insurer1', route: '/feeds' },
     { user: 'admin1', route: '/claims', ready: 'table.list' },
     { user: 'admin1', route: `/claims/${c.error}` },
     { user: 'admin1', route: `/claims/${c.duplicate}` },
     { user: 'admin1', route: '/dashboard', ready: '[data-testid="count-PAID"]' },
     { user: 'admin1', route: '/ledger' },
     { user: 'admin1', route: '/policy' },
+    // Return-to-poverty warnings: the county view (the demo fund's villages).
+    { user: 'admin1', route: '/warnings', ready: '[data-testid="village-grid"]' },
+    { user: 'insurer1', route: '/warnings', ready: '[data-testid="village-grid"]' },
     // The village notice board, with claims on it: any role, a grid worker on a phone above all.
     { user: 'worker1', route: noticeBoardRoute, ready: 'table.notice-table' },
     { user: 'village1', route: noticeBoardRoute, ready: 'table.notice-table' },

@@ -14,6 +14,9 @@ export function ClaimCourse({ claim }: { claim: ClaimDetail }) {
       {claim.source === 'data-feed' && (
         <Field label={t('claim.source')}>
           <span data-testid="claim-source">{t('claim.source.data-feed')}</span>
+          <p class="hint" data-testid="claim-source-explain">
+            {t('claim.feedExplain')}
+          </p>
         </Field>
       )}
       {claim.state === 'NOTICE' && claim.noticeEndsAt && (

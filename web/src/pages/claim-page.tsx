@@ -17,6 +17,7 @@ import { Breakdown } from './quote-panel.tsx';
 import { ReviewPanel, showsReviewPanel } from './review-panel.tsx';
 import { ReceiptPreview } from '../receipt-viewer.tsx';
 import { ClaimCourse } from './claim-course.tsx';
+import { FeedEvidence, FeedRecordTable } from './feed-evidence.tsx';
 import { EarlierRounds, SendBackPanel } from './review-rounds.tsx';
 import { isInReview } from '#shared/review-rounds.ts';
 
@@ -238,9 +239,12 @@ export function ClaimPage({ claimId }: { claimId: string }) {
 
           <History claim={claim} policy={policy} />
         </div>
-        {!reviewing && hasRole(principal, ...receiptRoles) && claim.receipts.length > 0 && (
-          <Receipts claim={claim} />
-        )}
+        {/* A data-feed claim's records in place of receipts: nothing personal, for all who see the claim. */}
+        {!reviewing && claim.source === 'data-feed' && <FeedEvidence claim={claim} />}
+        {!reviewing &&
+          claim.source !== 'data-feed' &&
+          hasRole(principal, ...receiptRoles) &&
+          claim.receipts.length > 0 && <Receipts claim={claim} />}
       </div>
     </Page>
   );
@@ -306,11 +310,27 @@ function Receipts({ claim, idSuffix = '' }: { claim: ClaimDetail; idSuffix?: str
   );
 }
 
-/** The claims this one may repeat, each with its receipts beside this claim's, for the reviewer to compare. */
+/** A claim's evidence: its receipts, or for a data-feed claim its records. */
+function Evidence({ claim, idSuffix }: { claim: ClaimDetail; idSuffix: string }) {
+  return claim.source === 'data-feed' ? (
+    <FeedEvidence claim={claim} idSuffix={idSuffix} />
+  ) : (
+    <Receipts claim={claim} idSuffix={idSuffix} />
+  );
+}
+
+/**
+ * The claims (or department records) this one may repeat, each with its evidence beside this
+ * claim's, for the reviewer to compare.
+ */
 function PossibleDuplicates({ claim }: { claim: ClaimDetail }) {
   const others = useAsync(
     () =>
-      Promise.all((claim.possibleDuplicates ?? []).map((d) => api.claim(d.claimId).catch((e: unknown) => e))),
+      Promise.all(
+        (claim.possibleDuplicates ?? []).map((d) =>
+          d.claimId === undefined ? undefined : api.claim(d.claimId).catch((e: unknown) => e),
+        ),
+      ),
     [claim.claimId],
   );
   return (
@@ -319,13 +339,25 @@ function PossibleDuplicates({ claim }: { claim: ClaimDetail }) {
       <p class="notice warn">{t('claim.duplicatesHint')}</p>
       {(claim.possibleDuplicates ?? []).map((d, i) => {
         const other = others.data?.[i];
+        const record = claim.duplicateRecords.find((r) => `${r.kind}:${r.recordId}` === d.recordKey);
         return (
-          <div key={d.claimId} class="side-by-side">
+          <div key={d.claimId ?? d.recordKey} class="side-by-side">
             <p>
-              {t(d.by === 'image' ? 'claim.duplicateByImage' : 'claim.duplicateByFacts')}{' '}
-              <a href={href(`/claims/${d.claimId}`)} class="mono">
-                {d.claimId}
-              </a>
+              {t(
+                d.by === 'image'
+                  ? 'claim.duplicateByImage'
+                  : d.by === 'feed'
+                    ? 'claim.duplicateByFeed'
+                    : 'claim.duplicateByFacts',
+              )}{' '}
+              {d.claimId !== undefined && (
+                <a href={href(`/claims/${d.claimId}`)} class="mono">
+                  {d.claimId}
+                </a>
+              )}
+              {d.claimId === undefined && d.recordKey !== undefined && (
+                <span class="mono">{t('claim.duplicateRecord', { record: d.recordKey })}</span>
+              )}
               {other && typeof other === 'object' && 'state' in other && (
                 <>
                   {' '}
@@ -334,9 +366,13 @@ function PossibleDuplicates({ claim }: { claim: ClaimDetail }) {
               )}
             </p>
             <div class="two-col">
-              <Receipts claim={claim} idSuffix={`-this-${i}`} />
+              <Evidence claim={claim} idSuffix={`-this-${i}`} />
               {other && typeof other === 'object' && 'receipts' in other ? (
-                <Receipts claim={other as ClaimDetail} idSuffix={`-other-${i}`} />
+                <Evidence claim={other as ClaimDetail} idSuffix={`-other-${i}`} />
+              ) : record ? (
+                <section class="card">
+                  <FeedRecordTable records={[record]} />
+                </section>
               ) : (
                 <p class="muted">{t('claim.receiptUnavailable')}</p>
               )}

@@ -125,6 +125,14 @@ export function ClaimTable({ items, extra }: { items: ClaimView[]; extra?: (c: C
               <a href={href(`/claims/${c.claimId}`)} class="mono" title={c.claimId}>
                 {shortId(c.claimId)}
               </a>
+              {c.source === 'data-feed' && (
+                <>
+                  {' '}
+                  <span class="badge info" title={t('claims.foundInDataHint')} data-testid="found-in-data">
+                    {t('claims.foundInData')}
+                  </span>
+                </>
+              )}
             </td>
             <td data-label={t('claims.filed')}>{formatDateTime(c.filedAt)}</td>
             <td data-label={t('claim.household')}>

@@ -17,6 +17,8 @@ import type { Category, ClaimView, Household, Policy } from '../types.ts';
 import { useAsync } from '../use-async.ts';
 import { ErrorBox, Loading, Page, StatusBadge } from '../components.tsx';
 import { maskIdNumber } from '#shared/resident-id.ts';
+import type { HouseholdWarning } from '#shared/api/warnings-api.ts';
+import { fetchWarnings, WarningBadge, WarningExplanation } from './warnings.tsx';
 
 /** States a claim is still moving through (not paid or refused), and those that paid. */
 const openStates = new Set<ClaimView['state']>(openGroup);
@@ -73,6 +75,20 @@ export function Households() {
     [principal.username],
   );
   const policies = useAsync(() => cached('policies', async () => (await api.policies()).items), []);
+  // The households arrive red first, orange, blue, none; why each is at its level is read only
+  // when one is.
+  const warned = (households.data?.items ?? []).some((h) => h.warning);
+  const warnings = useAsync(
+    () =>
+      warned
+        ? cached(`warnings.${principal.username}`, () => fetchWarnings())
+        : Promise.resolve(undefined),
+    [principal.username, warned],
+  );
+  const whyOf = useMemo(
+    () => new Map((warnings.data?.households ?? []).map((w) => [w.householdId, w])),
+    [warnings.data],
+  );
   const [query, setQuery] = useState('');
   const [status, setStatus] = useState('');
   const [openOnly, setOpenOnly] = useState(false);
@@ -140,6 +156,7 @@ export function Households() {
               claims.data ? (years.get(h.householdId) ?? { claims: 0, open: 0, paidFen: {} }) : undefined
             }
             policy={policies.data ? policyInForce(policies.data, h.region, chinaDate(new Date())) : undefined}
+            why={whyOf.get(h.householdId)}
           />
         ))}
       </ul>
@@ -152,19 +169,30 @@ function HouseholdCard({
   year,
   summary,
   policy,
+  why,
 }: {
   h: Household;
   year: string;
   summary: HouseholdYear | undefined;
   policy: Policy | undefined;
+  why?: HouseholdWarning | undefined;
 }) {
   const paid = Object.entries(summary?.paidFen ?? {}) as [Category, number][];
   return (
     <li class="card household">
       <div class="card-head">
         <strong>{h.householdId}</strong>
-        <StatusBadge status={h.status} />
+        <span class="badges">
+          {h.warning && <WarningBadge level={h.warning.level} />}
+          <StatusBadge status={h.status} />
+        </span>
       </div>
+      {why && (
+        <details class="warning-details">
+          <summary>{t('warnings.why')}</summary>
+          <WarningExplanation h={why} />
+        </details>
+      )}
       <dl class="compact">
         <div>
           <dt>{t('households.head')}</dt>

@@ -1,5 +1,6 @@
 // The top of a claim page for the people who verify it: the receipt in a viewer that stays in
-// view (beside the rest on a desk, above it on a phone), the decision form right next to it, and
+// view (beside the rest on a desk, above it on a phone; for a claim found in the departments'
+// data, its records in the receipt's place), the decision form right next to it, and
 // who the household is: head of household, members, village, roster status periods, its other
 // claims of the year in this category and the cap left. The API decides who may read that
 // (GET /claims/{claimId}/review-context); the page only asks when the role may.
@@ -15,6 +16,7 @@ import { href } from '../router.ts';
 import { errorMessage, Field, Loading, StateBadge, StatusBadge } from '../components.tsx';
 import { ReceiptPreview } from '../receipt-viewer.tsx';
 import { isInReview } from '#shared/review-rounds.ts';
+import { FeedEvidence, FeedRecordTable } from './feed-evidence.tsx';
 import './review-panel.css';
 
 const contextRoles = rolesAllowed('get-review-context');
@@ -39,7 +41,9 @@ export function ReviewPanel({
   principal: Principal;
   decision: ComponentChildren;
 }) {
-  const showsReceipts = hasRole(principal, ...receiptRoles) && claim.receipts.length > 0;
+  // A data-feed claim's records: nothing personal, shown to everyone who reviews it.
+  const showsReceipts =
+    claim.source === 'data-feed' || (hasRole(principal, ...receiptRoles) && claim.receipts.length > 0);
   return (
     <div class={showsReceipts ? 'review-grid' : 'review-grid no-receipt'}>
       {showsReceipts && (
@@ -61,6 +65,8 @@ export function ReviewPanel({
  */
 function ReceiptPanel({ claim }: { claim: ClaimDetail }) {
   const duplicates = claim.possibleDuplicates ?? [];
+  const fromFeed = claim.source === 'data-feed';
+  if (duplicates.length === 0 && fromFeed) return <FeedEvidence claim={claim} idSuffix="-review" />;
   return (
     <section class="card receipt-view" aria-labelledby="review-receipt-title">
       <h2 id="review-receipt-title">{t('claim.receipt')}</h2>
@@ -68,22 +74,45 @@ function ReceiptPanel({ claim }: { claim: ClaimDetail }) {
         <ReceiptFigures claimId={claim.claimId} count={claim.receipts.length} />
       ) : (
         duplicates.map((d) => (
-          <div key={d.claimId} class="rv-compare" data-testid="receipt-compare">
+          <div key={d.claimId ?? d.recordKey} class="rv-compare" data-testid="receipt-compare">
             <p class="notice warn">
               {t('review.duplicateNotice')}{' '}
-              {t(d.by === 'image' ? 'claim.duplicateByImage' : 'claim.duplicateByFacts')}{' '}
-              <a href={href(`/claims/${d.claimId}`)} class="mono" title={d.claimId}>
-                {d.claimId.slice(-8)}
-              </a>
+              {t(
+                d.by === 'image'
+                  ? 'claim.duplicateByImage'
+                  : d.by === 'feed'
+                    ? 'claim.duplicateByFeed'
+                    : 'claim.duplicateByFacts',
+              )}{' '}
+              {d.claimId !== undefined ? (
+                <a href={href(`/claims/${d.claimId}`)} class="mono" title={d.claimId}>
+                  {d.claimId.slice(-8)}
+                </a>
+              ) : (
+                <span class="mono">{t('claim.duplicateRecord', { record: d.recordKey ?? '' })}</span>
+              )}
             </p>
             <div class="rv-pair">
               <div>
                 <h3>
                   {t('review.thisClaimReceipts')} <StateBadge state={claim.state} />
                 </h3>
-                <ReceiptFigures claimId={claim.claimId} count={claim.receipts.length} />
+                {fromFeed ? (
+                  <FeedRecordTable records={claim.feedEvidence} />
+                ) : (
+                  <ReceiptFigures claimId={claim.claimId} count={claim.receipts.length} />
+                )}
               </div>
-              <OtherClaimReceipts claimId={d.claimId} />
+              {d.claimId !== undefined ? (
+                <OtherClaimReceipts claimId={d.claimId} />
+              ) : (
+                <div>
+                  <h3>{t('claim.duplicateRecord', { record: d.recordKey ?? '' })}</h3>
+                  <FeedRecordTable
+                    records={claim.duplicateRecords.filter((r) => `${r.kind}:${r.recordId}` === d.recordKey)}
+                  />
+                </div>
+              )}
             </div>
           </div>
         ))
@@ -99,7 +128,9 @@ function OtherClaimReceipts({ claimId }: { claimId: string }) {
       <h3>
         {t('review.otherClaimReceipts')} {other.data && <StateBadge state={other.data.state} />}
       </h3>
-      {other.data ? (
+      {other.data?.source === 'data-feed' ? (
+        <FeedRecordTable records={other.data.feedEvidence} />
+      ) : other.data ? (
         <ReceiptFigures claimId={claimId} count={other.data.receipts.length} />
       ) : other.loading ? (
         <Loading />
