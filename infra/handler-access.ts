@@ -95,7 +95,7 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'write-export': { exports: true },
   // Signs the upload form of a bulk file (the only writer of imports/*/file.csv).
   'create-import': { imports: 'upload' },
-  // Signs the error report's download link.
+  // Signs the error report's download link; reads a feed job's list of opened claims (imports/).
   'get-import': { imports: 'view' },
   'list-imports': { imports: 'view' },
   // The import-file workflow's steps: read the file and the chunks, write chunks and the report.

@@ -23,6 +23,7 @@ import {
 import { accumulates, policyInForce, type CategoryRule, type Policy } from '#shared/policy.ts';
 import { priceOf } from '#shared/compensation.ts';
 import { statusOn, type RosterPeriod } from '#shared/roster.ts';
+import { chinaDate } from '#shared/dates.ts';
 import type { Member } from '#shared/members.ts';
 import type { MemberRelation } from '#shared/vocabulary.ts';
 import { canTransition, claimStates, type ClaimState } from '#shared/claim-state.ts';
@@ -157,12 +158,23 @@ interface Household {
 
 export async function storeFeedLines(
   deps: FeedImportDeps,
-  rows: readonly NumberedFeedLine[],
+  all: readonly NumberedFeedLine[],
   job: Pick<BulkJob, 'jobId' | 'createdBy'>,
 ): Promise<FeedBatchResult> {
   const outcomes = Object.fromEntries(feedOutcomeNames.map((n) => [n, 0])) as Record<FeedOutcome, number>;
-  outcomes.records = rows.length;
+  outcomes.records = all.length;
   const rejected: RowRejection[] = [];
+
+  // A bill dated after today is a wrong file (or a forged one): it would raise the year's counted
+  // total ahead of time. Refused before anyone is looked up. (Its other dates come before it.)
+  const today = chinaDate(deps.clock.now());
+  const future: RowRejection[] = [];
+  const rows = all.filter(({ row, line }) => {
+    if (line.expenseDate <= today) return true;
+    const field = line.kind === 'medical' ? 'settlementDate' : 'paymentDate';
+    future.push({ row, reasons: [{ code: 'FEED_DATE_IN_FUTURE', params: { field } }] });
+    return false;
+  });
 
   // Whose each ID number is: 100 per read.
   const idNumbers = [...new Set(rows.map((r) => r.line.idNumber))];
@@ -246,9 +258,10 @@ export async function storeFeedLines(
   if (deps.warnings && moved.size > 0)
     await refreshBurdens({ ...deps, warnings: deps.warnings }, [...moved].sort());
 
-  rejected.sort((a, b) => a.row - b.row);
   const imported = outcomes.matched - outcomes.notCovered - rejected.length;
-  return { rows: rows.length, imported, rejected, outcomes, pendingGroups: pendingGroups.sort() };
+  rejected.push(...future);
+  rejected.sort((a, b) => a.row - b.row);
+  return { rows: all.length, imported, rejected, outcomes, pendingGroups: pendingGroups.sort() };
 }
 
 /** A planned write: the record's facts, the stored record it replaces, and why. */

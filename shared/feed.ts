@@ -8,6 +8,7 @@ import { parseYuan } from '#shared/money.ts';
 import { normalizeResidentId, residentIdProblem } from '#shared/resident-id.ts';
 import type { Message } from '#shared/messages/render.ts';
 import {
+  coded,
   decodeIssue,
   plainText,
   readCsvRecords,
@@ -99,8 +100,26 @@ const FORMULA_START = /^[=+\-@]/;
 const RECORD_ID_MAX = 64;
 
 const nameText = plainText(50);
-const placeText = plainText(100);
-const termText = plainText(40);
+// Shown back to reviewers and in exports: no bidi marks, zero-width or other invisible characters
+// (they make a hospital read as another), nor line or paragraph separators.
+const INVISIBLE_CHAR = /[\p{Cf}\p{Co}\p{Cn}\p{Cs}\p{Zl}\p{Zp}]/u;
+const shownText = (max: number) =>
+  plainText(max).refine((s) => !INVISIBLE_CHAR.test(s), coded('CONTROL_CHAR'));
+const placeText = shownText(100);
+const termText = shownText(40);
+
+/**
+ * Whether a kept cell (the record id, the hospital or school, the term) holds a resident ID
+ * number: the row's own, or any valid one (a department that put the wrong column there).
+ */
+function holdsIdNumber(value: string, idNumber: string | undefined): boolean {
+  if (idNumber !== undefined && value.toUpperCase().includes(idNumber)) return true;
+  for (let i = 0; i + 18 <= value.length; i++) {
+    const window = normalizeResidentId(value.slice(i, i + 18));
+    if (/^\d{17}[\dX]$/.test(window) && residentIdProblem(window) === undefined) return true;
+  }
+  return false;
+}
 
 /**
  * Parses a department file (RFC 4180, UTF-8, header row with the kind's columns in any order). A
@@ -211,7 +230,7 @@ function readRow(kind: FeedKind, record: CsvRecord, header: Map<FeedColumn, numb
     return undefined;
   };
 
-  const recordId = readRecordId(cell('recordId'), errors);
+  const recordIdCell = readRecordId(cell('recordId'), errors);
   let idNumber: string | undefined;
   if (!missing('idNumber')) {
     const normalized = normalizeResidentId(cell('idNumber'));
@@ -221,9 +240,16 @@ function readRow(kind: FeedKind, record: CsvRecord, header: Map<FeedColumn, numb
   }
   // Checked so a file of the wrong people's columns is caught, then dropped: nothing needs it.
   text('name', nameText);
+  // What is kept of a row never holds an ID number (a column shifted, an id built from one).
+  const kept = (column: FeedColumn, value: string | undefined): string | undefined => {
+    if (value === undefined || !holdsIdNumber(value, idNumber)) return value;
+    errors.push(reason('FEED_ID_NUMBER_IN_CELL', { field: column }));
+    return undefined;
+  };
+  const recordId = kept('recordId', recordIdCell);
 
   if (kind === 'medical') {
-    const place = text('hospital', placeText);
+    const place = kept('hospital', text('hospital', placeText));
     const admissionDate = date('admissionDate');
     const dischargeDate = date('dischargeDate');
     const settlementDate = date('settlementDate');
@@ -267,8 +293,8 @@ function readRow(kind: FeedKind, record: CsvRecord, header: Map<FeedColumn, numb
     };
   }
 
-  const place = text('school', placeText);
-  const term = text('term', termText);
+  const place = kept('school', text('school', placeText));
+  const term = kept('term', text('term', termText));
   const paymentDate = date('paymentDate');
   const tuitionFen = amount('tuition');
   const aidFen = amount('aid');

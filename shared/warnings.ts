@@ -177,7 +177,15 @@ const refreshConcurrency = 8;
  * roster, or of a region whose policy sets no warning lines, are left alone. Reads everything
  * again each time, so calling it twice, or late, gives the same answer.
  */
-export async function refreshBurdens(deps: RefreshBurdenDeps, householdIds: Iterable<string>): Promise<void> {
+export async function refreshBurdens(
+  deps: RefreshBurdenDeps,
+  householdIds: Iterable<string>,
+  /**
+   * Claims as the caller just wrote them: they replace what the listing reads (its index and
+   * reads may lag the write by a moment), and are added when it misses them.
+   */
+  known: readonly ClaimRecord[] = [],
+): Promise<void> {
   const ids = [...new Set(householdIds)];
   const now = deps.clock.now();
   const today = chinaDate(now);
@@ -185,7 +193,7 @@ export async function refreshBurdens(deps: RefreshBurdenDeps, householdIds: Iter
   const worker = async (): Promise<void> => {
     while (next < ids.length) {
       const id = ids[next++]!;
-      await refreshOne(deps, id, today, now.toISOString());
+      await refreshOne(deps, id, today, now.toISOString(), known);
     }
   };
   await Promise.all(Array.from({ length: Math.min(refreshConcurrency, ids.length) }, worker));
@@ -202,19 +210,23 @@ async function refreshOne(
   householdId: string,
   today: string,
   at: string,
+  known: readonly ClaimRecord[],
 ): Promise<void> {
   const period = latestPeriod(await deps.roster.periods(householdId));
   if (!period || !warningThresholdsOf(period.region, today, deps.policies)) return;
-  const expenses: BurdenExpense[] = [];
+  const claims = new Map<string, ClaimRecord>();
   let cursor: string | undefined;
   do {
     const page = await deps.claims.list({ householdId, limit: claimPage, ...(cursor ? { cursor } : {}) });
-    for (const claim of page.items) {
-      const e = claim.householdId === householdId ? claimExpense(claim) : undefined;
-      if (e) expenses.push(e);
-    }
+    for (const claim of page.items) claims.set(claim.claimId, claim);
     cursor = page.cursor;
   } while (cursor);
+  for (const claim of known) claims.set(claim.claimId, claim);
+  const expenses: BurdenExpense[] = [];
+  for (const claim of claims.values()) {
+    const e = claim.householdId === householdId ? claimExpense(claim) : undefined;
+    if (e) expenses.push(e);
+  }
   for (const record of await deps.feeds.householdRecords(householdId)) {
     const e = feedExpense(record);
     if (e) expenses.push(e);
@@ -245,17 +257,14 @@ export interface BurdenRefreshDeps {
 }
 
 /**
- * Refreshes the household's burden after an expense counted (a payout, a rejection below the
+ * Refreshes the household's burden after the claim's expense counted (a payout, a rejection below the
  * threshold). Never throws: the expense is counted already and must stay so; a failed refresh is
  * reported by code and the next feed or payout of the household recomputes it from scratch.
  * Without a warning store (or the stores it reads), nothing is done.
  */
-export async function refreshBurdenAfterCounting(
-  deps: BurdenRefreshDeps,
-  householdId: string,
-): Promise<void> {
+export async function refreshBurdenAfterCounting(deps: BurdenRefreshDeps, claim: ClaimRecord): Promise<void> {
   const { roster, feeds, warnings } = deps;
-  if (!roster || !feeds || !warnings) return;
+  if (!roster || !feeds || !warnings || !claim.householdId) return;
   try {
     await refreshBurdens(
       {
@@ -266,7 +275,8 @@ export async function refreshBurdenAfterCounting(
         clock: deps.clock,
         ...(deps.policies ? { policies: deps.policies } : {}),
       },
-      [householdId],
+      [claim.householdId],
+      [claim],
     );
   } catch {
     deps.report?.('WARNING_REFRESH_FAILED');

@@ -377,12 +377,16 @@ export async function seedCounty(
   if (options.members) {
     const storeMembers = store.storeMembers?.bind(store);
     if (!storeMembers) throw new Error('this store cannot store household members');
-    for (let i = 0; i < county.households.length; i += 100) {
-      const people = county.households
-        .slice(i, i + 100)
-        .flatMap((_, k) => syntheticHouseholdMembers(county, i + k, options.seed));
-      await storeMembers(people);
-    }
+    const people = (from: number) =>
+      county.households
+        .slice(from, from + 100)
+        .flatMap((_, k) => syntheticHouseholdMembers(county, from + k, options.seed));
+    for (let i = 0; i < county.households.length; i += 100 * parallel)
+      await Promise.all(
+        Array.from({ length: parallel }, (_, p) => i + p * 100)
+          .filter((from) => from < county.households.length)
+          .map((from) => storeMembers(people(from))),
+      );
   }
   let done = 0;
   let batch: SeededClaim[] = [];

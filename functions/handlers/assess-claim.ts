@@ -7,7 +7,8 @@ import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 export const claimStepInputSchema = z.object({ claimId: z.string().min(1) });
 
-type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock'> & Partial<Pick<StepDeps, 'feeds' | 'warnings'>>;
+type AssessDeps = Pick<StepDeps, 'claims' | 'roster' | 'clock'> &
+  Partial<Pick<StepDeps, 'feeds' | 'warnings'>>;
 
 export function makeHandler(deps: () => AssessDeps) {
   const logger = makeLogger();

@@ -120,6 +120,8 @@ export async function reviewContext(
           .map((c) => ({
             claimId: c.claimId,
             state: c.state,
+            /** Found in the departments' data (no receipt), or filed with a receipt. */
+            source: c.source ?? 'receipt',
             ...(c.reason ? { reason: c.reason } : {}),
             expenseDate: c.expenseDate,
             totalCostFen: c.totalCostFen,

@@ -59,7 +59,9 @@ export async function listHouseholds(
   const levels = await householdWarnings(warnings, items, today);
   const withWarnings = items.map((h) => ({ ...h, warning: levels.get(h.householdId) ?? null }));
   // Red first, then orange, blue, none: the families to visit first come first (stable otherwise).
-  return { items: withWarnings.sort((a, b) => warningRank(a.warning?.level) - warningRank(b.warning?.level)) };
+  return {
+    items: withWarnings.sort((a, b) => warningRank(a.warning?.level) - warningRank(b.warning?.level)),
+  };
 }
 
 /** Where the households' warning levels are read (absent: no levels shown). */

@@ -194,6 +194,8 @@ export const enMessages: Readonly<Record<MessageCode, string>> = {
   FEED_SETTLEMENT_BEFORE_DISCHARGE: '{field}: is before the discharge date',
   FEED_REIMBURSED_ABOVE_TOTAL: '{fields} add up to more than {field}',
   FEED_AID_ABOVE_TUITION: '{field}: is more than the tuition',
+  FEED_ID_NUMBER_IN_CELL: '{field}: holds an ID number; check that the columns are not shifted',
+  FEED_DATE_IN_FUTURE: '{field}: is after today',
   FEED_RECORD_REPEATED_IN_FILE: '{field}: row {firstRow} already has this record',
   FEED_RECORD_CORRECTED_LATE:
     'Record {recordId} was corrected, but the original already counts in a payout or a closed claim: nothing changed, check it by hand',

@@ -40,8 +40,8 @@ export async function assessClaimStep(deps: AssessDeps, input: { claimId: string
     );
     // A rejection below the threshold counted its expense: the household's warning level moves
     // (never fails the step: see refreshBurdenAfterCounting).
-    if (after.state === 'REJECTED' && after.reason === 'BELOW_THRESHOLD' && after.accumulated && after.householdId)
-      await refreshBurdenAfterCounting(deps, after.householdId);
+    if (after.state === 'REJECTED' && after.reason === 'BELOW_THRESHOLD' && after.accumulated)
+      await refreshBurdenAfterCounting(deps, after);
     return result;
   } catch (error) {
     // A household's bills counted at once keep moving its counter: the workflow retries with

@@ -94,7 +94,8 @@ export async function checkDuplicates(
           ? 'image'
           : undefined;
     if (!by) continue;
-    if (await isLive(deps, other.claimId)) found.push({ claimId: other.claimId, by });
+    if (await (by === 'feed' ? isLiveOrCounted : isLive)(deps, other.claimId))
+      found.push({ claimId: other.claimId, by });
   }
   // Read after this claim's evidence is written: a data-feed claim checked meanwhile sees this one.
   for (const record of await sameBillRecords(deps, claim.householdId, own.facts)) {
@@ -135,7 +136,7 @@ async function checkFeedClaim(deps: CheckDuplicatesDeps, claim: ClaimRecord): Pr
   for (const other of others) {
     const record = records.find((r) => r.facts.includes(other.facts));
     if (!record && other.facts !== own.facts) continue;
-    if (await isLive(deps, other.claimId))
+    if (await isLiveOrCounted(deps, other.claimId))
       found.push({ claimId: other.claimId, by: 'feed', ...(record ? { recordKey: record.key } : {}) });
   }
   return noteDuplicates(deps, claim, found);
@@ -145,6 +146,15 @@ async function checkFeedClaim(deps: CheckDuplicatesDeps, claim: ClaimRecord): Pr
 async function isLive(deps: CheckDuplicatesDeps, claimId: string): Promise<boolean> {
   const claim = await deps.claims.get(claimId);
   return claim !== undefined && claim.state !== 'REJECTED';
+}
+
+/**
+ * Live, or rejected below the threshold: its self-paid cost is in the year's counted total, so
+ * the same bill from the other side (a receipt, a department's record) would count it twice.
+ */
+async function isLiveOrCounted(deps: CheckDuplicatesDeps, claimId: string): Promise<boolean> {
+  const claim = await deps.claims.get(claimId);
+  return claim !== undefined && (claim.state !== 'REJECTED' || claim.reason === 'BELOW_THRESHOLD');
 }
 
 /** A data-feed claim's stored records (those the store no longer has: left out). */
@@ -171,7 +181,7 @@ async function sameBillRecords(
     if (record.state !== 'claimed' || !record.claimId) kept.push(record);
     else {
       const holder = await deps.claims.get(record.claimId);
-      if (!holder || holder.state !== 'REJECTED') kept.push(record);
+      if (!holder || holder.state !== 'REJECTED' || holder.reason === 'BELOW_THRESHOLD') kept.push(record);
     }
   }
   return kept;

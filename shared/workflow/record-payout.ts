@@ -195,8 +195,8 @@ export async function recordPayout(
     const done = await changeClaim(deps, input.claimId, decide, { attempts: MAX_ATTEMPTS, write });
     // The paid claim's self-paid cost now counts in the household's warning level (a replay
     // refreshes again: harmless). Never fails the payout: see refreshBurdenAfterCounting.
-    if (done.claim.state === 'PAID' && done.claim.accumulated && done.claim.householdId)
-      await refreshBurdenAfterCounting(deps, done.claim.householdId);
+    if (done.claim.state === 'PAID' && done.claim.accumulated)
+      await refreshBurdenAfterCounting(deps, done.claim);
     return done.result;
   } catch (error) {
     // TransientError, not a conflict: the workflow retries this one with backoff and jitter

@@ -130,6 +130,7 @@ describe('GET /claims/{claimId}/review-context', () => {
         {
           claimId: paid,
           state: 'PAID',
+          source: 'receipt',
           expenseDate: '2026-08-01',
           totalCostFen: 1_500_000,
           paidFen: 350_000,

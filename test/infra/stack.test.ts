@@ -876,13 +876,13 @@ describe('resource counts (accidental deletions show up here)', () => {
     expect(counts).toEqual({
       'AWS::ApiGatewayV2::Api': 1,
       'AWS::ApiGatewayV2::Authorizer': 1,
-      'AWS::ApiGatewayV2::Integration': 30,
-      'AWS::ApiGatewayV2::Route': 30,
+      'AWS::ApiGatewayV2::Integration': 31,
+      'AWS::ApiGatewayV2::Route': 31,
       'AWS::ApiGatewayV2::Stage': 1,
       'AWS::CloudFront::Distribution': 1,
       'AWS::CloudFront::OriginAccessControl': 1,
       'AWS::CloudFront::ResponseHeadersPolicy': 1,
-      'AWS::CloudWatch::Alarm': 57,
+      'AWS::CloudWatch::Alarm': 58,
       'AWS::CloudWatch::Dashboard': 1,
       'AWS::Cognito::UserPool': 1,
       'AWS::Cognito::UserPoolClient': 1,
@@ -892,13 +892,13 @@ describe('resource counts (accidental deletions show up here)', () => {
       'AWS::Cognito::UserPoolUserToGroupAttachment': 1,
       'AWS::DynamoDB::Table': 1,
       'AWS::Events::Rule': 4,
-      'AWS::IAM::Policy': 51,
-      'AWS::IAM::Role': 51,
+      'AWS::IAM::Policy': 52,
+      'AWS::IAM::Role': 52,
       'AWS::KMS::Key': 2,
-      'AWS::Lambda::Function': 45,
+      'AWS::Lambda::Function': 46,
       'AWS::Lambda::LayerVersion': 1,
-      'AWS::Lambda::Permission': 32,
-      'AWS::Logs::LogGroup': 49,
+      'AWS::Lambda::Permission': 33,
+      'AWS::Logs::LogGroup': 50,
       'AWS::S3::Bucket': 4,
       'AWS::S3::BucketPolicy': 4,
       'AWS::SNS::Subscription': 1,
@@ -1069,7 +1069,7 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       // Public health check route.
       'AwsSolutions-APIG4': 1,
       // X-Ray (29 Lambda roles), log delivery + X-Ray (3 state machine roles), CDK's deployment.
-      'AwsSolutions-IAM5[Resource::*]': 49,
+      'AwsSolutions-IAM5[Resource::*]': 50,
       // CloudFront for the web app: no geo block, no WAF on static assets, default certificate.
       'AwsSolutions-CFR1': 1,
       'AwsSolutions-CFR2': 1,
@@ -1094,7 +1094,7 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       // The import map's own child executions (named by the service).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:FangpinClaims-demo-import-file/*]': 1,
       // nodejs22.x on all 29 functions; CDK's deployment function pins its own runtime.
-      'AwsSolutions-L1': 45,
+      'AwsSolutions-L1': 46,
       // The two log buckets (receipts access logs, web app logs).
       'AwsSolutions-S1': 2,
       // The DLQ itself.

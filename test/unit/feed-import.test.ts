@@ -314,6 +314,22 @@ describe('storing a data feed', () => {
     expect(feedClaims(deps)).toHaveLength(1);
   });
 
+  it('writes a household of more records than one transaction holds in parts', async () => {
+    const deps = await world();
+    // 100 settlements of 200 self-paid: the first 45 (9,000) stay below the threshold and count,
+    // the rest pass it and wait for one claim.
+    const stays = Array.from({ length: 100 }, (_, i) => ({ id: `R${i + 100}`, total: 300, basic: 100 }));
+    const job = await runFile(deps, medicalCsv(stays));
+    expect(job).toMatchObject({ status: 'SUCCEEDED', imported: 100, claimsOpened: 1 });
+    expect(await outcomesOf(deps, job.jobId)).toMatchObject({ counted: 45, pending: 55 });
+    expect(await counted(deps)).toEqual({ usedFen: 0, countedFen: 900_000 });
+    const [claim] = feedClaims(deps);
+    expect(claim?.feedRecords).toHaveLength(55);
+    expect(claim).toMatchObject({ totalCostFen: 55 * 30_000, reimbursedFen: 55 * 10_000 });
+    const records = await deps.store.householdRecords(HOUSEHOLD);
+    expect(records.filter((r) => r.state === 'claimed' && r.claimId === claim?.claimId)).toHaveLength(55);
+  });
+
   it('opens a claim whose opening stopped after its first records were written, under the same id', async () => {
     const deps = await world();
     const job = await grantedJob(deps);

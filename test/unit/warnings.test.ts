@@ -256,7 +256,7 @@ describe('refreshBurdens', () => {
     await expect(
       refreshBurdenAfterCounting(
         { roster: store, claims: store, feeds: store, warnings: broken, clock, report: (c) => codes.push(c) },
-        'HH-A',
+        claimRecord({ householdId: 'HH-A' }),
       ),
     ).resolves.toBeUndefined();
     expect(codes).toEqual(['WARNING_REFRESH_FAILED']);

@@ -72,7 +72,7 @@ describe('数据比对导入', () => {
     const text = (await result.textContent()) ?? '';
     for (const words of ['记录4', '匹配到农户2', '未匹配（已丢弃）1', '有误的行1', '新开申请 1 个'])
       expect(text.replace(/\s+/g, '')).toContain(words.replace(/\s+/g, ''));
-    await page.getByText('与第 2 行重复', { exact: false }).waitFor();
+    await page.getByText('第 2 行已有这条记录', { exact: false }).waitFor();
     await page.getByRole('button', { name: '下载错误报告' }).waitFor();
     await fitsTheScreen(page);
     await screenshot(page, 'feed-import-360');

@@ -12,6 +12,7 @@ import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { rosterColumns } from '#shared/roster.ts';
 import { memberColumns } from '#shared/members.ts';
 import { bankColumns, bankStatuses } from '#shared/bank-result.ts';
+import { educationColumns, medicalColumns } from '#shared/feed.ts';
 import {
   recentDate,
   settled,
@@ -66,6 +67,9 @@ const allowedWords = new Set<string>([
   // The bank result file's column names and status words.
   ...bankColumns,
   ...bankStatuses,
+  // The departments' files' column names (数据比对导入).
+  ...medicalColumns,
+  ...educationColumns,
   // The demo policies' ids and region codes (the relief fund's is demo-fund).
   'demo',
   'fangpin',

@@ -47,7 +47,7 @@ export function FeedRecordTable({ records }: { records: readonly FeedRecordView[
   // A claim's records are of one kind (its category); the headings follow the first.
   const kind = records[0]?.kind ?? 'medical';
   return (
-    <div class="scroll" tabIndex={0} role="region" aria-label={t('claim.feedRecords')}>
+    <div class="scroll feed-records-box" tabIndex={0} role="region" aria-label={t('claim.feedRecords')}>
       <table class="list feed-records" data-testid="feed-records">
         <thead>
           <tr>
@@ -74,9 +74,11 @@ export function FeedRecordTable({ records }: { records: readonly FeedRecordView[
               </td>
               <td data-label={t(`claim.feedPlace.${r.kind}`)}>{r.place}</td>
               <td data-label={t(`claim.feedDates.${r.kind}`)}>
-                {datesOf(r).map((line, i) => (
-                  <div key={i}>{line}</div>
-                ))}
+                <div>
+                  {datesOf(r).map((line, i) => (
+                    <div key={i}>{line}</div>
+                  ))}
+                </div>
               </td>
               <td data-label={t('claim.totalCost')} class="num">
                 {formatFen(r.totalCostFen)}

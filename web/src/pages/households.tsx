@@ -80,9 +80,7 @@ export function Households() {
   const warned = (households.data?.items ?? []).some((h) => h.warning);
   const warnings = useAsync(
     () =>
-      warned
-        ? cached(`warnings.${principal.username}`, () => fetchWarnings())
-        : Promise.resolve(undefined),
+      warned ? cached(`warnings.${principal.username}`, () => fetchWarnings()) : Promise.resolve(undefined),
     [principal.username, warned],
   );
   const whyOf = useMemo(

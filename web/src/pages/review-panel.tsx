@@ -256,6 +256,14 @@ function HouseholdContext({ claimId }: { claimId: string }) {
                     {o.claimId.slice(-8)}
                   </a>{' '}
                   <StateBadge state={o.state} />
+                  {o.source === 'data-feed' && (
+                    <>
+                      {' '}
+                      <span class="badge info" title={t('claims.foundInDataHint')}>
+                        {t('claims.foundInData')}
+                      </span>
+                    </>
+                  )}
                   {o.reason && <span class="muted"> · {tCode('reason', o.reason)}</span>}
                   <span class="review-claim-facts">
                     {formatDate(o.expenseDate)} · {formatMaybeFen(o.totalCostFen)} ·{' '}
