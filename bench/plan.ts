@@ -59,7 +59,7 @@ export const fullPlan: Plan = {
           ],
   },
   claimListing: { claims: listingClaims(1_000_000), samples: 200 },
-  feedImport: feedSize(100_000, 10_000),
+  feedImport: feedSize(20_000, 2_000),
 };
 
 export const quickPlan: Plan = {

@@ -23,7 +23,7 @@ const only = option('only')?.split(',').filter(Boolean);
 const rosterRows = option('rows');
 if (rosterRows !== undefined && !/^\d+(,\d+)*$/.test(rosterRows))
   throw new Error(`--rows takes row counts separated by commas, not ${rosterRows}`);
-// --feed-records=1000000 --feed-households=100000: the medical feed's size (default 100,000 vs 10,000).
+// --feed-records=1000000 --feed-households=100000: the medical feed's size (default 20,000 vs 2,000).
 const feedRecords = option('feed-records');
 const feedHouseholds = option('feed-households');
 for (const [name, value] of [

@@ -259,6 +259,8 @@ export interface JobFiles {
   /** The file piece by piece (a bulk file is never held whole), undefined when missing. */
   stream(key: string, maxBytes: number): Promise<JobFileStream | undefined>;
   write(key: string, body: string, contentType: string): Promise<void>;
+  /** Removes a stored file; a missing one is no error. */
+  remove(key: string): Promise<void>;
 }
 
 /** A file being read: its bytes in order (throwing past maxBytes), then their sha256. */

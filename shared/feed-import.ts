@@ -141,7 +141,7 @@ interface Group {
   readonly rows: GroupRow[];
 }
 
-type Verdict = 'new' | 'corrected' | 'repeated' | 'late';
+type Verdict = 'new' | 'corrected' | 'repeated' | 'late' | 'moved';
 
 interface GroupResult {
   readonly verdicts: Map<number, Verdict>;
@@ -203,10 +203,18 @@ export async function storeFeedLines(
     }
     outcomes.matched += 1;
     const latest = latestPeriod(household.periods);
-    const period = statusOn(household.periods, line.expenseDate) ?? latest;
+    // Counted only for a day the household was on the roster with a covered status, as a
+    // receipt for the same bill would be (one off the roster is refused, not counted).
+    const period = statusOn(household.periods, line.expenseDate);
     const policy = period && policyInForce(period.region, line.expenseDate, deps.policies);
     const rule = policy?.categories[line.kind];
-    if (!policy || !rule || !policy.dataFeeds.includes(line.kind)) {
+    if (
+      !period ||
+      !policy ||
+      !rule ||
+      !policy.dataFeeds.includes(line.kind) ||
+      !policy.coveredStatuses.some((s) => s === period.status)
+    ) {
       outcomes.notCovered += 1;
       continue;
     }
@@ -239,11 +247,9 @@ export async function storeFeedLines(
     if (result.countedMoved) moved.add(group.householdId);
     for (const { row, facts } of group.rows) {
       const verdict = result.verdicts.get(row) ?? 'new';
-      if (verdict === 'late') {
-        rejected.push({
-          row,
-          reasons: [{ code: 'FEED_RECORD_CORRECTED_LATE', params: { recordId: facts.recordId } }],
-        });
+      if (verdict === 'late' || verdict === 'moved') {
+        const code = verdict === 'late' ? 'FEED_RECORD_CORRECTED_LATE' : 'FEED_RECORD_MOVED';
+        rejected.push({ row, reasons: [{ code, params: { recordId: facts.recordId } }] });
         continue;
       }
       if (verdict === 'repeated') outcomes.repeated += 1;
@@ -290,6 +296,7 @@ async function settleGroup(
     if (!verdicts.has(row)) verdicts.set(row, verdict);
   };
   const ids = group.rows.map((r) => r.facts.recordId);
+  const receiptBills = await receiptBillsOf(deps, householdId);
   let conflicts = 0;
   let countedMoved = false;
   for (;;) {
@@ -316,6 +323,12 @@ async function settleGroup(
         rowWrites.push({ facts, before, corrects: false, removesFen: 0 });
         continue;
       }
+      // Another household's record, or another year's: a department's id sent again for someone
+      // else (or a date moved across years) is not a correction applied without people.
+      if (before.householdId !== householdId || before.capYear !== capYear) {
+        note(row, 'moved');
+        continue;
+      }
       if (sameFacts(before, facts)) {
         // Written by this job already (the batch runs again): what it did then.
         if (before.jobId === job.jobId) {
@@ -334,8 +347,7 @@ async function settleGroup(
         rowWrites.push({ facts, before, corrects: true, removesFen: 0 });
       } else if (before.state === 'counted') {
         // Out of the counted total again, unless something of the year was paid on it already.
-        const sameGroup = before.householdId === householdId && before.capYear === capYear;
-        if (sameGroup && counter.usedFen === 0) {
+        if (counter.usedFen === 0) {
           note(row, 'corrected');
           rowWrites.push({ facts, before, corrects: true, removesFen: before.selfPaidFen });
         } else note(row, 'late');
@@ -398,7 +410,11 @@ async function settleGroup(
     const baseFen = Math.max(0, counter.countedFen - removesFen);
     // Counted directly only while the year's total stays below the threshold with them (their
     // price adds nothing) and no claim of the group is waiting to be opened.
+    // A bill a receipt claim of the household already carries (the same category, date and
+    // cost) is never counted silently: it waits for a claim, which the duplicate check marks.
+    const doubtful = part.some((w) => billsOf(w.facts).some((bill) => receiptBills.has(bill)));
     const free =
+      !doubtful &&
       !othersPending &&
       (group.accumulating
         ? priceOf(group.rule, baseFen + addsFen) === priceOf(group.rule, baseFen)
@@ -421,6 +437,27 @@ async function settleGroup(
     }
     if (counted) countedMoved = true;
   }
+}
+
+/**
+ * The bills (`category|date|totalCostFen`) of the household's receipt claims that may be paid,
+ * were, or were counted below the threshold.
+ */
+async function receiptBillsOf(deps: FeedImportDeps, householdId: string): Promise<Set<string>> {
+  const bills = new Set<string>();
+  for (const evidence of await deps.claims.householdEvidence(householdId)) {
+    if (evidence.recordFacts !== undefined || bills.has(evidence.facts)) continue;
+    const claim = await deps.claims.get(evidence.claimId);
+    if (claim && (claim.state !== 'REJECTED' || claim.reason === 'BELOW_THRESHOLD'))
+      bills.add(evidence.facts);
+  }
+  return bills;
+}
+
+/** The bills a record stands for, as a receipt claim's facts name them (see feedRecordFacts). */
+function billsOf(facts: RecordFacts): string[] {
+  const dates = new Set([facts.expenseDate, ...(facts.dischargeDate ? [facts.dischargeDate] : [])]);
+  return [...dates].map((date) => `${facts.kind}|${date}|${facts.totalCostFen}`);
 }
 
 /** Closes an unpaid data-feed claim whose record the department corrected. */

@@ -1,7 +1,7 @@
 // Bulk files and what their jobs write beside them (checked row chunks, error reports), in the
 // receipts bucket under imports/. Reads go through the receipt store's size-capped reader; a bulk
 // file itself is streamed and hashed as it goes, never held whole.
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3ReceiptStore, TooLargeError } from '#functions/adapters/s3-receipt-store.ts';
 import type { JobFileStream, JobFiles } from '#shared/bulk-job.ts';
 import { sha256Hex } from '#shared/hash.ts';
@@ -44,6 +44,12 @@ export class S3JobFiles implements JobFiles {
     await this.s3.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
     );
+  }
+
+  async remove(key: string): Promise<void> {
+    // The bucket keeps versions: this leaves a delete marker, and the lifecycle rules for these
+    // prefixes expire the version it hides within a day.
+    await this.s3.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 }
 

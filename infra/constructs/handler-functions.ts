@@ -15,6 +15,7 @@ import {
   type ScheduledHandlerName,
   type WorkflowHandlerName,
 } from '#functions/catalog.ts';
+import { feedJobKinds } from '#shared/bulk-job.ts';
 import { handlerAccess, type HandlerName } from '#infra/handler-access.ts';
 import { ClaimsFunction } from '#infra/constructs/claims-function.ts';
 import type { DataTables } from '#infra/constructs/data-tables.ts';
@@ -166,6 +167,13 @@ export class HandlerFunctions extends Construct {
           reason:
             'Bulk files are one object per job under imports/<kind>/<jobId>/; the grant is limited to that prefix.',
         });
+      if (access.imports === 'work')
+        for (const prefix of feedJobKinds.flatMap((kind) => [`imports/${kind}/`, `import-work/${kind}/`]))
+          Validations.of(fn.role).acknowledge({
+            id: props.receipts.importsObjectsFinding(prefix),
+            reason:
+              'A department feed file and its chunks are removed once stored (they name people on no household); deletes are limited to the feed prefixes.',
+          });
     }
     if (access.startWorkflows) {
       fn.role.addToPrincipalPolicy(

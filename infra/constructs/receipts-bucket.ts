@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { exportsPrefix } from '#functions/catalog.ts';
-import { IMPORT_WORK_PREFIX, IMPORTS_PREFIX } from '#shared/bulk-job.ts';
+import { IMPORT_WORK_PREFIX, IMPORTS_PREFIX, feedJobKinds } from '#shared/bulk-job.ts';
 
 /** Prefix every claim's manifest and receipts live under (`claims/<claimId>/...`). */
 export const claimsPrefix = 'claims/';
@@ -90,6 +90,13 @@ export class ReceiptsBucket extends Construct {
           expiration: Duration.days(7),
           noncurrentVersionExpiration: Duration.days(1),
         },
+        // A department's file is removed once its records are stored (it names people on no
+        // household); the version the removal hides goes within a day, not with the others.
+        ...feedJobKinds.map((kind) => ({
+          id: `expire-removed-${kind}-files`,
+          prefix: `${IMPORTS_PREFIX}${kind}/`,
+          noncurrentVersionExpiration: Duration.days(1),
+        })),
         {
           id: 'tier-receipts',
           transitions: [
@@ -206,6 +213,11 @@ export class ReceiptsBucket extends Construct {
     } else {
       statement(['s3:GetObject', 's3:PutObject'], IMPORTS_PREFIX);
       statement(['s3:GetObject', 's3:PutObject'], IMPORT_WORK_PREFIX);
+      // Feed files and their chunks are removed when the job is done with them.
+      for (const kind of feedJobKinds) {
+        statement(['s3:DeleteObject'], `${IMPORTS_PREFIX}${kind}/`);
+        statement(['s3:DeleteObject'], `${IMPORT_WORK_PREFIX}${kind}/`);
+      }
       // A missing chunk must read as missing (404), not as forbidden.
       grantee.grantPrincipal.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),

@@ -2,7 +2,7 @@
 // expenses that put them there, counts per village, and the same as a spreadsheet-safe CSV.
 // Admins and insurers see every household of a region; a grid worker only their own households.
 import * as z from 'zod';
-import { isLimitedToOwnHouseholds, type Principal } from '#shared/access.ts';
+import type { Principal } from '#shared/access.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { ForbiddenError, InvalidInputError } from '#shared/errors.ts';
 import { fenToYuan } from '#shared/money.ts';
@@ -99,8 +99,9 @@ export function warningRegions(
 
 /** Whom the caller may see: everyone of the regions asked for, or only their own households. */
 function mayList(principal: Principal): 'all' | 'own' {
-  if (isLimitedToOwnHouseholds(principal)) return 'own';
   if (principal.roles.some((r) => r === 'admin' || r === 'insurer')) return 'all';
+  // A grid worker with another role too (a village verifier) still sees only their own.
+  if (principal.roles.includes('gridWorker')) return 'own';
   throw new ForbiddenError('FORBIDDEN', 'your role may not see warnings');
 }
 

@@ -196,6 +196,8 @@ export const enMessages: Readonly<Record<MessageCode, string>> = {
   FEED_AID_ABOVE_TUITION: '{field}: is more than the tuition',
   FEED_ID_NUMBER_IN_CELL: '{field}: holds an ID number; check that the columns are not shifted',
   FEED_DATE_IN_FUTURE: '{field}: is after today',
+  FEED_RECORD_MOVED:
+    'record {recordId} is on record for another household or year; this row changed nothing, please check it',
   FEED_RECORD_REPEATED_IN_FILE: '{field}: row {firstRow} already has this record',
   FEED_RECORD_CORRECTED_LATE:
     'Record {recordId} was corrected, but the original already counts in a payout or a closed claim: nothing changed, check it by hand',

@@ -183,6 +183,7 @@ export const zhMessages = {
   FEED_AID_ABOVE_TUITION: '{field}：超过学费',
   FEED_ID_NUMBER_IN_CELL: '{field}：含有身份证号，请检查各列是否错位',
   FEED_DATE_IN_FUTURE: '{field}：晚于今天',
+  FEED_RECORD_MOVED: '记录 {recordId} 已登记在另一户或另一年度，本行未作更改，请人工核对',
   FEED_RECORD_REPEATED_IN_FILE: '{field}：第 {firstRow} 行已有这条记录',
   FEED_RECORD_CORRECTED_LATE:
     '记录 {recordId} 的数据有更正，但原记录已计入赔付或已结案的申请，未作更改，请人工核对',

@@ -236,6 +236,7 @@ export async function startImport(
   if (!file.utf8) {
     // Spreadsheets save "CSV" in the local code page unless told otherwise: the names would be garbage.
     await saveJob(deps, job, { status: 'FAILED', sha256: file.sha256, failure: 'NOT_UTF8', finishedAt: at });
+    await forgetFeedFile(deps.files, job);
     return { jobId: job.jobId, outcome: 'done' };
   }
   const owner = await deps.jobs.claimFile(job.kind, file.sha256, job.jobId);
@@ -246,6 +247,7 @@ export async function startImport(
       duplicateOf: owner,
       finishedAt: at,
     });
+    await forgetFeedFile(deps.files, job);
     return { jobId: job.jobId, outcome: 'done' };
   }
 
@@ -259,6 +261,7 @@ export async function startImport(
       failureReasons: refusal.reasons,
       finishedAt: at,
     });
+    await forgetFeedFile(deps.files, job);
     return { jobId: job.jobId, outcome: 'done' };
   }
 
@@ -406,6 +409,8 @@ export async function finishImport(
       ? await openFeedClaims(openFeedDeps(deps, job.jobId), job, batches)
       : { claimsOpened: 0 };
   if (!complete && job.sha256) await deps.jobs.releaseFile(job.kind, job.sha256, job.jobId);
+  // Before the job closes, so a finish cut off here removes them when it runs again.
+  await forgetFeedFile(deps.files, job);
   const done = await saveJob(deps, job, {
     ...(opened ?? {}),
     status: complete ? 'SUCCEEDED' : 'FAILED',
@@ -414,6 +419,28 @@ export async function finishImport(
     ...(complete ? {} : { failure: input.error ?? 'INCOMPLETE' }),
   });
   return { jobId: done.jobId, status: done.status };
+}
+
+/**
+ * A department's file names and identifies people who are on no household: once its records are
+ * stored (nothing personal in them), the file and its checked chunks are removed. Roster, member
+ * and bank files stay: they are the county's own records of its households.
+ */
+async function forgetFeedFile(files: JobFiles, job: BulkJob): Promise<void> {
+  if (!feedOfJob(job.kind)) return;
+  if (job.chunksKey) {
+    const list = await files.read(job.chunksKey, MAX_JOB_FILE_BYTES);
+    const keys = list
+      ? new TextDecoder()
+          .decode(list.bytes)
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => chunkRefSchema.parse(JSON.parse(line)).key)
+      : [];
+    for (const key of keys) await files.remove(key);
+    await files.remove(job.chunksKey);
+  }
+  await files.remove(job.fileKey);
 }
 
 /** What the last step needs: a feed job's also opens claims. */

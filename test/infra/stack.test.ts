@@ -188,8 +188,13 @@ describe('least privilege', () => {
     for (const s of allIdentityStatements()) {
       // Replacing the web app's files is the one delete anywhere, and only in its own bucket.
       const onWebAssetsOnly = [s.Resource].flat().every((r) => JSON.stringify(r).includes(webAssetsId));
+      // A department feed's file and chunks are removed once stored: only there, only DeleteObject.
+      const onFeedFilesOnly = [s.Resource]
+        .flat()
+        .every((r) => /"\/(imports|import-work)\/(medical|education)-feed\/\*"\]/.test(JSON.stringify(r)));
       for (const a of actions(s)) {
         if (onWebAssetsOnly && a.startsWith('s3:Delete')) continue;
+        if (onFeedFilesOnly && a === 's3:DeleteObject') continue;
         expect(a).not.toMatch(/^s3:(Delete|\*)|^dynamodb:\*|^kms:\*|^states:\*|^lambda:\*/);
       }
       if (actions(s).includes('dynamodb:DeleteItem'))
@@ -253,11 +258,15 @@ describe('least privilege', () => {
     expect(s3('list-imports')).toEqual(['s3:GetObject']);
     const importSteps = ['start-import', 'import-chunks', 'finish-import'] as const;
     for (const name of importSteps) {
-      expect(s3(name), name).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+      expect(s3(name), name).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
       const objectResources = functionStatements(name)
         .filter((s) => actions(s).some((a) => a.endsWith('Object')))
-        .map((s) => JSON.stringify(s.Resource));
-      for (const r of objectResources) expect(r, name).toMatch(/"\/(imports|import-work)\/\*"\]/);
+        .map((s) => ({ actions: actions(s), resource: JSON.stringify(s.Resource) }));
+      for (const r of objectResources) {
+        expect(r.resource, name).toMatch(/"\/(imports|import-work)\/((medical|education)-feed\/)?\*"\]/);
+        if (r.actions.includes('s3:DeleteObject'))
+          expect(r.resource, name).toMatch(/"\/(imports|import-work)\/(medical|education)-feed\/\*"\]/);
+      }
     }
     for (const name of ['create-import', 'get-import', 'list-imports'] as const)
       for (const s of functionStatements(name).filter((st) => actions(st).some((a) => a.endsWith('Object'))))
@@ -1090,7 +1099,11 @@ describe('cdk-nag AwsSolutions (runs last: its final test adds a resource to the
       // Bulk files: create/get/list-import and the three import steps under imports/; the steps
       // and the import map under import-work/.
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/imports/*]': 6,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/imports/education-feed/*]': 3,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/imports/medical-feed/*]': 3,
       'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/import-work/*]': 4,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/import-work/education-feed/*]': 3,
+      'AwsSolutions-IAM5[Resource::<ReceiptsBucket.Arn>/import-work/medical-feed/*]': 3,
       // The import map's own child executions (named by the service).
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:FangpinClaims-demo-import-file/*]': 1,
       // nodejs22.x on all 29 functions; CDK's deployment function pins its own runtime.

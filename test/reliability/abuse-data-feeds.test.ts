@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryWorld, upload, type MemoryWorld } from '#cli/local/world.ts';
 import { MemoryJobFiles, MemoryJobs } from '#functions/adapters/memory/memory-jobs.ts';
-import { chunkPrefix, chunkRefSchema, feedJobKind, newJob, type BulkJob } from '#shared/bulk-job.ts';
+import { chunkRefSchema, feedJobKind, newJob, type BulkJob } from '#shared/bulk-job.ts';
 import { finishImport, importChunks, startImport, type ImportDeps } from '#shared/workflow/bulk-import.ts';
 import { createImport } from '#shared/api/import-api.ts';
 import type { Principal } from '#shared/access.ts';
@@ -25,7 +25,12 @@ import { connect } from '#cli/api-client.ts';
 import { runImportJob } from '#cli/verbs/import-job.ts';
 import { toMembersCsv } from '#shared/members.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
-import { DynamoDBClient, ListTablesCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBClient,
+  ListTablesCommand,
+  ScanCommand,
+  type AttributeValue,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 
 const NOW = new Date('2026-03-01T02:00:00Z');
@@ -43,6 +48,10 @@ const HEAD_ID = idNumber(11);
 const CHILD_ID = idNumber(12);
 const OTHER_HEAD_ID = idNumber(13);
 const STRANGER_ID = idNumber(14);
+const THIRD = 'HH-FA00003';
+const THIRD_HEAD_ID = idNumber(15);
+const FOURTH = 'HH-FA00004';
+const FOURTH_HEAD_ID = idNumber(16);
 const CHILD_NAME = '张小明';
 const STRANGER_NAME = '陌生人甲';
 
@@ -186,14 +195,8 @@ async function outcomes(w: World, jobId: string) {
 function keptText(w: World): string {
   const s = w.store;
   const files = [...w.files.objects.entries()]
-    .filter(
-      ([key]) => !key.endsWith('/file.csv') && !key.includes('/chunks/') && !key.endsWith('.jsonl.part'),
-    )
-    .filter(
-      ([key]) =>
-        !w.jobs.jobs.size ||
-        ![...w.jobs.jobs.values()].some((j) => key.startsWith(chunkPrefix(j.kind, j.jobId))),
-    )
+    // The upload and the checked rows' work files expire (they hold ID numbers by design).
+    .filter(([key]) => !key.endsWith('/file.csv') && !key.includes('/chunks'))
     .map(([key, f]) => `${key}\n${new TextDecoder().decode(f.body)}`);
   return JSON.stringify([
     [...s.feedRecords.entries()],
@@ -274,6 +277,7 @@ describe('cells that smuggle things in', () => {
     expect(rejection?.row).toBe(2);
     expect(w.store.feedRecords.size).toBe(1);
     const kept = keptText(w);
+    expect(kept).toContain('errors.csv');
     for (const secret of [stay.id, stay.hospital, stay.name].filter((v): v is string => !!v))
       expect(kept.includes(secret)).toBe(false);
     for (const secret of [CHILD_ID, HEAD_ID, STRANGER_ID, CHILD_NAME]) expect(kept).not.toContain(secret);
@@ -291,6 +295,37 @@ describe('cells that smuggle things in', () => {
       medicalCsv([{ id: '20260210000000012345678', total: '100.00', basic: '0' }]),
     );
     expect(job).toMatchObject({ status: 'SUCCEEDED', rejected: 0, imported: 1 });
+  });
+});
+
+describe('a tuition file', () => {
+  const header = 'recordId,idNumber,name,school,term,paymentDate,tuition,aid';
+  it.each([
+    ['an ID number in the term', { term: `2025秋${CHILD_ID}` }],
+    ['an ID number as the school', { school: CHILD_ID }],
+    ['a bidi override in the school', { school: '县一中\u202E中一县' }],
+    ['a zero-width space in the term', { term: '2025\u200B秋' }],
+    ['a formula term', { term: '=1+1' }],
+    ['a payment date in the future', { date: '2026-09-01' }],
+  ] as const)('%s: the row is refused and kept nowhere', async (_label, over) => {
+    const w = await world();
+    const row = { school: '县一中', term: '2025秋', date: '2026-02-01', ...over };
+    const csv =
+      [
+        header,
+        ['XF-1', CHILD_ID, CHILD_NAME, row.school, row.term, row.date, '6000.00', '1000.00']
+          .map(cell)
+          .join(','),
+      ].join('\r\n') + '\r\n';
+    const job = newJob(feedJobKind('education'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
+    await w.jobs.create(job);
+    await w.files.write(job.fileKey, csv, 'text/csv');
+    await runJob(w, job);
+    expect(await done(w, job.jobId)).toMatchObject({ status: 'SUCCEEDED', rejected: 1, imported: 0 });
+    expect(w.store.feedRecords.size).toBe(0);
+    const kept = keptText(w);
+    for (const secret of [CHILD_ID, CHILD_NAME, ...Object.values(over)])
+      expect(kept.includes(secret)).toBe(false);
   });
 });
 
@@ -449,6 +484,36 @@ describe('amounts and dates out of range', () => {
     expect((await w.store.capCounter(HOUSEHOLD, 2026, 'medical')).countedFen).toBe(0);
   });
 
+  it('a bill of a day the household was off the roster, or not yet on it, counts nowhere', async () => {
+    const w = await world();
+    await w.store.storeHouseholds([
+      {
+        householdId: THIRD,
+        idNumber: THIRD_HEAD_ID,
+        periods: [
+          period(THIRD, THIRD_HEAD_ID),
+          period(THIRD, THIRD_HEAD_ID, { status: 'removed', statusFrom: '2026-02-01' }),
+        ],
+      },
+      {
+        householdId: FOURTH,
+        idNumber: FOURTH_HEAD_ID,
+        periods: [period(FOURTH, FOURTH_HEAD_ID, { statusFrom: '2026-02-20' })],
+      },
+    ]);
+    const job = await runFile(
+      w,
+      medicalCsv([
+        { id: 'YB-OFF-1', person: THIRD_HEAD_ID, total: '3000.00', basic: '0', date: '2026-02-10' },
+        { id: 'YB-OFF-2', person: FOURTH_HEAD_ID, total: '3000.00', basic: '0', date: '2026-02-10' },
+      ]),
+    );
+    expect(await outcomes(w, job.jobId)).toMatchObject({ matched: 2, notCovered: 2, counted: 0 });
+    expect(w.store.feedRecords.size).toBe(0);
+    expect((await w.store.capCounter(THIRD, 2026, 'medical')).countedFen).toBe(0);
+    expect((await w.store.capCounter(FOURTH, 2026, 'medical')).countedFen).toBe(0);
+  });
+
   it('a date before the policy period opens nothing and counts nowhere', async () => {
     const w = await world();
     const job = await runFile(
@@ -579,6 +644,100 @@ describe('a receipt claim and a department record for the same stay', () => {
   });
 });
 
+describe('a receipt claim counted below the threshold and the same stay from a department', () => {
+  it('the record is not silently counted a second time', async () => {
+    const w = await world();
+    const { claimId, key } = upload(w, {
+      householdId: HOUSEHOLD,
+      category: 'medical',
+      expenseDate: '2026-02-10',
+      totalCost: '5000',
+      reimbursed: '2000',
+      submittedBy: 'worker1',
+    });
+    expect(await runAssessSteps(stepDeps(w), key)).toBe('rejected');
+    expect(await w.store.get(claimId)).toMatchObject({ state: 'REJECTED', reason: 'BELOW_THRESHOLD' });
+    expect((await w.store.capCounter(HOUSEHOLD, 2026, 'medical')).countedFen).toBe(300_000);
+    await runFile(w, medicalCsv([{ id: 'YB-TWICE-1', total: '5000.00', basic: '2000.00' }]));
+    // Either not counted again, or counted only through a claim people look at as a duplicate.
+    expect((await w.store.capCounter(HOUSEHOLD, 2026, 'medical')).countedFen).toBe(300_000);
+    const [feed] = feedClaims(w);
+    expect(feed).toBeDefined();
+    const deps = stepDeps(w);
+    expect(await checkDuplicates(deps, { claimId: feed!.claimId })).toMatchObject({ outcome: 'continue' });
+    expect((await w.store.get(feed!.claimId))?.possibleDuplicates).toEqual([
+      expect.objectContaining({ claimId, by: 'feed' }),
+    ]);
+  });
+});
+
+describe('a receipt claim checked while the same stay arrives from a department', () => {
+  it('the record waits for a claim marked as a possible duplicate, not counted beside the receipt', async () => {
+    const w = await world();
+    const { claimId, key } = upload(w, {
+      householdId: HOUSEHOLD,
+      category: 'medical',
+      expenseDate: '2026-02-10',
+      totalCost: '5000',
+      reimbursed: '2000',
+      submittedBy: 'worker1',
+    });
+    const deps = stepDeps(w);
+    // The receipt is validated and checked for duplicates (nothing from the department yet)...
+    expect(await validateClaim(deps, { bucket: 'receipts', key })).toMatchObject({ outcome: 'continue' });
+    expect(await checkDuplicates(deps, { claimId })).toMatchObject({ outcome: 'continue' });
+    // ...then the department's file lands before the receipt is assessed.
+    await runFile(w, medicalCsv([{ id: 'YB-RACE-1', total: '5000.00', basic: '2000.00' }]));
+    expect(w.store.feedRecords.get('medical:YB-RACE-1')?.state).not.toBe('counted');
+    expect((await w.store.capCounter(HOUSEHOLD, 2026, 'medical')).countedFen).toBe(0);
+    await assessClaimStep(deps, { claimId });
+    const [feed] = feedClaims(w);
+    expect(feed).toBeDefined();
+    expect(await checkDuplicates(deps, { claimId: feed!.claimId })).toMatchObject({ outcome: 'continue' });
+    expect((await w.store.get(feed!.claimId))?.possibleDuplicates).toEqual([
+      expect.objectContaining({ claimId, by: 'feed' }),
+    ]);
+  });
+});
+
+describe('a record id sent again for a person of another household', () => {
+  it('does not move the record, its claim or its total to the other household', async () => {
+    const w = await world();
+    await w.store.storeHouseholds([
+      { householdId: THIRD, idNumber: THIRD_HEAD_ID, periods: [period(THIRD, THIRD_HEAD_ID)] },
+    ]);
+    await runFile(
+      w,
+      medicalCsv([
+        { id: 'YB-X-1', total: '20000.00', basic: '11000.00' },
+        { id: 'YB-X-2', total: '10000.00', basic: '3000.00' },
+        { id: 'YB-X-3', person: HEAD_ID, total: '1000.00', basic: '0', date: '2026-01-05' },
+      ]),
+    );
+    const [claim] = feedClaims(w);
+    expect(claim).toMatchObject({ householdId: HOUSEHOLD, state: 'RECEIVED' });
+    const job = await runFile(
+      w,
+      medicalCsv([{ id: 'YB-X-2', person: THIRD_HEAD_ID, total: '10000.00', basic: '2000.00' }]),
+    );
+    expect(await rejectedRows(w, job.jobId)).toEqual([
+      expect.objectContaining({
+        row: 2,
+        reasons: [expect.objectContaining({ code: 'FEED_RECORD_MOVED' })],
+      }),
+    ]);
+    expect(await w.store.get(claim!.claimId)).toMatchObject({ state: 'RECEIVED' });
+    for (const id of ['YB-X-1', 'YB-X-2'])
+      expect(w.store.feedRecords.get(`medical:${id}`)).toMatchObject({
+        householdId: HOUSEHOLD,
+        claimId: claim!.claimId,
+      });
+    expect(await w.store.householdRecords(THIRD)).toEqual([]);
+    expect((await w.store.capCounter(THIRD, 2026, 'medical')).countedFen).toBe(0);
+    expect(feedClaims(w)).toHaveLength(1);
+  });
+});
+
 describe('a correction racing the payout', () => {
   it('never pays a claim on the old figures and also opens one on the new', async () => {
     for (let delay = 0; delay < 6; delay++) {
@@ -676,13 +835,27 @@ describe('on the local stack: the API, the stored items, the files and the logs'
       ]);
       const quiet = { out: () => undefined, err: () => undefined };
       const options = { progress: false, pollMs: 100 };
-      const imported = await runImportJob(admin, 'members', new TextEncoder().encode(members), quiet, options);
+      const imported = await runImportJob(
+        admin,
+        'members',
+        new TextEncoder().encode(members),
+        quiet,
+        options,
+      );
       expect(imported.job).toMatchObject({ status: 'SUCCEEDED' });
 
       const date = recentDate(10);
       const csv = medicalCsv([
         { id: 'YB-L-1', total: '20000.00', basic: '4000.00', date },
-        { id: 'YB-L-2', person: STRANGER_ID, name: STRANGER_NAME, hospital: '省肿瘤医院', total: '50000.00', basic: '0', date },
+        {
+          id: 'YB-L-2',
+          person: STRANGER_ID,
+          name: STRANGER_NAME,
+          hospital: '省肿瘤医院',
+          total: '50000.00',
+          basic: '0',
+          date,
+        },
         { id: `YB-${CHILD_ID}`, total: '100.00', basic: '0', date },
         { id: 'YB-L-4', hospital: `县医院${CHILD_ID}`, total: '100.00', basic: '0', date },
         { id: 'YB-L-5', hospital: '县人民医院\u202E院医', total: '100.00', basic: '0', date },
@@ -711,11 +884,13 @@ describe('on the local stack: the API, the stored items, the files and the logs'
         } while (start);
       }
       expect(items.length).toBeGreaterThan(0);
-      const rosterItem = (text: string) => text.includes(head!.headName) || text.includes('"relation"') && !text.includes('recordId');
+      const rosterItem = (text: string) =>
+        text.includes(head!.headName) || (text.includes('"relation"') && !text.includes('recordId'));
       for (const text of items) {
         for (const secret of [STRANGER_ID, STRANGER_NAME, '省肿瘤医院', 'YB-L-2', '\u202E'])
           expect(text.includes(secret)).toBe(false);
-        if (!rosterItem(text)) for (const secret of [CHILD_ID, CHILD_NAME]) expect(text.includes(secret)).toBe(false);
+        if (!rosterItem(text))
+          for (const secret of [CHILD_ID, CHILD_NAME]) expect(text.includes(secret)).toBe(false);
       }
       expect(items.filter((t) => t.includes('YB-L-1')).length).toBeGreaterThan(0);
 
@@ -725,7 +900,8 @@ describe('on the local stack: the API, the stored items, the files and the logs'
       for (const { Name } of buckets) {
         const listed = await stack.s3.send(new ListObjectsV2Command({ Bucket: Name!, Prefix: 'imports/' }));
         for (const { Key } of listed.Contents ?? []) {
-          if (!Key || Key.endsWith('/file.csv') || Key.includes('/chunks/') || !Key.includes(feed.job.jobId)) continue;
+          if (!Key || Key.endsWith('/file.csv') || Key.includes('/chunks/') || !Key.includes(feed.job.jobId))
+            continue;
           const body = await stack.s3.send(new GetObjectCommand({ Bucket: Name!, Key }));
           kept.push(`${Key}\n${await body.Body!.transformToString()}`);
         }

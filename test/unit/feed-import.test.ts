@@ -243,6 +243,22 @@ describe('storing a data feed', () => {
     expect(deps.files.text(job.openedKey ?? '')).toBe(
       JSON.stringify({ claimId: claim!.claimId, householdId: HOUSEHOLD, category: 'medical' }),
     );
+    // The department's file names people: once stored, it and its chunks are gone; what the job
+    // made for people (the list of claims opened) stays.
+    const left = [...deps.files.objects.keys()];
+    expect(left.filter((k) => k.includes(job.jobId))).toEqual([job.openedKey]);
+  });
+
+  it('removes a feed file it refuses whole, or that was imported before', async () => {
+    const deps = await world();
+    const csv = medicalCsv([{ id: 'M1', total: 20000, basic: 11000, date: '2026-02-03' }]);
+    await runFile(deps, csv);
+    const again = await runFile(deps, csv);
+    expect(again.status).toBe('DUPLICATE_FILE');
+    expect(deps.files.objects.has(again.fileKey)).toBe(false);
+    const refused = await runFile(deps, 'recordId,idNumber\nM9,x\n');
+    expect(refused.status).toBe('FAILED');
+    expect(deps.files.objects.has(refused.fileKey)).toBe(false);
   });
 
   it('takes the same file once, and the same records in another file change nothing', async () => {

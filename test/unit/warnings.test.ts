@@ -293,6 +293,13 @@ describe('listWarnings', () => {
     await expect(
       listWarnings({ warnings: store, roster: store, clock }, { username: 'fin', roles: ['finance'] }, {}),
     ).rejects.toBeInstanceOf(ForbiddenError);
+    // A grid worker with another role too still sees only their own households.
+    const both = await listWarnings(
+      { warnings: store, roster: store, clock },
+      { username: 'worker1', roles: ['gridWorker', 'villageVerifier'] },
+      {},
+    );
+    expect(both.households.map((h) => h.householdId)).toEqual(['HH-B', 'HH-A']);
   });
 
   it('writes a spreadsheet-safe CSV: BOM, Chinese headers, ids as text, amounts as numbers', async () => {

@@ -3,7 +3,13 @@
 // worker's list, shown with its records and what the village must do, and decided by the village.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { recentDate, settled, startLocalStack, type TestStack } from '#cli/local/scratch-stack.ts';
+import {
+  recentDate,
+  settled,
+  startLocalStack,
+  uploadClaim,
+  type TestStack,
+} from '#cli/local/scratch-stack.ts';
 import { claimRecord } from '#cli/local/world.ts';
 import type { FeedRecord } from '#shared/feed-record.ts';
 import { launchChromium, newContext, screenshot, signIn } from '#test/web/support/browser.ts';
@@ -12,11 +18,12 @@ import { ensureWebBuilt } from '#test/web/support/web-build.ts';
 let stack: TestStack & { stop(): Promise<void> };
 let browser: Browser;
 let claimId = '';
+let receiptId = '';
 const RECORD_ID = 'YB-WEB-0001';
+const expenseDate = recentDate(3);
 
 /** The claim and its record, written as the feed job's finish step writes them, then assessed. */
 async function openFeedClaim(): Promise<string> {
-  const expenseDate = recentDate(3);
   const at = new Date().toISOString();
   const claim = claimRecord({
     householdId: 'HH-F001',
@@ -74,6 +81,22 @@ beforeAll(async () => {
   expect(assessed).toMatchObject({ state: 'PENDING_REVIEW', source: 'data-feed' });
   expect(assessed.requiredGates).toContain('village');
   expect(assessed.reviewReasons?.map((r) => r.code)).toContain('DATA_FEED');
+  // In DynamoDB: the claim's evidence keeps its record's facts (settlement and discharge dates).
+  const evidence = (await stack.deps.claims.householdEvidence('HH-F001')).find((e) => e.claimId === claimId);
+  expect(evidence?.recordFacts).toEqual([`medical|${expenseDate}|2000000`]);
+  // A grid worker's receipt for the same bill: a possible duplicate, never paid automatically.
+  const receipt = await uploadClaim(stack, {
+    householdId: 'HH-F001',
+    category: 'medical',
+    expenseDate,
+    totalCost: '20000',
+    reimbursed: '6000',
+  });
+  receiptId = receipt.claimId;
+  expect(await settled(stack, receiptId)).toMatchObject({
+    state: 'PENDING_REVIEW',
+    possibleDuplicates: [{ claimId, by: 'feed', recordKey: `medical:${RECORD_ID}` }],
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -114,6 +137,13 @@ describe('a claim found in the departments’ data', () => {
   it('the village verifier sees the records in the receipt’s place and decides', async () => {
     const { context, errors } = await newContext(browser);
     const page = await signIn(context, stack.apiUrl, 'village1');
+    // The receipt claim for the same bill: its receipt beside the department's record.
+    await page.goto(`${stack.apiUrl}/#/claims/${receiptId}`);
+    const compare = page.getByTestId('receipt-compare');
+    await compare.waitFor();
+    expect(await compare.textContent()).toContain('部门数据中有同一笔费用');
+    await expect.poll(() => compare.getByTestId('feed-record').count()).toBe(1);
+
     await page.goto(`${stack.apiUrl}/#/claims/${claimId}`);
     const records = page.locator('.review-receipt').getByTestId('feed-record');
     await expect.poll(() => records.count()).toBe(1);

@@ -102,6 +102,10 @@ export class MemoryJobFiles implements JobFiles {
     });
   }
 
+  async remove(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
   /** The stored object as text, for tests that read what a job wrote. */
   text(key: string): string | undefined {
     const object = this.objects.get(key);
