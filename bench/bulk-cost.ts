@@ -10,8 +10,9 @@
 //   1,769 MB for the CPU time the export benchmark measured.
 // - medical feed: per batch of 2 chunks of 500 records, the ID numbers' holders (BatchGetItem,
 //   strongly consistent), each matched household's periods and members (a Query each), then per
-//   household group its stored records by id, its counter and its records (a Query), one
-//   transaction of each record's two items (by id, under the household) and the counter, and the
+//   household group its stored records by id, its counter and its records (a Query; all three
+//   twice), one transaction of each record's two items (by id, under the household) and the
+//   counter, and the
 //   household's warning burden refreshed (periods, claims, records read; the burden put). The
 //   claims the file opens: one transaction each (claim, first events, its records claimed); what
 //   a claim costs after that is the cost group's review path, not counted here.
@@ -105,12 +106,14 @@ export function feedImportCost(
   const itemKb = Math.ceil(FEED_RECORD_ITEM_BYTES / 1024);
   const burdenKb = Math.ceil((BURDEN_BASE_BYTES + (matched / households) * BURDEN_EXPENSE_BYTES) / 1024);
   const claims = records * run.claimsPerRecord;
+  // A group reads its records, counter and household records twice: before its write, and once
+  // more after it (the write settles the group only when a second look finds nothing to do).
   const rru = {
     holders: records,
     household: groups * 2,
-    recordsById: matched,
-    counters: groups,
-    householdRecords: groups * householdRecordsRru,
+    recordsById: matched * 2,
+    counters: groups * 2,
+    householdRecords: groups * 2 * householdRecordsRru,
     burdenReads: groups * (2 + householdRecordsRru),
     openedClaims: claims * 5,
     jobBatches: chunks * 2,

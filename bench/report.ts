@@ -336,7 +336,9 @@ export function humanReport(r: GroupResults, header: string): string {
       `   measured on the local stack: Lambda ${(f.measured.lambdaSecondsPerRecord * 1000).toFixed(2)} ms per record (${Object.entries(
         f.measured.lambdaMsByHandler,
       )
-        .map(([h, l]) => `${h} ${l.invocations}x ${n(l.totalMs)} ms`)
+        .map(
+          ([h, l]) => `${h} ${l.invocations}x${l.failed ? ` (${l.failed} failed)` : ''} ${n(l.totalMs)} ms`,
+        )
         .join(
           ', ',
         )}); ${f.measured.childExecutions} map children, parent ${f.measured.parentTransitions} transitions; DynamoDB ${f.measured.dynamoReadUnitsPerRecord} read and ${f.measured.dynamoWriteUnitsPerRecord} write units per record as Local reports them (${Object.entries(

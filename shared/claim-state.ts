@@ -98,10 +98,15 @@ export interface TransitionRequest {
 }
 
 export function canTransition(from: ClaimState, to: ClaimState, reason?: RejectionReason): boolean {
-  const rule = transitions[from].find((r) => r.to === to);
-  if (!rule) return false;
-  if (rule.reasons) return reason !== undefined && rule.reasons.includes(reason);
-  return reason === undefined;
+  // A state may have several rules to one state (a payout's refusal and a correction both
+  // reject an approved claim): any of them allows the change.
+  return transitions[from].some((rule) =>
+    rule.to !== to
+      ? false
+      : rule.reasons
+        ? reason !== undefined && rule.reasons.includes(reason)
+        : reason === undefined,
+  );
 }
 
 /** Checks one state change against the table and returns the history event to record. */

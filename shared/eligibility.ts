@@ -163,6 +163,19 @@ export function assessClaim(input: AssessmentInput): Assessment {
       ? { year: capYear, beforeFen: countedBeforeFen, afterFen: countedBeforeFen + compensation.selfPaidFen }
       : undefined;
   if (compensation.grossFen === 0) {
+    // A bill that may repeat another claim's or a department record's (which counted already) is
+    // not counted a second time: below the threshold there is nothing for people to decide.
+    const repeats = (input.extraAnomalies ?? []).some((a) => a.code === 'POSSIBLE_DUPLICATE');
+    if (counts && repeats)
+      return {
+        ok: false,
+        reason: 'BELOW_THRESHOLD',
+        policy,
+        detail: {
+          code: 'BELOW_THRESHOLD_NOT_COUNTED_REPEAT',
+          params: { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen },
+        },
+      };
     return {
       ok: false,
       reason: 'BELOW_THRESHOLD',

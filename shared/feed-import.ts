@@ -71,7 +71,10 @@ export const feedOutcomeNames = [
   'matched',
   /** Rows whose person is on no household: counted, dropped. */
   'unmatched',
-  /** Matched to a household whose policy takes no records of this feed: not stored. */
+  /**
+   * Matched to a household not covered on the bill's date (off the roster, a status or policy
+   * that takes no records of this feed): not stored.
+   */
   'notCovered',
   /** The same record (same id, same figures) stored before. */
   'repeated',
@@ -292,8 +295,10 @@ async function settleGroup(
 ): Promise<GroupResult> {
   const { householdId, kind, capYear } = group;
   const verdicts = new Map<number, Verdict>();
+  // The first pass's verdict stands (a later pass sees this job's own writes), but a row found
+  // too late on a later pass (its claim was paid meanwhile) was not applied: that is reported.
   const note = (row: number, verdict: Verdict) => {
-    if (!verdicts.has(row)) verdicts.set(row, verdict);
+    if (!verdicts.has(row) || verdict === 'late' || verdict === 'moved') verdicts.set(row, verdict);
   };
   const ids = group.rows.map((r) => r.facts.recordId);
   const receiptBills = await receiptBillsOf(deps, householdId);

@@ -17,6 +17,8 @@ export const enMessages: Readonly<Record<MessageCode, string>> = {
     'The household\'s {capYear} "{category}" cap of {capFen} was used up by earlier payouts',
   ANNUAL_TOTAL_BELOW_THRESHOLD:
     "Self-paid {selfPaidFen}; the year's counted total {totalFen} is still not above the threshold {thresholdFen} (it counts towards the year)",
+  BELOW_THRESHOLD_NOT_COUNTED_REPEAT:
+    'Self-paid {selfPaidFen}, not above the threshold {thresholdFen}; it may be the same bill as another claim or a department record, so it is not counted towards the year again',
   ACCUMULATED_PAYOUT:
     "The year's counted self-paid total went from {beforeFen} to {afterFen}; paid the difference it makes: {payoutFen}",
   FUND_SHORT: 'The fund cannot cover {payoutFen} now; the claim waits its turn for a top-up',

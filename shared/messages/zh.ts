@@ -20,6 +20,8 @@ export const zhMessages = {
   CAP_USED_BY_EARLIER: '该户 {capYear} 年“{category}”年度封顶 {capFen} 已被之前的赔付用完',
   ANNUAL_TOTAL_BELOW_THRESHOLD:
     '本次自付 {selfPaidFen}，本年度累计自付 {totalFen}，仍未超过起付线 {thresholdFen}（已计入年度累计）',
+  BELOW_THRESHOLD_NOT_COUNTED_REPEAT:
+    '本次自付 {selfPaidFen}，未超过起付线 {thresholdFen}；与已有的申请或部门数据可能是同一笔费用，不再计入年度累计',
   ACCUMULATED_PAYOUT: '本年度累计自付由 {beforeFen} 增至 {afterFen}，按累计差额赔付 {payoutFen}',
   FUND_SHORT: '帮扶基金余额不足以支付 {payoutFen}，按先后顺序等待资金到位',
   NOTICE_POSTED: '在村内公示 {days} 天，至 {noticeEndsAt} 止；期间无异议即赔付',

@@ -740,7 +740,8 @@ describe('a record id sent again for a person of another household', () => {
 
 describe('a correction racing the payout', () => {
   it('never pays a claim on the old figures and also opens one on the new', async () => {
-    for (let delay = 0; delay < 6; delay++) {
+    const outcomesSeen = new Set<string>();
+    for (let round = 0; round < 8; round++) {
       const w = await world();
       await runFile(
         w,
@@ -762,15 +763,23 @@ describe('a correction racing the payout', () => {
         noticeEndsAt: '2026-02-28T00:00:00.000Z',
         version: assessed.version,
       });
-      const correction = (async () => {
-        for (let i = 0; i < delay; i++) await new Promise((r) => setImmediate(r));
-        return runFile(w, medicalCsv([{ id: 'YB-C-2', total: '12000.00', basic: '3000.00' }]));
-      })();
-      const payout = (async () => {
-        for (let i = 0; i < 5 - delay; i++) await new Promise((r) => setImmediate(r));
-        return recordPayout(deps, { claimId: claim!.claimId });
-      })();
-      const [job] = await Promise.all([correction, payout]);
+      // The payout starts at the correction's `at`-th read of the claim (0: before it starts),
+      // so every step of the correction meets a payout in flight.
+      const at = round;
+      let reads = 0;
+      let payout: Promise<unknown> | undefined;
+      const startPayout = () => (payout ??= recordPayout(deps, { claimId: claim!.claimId }));
+      const get = w.store.get.bind(w.store);
+      w.store.get = async (id: string) => {
+        if (id === claim!.claimId && ++reads === at) startPayout();
+        return get(id);
+      };
+      if (at === 0) startPayout();
+      const correction = runFile(w, medicalCsv([{ id: 'YB-C-2', total: '12000.00', basic: '3000.00' }]));
+      const job = await correction;
+      await startPayout();
+      w.store.get = get;
+      outcomesSeen.add((await get(claim!.claimId))?.state ?? 'none');
       const old = await w.store.get(claim!.claimId);
       const others = feedClaims(w).filter((c) => c.claimId !== claim!.claimId);
       if (old?.state === 'PAID') {
@@ -799,6 +808,8 @@ describe('a correction racing the payout', () => {
       const paid = [...w.store.ledger.values()].filter((e) => e.householdId === HOUSEHOLD);
       expect(paid.length).toBeLessThanOrEqual(1);
     }
+    // Both ends of the race were met: the payout first, and the correction first.
+    expect([...outcomesSeen].sort()).toEqual(['PAID', 'REJECTED']);
   });
 });
 

@@ -199,6 +199,34 @@ describe('eligibility boundaries', () => {
     }
   });
 
+  it('a bill below the threshold that may repeat another is rejected and not counted again', () => {
+    const fund = builtInPolicies.find((p) => p.policyId === 'demo-fund')!;
+    const below = (extra: AssessmentInput['extraAnomalies']) =>
+      assessClaim({
+        ...input({ periods: [period({ region: 'demo-fund' })] }),
+        claim: {
+          householdId: 'HH-1',
+          category: 'medical',
+          expenseDate: '2026-09-01',
+          totalCostFen: 300_000,
+          reimbursedFen: 0,
+        },
+        countedFen: () => 300_000,
+        policies: [fund],
+        ...(extra ? { extraAnomalies: extra } : {}),
+      });
+    // Counted as any expense below the threshold...
+    expect(below(undefined)).toMatchObject({ reason: 'BELOW_THRESHOLD', counts: { afterFen: 600_000 } });
+    // ...but never a second time when it may be the same bill as another claim or record.
+    const repeat = below([{ code: 'POSSIBLE_DUPLICATE', params: { by: 'feed', recordKey: 'medical:M1' } }]);
+    expect(repeat).toMatchObject({
+      ok: false,
+      reason: 'BELOW_THRESHOLD',
+      detail: { code: 'BELOW_THRESHOLD_NOT_COUNTED_REPEAT' },
+    });
+    expect(repeat).not.toHaveProperty('counts');
+  });
+
   it('day 180 is in time, day 181 is too late', () => {
     const filed = (d: string) => assessClaim({ ...input({ expenseDate: '2026-03-01' }), filedDate: d });
     expect(filed('2026-08-28').ok).toBe(true);
