@@ -159,6 +159,8 @@ interface Fixture {
   importJob: string;
   /** A bank result job (finance's kind of file; finance cannot see roster jobs). */
   bankJob: string;
+  /** A medical feed job (an insurer's kind of file). */
+  feedJob: string;
   exportJob: string;
 }
 
@@ -199,6 +201,11 @@ async function fixtures(stack: VerifyStack): Promise<Fixture> {
         job: { jobId: string };
       }
     ).job.jobId,
+    feedJob: (
+      (await (await stack.as('insurer1'))('POST', '/imports', { kind: 'medical-feed' })).body as {
+        job: { jobId: string };
+      }
+    ).job.jobId,
     exportJob: (
       (await (
         await stack.as('finance1')
@@ -223,7 +230,16 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
   const ownClaim = caller.name === 'worker2' ? f.w2Claim : f.w1Claim;
   const range = `from=${addDays(today, -1)}&to=${addDays(today, 1)}`;
   const hh001 = demoRosterCsv().split('\n').slice(0, 2).join('\n');
-  const importsBank = caller.roles.includes('finance') && !caller.roles.includes('admin');
+  // Each caller the kind of file its role imports: admin the roster, finance the bank's results,
+  // an insurer the departments' feeds.
+  const importKind = caller.roles.includes('admin')
+    ? 'roster'
+    : caller.roles.includes('finance')
+      ? 'bank-result'
+      : caller.roles.includes('insurer')
+        ? 'medical-feed'
+        : 'roster';
+  const importJob = { roster: f.importJob, 'bank-result': f.bankJob, 'medical-feed': f.feedJob }[importKind];
   switch (handler) {
     case 'get-health':
       return { method: 'GET', path: '/health' };
@@ -282,13 +298,12 @@ function requestFor(handler: ApiHandlerName, caller: Caller, f: Fixture) {
       return { method: 'POST', path: `/claims/${ownClaim}/retry` };
     case 'import-roster':
       return { method: 'POST', path: '/roster/imports', body: { csv: hh001 } };
-    // Each caller the kind of file its role imports: admin the roster, finance the bank's results.
     case 'create-import':
-      return { method: 'POST', path: '/imports', body: { kind: importsBank ? 'bank-result' : 'roster' } };
+      return { method: 'POST', path: '/imports', body: { kind: importKind } };
     case 'get-import':
-      return { method: 'GET', path: `/imports/${importsBank ? f.bankJob : f.importJob}` };
+      return { method: 'GET', path: `/imports/${importJob}` };
     case 'list-imports':
-      return { method: 'GET', path: `/imports?kind=${importsBank ? 'bank-result' : 'roster'}` };
+      return { method: 'GET', path: `/imports?kind=${importKind}` };
     case 'reissue-claim':
       // A paid claim whose transfer has not failed: an allowed caller meets the state's refusal.
       return {
