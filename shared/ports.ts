@@ -438,7 +438,11 @@ export interface FeedStore {
    * here if still as expected). False, with nothing written, when the claim exists already or a
    * record moved meanwhile.
    */
-  openClaim(claim: ClaimRecord, events: readonly HistoryEvent[], writes: readonly FeedRecordWrite[]): Promise<boolean>;
+  openClaim(
+    claim: ClaimRecord,
+    events: readonly HistoryEvent[],
+    writes: readonly FeedRecordWrite[],
+  ): Promise<boolean>;
 }
 
 /** Each household's counted self-paid costs of the last year, kept for the warning levels. */

@@ -930,6 +930,7 @@ describe('on the local stack: the API, the stored items, the files and the logs'
       ]);
       for (const secret of secrets) expect(views.includes(secret)).toBe(false);
       const log = logged.join('');
+      expect(log).toContain('import');
       for (const secret of secrets) expect(log.includes(secret)).toBe(false);
     } finally {
       process.stdout.write = out;

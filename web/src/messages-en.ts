@@ -60,7 +60,8 @@ export const en: Record<MessageKey, string> = {
   'warnings.anyLevel': 'All levels',
   'warnings.allVillages': 'All villages',
   'warnings.asOf': 'As of {date}, over the last 365 days',
-  'warnings.lines': 'Warning lines: red {red}, orange {orange}, blue {blue} (self-paid share of annual income)',
+  'warnings.lines':
+    'Warning lines: red {red}, orange {orange}, blue {blue} (self-paid share of annual income)',
   'warnings.villages': 'Households at each level, by village',
   'warnings.villageCounts': 'Red {red} · orange {orange} · blue {blue}',
   'warnings.households': 'Households at a warning level ({n})',
