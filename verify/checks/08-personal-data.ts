@@ -7,11 +7,16 @@
 // outputs and errors. Allowed places, exactly: finance's ledger export, the household list and
 // roster import answers for admin (the role keeps the roster), the roster's own items, and in a
 // grid worker's household list the head names of their own households (nothing else of them).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// Then a department's medical file (demo-fund): a household's head and child (on the members
+// file) past the threshold, so a claim opens; people on no household; a bad row. Feed records,
+// claims, jobs, batch results, burdens, warnings and the job's files in the bucket may hold none
+// of the household's data, and the people on no household may appear nowhere at all: not in any
+// table item, bucket object, response, log line or file the stack left on disk.
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ulid } from 'ulid';
 import { parseRosterCsv } from '#shared/roster.ts';
 import { demoRosterCsv } from '#cli/local/demo-data.ts';
@@ -20,6 +25,9 @@ import { latestPeriod } from '#shared/bank-result.ts';
 import { fenToYuan } from '#shared/money.ts';
 import { s3LocalCredentials } from '#cli/local/s3-local.ts';
 import { addDays } from '#shared/dates.ts';
+import { medicalColumns } from '#shared/feed.ts';
+import { toMembersCsv } from '#shared/members.ts';
+import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import {
   grantAsManifestSays,
   settled,
@@ -41,6 +49,30 @@ interface Source {
   readonly allowed: boolean;
   /** Terms this place may show although it is not allowed the rest (a worker's own heads' names). */
   readonly allowedTerms?: ReadonlySet<string>;
+  /** Searched for the people on no household only (raw files on disk, where the roster lives too). */
+  readonly strangersOnly?: boolean;
+}
+
+const validId = (first17: string) => first17 + residentIdCheckDigit(first17);
+
+/** The feed's household (demo-fund, worker1's) and its child, known through the members file. */
+const FEED_HOUSEHOLD = 'HH-F004';
+const FEED_CHILD = { idNumber: validId('43038120120611732'), name: '孙禾苗' };
+/** People on no household, in the feed file only: after the job, nothing of them may exist. */
+const STRANGERS = [
+  { idNumber: validId('52010219790309461'), name: '欧阳青禾' },
+  { idNumber: validId('52011219880723358'), name: '上官晓岚' },
+];
+/** The bad row: a stranger's ID number with a wrong check digit, and a name. */
+const badBody = '52030219920115246';
+const BAD_ROW = {
+  idNumber: `${badBody}${residentIdCheckDigit(badBody) === '1' ? '2' : '1'}`,
+  name: '司马秋桐',
+};
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
 /** Captures everything written to stdout and stderr (Powertools Logger writes there). */
@@ -78,6 +110,13 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
     terms.set(p.bankAccount, `bankAccount of ${p.householdId}`);
     terms.set(p.headName, `headName of ${p.householdId}`);
   }
+  terms.set(FEED_CHILD.idNumber, `idNumber of a member of ${FEED_HOUSEHOLD}`);
+  terms.set(FEED_CHILD.name, `name of a member of ${FEED_HOUSEHOLD}`);
+  const strangers = new Map<string, string>();
+  for (const [i, p] of [...STRANGERS, BAD_ROW].entries()) {
+    strangers.set(p.idNumber, `idNumber of person ${i + 1} on no household`);
+    strangers.set(p.name, `name of person ${i + 1} on no household`);
+  }
   // A grid worker's household list names the heads of the households assigned to them (the
   // latest period's worker), and nothing else in full.
   const latest = new Map<string, (typeof roster)[number]>();
@@ -94,6 +133,10 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
   process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
   const output = captureOutput();
   let claims = 0;
+  const feed = { rows: 0, unmatched: 0, rejected: 0, claimsOpened: 0, evidence: 0, warnings: 0 };
+  let s3Objects = 0;
+  let filesOnDisk = 0;
+  const problems: string[] = [];
   /** The relief fund's claims the roles read back. */
   const fundIds: string[] = [];
   try {
@@ -358,6 +401,116 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
         await finance('POST', `/claims/${b.claimId}/reissue`);
         fundIds.push(a.claimId, b.claimId, c.claimId);
       }
+      // The departments' feed: a bulk job as the CLI and web page run it (POST /imports, upload
+      // with the job's form, poll), members first so the child is found.
+      const importFile = async (call: ApiCall, kind: string, csv: string) => {
+        const created = await call('POST', '/imports', { kind });
+        const upload = created.body?.upload as
+          { url: string; fields: Record<string, string>; contentType: string } | undefined;
+        const jobId = created.body?.job?.jobId as string | undefined;
+        if (!upload || !jobId) {
+          problems.push(`POST /imports ${kind} -> ${created.status}`);
+          return undefined;
+        }
+        const form = new FormData();
+        for (const [k, v] of Object.entries(upload.fields)) form.append(k, v);
+        form.append('file', new Blob([csv], { type: upload.contentType }), 'file.csv');
+        const sent = await fetch(upload.url, { method: 'POST', body: form });
+        if (!sent.ok) problems.push(`upload of the ${kind} file -> ${sent.status}`);
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          await sleep(200);
+          const view = await call('GET', `/imports/${jobId}`);
+          if (
+            ['SUCCEEDED', 'FAILED', 'DUPLICATE_FILE'].includes(view.body?.status) ||
+            Date.now() > deadline
+          ) {
+            if (view.body?.status !== 'SUCCEEDED') problems.push(`${kind} job ${String(view.body?.status)}`);
+            return view.body as Record<string, unknown> & { jobId: string };
+          }
+        }
+      };
+      const [feedHead] = await stack.deps.roster.periods(FEED_HOUSEHOLD);
+      const [counted] = await stack.deps.roster.periods('HH-F005');
+      if (feedHead && counted) {
+        await importFile(
+          admin,
+          'members',
+          toMembersCsv([
+            {
+              householdId: FEED_HOUSEHOLD,
+              idNumber: feedHead.idNumber,
+              name: feedHead.headName,
+              relation: 'head',
+            },
+            { householdId: FEED_HOUSEHOLD, ...FEED_CHILD, relation: 'child' },
+          ]),
+        );
+        const row = (
+          id: string,
+          person: string,
+          name: string,
+          daysAgo: number,
+          total: string,
+          basic: string,
+        ) => {
+          const date = recentDate(daysAgo);
+          return `${id},${person},${name},县人民医院,${date},${date},${date},${total},${basic},0,0,0`;
+        };
+        const [s1, s2] = STRANGERS as [(typeof STRANGERS)[number], (typeof STRANGERS)[number]];
+        const rows = [
+          // Self-paid 6,000 + 5,000: the household passes 10,000 and a claim opens.
+          row('YB-PD-1', feedHead.idNumber, feedHead.headName, 25, '10000.00', '4000.00'),
+          row('YB-PD-2', FEED_CHILD.idNumber, FEED_CHILD.name, 18, '8000.00', '3000.00'),
+          // Self-paid 4,000, below the threshold: counted at once, a fifth of HH-F005's income, so
+          // the household is listed among the warnings with a feed record as its expense.
+          row('YB-PD-3', counted.idNumber, counted.headName, 16, '5000.00', '1000.00'),
+          row('YB-PD-4', s1.idNumber, s1.name, 14, '30000.00', '0'),
+          row('YB-PD-5', s2.idNumber, s2.name, 12, '5000.00', '0'),
+          row('YB-PD-6', BAD_ROW.idNumber, BAD_ROW.name, 10, '5000.00', '0'),
+        ];
+        feed.rows = rows.length;
+        const insurer1 = await as('insurer1');
+        const job = await importFile(
+          insurer1,
+          'medical-feed',
+          [medicalColumns.join(','), ...rows].join('\r\n'),
+        );
+        if (job) {
+          const outcomes = (job.outcomes ?? {}) as Record<string, number>;
+          feed.unmatched = outcomes.unmatched ?? 0;
+          feed.rejected = Number(job.rejected ?? 0);
+          const opened = (job.claimsOpened ?? []) as { claimId: string; householdId: string }[];
+          feed.claimsOpened = opened.length;
+          if (typeof job.errorReportUrl === 'string') {
+            const report = await fetch(job.errorReportUrl);
+            sources.push({ place: 'feed error report', text: await report.text(), allowed: false });
+          } else problems.push('the feed job links no error report');
+          await insurer1('GET', '/imports?kind=medical-feed');
+          for (const o of opened) {
+            await settled(stack, o.claimId, 30_000).catch(() => undefined);
+            fundIds.push(o.claimId);
+            const view = await insurer1('GET', `/claims/${o.claimId}`);
+            feed.evidence += (view.body?.feedEvidence ?? []).length;
+          }
+        }
+        for (const user of ['admin1', 'insurer1', 'worker1']) {
+          const call = await as(user);
+          const list = await call('GET', '/warnings?region=demo-fund');
+          if (user === 'admin1') feed.warnings = (list.body?.households ?? []).length;
+          await call('GET', '/warnings?region=demo-fund&format=csv');
+        }
+        await worker1('GET', '/households');
+        await (
+          await as('worker2')
+        )('GET', '/households');
+      } else problems.push(`${FEED_HOUSEHOLD} or HH-F005 is not on the demo roster`);
+      if (feed.claimsOpened !== 1) problems.push(`the feed opened ${feed.claimsOpened} claims, not 1`);
+      if (feed.unmatched !== STRANGERS.length)
+        problems.push(`the feed matched people on no household (unmatched ${feed.unmatched})`);
+      if (feed.rejected !== 1) problems.push(`the feed refused ${feed.rejected} rows, not 1`);
+      if (feed.evidence !== 2) problems.push(`the opened claim shows ${feed.evidence} feed records, not 2`);
+      if (feed.warnings === 0) problems.push('no demo-fund household is listed among the warnings');
       for (const user of ['worker1', 'worker2', 'village1', 'insurer1', 'auditor1', 'finance1', 'admin1']) {
         const call = await as(user);
         await call('GET', `/notices?region=demo-fund&village=${encodeURIComponent('东山村')}`);
@@ -389,6 +542,29 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
         start = page.LastEvaluatedKey;
       } while (start);
       db.destroy();
+      // The bucket: a feed job's own files (the file itself, the checked copies, the error report,
+      // the opened list) may hold no one's data; every object is searched for the strangers.
+      let token: string | undefined;
+      do {
+        const page = await stack.s3.send(
+          new ListObjectsV2Command({ Bucket: 'receipts', ...(token ? { ContinuationToken: token } : {}) }),
+        );
+        for (const o of page.Contents ?? []) {
+          if (!o.Key) continue;
+          const object = await stack.s3.send(new GetObjectCommand({ Bucket: 'receipts', Key: o.Key }));
+          // The workflows' map results are batch results: nobody's data, whatever the job.
+          const nobodys = /^(imports|import-work)\/[a-z]+-feed\/|^import-work\/map-runs\//.test(o.Key);
+          sources.push({
+            place: `s3 ${o.Key.split('/')
+              .slice(0, nobodys ? 3 : 2)
+              .join('/')}`,
+            text: (await object.Body?.transformToString('utf8')) ?? '',
+            allowed: !nobodys,
+          });
+          s3Objects += 1;
+        }
+        token = page.NextContinuationToken;
+      } while (token);
     } finally {
       await stack.stop();
     }
@@ -397,6 +573,16 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
       () => '',
     );
     sources.push({ place: 'workflow executions', text: executions, allowed: false });
+    // Whatever the stack left on disk (the table's database, the bucket's files, the workflows).
+    for (const file of await filesUnder(dataDir)) {
+      sources.push({
+        place: `file ${file.slice(dataDir.length + 1)}`,
+        text: (await readFile(file)).toString('utf8'),
+        allowed: false,
+        strangersOnly: true,
+      });
+      filesOnDisk += 1;
+    }
   } finally {
     output.restore();
     if (previousLevel === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
@@ -410,6 +596,13 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
   const failures: string[] = [];
   for (const source of sources) {
     scanned += Buffer.byteLength(source.text);
+    // No place is allowed anything of people on no household.
+    for (const [term, what] of strangers) {
+      if (!source.text.includes(term)) continue;
+      leaks += 1;
+      failures.push(`${what} in ${source.place}`);
+    }
+    if (source.strangersOnly) continue;
     for (const [term, what] of terms) {
       if (!source.text.includes(term)) continue;
       if (source.allowed || source.allowedTerms?.has(term)) allowedHits += 1;
@@ -426,9 +619,18 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
     label: 'personal data',
     figures: {
       identifiers: terms.size,
+      strangerTerms: strangers.size,
       claims,
+      feedRows: feed.rows,
+      feedUnmatched: feed.unmatched,
+      feedRejected: feed.rejected,
+      feedClaimsOpened: feed.claimsOpened,
+      feedEvidence: feed.evidence,
+      warningHouseholds: feed.warnings,
       apiResponses: sources.filter((s) => s.place.startsWith('api')).length,
       tableItems: sources.filter((s) => s.place.startsWith('table')).length,
+      s3Objects,
+      filesOnDisk,
       logLines,
       scannedKiB: Math.round(scanned / 1024),
       leaks,
@@ -436,7 +638,7 @@ export async function run({ scale, seed = DEFAULT_SEED }: CheckOptions): Promise
       seconds: secondsSince(started),
     },
     // The scan must see the data where it is allowed, or it proves nothing.
-    ok: leaks === 0 && allowedHits > 0 && logBytes > 0,
-    failures: [...new Set(failures)].slice(0, 12),
+    ok: leaks === 0 && allowedHits > 0 && logBytes > 0 && problems.length === 0,
+    failures: [...problems, ...new Set(failures)].slice(0, 12),
   };
 }
