@@ -31,7 +31,7 @@ import { runImportJob, type JobView } from '#cli/verbs/import-job.ts';
 import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
 import { medicalColumns } from '#shared/feed.ts';
 import type { Member } from '#shared/members.ts';
-import { CHUNK_ROWS } from '#shared/bulk-job.ts';
+import { FEED_CHUNK_ROWS } from '#shared/bulk-job.ts';
 import { Meter } from '#bench/instrument.ts';
 import { helperPids, rssOf, storeRate } from '#bench/roster-import.ts';
 import { round } from '#bench/stats.ts';
@@ -483,7 +483,7 @@ export async function runFeedImport(opts: {
           matchedShare: figure.rows > 0 ? (figure.outcomes.matched ?? 0) / figure.rows : 0.9,
           claimsPerRecord: figure.rows > 0 ? figure.claimsOpened / figure.rows : 0,
           lambdaSecondsPerRecord: figure.measured.lambdaSecondsPerRecord,
-          chunkRows: CHUNK_ROWS,
+          chunkRows: FEED_CHUNK_ROWS,
         }),
       };
     } finally {

@@ -206,6 +206,16 @@ export type ChunkRef = z.infer<typeof chunkRefSchema>;
 
 /** Rows per chunk: a chunk is read, checked and written by one invocation in about a second. */
 export const CHUNK_ROWS = 500;
+/**
+ * A feed row costs a dozen store requests (its household read, settled, its warning refreshed)
+ * where a roster row costs one write: smaller chunks keep a batch well inside its time limit.
+ */
+export const FEED_CHUNK_ROWS = 100;
+
+/** Rows per chunk for a kind of file. */
+export function chunkRows(kind: JobKind): number {
+  return feedOfJob(kind) ? FEED_CHUNK_ROWS : CHUNK_ROWS;
+}
 
 /** The job after one more batch: counts add up, the status stays what it is. */
 export function withBatch(job: BulkJob, batch: BatchResult): BulkJob {

@@ -304,6 +304,7 @@ async function settleGroup(
   const receiptBills = await receiptBillsOf(deps, householdId);
   let conflicts = 0;
   let countedMoved = false;
+  let wroteBefore = false;
   for (;;) {
     const [stored, counter, household] = await Promise.all([
       deps.feeds.records(kind, ids),
@@ -441,6 +442,23 @@ async function settleGroup(
       continue;
     }
     if (counted) countedMoved = true;
+    // Everything written in one transaction: what the next pass would read back is known (the
+    // usual case, and it spares a household three reads). A group written in parts reads again.
+    if (!wroteBefore && part.length === writes.length) {
+      for (const { row, facts } of group.rows) if (inPart.has(facts.recordId)) states.set(row, state);
+      const pending =
+        state === 'pending' ||
+        household.some(
+          (r) =>
+            r.kind === kind &&
+            r.capYear === capYear &&
+            r.state === 'pending' &&
+            r.jobId === job.jobId &&
+            !inPart.has(r.recordId),
+        );
+      return { verdicts, states, pending, countedMoved };
+    }
+    wroteBefore = true;
   }
 }
 

@@ -8,7 +8,7 @@
 // local stack.
 import * as z from 'zod';
 import {
-  CHUNK_ROWS,
+  chunkRows,
   MAX_JOB_FILE_BYTES,
   chunkKey,
   chunkPrefix,
@@ -308,7 +308,7 @@ export async function startImport(
           if (refused.length >= MAX_REFUSED_PER_BATCH || refusedChars >= 100_000) await recordRefused();
         } else {
           pending.push(outcome.value);
-          if (pending.length === CHUNK_ROWS) await writeChunk();
+          if (pending.length === chunkRows(job.kind)) await writeChunk();
         }
       }
     });
