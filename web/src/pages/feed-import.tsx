@@ -4,14 +4,13 @@
 // corrected records, the claims opened on households the file took over the threshold (each a
 // link), and every refused row with its reason, downloadable.
 import { useState } from 'preact/hooks';
-import { saveBlob } from '../download.ts';
-import { messageText, t, tCode } from '../i18n.ts';
+import { t, tCode } from '../i18n.ts';
 import type { MessageKey } from '../messages.ts';
 import { href } from '../router.ts';
-import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
+import type { RowRejection } from '#shared/error-report.ts';
 import type { JobView } from '../types.ts';
 import { Field, Page } from '../components.tsx';
-import { JobProgress, useFileJob } from './file-job.tsx';
+import { JobProgress, RejectedRows, useFileJob } from './file-job.tsx';
 
 export type FeedKind = 'medical' | 'education';
 
@@ -154,38 +153,7 @@ function FeedResultCard({ result, fileName }: { readonly result: FeedResult; rea
       {result.rejected.length > 0 && (
         <>
           <h3>{t('feed.rejected')}</h3>
-          <table class="list">
-            <thead>
-              <tr>
-                <th scope="col" class="num">
-                  {t('roster.row')}
-                </th>
-                <th scope="col">{t('roster.error')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.rejected.map((r) => (
-                <tr key={r.row}>
-                  <td class="num" data-label={t('roster.row')}>
-                    {r.row}
-                  </td>
-                  <td data-label={t('roster.error')}>{r.reasons.map((m) => messageText(m)).join('；')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <button
-            type="button"
-            class="secondary"
-            onClick={() =>
-              saveBlob(
-                new Blob([errorReportCsv(result.rejected)], { type: 'text/csv;charset=utf-8' }),
-                `feed-errors-${(fileName ?? 'import').replace(/\.csv$/i, '')}.csv`,
-              )
-            }
-          >
-            {t('roster.downloadReport')}
-          </button>
+          <RejectedRows rejected={result.rejected} reportName="feed" fileName={fileName} />
         </>
       )}
       {result.reportUrl && result.rejectedTotal > result.rejected.length && (

@@ -3,9 +3,10 @@
 // job that failed told in words. The page keeps its own words and its own result.
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
-import { decodeCsv } from '../download.ts';
+import { decodeCsv, saveBlob } from '../download.ts';
 import { messageText, t } from '../i18n.ts';
 import { isMessageCode } from '#shared/messages/render.ts';
+import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
 import type { JobView } from '../types.ts';
 import { errorMessage } from '../components.tsx';
 import { postToS3 } from '../upload.ts';
@@ -87,5 +88,56 @@ export function JobProgress({ busy, job }: { readonly busy: boolean; readonly jo
       <progress max={Math.max(job.rows, 1)} value={job.processed} />
       <span>{t('roster.progress', { processed: job.processed, rows: job.rows })}</span>
     </div>
+  );
+}
+
+/**
+ * The rows a job refused, each with its reasons in words, and the same list as a report to
+ * download (`<reportName>-errors-<file name>.csv`).
+ */
+export function RejectedRows({
+  rejected,
+  reportName,
+  fileName,
+}: {
+  readonly rejected: readonly RowRejection[];
+  readonly reportName: string;
+  readonly fileName: string | undefined;
+}) {
+  return (
+    <>
+      <table class="list">
+        <thead>
+          <tr>
+            <th scope="col" class="num">
+              {t('roster.row')}
+            </th>
+            <th scope="col">{t('roster.error')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rejected.map((r) => (
+            <tr key={r.row}>
+              <td class="num" data-label={t('roster.row')}>
+                {r.row}
+              </td>
+              <td data-label={t('roster.error')}>{r.reasons.map((m) => messageText(m)).join('；')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <button
+        type="button"
+        class="secondary"
+        onClick={() =>
+          saveBlob(
+            new Blob([errorReportCsv([...rejected])], { type: 'text/csv;charset=utf-8' }),
+            `${reportName}-errors-${(fileName ?? 'import').replace(/\.csv$/i, '')}.csv`,
+          )
+        }
+      >
+        {t('roster.downloadReport')}
+      </button>
+    </>
   );
 }

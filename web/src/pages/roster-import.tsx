@@ -1,13 +1,12 @@
 // Roster and household-member imports for admins: a CSV file (UTF-8, or the GBK that Excel in
 // China saves by default) or pasted text, sent as a bulk job of any size (uploaded as UTF-8,
 // followed with a progress bar); every bad row comes back with its reason, downloadable for fixing.
-import { saveBlob } from '../download.ts';
-import { messageText, t } from '../i18n.ts';
+import { t } from '../i18n.ts';
 import type { MessageKey } from '../messages.ts';
-import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
+import type { RowRejection } from '#shared/error-report.ts';
 import { memberColumns, rosterColumns, type JobView } from '../types.ts';
 import { Page } from '../components.tsx';
-import { JobProgress, useFileJob } from './file-job.tsx';
+import { JobProgress, RejectedRows, useFileJob } from './file-job.tsx';
 
 interface ImportResult {
   readonly imported: number;
@@ -103,40 +102,7 @@ function BulkFileImport({ kind }: { readonly kind: FileKind }) {
           </div>
           {result.rejected.length > 0 && (
             <>
-              <table class="list">
-                <thead>
-                  <tr>
-                    <th scope="col" class="num">
-                      {t('roster.row')}
-                    </th>
-                    <th scope="col">{t('roster.error')}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {result.rejected.map((r) => (
-                    <tr key={r.row}>
-                      <td class="num" data-label={t('roster.row')}>
-                        {r.row}
-                      </td>
-                      <td data-label={t('roster.error')}>
-                        {r.reasons.map((m) => messageText(m)).join('；')}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-              <button
-                type="button"
-                class="secondary"
-                onClick={() =>
-                  saveBlob(
-                    new Blob([errorReportCsv(result.rejected)], { type: 'text/csv;charset=utf-8' }),
-                    `${kind}-errors-${(fileName ?? 'import').replace(/\.csv$/i, '')}.csv`,
-                  )
-                }
-              >
-                {t('roster.downloadReport')}
-              </button>
+              <RejectedRows rejected={result.rejected} reportName={kind} fileName={fileName} />
               {result.reportUrl && result.rejectedTotal > result.rejected.length && (
                 <p class="hint">
                   <a href={result.reportUrl} download>
