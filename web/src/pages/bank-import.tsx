@@ -3,11 +3,11 @@
 // rows that disagree with the claim or the roster account, and rows naming no payout waiting for
 // its transfer, each with its reason, downloadable.
 import { saveBlob } from '../download.ts';
-import { messageText, t } from '../i18n.ts';
+import { t } from '../i18n.ts';
 import { errorReportCsv, type RowRejection } from '#shared/error-report.ts';
 import type { JobView } from '../types.ts';
 import { Page } from '../components.tsx';
-import { JobProgress, useFileJob } from './file-job.tsx';
+import { JobProgress, RowReasons, useFileJob } from './file-job.tsx';
 
 /** The reasons of a row that names a payout but disagrees with it (bank-result.ts bankMismatchCodes). */
 const MISMATCH = new Set(['BANK_ACCOUNT_MISMATCH', 'BANK_AMOUNT_MISMATCH']);
@@ -42,26 +42,7 @@ function RowTable({ title, rows }: { title: string; rows: readonly RowRejection[
   return (
     <>
       <h3>{title}</h3>
-      <table class="list">
-        <thead>
-          <tr>
-            <th scope="col" class="num">
-              {t('roster.row')}
-            </th>
-            <th scope="col">{t('roster.error')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.row}>
-              <td class="num" data-label={t('roster.row')}>
-                {r.row}
-              </td>
-              <td data-label={t('roster.error')}>{r.reasons.map((m) => messageText(m)).join('；')}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RowReasons rows={rows} />
     </>
   );
 }

@@ -106,26 +106,7 @@ export function RejectedRows({
 }) {
   return (
     <>
-      <table class="list">
-        <thead>
-          <tr>
-            <th scope="col" class="num">
-              {t('roster.row')}
-            </th>
-            <th scope="col">{t('roster.error')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rejected.map((r) => (
-            <tr key={r.row}>
-              <td class="num" data-label={t('roster.row')}>
-                {r.row}
-              </td>
-              <td data-label={t('roster.error')}>{r.reasons.map((m) => messageText(m)).join('；')}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <RowReasons rows={rejected} />
       <button
         type="button"
         class="secondary"
@@ -139,5 +120,31 @@ export function RejectedRows({
         {t('roster.downloadReport')}
       </button>
     </>
+  );
+}
+
+/** Refused rows, each with its row number and its reasons in words. */
+export function RowReasons({ rows }: { readonly rows: readonly RowRejection[] }) {
+  return (
+    <table class="list">
+      <thead>
+        <tr>
+          <th scope="col" class="num">
+            {t('roster.row')}
+          </th>
+          <th scope="col">{t('roster.error')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.row}>
+            <td class="num" data-label={t('roster.row')}>
+              {r.row}
+            </td>
+            <td data-label={t('roster.error')}>{r.reasons.map((m) => messageText(m)).join('；')}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
