@@ -8,12 +8,13 @@
 // - ledger export: the ledger read by Query (eventually consistent, 0.5 unit per 4 KB of items),
 //   one consistent roster read per payee, the file written in 8 MiB parts, the writer's Lambda at
 //   1,769 MB for the CPU time the export benchmark measured.
-// - medical feed: per batch of 2 chunks of 500 records, the ID numbers' holders (BatchGetItem,
-//   strongly consistent), each matched household's periods and members (a Query each), then per
-//   household group its stored records by id, its counter and its records (a Query; all three
+// - medical feed: the start reads the ID numbers' holders once (BatchGetItem, strongly
+//   consistent) to cut the rows in chunks by household (about 1,000 records, one part per segment
+//   of 100,000 rows); per chunk the holders again, each matched household's periods and members
+//   (a Query each), then per household group (one per household and category: all its records
+//   are in one chunk) its stored records by id, its counter and its records (a Query; all three
 //   twice), one transaction of each record's two items (by id, under the household) and the
-//   counter, and the
-//   household's warning burden refreshed (periods, claims, records read; the burden put). The
+//   counter, and the household's warning burden refreshed (periods, claims, records read; the burden put). The
 //   claims the file opens: one transaction each (claim, first events, its records claimed); what
 //   a claim costs after that is the cost group's review path, not counted here.
 import type { Prices } from '#bench/cost.ts';
@@ -83,7 +84,9 @@ export interface FeedRun {
   readonly claimsPerRecord: number;
   /** Lambda time of the job's steps per record, measured on the local stack (an upper bound). */
   readonly lambdaSecondsPerRecord: number;
-  readonly chunkRows: number;
+  /** Records per chunk (a bucket of households) and per part of a chunk (a segment's share). */
+  readonly bucketRows: number;
+  readonly segmentRows: number;
 }
 
 export function feedImportCost(
@@ -92,14 +95,16 @@ export function feedImportCost(
   run: FeedRun,
   lambdaMemoryMb = 512,
 ): BulkCostLine {
-  const chunks = Math.ceil(records / run.chunkRows);
+  const chunks = Math.ceil(records / run.bucketRows);
+  const segments = Math.ceil(records / run.segmentRows);
+  // A chunk has a part in each segment that holds any of its rows (at most one a row).
+  const chunkParts = chunks * Math.min(segments, run.bucketRows);
   const batches = Math.ceil(chunks / CHUNKS_PER_BATCH);
   const households = records / run.recordsPerHousehold;
-  const matchedPerBatch = run.chunkRows * CHUNKS_PER_BATCH * run.matchedShare;
-  // Distinct households a batch's matched records fall on: each is one group (one category).
-  const groupsPerBatch = households * (1 - (1 - 1 / households) ** matchedPerBatch);
-  const groups = batches * groupsPerBatch;
   const matched = records * run.matchedShare;
+  // Distinct households the matched records fall on: each is one group (one category), settled
+  // once in its chunk.
+  const groups = households * (1 - (1 - 1 / households) ** matched);
   // A household's records, on average while the file goes through: half its year's.
   const householdRecordsKb = Math.max(1, ((matched / households / 2) * FEED_RECORD_ITEM_BYTES) / 1024);
   const householdRecordsRru = Math.ceil(householdRecordsKb / 4);
@@ -109,7 +114,8 @@ export function feedImportCost(
   // A group reads its records, counter and household records twice: before its write, and once
   // more after it (the write settles the group only when a second look finds nothing to do).
   const rru = {
-    holders: records,
+    // Read by the start and again by the chunk.
+    holders: records * 2,
     household: groups * 2,
     recordsById: matched * 2,
     counters: groups * 2,
@@ -130,8 +136,8 @@ export function feedImportCost(
   const writeUnits = sum(wru);
   // The file once in, read twice by the check; the chunks written and read once; the map's
   // item reader and result files; the error report and the list of claims opened.
-  const s3Puts = 1 + chunks + 1 + 2 + 2;
-  const s3Gets = 2 + chunks + 1;
+  const s3Puts = 1 + chunkParts + 1 + 2 + 2;
+  const s3Gets = 2 + chunkParts + 1;
   const s3 =
     s3Puts * prices.s3.standardPutCopyPostListPerRequest +
     s3Gets * prices.s3.standardGetSelectAndOtherPerRequest;

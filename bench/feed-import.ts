@@ -31,7 +31,7 @@ import { runImportJob, type JobView } from '#cli/verbs/import-job.ts';
 import { DynamoRosterStore } from '#functions/adapters/dynamo-roster-store.ts';
 import { medicalColumns } from '#shared/feed.ts';
 import type { Member } from '#shared/members.ts';
-import { FEED_CHUNK_ROWS } from '#shared/bulk-job.ts';
+import { FEED_BUCKET_ROWS, FEED_SEGMENT_ROWS } from '#shared/bulk-job.ts';
 import { Meter } from '#bench/instrument.ts';
 import { helperPids, rssOf, storeRate } from '#bench/roster-import.ts';
 import { round } from '#bench/stats.ts';
@@ -483,7 +483,8 @@ export async function runFeedImport(opts: {
           matchedShare: figure.rows > 0 ? (figure.outcomes.matched ?? 0) / figure.rows : 0.9,
           claimsPerRecord: figure.rows > 0 ? figure.claimsOpened / figure.rows : 0,
           lambdaSecondsPerRecord: figure.measured.lambdaSecondsPerRecord,
-          chunkRows: FEED_CHUNK_ROWS,
+          bucketRows: FEED_BUCKET_ROWS,
+          segmentRows: FEED_SEGMENT_ROWS,
         }),
       };
     } finally {

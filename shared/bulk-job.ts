@@ -106,6 +106,8 @@ export const bulkJobSchema = z.object({
   failureReasons: z.array(messageSchema).optional(),
   /** The list of row chunks the workflow fans out over, once the file has been checked. */
   chunksKey: z.string().optional(),
+  /** A feed job's chunk parts, by segment of the file and bucket of households (feedPartKey). */
+  chunkGrid: z.object({ segments: z.number().int().min(1), buckets: z.number().int().min(1) }).optional(),
   /** An export's request (period, region, format, language), as the API took it. */
   exportQuery: z.record(z.string(), z.string()).optional(),
   /** An export's control total: the sum in fen of the payouts in its file. */
@@ -188,6 +190,14 @@ export function chunkKey(kind: JobKind, jobId: string, index: number): string {
   return `${chunkPrefix(kind, jobId)}${String(index).padStart(6, '0')}.jsonl`;
 }
 
+/**
+ * A feed's checked rows of one segment of the file whose households fall in one bucket: a
+ * bucket's parts together make one chunk (see feed-chunks.ts).
+ */
+export function feedPartKey(kind: JobKind, jobId: string, segment: number, bucket: number): string {
+  return `${chunkPrefix(kind, jobId)}s${String(segment).padStart(4, '0')}-b${String(bucket).padStart(6, '0')}.jsonl`;
+}
+
 export function chunkPrefix(kind: JobKind, jobId: string): string {
   return `${IMPORT_WORK_PREFIX}${kind}/${jobId}/chunks/`;
 }
@@ -201,20 +211,39 @@ export const chunkRefSchema = z.object({
   key: z.string().startsWith(IMPORT_WORK_PREFIX),
   firstRow: z.number().int().min(2),
   rows: z.number().int().min(1),
+  /** Further parts of the same chunk (a feed's bucket of households, part by segment). */
+  more: z.array(z.string().startsWith(IMPORT_WORK_PREFIX)).max(1000).optional(),
 });
 export type ChunkRef = z.infer<typeof chunkRefSchema>;
 
 /** Rows per chunk: a chunk is read, checked and written by one invocation in about a second. */
 export const CHUNK_ROWS = 500;
 /**
- * A feed row costs a dozen store requests (its household read, settled, its warning refreshed)
- * where a roster row costs one write: smaller chunks keep a batch well inside its time limit.
+ * Rows of a feed chunk (about; one bucket of households). A feed row's household is read and
+ * settled once for all its records in the chunk, about a store request a row.
  */
-export const FEED_CHUNK_ROWS = 100;
+export const FEED_BUCKET_ROWS = 1000;
+/**
+ * Rows of the file a feed's start holds before writing them out by bucket: bounds its memory
+ * (a few dozen MB) and the parts of a chunk (a province's 10,000,000 rows: 100).
+ */
+export const FEED_SEGMENT_ROWS = 100_000;
 
-/** Rows per chunk for a kind of file. */
-export function chunkRows(kind: JobKind): number {
-  return feedOfJob(kind) ? FEED_CHUNK_ROWS : CHUNK_ROWS;
+/** The sizes a feed is cut by (tests cut small files in many pieces). */
+export interface FeedChunking {
+  readonly segmentRows: number;
+  readonly bucketRows: number;
+}
+
+/** How a feed of `rows` rows is cut: every part key is a function of the row count alone. */
+export function feedChunkGrid(
+  rows: number,
+  chunking: FeedChunking = { segmentRows: FEED_SEGMENT_ROWS, bucketRows: FEED_BUCKET_ROWS },
+): { segments: number; buckets: number } {
+  return {
+    segments: Math.max(1, Math.ceil(rows / chunking.segmentRows)),
+    buckets: Math.max(1, Math.ceil(rows / chunking.bucketRows)),
+  };
 }
 
 /** The job after one more batch: counts add up, the status stays what it is. */

@@ -30,6 +30,30 @@ export interface TestStack extends LocalStack {
   as(username: string): Promise<ApiCall>;
 }
 
+/** A port lost to another process between finding it free and binding it (DynamoDB Local's JVM binds seconds later). */
+const LOST_PORT = /EADDRINUSE|address already in use|Failed to bind/i;
+
+/**
+ * Starts on ports free a moment ago, and on others when one was taken meanwhile: test files run
+ * side by side, and every outgoing connection takes a port from the same range.
+ */
+async function startOnFreePorts<T>(
+  startOn: (ports: { port: number; s3Port: number; dynamodbPort: number }) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = {
+      port: await findFreePort(),
+      s3Port: await findFreePort(),
+      dynamodbPort: await findFreePort(),
+    };
+    try {
+      return await startOn(ports);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof Error) || !LOST_PORT.test(error.message)) throw error;
+    }
+  }
+}
+
 export async function startLocalStack(
   opts: {
     demo?: boolean;
@@ -40,15 +64,15 @@ export async function startLocalStack(
 ): Promise<TestStack & { stop(): Promise<void> }> {
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'claims-e2e-')));
-  const stack = await start({
-    port: await findFreePort(),
-    s3Port: await findFreePort(),
-    dynamodbPort: await findFreePort(),
-    dataDir,
-    demo: opts.demo ?? true,
-    retryIntervalScale: 0.01,
-    ...(opts.policies ? { policies: opts.policies } : {}),
-  });
+  const stack = await startOnFreePorts((ports) =>
+    start({
+      ...ports,
+      dataDir,
+      demo: opts.demo ?? true,
+      retryIntervalScale: 0.01,
+      ...(opts.policies ? { policies: opts.policies } : {}),
+    }),
+  );
   const s3 = new S3Client({
     endpoint: stack.s3Url,
     region: 'us-east-1',

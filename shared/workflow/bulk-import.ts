@@ -1,14 +1,14 @@
 // The steps of a bulk import job. `startImport` checks the whole file (header, each row, rows
 // that contradict each other within the file) and writes the good rows in chunks, reading the
 // file as a stream twice (first the encoding, the sha256 and which keys repeat, then the rows),
-// so a file of a million rows is never held whole; the workflow's
-// Distributed Map hands chunk references (never the rows: they hold names and ID numbers) to
+// so a file of a million rows is never held whole; a data feed's rows are chunked by household
+// (feed-chunks.ts); the workflow's Distributed Map hands chunk references (never the rows: they hold names and ID numbers) to
 // `importChunks` in batches; `finishImport` writes the error report and closes the job. Every
 // step can run again with the same effect: a redelivered upload, a retried batch, a restarted
 // local stack.
 import * as z from 'zod';
 import {
-  chunkRows,
+  CHUNK_ROWS,
   MAX_JOB_FILE_BYTES,
   chunkKey,
   chunkPrefix,
@@ -21,6 +21,7 @@ import {
   importKindSchema,
   type BulkJob,
   type ChunkRef,
+  type FeedChunking,
   type ImportKind,
   type JobFiles,
   type JobStore,
@@ -50,6 +51,7 @@ import { feedColumns, feedRecordCheck, feedSurvey, numberedFeedLineSchema } from
 import type { FeedKind } from '#shared/feed-record.ts';
 import { feedImportDeps, storeFeedLines } from '#shared/feed-import.ts';
 import { openFeedClaims, openFeedDeps } from '#shared/workflow/open-feed-claims.ts';
+import { FeedChunkWriter, removeFeedParts } from '#shared/workflow/feed-chunks.ts';
 
 export interface ImportDeps {
   readonly jobs: JobStore;
@@ -67,6 +69,8 @@ export interface ImportDeps {
   readonly policies?: readonly Policy[];
   /** The households' warning burdens, refreshed after a feed's batch. */
   readonly warnings?: WarningStore;
+  /** How a feed's rows are cut in chunks; the sizes in bulk-job.ts unless given (tests). */
+  readonly feedChunking?: FeedChunking;
 }
 
 export type StartOutcome = 'run' | 'done' | 'ignored';
@@ -206,10 +210,11 @@ async function readRecords(
   return { sha256: stream.sha256(), utf8 };
 }
 
-export async function startImport(
-  deps: Pick<ImportDeps, 'jobs' | 'files' | 'clock'>,
-  input: { key: string },
-): Promise<StartImportResult> {
+/** What the start needs: a feed's also reads whose each ID number is (its chunks go by household). */
+export type StartDeps = Pick<ImportDeps, 'jobs' | 'files' | 'clock'> &
+  Partial<Pick<ImportDeps, 'roster' | 'feedChunking'>>;
+
+export async function startImport(deps: StartDeps, input: { key: string }): Promise<StartImportResult> {
   const ref = parseImportFileKey(input.key);
   if (!ref) return { jobId: '', outcome: 'ignored' };
   const job = await deps.jobs.get(ref.jobId);
@@ -225,8 +230,9 @@ export async function startImport(
   // First read: the encoding, the sha256, the header, and which keys repeat (a few bytes a row).
   const survey = steps.survey();
   const surveyed = new FileCheck(survey.check, steps.columnList);
+  let surveyedRows = 0;
   const file = await readRecords(deps.files, job.fileKey, (records) => {
-    for (const record of records) surveyed.record(record);
+    for (const record of records) if (surveyed.record(record)) surveyedRows++;
   });
   const at = deps.clock.now().toISOString();
   if (!file) {
@@ -287,8 +293,11 @@ export async function startImport(
     refusedChars = 0;
   };
   let rows = refusal ? 1 : 0;
+  let chunkGrid: BulkJob['chunkGrid'];
   if (!refusal) {
     const checked = new FileCheck(steps.check(survey.finish()), steps.columnList);
+    const byHousehold = feedOfJob(job.kind) ? feedChunkWriter(deps, job, surveyedRows) : undefined;
+    chunkGrid = byHousehold?.chunkGrid;
     let pending: { row: number }[] = [];
     const writeChunk = async () => {
       const key = chunkKey(job.kind, job.jobId, chunks.length);
@@ -306,9 +315,12 @@ export async function startImport(
           // A batch result is one table item (400 KB at most).
           refusedChars += JSON.stringify(outcome).length;
           if (refused.length >= MAX_REFUSED_PER_BATCH || refusedChars >= 100_000) await recordRefused();
+        } else if (byHousehold) {
+          const value = outcome.value;
+          await byHousehold.add(value.row, personOf(value), JSON.stringify(value));
         } else {
           pending.push(outcome.value);
-          if (pending.length === chunkRows(job.kind)) await writeChunk();
+          if (pending.length === CHUNK_ROWS) await writeChunk();
         }
       }
     });
@@ -316,6 +328,7 @@ export async function startImport(
     if (again?.sha256 !== file.sha256)
       throw new TransientError(`the file of job ${job.jobId} changed while read`);
     if (pending.length > 0) await writeChunk();
+    if (byHousehold) chunks.push(...(await byHousehold.finish()));
   }
   const listKey = chunksListKey(job.kind, job.jobId);
   await deps.files.write(listKey, chunks.map((c) => JSON.stringify(c)).join('\n'), 'application/x-ndjson');
@@ -325,12 +338,27 @@ export async function startImport(
     rows,
     startedAt: at,
     chunksKey: listKey,
+    ...(chunkGrid ? { chunkGrid } : {}),
   });
   await recordRefused();
   if (chunks.length > 0) return { jobId: job.jobId, outcome: 'run', chunksKey: listKey };
   // Every row refused by the file check: nothing for the map to do, the job ends here.
   await finishImport(deps, { jobId: job.jobId });
   return { jobId: job.jobId, outcome: 'done' };
+}
+
+function feedChunkWriter(deps: StartDeps, job: BulkJob, rows: number): FeedChunkWriter {
+  const { roster } = deps;
+  if (!roster) throw new Error(`job ${job.jobId} needs the roster to cut its feed by household`);
+  return new FeedChunkWriter(deps.files, (ids) => roster.holders(ids), job, rows, deps.feedChunking);
+}
+
+/** A feed row's person, as its check wrote the row. */
+function personOf(value: { row: number }): string {
+  const line = 'line' in value ? value.line : undefined;
+  const idNumber = typeof line === 'object' && line && 'idNumber' in line ? line.idNumber : undefined;
+  if (typeof idNumber !== 'string') throw new Error(`feed row ${value.row} has no ID number`);
+  return idNumber;
 }
 
 /** Refused rows recorded together at most (their reasons, as codes, fit one table item). */
@@ -354,16 +382,16 @@ export async function importChunks(
   if (!kind.success) throw new Error(`job ${jobId} does not import a file`);
   let rows = 0;
   for (const chunk of input.Items) {
-    // Only this job's own chunks: a batch input is data, and data can be wrong.
-    if (!chunk.key.startsWith(chunkPrefix(job.kind, job.jobId)))
-      throw new Error(`chunk ${chunk.firstRow} is not one of job ${jobId}'s`);
-    const file = await deps.files.read(chunk.key, MAX_JOB_FILE_BYTES);
-    if (!file) throw new Error(`chunk from row ${chunk.firstRow} of job ${jobId} is missing`);
-    const lines = new TextDecoder()
-      .decode(file.bytes)
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line): unknown => JSON.parse(line));
+    const lines: unknown[] = [];
+    for (const key of [chunk.key, ...(chunk.more ?? [])]) {
+      // Only this job's own chunks: a batch input is data, and data can be wrong.
+      if (!key.startsWith(chunkPrefix(job.kind, job.jobId)))
+        throw new Error(`chunk ${chunk.firstRow} is not one of job ${jobId}'s`);
+      const file = await deps.files.read(key, MAX_JOB_FILE_BYTES);
+      if (!file) throw new Error(`chunk from row ${chunk.firstRow} of job ${jobId} is missing`);
+      for (const line of new TextDecoder().decode(file.bytes).split('\n'))
+        if (line !== '') lines.push(JSON.parse(line));
+    }
     const stored = await importSteps[kind.data].store(deps, lines, job);
     await deps.jobs.recordBatch({
       jobId,
@@ -392,7 +420,8 @@ export async function finishImport(
   if (!job) throw new Error(`job ${input.jobId} does not exist`);
   if (job.status !== 'RUNNING') return { jobId: job.jobId, status: job.status };
   const batches = await deps.jobs.batches(job.jobId);
-  const rejected: RowRejection[] = batches.flatMap((b) => b.rejected);
+  // In row order: a feed's chunks hold rows by household, not by place in the file.
+  const rejected: RowRejection[] = batches.flatMap((b) => b.rejected).sort((a, b) => a.row - b.row);
   const reportKey = errorReportKey(job.kind, job.jobId);
   if (rejected.length > 0)
     await deps.files.write(reportKey, errorReportCsv(rejected), 'text/csv; charset=utf-8');
@@ -435,9 +464,14 @@ async function forgetFeedFile(files: JobFiles, job: BulkJob): Promise<void> {
           .decode(list.bytes)
           .split('\n')
           .filter((line) => line !== '')
-          .map((line) => chunkRefSchema.parse(JSON.parse(line)).key)
+          .flatMap((line) => {
+            const chunk = chunkRefSchema.parse(JSON.parse(line));
+            return [chunk.key, ...(chunk.more ?? [])];
+          })
       : [];
     for (const key of keys) await files.remove(key);
+    // What an interrupted start wrote and a second start did not (the households it found moved).
+    if (job.chunkGrid) await removeFeedParts(files, job, job.chunkGrid);
     await files.remove(job.chunksKey);
   }
   await files.remove(job.fileKey);
