@@ -100,7 +100,8 @@ const exceptions: { readonly [name in HandlerName]?: Partial<HandlerAccess> } = 
   'list-imports': { imports: 'view' },
   // The import-file workflow's steps: read the file and the chunks, write chunks and the report.
   'start-import': { imports: 'work' },
-  'import-chunks': { imports: 'work' },
+  // A data feed's batch opens the claims of its households and starts their assessment.
+  'import-chunks': { imports: 'work', startAssess: true },
   // Also opens a data feed's claims and starts their assessment.
   'finish-import': { imports: 'work', startAssess: true },
   // A POST only because the quote input is a body: it reads the household's cap, stores nothing.

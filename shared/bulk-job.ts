@@ -5,7 +5,7 @@
 // counts never double.
 import * as z from 'zod';
 import { messageSchema } from '#shared/messages/schema.ts';
-import type { FeedKind } from '#shared/feed-record.ts';
+import { feedKindSchema, type FeedKind } from '#shared/feed-record.ts';
 export { errorReportCsv } from '#shared/error-report.ts';
 
 export const jobKinds = [
@@ -132,10 +132,17 @@ export const batchResultSchema = z.object({
   /** What the imported rows did, by kind of outcome (a bank result file: disbursed, failed). */
   outcomes: z.record(z.string(), z.number().int().min(0)).optional(),
   /**
-   * A feed batch: the groups (`householdId|category|capYear`) it left records `pending` in, for
-   * the job's last step to open their claims.
+   * A feed batch: the groups (`householdId|category|capYear`) it left records `pending` in (or
+   * found on a claim of this job), for the job's last step to open their claims.
    */
   pendingGroups: z.array(z.string()).optional(),
+  /**
+   * A feed batch: the claims it opened itself (a household's records are all in one chunk, so
+   * its batch can open its claim; what it could not open is left in pendingGroups).
+   */
+  opened: z
+    .array(z.object({ claimId: z.string(), householdId: z.string(), category: feedKindSchema }))
+    .optional(),
 });
 export type BatchResult = z.infer<typeof batchResultSchema>;
 

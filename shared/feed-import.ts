@@ -93,7 +93,7 @@ export interface FeedBatchResult {
   readonly imported: number;
   readonly rejected: RowRejection[];
   readonly outcomes: Record<FeedOutcome, number>;
-  /** Groups (`feedGroupKey`) left with records pending for this job. */
+  /** Groups (`feedGroupKey`) left with records pending for this job, or on a claim it opened. */
   readonly pendingGroups: string[];
 }
 
@@ -400,8 +400,14 @@ async function settleGroup(
     }
     const writes = [...carried, ...rowWrites];
     if (writes.length === 0) {
+      // Records on a claim of this job: a batch run again after it opened the claim, which is
+      // then started if that run stopped before (see openFeedGroups).
       const pending = household.some(
-        (r) => r.kind === kind && r.capYear === capYear && r.state === 'pending' && r.jobId === job.jobId,
+        (r) =>
+          r.kind === kind &&
+          r.capYear === capYear &&
+          (r.state === 'pending' || r.state === 'claimed') &&
+          r.jobId === job.jobId,
       );
       return { verdicts, states, pending, countedMoved };
     }
@@ -452,7 +458,7 @@ async function settleGroup(
           (r) =>
             r.kind === kind &&
             r.capYear === capYear &&
-            r.state === 'pending' &&
+            (r.state === 'pending' || r.state === 'claimed') &&
             r.jobId === job.jobId &&
             !inPart.has(r.recordId),
         );

@@ -2,6 +2,7 @@ import { importBatchInputSchema, importChunks, type ImportDeps } from '#shared/w
 import { handlerDeps, lazyDeps } from '#functions/adapters/handler-deps.ts';
 import { dynamoClaims, dynamoFeeds, dynamoRoster, dynamoWarnings } from '#functions/adapters/dynamo-ports.ts';
 import { dynamoJobs, s3JobFiles } from '#functions/adapters/job-ports.ts';
+import { sfnWorkflows } from '#functions/adapters/sfn-claim-workflows.ts';
 import { makeLogger, workflowStep } from '#functions/middleware.ts';
 
 /** One batch of the import map: chunk references as ItemBatcher delivers them. */
@@ -10,7 +11,8 @@ export function makeHandler(deps: () => ImportDeps) {
 }
 
 // The claim store serves the bank result file, whose rows move claims, and the data feeds, whose
-// records move the households' counters (and their warning burdens).
+// records move the households' counters (and their warning burdens) and open claims, whose
+// assessment the batch starts.
 export const handler = makeHandler(
   lazyDeps(() =>
     handlerDeps({
@@ -20,6 +22,7 @@ export const handler = makeHandler(
       claims: dynamoClaims,
       feeds: dynamoFeeds,
       warnings: dynamoWarnings,
+      workflows: sfnWorkflows,
     }),
   ),
 );

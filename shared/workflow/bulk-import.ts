@@ -50,7 +50,12 @@ import { storeBankResults } from '#shared/bank-import.ts';
 import { feedColumns, feedRecordCheck, feedSurvey, numberedFeedLineSchema } from '#shared/feed.ts';
 import type { FeedKind } from '#shared/feed-record.ts';
 import { feedImportDeps, storeFeedLines } from '#shared/feed-import.ts';
-import { openFeedClaims, openFeedDeps } from '#shared/workflow/open-feed-claims.ts';
+import {
+  openFeedClaims,
+  openFeedDeps,
+  openFeedGroups,
+  type OpenedFeedClaim,
+} from '#shared/workflow/open-feed-claims.ts';
 import { FeedChunkWriter, removeFeedParts } from '#shared/workflow/feed-chunks.ts';
 
 export interface ImportDeps {
@@ -89,6 +94,8 @@ interface StoredBatch {
   outcomes?: Record<string, number>;
   /** A feed's groups left with pending records (see batchResultSchema). */
   pendingGroups?: string[];
+  /** A feed's claims the batch opened. */
+  opened?: OpenedFeedClaim[];
 }
 
 /** What differs between the kinds of file: how a file is checked, how checked rows are stored. */
@@ -164,7 +171,15 @@ function feedSteps(kind: FeedKind): KindSteps {
     survey: () => feedSurvey(kind),
     check: (watch) => feedRecordCheck(kind, watch),
     rowSchema: numberedFeedLineSchema,
-    store: (deps, rows, job) => storeFeedLines(feedImportDeps(deps, job), rows, job),
+    store: async (deps, rows, job) => {
+      const stored = await storeFeedLines(feedImportDeps(deps, job), rows, job);
+      // Every record of a household is in this chunk (chunks go by household): its claim is
+      // opened here, spread over the map, not all in the job's last step. Without the workflows
+      // (a step run on its own) the last step opens them.
+      if (!deps.workflows || !deps.ids || stored.pendingGroups.length === 0) return stored;
+      const opened = await openFeedGroups(openFeedDeps(deps, job.jobId), job, stored.pendingGroups);
+      return { ...stored, pendingGroups: [], opened };
+    },
   });
 }
 
@@ -401,6 +416,7 @@ export async function importChunks(
       rejected: stored.rejected,
       ...(stored.outcomes ? { outcomes: stored.outcomes } : {}),
       ...(stored.pendingGroups ? { pendingGroups: stored.pendingGroups } : {}),
+      ...(stored.opened ? { opened: stored.opened } : {}),
     });
     rows += stored.rows;
   }
@@ -434,7 +450,7 @@ export async function finishImport(
   // are stored, and the same file again would find them stored (repeated) and open nothing.
   const opened = !feedOfJob(job.kind)
     ? undefined
-    : batches.some((b) => (b.pendingGroups ?? []).length > 0)
+    : batches.some((b) => (b.pendingGroups ?? []).length > 0 || (b.opened ?? []).length > 0)
       ? await openFeedClaims(openFeedDeps(deps, job.jobId), job, batches)
       : { claimsOpened: 0 };
   if (!complete && job.sha256) await deps.jobs.releaseFile(job.kind, job.sha256, job.jobId);

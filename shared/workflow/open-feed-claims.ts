@@ -1,5 +1,6 @@
-// A feed job's last step before it closes: one data-feed claim for each household, category and
-// year its batches left records `pending` in. The claim carries the records' totals and ids (no
+// One data-feed claim for each household, category and year a feed job left records `pending`
+// in: opened by the batch that holds the household's records, or by the job's last step for what
+// a batch left to it. The claim carries the records' totals and ids (no
 // photo) and goes through the automatic workflow like any claim (ValidateClaim finds it on record
 // and carries on). Running this twice opens nothing twice: records already on a claim are left
 // alone, and a claim whose opening was cut off after its first records were written is opened
@@ -61,24 +62,22 @@ export function openFeedDeps(
 }
 
 /**
- * Opens the job's claims and writes their list; returns what the job records of it. Claims still
- * RECEIVED (opened now, or by a run of this step that stopped before starting them) are started.
+ * Opens the job's claims left to its last step and writes the list of every claim it opened (its
+ * batches' and these); returns what the job records of it. Claims still RECEIVED (opened now, or
+ * by a run that stopped before starting them) are started.
  */
 export async function openFeedClaims(
   deps: OpenFeedDeps,
   job: Pick<BulkJob, 'jobId' | 'kind' | 'createdBy'>,
   batches: readonly BatchResult[],
 ): Promise<{ claimsOpened: number; openedKey: string }> {
-  const kind = feedOfJob(job.kind);
-  if (!kind) throw new Error(`job ${job.jobId} is not a feed`);
   const groups = [...new Set(batches.flatMap((b) => b.pendingGroups ?? []))].sort();
-  const opened: OpenedFeedClaim[] = [];
-  await inFlight(groups, GROUPS_IN_FLIGHT, async (key) => {
-    const group = parseFeedGroupKey(key);
-    if (!group || group.category !== kind) return;
-    opened.push(...(await openGroup(deps, job, kind, group.householdId, group.capYear)));
-  });
-  opened.sort((a, b) => (a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0));
+  const byId = new Map<string, OpenedFeedClaim>();
+  for (const c of [...batches.flatMap((b) => b.opened ?? []), ...(await openFeedGroups(deps, job, groups))])
+    byId.set(c.claimId, c);
+  const opened = [...byId.values()].sort((a, b) =>
+    a.claimId < b.claimId ? -1 : a.claimId > b.claimId ? 1 : 0,
+  );
   const openedKey = openedClaimsKey(job.kind, job.jobId);
   await deps.files.write(
     openedKey,
@@ -88,6 +87,23 @@ export async function openFeedClaims(
     'application/x-ndjson',
   );
   return { claimsOpened: opened.length, openedKey };
+}
+
+/** Opens (or finds opened, and starts) the claims of the given groups (`feedGroupKey`). */
+export async function openFeedGroups(
+  deps: OpenFeedDeps,
+  job: Pick<BulkJob, 'jobId' | 'kind' | 'createdBy'>,
+  groups: readonly string[],
+): Promise<OpenedFeedClaim[]> {
+  const kind = feedOfJob(job.kind);
+  if (!kind) throw new Error(`job ${job.jobId} is not a feed`);
+  const opened: OpenedFeedClaim[] = [];
+  await inFlight([...new Set(groups)].sort(), GROUPS_IN_FLIGHT, async (key) => {
+    const group = parseFeedGroupKey(key);
+    if (!group || group.category !== kind) return;
+    opened.push(...(await openGroup(deps, job, kind, group.householdId, group.capYear)));
+  });
+  return opened;
 }
 
 /** The claims of one household, category and year this job opened (now or before). */

@@ -324,7 +324,7 @@ describe('least privilege', () => {
     }
   });
 
-  it('only retry-claim and the sweeper start claim workflows, objections and appeals only a review, a finished feed job only an assessment, only create-export the export one', () => {
+  it('only retry-claim and the sweeper start claim workflows, objections and appeals only a review, feed job steps only an assessment, only create-export the export one', () => {
     for (const name of handlerNames) {
       const starts = functionStatements(name).filter((s) => actions(s).includes('states:StartExecution'));
       if (name === 'object-claim' || name === 'appeal-claim') {
@@ -334,8 +334,9 @@ describe('least privilege', () => {
         expect(resourcesText).not.toMatch(/assess-claim|export-ledger|import-file/);
         continue;
       }
-      if (name === 'finish-import') {
-        // A data feed's claims, opened when its job finishes, are assessed like any other.
+      if (name === 'finish-import' || name === 'import-chunks') {
+        // A data feed's claims, opened by its batches (or when its job finishes), are assessed
+        // like any other.
         expect(starts.flatMap(actions)).toEqual(['states:StartExecution']);
         const resourcesText = JSON.stringify(starts.map((s) => s.Resource));
         expect(resourcesText).toContain(':stateMachine:FangpinClaims-demo-assess-claim');

@@ -292,4 +292,43 @@ describe('a feed chunked by household', () => {
     ).rejects.toThrow(/not one of job/);
     expect(await w.jobs.batches(job.jobId)).toEqual([]);
   });
+  it("opens a household's claim in the batch that holds its records, once, even when the batch runs again", async () => {
+    const w = await world({ segmentRows: 10, bucketRows: 4 });
+    // Household 3: head and child, 18,000 yuan self-paid in all (past the threshold); others small.
+    const rows: Row[] = [
+      ...Array.from({ length: 12 }, (_, i) => ({
+        recordId: `S${i}`,
+        person: 10 + i,
+        totalYuan: 300,
+        basicYuan: 100,
+      })),
+      { recordId: 'BIG1', person: 6, totalYuan: 20_000, basicYuan: 8_000 },
+      { recordId: 'BIG2', person: 7, totalYuan: 12_000, basicYuan: 6_000 },
+    ];
+    const job = newJob(feedJobKind('medical'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
+    await w.jobs.create(job);
+    await w.files.write(job.fileKey, csv(rows), 'text/csv');
+    const started = await startImport(w, { key: job.fileKey });
+    const refs = (w.files.text(started.chunksKey ?? '') ?? '')
+      .split('\n')
+      .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+    expect(refs.length).toBeGreaterThan(1);
+    const batch = { BatchInput: { jobId: job.jobId } };
+    for (const ref of refs) await importChunks(w, { ...batch, Items: [ref] });
+    const dataFeedClaims = async () =>
+      (await w.store.list({ limit: 1000 })).items.filter((c) => c.source === 'data-feed');
+    const [claim] = await dataFeedClaims();
+    expect(claim?.householdId).toBe(householdId(3));
+    const batches = await w.jobs.batches(job.jobId);
+    expect(batches.flatMap((b) => b.opened ?? []).map((c) => c.claimId)).toEqual([claim?.claimId]);
+    expect(batches.flatMap((b) => b.pendingGroups ?? [])).toEqual([]);
+    expect(w.workflowsLog.started).toContain(`assessment ${claim?.claimId}`);
+    // The map runs a batch again (a retry after a timeout): nothing opened twice.
+    for (const ref of refs) await importChunks(w, { ...batch, Items: [ref] });
+    expect(await dataFeedClaims()).toHaveLength(1);
+    await finishImport(w, { jobId: job.jobId });
+    const done = await w.jobs.get(job.jobId);
+    expect(done?.claimsOpened).toBe(1);
+    expect(w.files.text(done?.openedKey ?? '')).toContain(claim?.claimId ?? 'none');
+  });
 });
