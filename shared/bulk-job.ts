@@ -108,6 +108,8 @@ export const bulkJobSchema = z.object({
   chunksKey: z.string().optional(),
   /** A feed job's chunk parts, by segment of the file and bucket of households (feedPartKey). */
   chunkGrid: z.object({ segments: z.number().int().min(1), buckets: z.number().int().min(1) }).optional(),
+  /** A feed job whose first start was cut off while writing parts: its end removes the whole grid. */
+  staleParts: z.boolean().optional(),
   /** An export's request (period, region, format, language), as the API took it. */
   exportQuery: z.record(z.string(), z.string()).optional(),
   /** An export's control total: the sum in fen of the payouts in its file. */

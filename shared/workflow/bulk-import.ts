@@ -309,10 +309,15 @@ export async function startImport(deps: StartDeps, input: { key: string }): Prom
   };
   let rows = refusal ? 1 : 0;
   let chunkGrid: BulkJob['chunkGrid'];
+  let staleParts = false;
   if (!refusal) {
     const checked = new FileCheck(steps.check(survey.finish()), steps.columnList);
     const byHousehold = feedOfJob(job.kind) ? feedChunkWriter(deps, job, surveyedRows) : undefined;
     chunkGrid = byHousehold?.chunkGrid;
+    // Noted before any part is written: a start that finds it noted was cut off while writing,
+    // and what it wrote may lie outside the list this one writes (the job's end sweeps the grid).
+    if (chunkGrid && job.chunkGrid) staleParts = true;
+    else if (chunkGrid) await saveJob(deps, job, { chunkGrid });
     let pending: { row: number }[] = [];
     const writeChunk = async () => {
       const key = chunkKey(job.kind, job.jobId, chunks.length);
@@ -354,6 +359,7 @@ export async function startImport(deps: StartDeps, input: { key: string }): Prom
     startedAt: at,
     chunksKey: listKey,
     ...(chunkGrid ? { chunkGrid } : {}),
+    ...(staleParts ? { staleParts } : {}),
   });
   await recordRefused();
   if (chunks.length > 0) return { jobId: job.jobId, outcome: 'run', chunksKey: listKey };
@@ -486,8 +492,8 @@ async function forgetFeedFile(files: JobFiles, job: BulkJob): Promise<void> {
           })
       : [];
     for (const key of keys) await files.remove(key);
-    // What an interrupted start wrote and a second start did not (the households it found moved).
-    if (job.chunkGrid) await removeFeedParts(files, job, job.chunkGrid);
+    // What an interrupted start wrote and the next one did not (the households it found moved).
+    if (job.chunkGrid && job.staleParts) await removeFeedParts(files, job, job.chunkGrid);
     await files.remove(job.chunksKey);
   }
   await files.remove(job.fileKey);

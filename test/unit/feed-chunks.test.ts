@@ -154,6 +154,14 @@ async function seen(w: World, job: BulkJob) {
   };
 }
 
+class RemovalsSeen extends MemoryJobFiles {
+  readonly removed: string[] = [];
+  override async remove(key: string): Promise<void> {
+    this.removed.push(key);
+    await super.remove(key);
+  }
+}
+
 const rowArb = fc.record({
   person: fc.oneof(
     { weight: 9, arbitrary: fc.integer({ min: 0, max: 2 * HOUSEHOLDS - 1 }) },
@@ -248,16 +256,28 @@ describe('a feed chunked by household', () => {
     const job = newJob(feedJobKind('medical'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
     await w.jobs.create(job);
     await w.files.write(job.fileKey, csv(rows), 'text/csv');
+    // A start cut off while writing its parts (the third part write fails, as a killed Lambda).
+    let writes = 0;
+    const failing: ImportDeps['files'] = {
+      read: (key, max) => w.files.read(key, max),
+      stream: (key, max) => w.files.stream(key, max),
+      remove: (key) => w.files.remove(key),
+      write: async (key, body, type) => {
+        if (key.startsWith(chunkPrefix(job.kind, job.jobId)) && ++writes === 3) throw new Error('killed');
+        await w.files.write(key, body, type);
+      },
+    };
+    await expect(startImport({ ...w, files: failing }, { key: job.fileKey })).rejects.toThrow('killed');
+    // Between the two starts the households changed (a member moved): the cut-off start's parts
+    // may not be rewritten. One such part, naming a person, on the grid.
+    const grid = Array.from({ length: 3 }, (_, s) =>
+      Array.from({ length: 6 }, (_, b) => feedPartKey(job.kind, job.jobId, s, b)),
+    ).flat();
     const started = await startImport(w, { key: job.fileKey });
     const refs = (w.files.text(started.chunksKey ?? '') ?? '')
       .split('\n')
       .map((l) => chunkRefSchema.parse(JSON.parse(l)));
     const listed = new Set(refs.flatMap((r) => [r.key, ...(r.more ?? [])]));
-    // A start cut off earlier, when the households were other than now: a part on the grid that
-    // the finished start never wrote, naming a person.
-    const grid = Array.from({ length: 3 }, (_, s) =>
-      Array.from({ length: 6 }, (_, b) => feedPartKey(job.kind, job.jobId, s, b)),
-    ).flat();
     const orphan = grid.find((key) => !listed.has(key));
     if (!orphan) throw new Error('every part of the grid written: pick other rows');
     await w.files.write(
@@ -265,6 +285,7 @@ describe('a feed chunked by household', () => {
       JSON.stringify({ row: 2, line: { idNumber: idNumber(901) } }),
       'application/x-ndjson',
     );
+    expect((await w.jobs.get(job.jobId))?.staleParts).toBe(true);
     await importChunks(w, { Items: refs, BatchInput: { jobId: job.jobId } });
     await finishImport(w, { jobId: job.jobId });
     expect((await w.jobs.get(job.jobId))?.status).toBe('SUCCEEDED');
@@ -272,6 +293,24 @@ describe('a feed chunked by household', () => {
       (k) => k.includes(job.jobId) && !k.endsWith('opened.jsonl'),
     );
     expect(left).toEqual([]);
+  });
+
+  it('removes only the parts it wrote when its start ran once', async () => {
+    const w = await world({ segmentRows: 20, bucketRows: 10 });
+    const rows: Row[] = Array.from({ length: 60 }, (_, i) => ({
+      recordId: `P${i}`,
+      person: i % 10,
+      totalYuan: 500,
+      basicYuan: 100,
+    }));
+    const files = new RemovalsSeen();
+    const { job, chunks } = await run({ ...w, files }, csv(rows));
+    expect(job.status).toBe('SUCCEEDED');
+    expect(job.staleParts).toBeUndefined();
+    // Each part, the list and the file: no removal of a key nobody wrote (on a versioned bucket
+    // each would leave a delete marker).
+    const parts = chunks.flatMap((c) => [c.key, ...(c.more ?? [])]);
+    expect(files.removed.sort()).toEqual([...parts, job.chunksKey ?? '', job.fileKey].sort());
   });
 
   it('refuses a chunk part of another job in a batch', async () => {
