@@ -404,7 +404,9 @@ export async function importChunks(
   let rows = 0;
   for (const chunk of input.Items) {
     const lines: unknown[] = [];
-    for (const key of [chunk.key, ...(chunk.more ?? [])]) {
+    const keys = [chunk.key, ...(chunk.more ?? [])];
+    if (new Set(keys).size !== keys.length) throw new Error(`chunk ${chunk.firstRow} names a part twice`);
+    for (const key of keys) {
       // Only this job's own chunks: a batch input is data, and data can be wrong.
       if (!key.startsWith(chunkPrefix(job.kind, job.jobId)))
         throw new Error(`chunk ${chunk.firstRow} is not one of job ${jobId}'s`);

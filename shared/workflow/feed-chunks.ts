@@ -19,6 +19,7 @@ import {
   type JobKind,
 } from '#shared/bulk-job.ts';
 import { inFlight } from '#shared/feed-import.ts';
+import { TransientError } from '#shared/ports.ts';
 
 /** ID numbers per holders read, and reads at once. */
 const HOLDERS_PER_READ = 100;
@@ -84,10 +85,10 @@ export class FeedChunkWriter {
 
   private async flush(): Promise<void> {
     if (this.rows.length === 0) return;
-    // The file's row count sets the grid; a file that grew between the reads is caught by its
-    // sha256 afterwards, but its keys must stay on the grid all the same.
+    // The file's row count sets the grid; a file that grew between the reads is read again from
+    // the start (as when its sha256 differs), its keys kept on the grid.
     if (this.segment >= this.grid.segments)
-      throw new Error(`job ${this.job.jobId}: more rows than its file's first read counted`);
+      throw new TransientError(`the file of job ${this.job.jobId} changed while read`);
     const found = await holdersOf(this.holders, [...new Set(this.people)]);
     const byBucket = new Map<number, { firstRow: number; lines: string[] }>();
     for (let i = 0; i < this.rows.length; i++) {

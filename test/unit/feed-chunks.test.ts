@@ -313,7 +313,7 @@ describe('a feed chunked by household', () => {
     expect(files.removed.sort()).toEqual([...parts, job.chunksKey ?? '', job.fileKey].sort());
   });
 
-  it('refuses a chunk part of another job in a batch', async () => {
+  it('refuses a chunk part of another job in a batch, and a part named twice', async () => {
     const w = await world({ segmentRows: 10, bucketRows: 10 });
     const rows: Row[] = [{ recordId: 'X1', person: 0, totalYuan: 500, basicYuan: 100 }];
     const job = newJob(feedJobKind('medical'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
@@ -329,6 +329,10 @@ describe('a feed chunked by household', () => {
     await expect(
       importChunks(w, { Items: [{ ...ref, more: [foreign] }], BatchInput: { jobId: job.jobId } }),
     ).rejects.toThrow(/not one of job/);
+    // Its own part twice: the rows would be stored twice over.
+    await expect(
+      importChunks(w, { Items: [{ ...ref, more: [ref.key] }], BatchInput: { jobId: job.jobId } }),
+    ).rejects.toThrow(/names a part twice/);
     expect(await w.jobs.batches(job.jobId)).toEqual([]);
   });
   it("opens a household's claim in the batch that holds its records, once, even when the batch runs again", async () => {
