@@ -119,13 +119,16 @@ export function syntheticRoster(options: Pick<CountyOptions, 'households' | 'see
     const gridWorker = `gw${String(w + 1).padStart(5, '0')}`;
     if (workers.length === w) workers.push(gridWorker);
     const village = villages[Math.floor((w * 30) / 300) % villageCount] ?? '';
-    const first17 = `430381${1950 + Math.floor(random() * 50)}${String(1 + (i % 12)).padStart(2, '0')}${String(1 + (i % 28)).padStart(2, '0')}${String(i % 1000).padStart(3, '0')}`;
+    // Unique per household for any county size (a birth date and sequence picked from the index;
+    // the draw that once picked the year is still made, so the rest of the county stays the same).
+    void random();
+    const idNumber = syntheticIdNumber('430381', 1950, i);
     const base: RosterPeriod = {
       householdId: countyHouseholdId(i + 1),
       region: options.region ?? 'demo',
       village,
       headName: `${surnames[Math.floor(random() * surnames.length)]}${given[Math.floor(random() * given.length)]}`,
-      idNumber: first17 + residentIdCheckDigit(first17),
+      idNumber,
       members: 1 + Math.floor(random() * 6),
       status: weighted(random, [
         ['out_of_poverty', 70],

@@ -8,6 +8,7 @@ import { categories } from '#shared/vocabulary.ts';
 import { MemoryStore } from '#functions/adapters/memory/memory-ports.ts';
 import { seedCounty, syntheticClaims, syntheticRoster } from '#cli/local/synthetic-county.ts';
 import { localEndpoint } from '#cli/local/seed.ts';
+import { isValidResidentId } from '#shared/resident-id.ts';
 import { main } from '#cli/claims.ts';
 
 describe('synthetic county', () => {
@@ -33,6 +34,13 @@ describe('synthetic county', () => {
     const changed = county.households.filter((p) => p.length > 1).length;
     expect(changed / county.households.length).toBeGreaterThan(0.1);
     expect(changed / county.households.length).toBeLessThan(0.3);
+  });
+
+  it('gives every head of a county-sized roster an ID number of their own, and a valid one', () => {
+    const county = syntheticRoster({ households: 100_000, seed: 7 });
+    const ids = county.households.map((periods) => periods[0]?.idNumber ?? '');
+    expect(new Set(ids).size).toBe(100_000);
+    for (const id of ids.filter((_, i) => i % 997 === 0)) expect(isValidResidentId(id)).toBe(true);
   });
 
   it('spreads claims over every state, category and month, each in the real shapes', () => {
