@@ -49,7 +49,7 @@ import { bankColumns, bankRecordCheck, numberedBankRowSchema } from '#shared/ban
 import { storeBankResults } from '#shared/bank-import.ts';
 import { feedColumns, feedRecordCheck, feedSurvey, numberedFeedLineSchema } from '#shared/feed.ts';
 import type { FeedKind } from '#shared/feed-record.ts';
-import { feedImportDeps, storeFeedLines } from '#shared/feed-import.ts';
+import { feedImportDeps, inFlight, storeFeedLines } from '#shared/feed-import.ts';
 import {
   openFeedClaims,
   openFeedDeps,
@@ -316,8 +316,17 @@ export async function startImport(deps: StartDeps, input: { key: string }): Prom
     chunkGrid = byHousehold?.chunkGrid;
     // Noted before any part is written: a start that finds it noted was cut off while writing,
     // and what it wrote may lie outside the list this one writes (the job's end sweeps the grid).
-    if (chunkGrid && job.chunkGrid) staleParts = true;
-    else if (chunkGrid) await saveJob(deps, job, { chunkGrid });
+    if (chunkGrid && job.chunkGrid) {
+      staleParts = true;
+      // A file replaced between the starts has another grid: the sweep covers both.
+      const noted = job.chunkGrid;
+      chunkGrid = {
+        segments: Math.max(chunkGrid.segments, noted.segments),
+        buckets: Math.max(chunkGrid.buckets, noted.buckets),
+      };
+      if (chunkGrid.segments !== noted.segments || chunkGrid.buckets !== noted.buckets)
+        await saveJob(deps, job, { chunkGrid });
+    } else if (chunkGrid) await saveJob(deps, job, { chunkGrid });
     let pending: { row: number }[] = [];
     const writeChunk = async () => {
       const key = chunkKey(job.kind, job.jobId, chunks.length);
@@ -493,7 +502,7 @@ async function forgetFeedFile(files: JobFiles, job: BulkJob): Promise<void> {
             return [chunk.key, ...(chunk.more ?? [])];
           })
       : [];
-    for (const key of keys) await files.remove(key);
+    await inFlight(keys, 8, (key) => files.remove(key));
     // What an interrupted start wrote and the next one did not (the households it found moved).
     if (job.chunkGrid && job.staleParts) await removeFeedParts(files, job, job.chunkGrid);
     await files.remove(job.chunksKey);

@@ -23,7 +23,7 @@ import { TransientError } from '#shared/ports.ts';
 
 /** ID numbers per holders read, and reads at once. */
 const HOLDERS_PER_READ = 100;
-const READS_IN_FLIGHT = 4;
+const READS_IN_FLIGHT = 8;
 /** Parts written (or removed) at once. */
 const FILES_IN_FLIGHT = 8;
 

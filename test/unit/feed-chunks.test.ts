@@ -295,6 +295,47 @@ describe('a feed chunked by household', () => {
     expect(left).toEqual([]);
   });
 
+  it('sweeps the grid of a file replaced between two starts as well as its own', async () => {
+    const w = await world({ segmentRows: 20, bucketRows: 10 });
+    const many: Row[] = Array.from({ length: 200 }, (_, i) => ({
+      recordId: `A${i}`,
+      person: i % 60,
+      totalYuan: 500,
+      basicYuan: 100,
+    }));
+    const few = many.slice(0, 60);
+    const job = newJob(feedJobKind('medical'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
+    await w.jobs.create(job);
+    await w.files.write(job.fileKey, csv(many), 'text/csv');
+    // The first start (200 rows: 10 segments x 20 buckets) is cut off after a few parts.
+    let writes = 0;
+    const failing: ImportDeps['files'] = {
+      read: (key, max) => w.files.read(key, max),
+      stream: (key, max) => w.files.stream(key, max),
+      remove: (key) => w.files.remove(key),
+      write: async (key, body, type) => {
+        if (key.startsWith(chunkPrefix(job.kind, job.jobId)) && ++writes === 5) throw new Error('killed');
+        await w.files.write(key, body, type);
+      },
+    };
+    await expect(startImport({ ...w, files: failing }, { key: job.fileKey })).rejects.toThrow('killed');
+    // A part of that start far outside the grid of the smaller file uploaded in its place.
+    const far = feedPartKey(job.kind, job.jobId, 9, 19);
+    await w.files.write(far, JSON.stringify({ row: 150, line: {} }), 'application/x-ndjson');
+    await w.files.write(job.fileKey, csv(few), 'text/csv');
+    const started = await startImport(w, { key: job.fileKey });
+    expect((await w.jobs.get(job.jobId))?.chunkGrid).toEqual({ segments: 10, buckets: 20 });
+    const refs = (w.files.text(started.chunksKey ?? '') ?? '')
+      .split('\n')
+      .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+    await importChunks(w, { Items: refs, BatchInput: { jobId: job.jobId } });
+    await finishImport(w, { jobId: job.jobId });
+    const left = [...w.files.objects.keys()].filter(
+      (k) => k.includes(job.jobId) && !k.endsWith('opened.jsonl'),
+    );
+    expect(left).toEqual([]);
+  });
+
   it('removes only the parts it wrote when its start ran once', async () => {
     const w = await world({ segmentRows: 20, bucketRows: 10 });
     const rows: Row[] = Array.from({ length: 60 }, (_, i) => ({
