@@ -340,6 +340,12 @@ async function settleGroup(
         if (before.jobId === job.jobId) {
           note(row, before.firstJobId === job.jobId ? 'new' : 'corrected');
           states.set(row, before.state);
+        } else if (before.state === 'pending') {
+          // Left pending by another job that never opened its claim (its map gave up, or it
+          // runs beside this one): taken over, so it is counted or claimed now, not stuck.
+          note(row, 'repeated');
+          rowWrites.push({ facts, before, corrects: false, removesFen: 0 });
+          continue;
         } else note(row, 'repeated');
         // Evidence of a claim closed for a correction: opened again with the others.
         if (before.state === 'claimed' && before.claimId) {

@@ -336,6 +336,41 @@ describe('a feed chunked by household', () => {
     expect(left).toEqual([]);
   });
 
+  it('takes over records another job left pending, so the household is not left without its claim', async () => {
+    const w = await world({ segmentRows: 100, bucketRows: 100 });
+    const rows: Row[] = [
+      { recordId: 'BIG1', person: 6, totalYuan: 20_000, basicYuan: 8_000 },
+      { recordId: 'BIG2', person: 7, totalYuan: 12_000, basicYuan: 6_000 },
+    ];
+    // A job whose batch stored the records pending and whose map then died: no claim opened.
+    const dead = newJob(feedJobKind('medical'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
+    await w.jobs.create(dead);
+    await w.files.write(dead.fileKey, csv(rows), 'text/csv');
+    const { workflows: _unused, ...withoutWorkflows } = w;
+    void _unused;
+    const started = await startImport(w, { key: dead.fileKey });
+    const refs = (w.files.text(started.chunksKey ?? '') ?? '')
+      .split('\n')
+      .map((l) => chunkRefSchema.parse(JSON.parse(l)));
+    await importChunks(withoutWorkflows, { Items: refs, BatchInput: { jobId: dead.jobId } });
+    const dataFeedClaims = async () =>
+      (await w.store.list({ limit: 1000 })).items.filter((c) => c.source === 'data-feed');
+    expect(await dataFeedClaims()).toEqual([]);
+    // The department's file sent again (with one more row, so it is another file).
+    const again = await run(
+      w,
+      csv([...rows, { recordId: 'S1', person: 20, totalYuan: 300, basicYuan: 100 }]),
+    );
+    expect(again.job.status).toBe('SUCCEEDED');
+    const claims = await dataFeedClaims();
+    expect(claims.map((c) => [c.householdId, c.feedRecords])).toEqual([
+      [householdId(3), ['medical:BIG1', 'medical:BIG2']],
+    ]);
+    expect(again.job.claimsOpened).toBe(1);
+    // The records' self-paid costs are not counted now: they count when the claim is paid.
+    expect((await w.store.capCounter(householdId(3), 2026, 'medical')).countedFen).toBe(0);
+  });
+
   it('removes only the parts it wrote when its start ran once', async () => {
     const w = await world({ segmentRows: 20, bucketRows: 10 });
     const rows: Row[] = Array.from({ length: 60 }, (_, i) => ({
