@@ -129,6 +129,21 @@ async function run(w: World, file: string): Promise<{ job: BulkJob; chunks: Chun
   return { job: done, chunks };
 }
 
+/** A start cut off while writing its parts: the `n`th part write fails, as a killed Lambda. */
+async function startCutOff(w: World, job: BulkJob, n: number): Promise<void> {
+  let writes = 0;
+  const failing: ImportDeps['files'] = {
+    read: (key, max) => w.files.read(key, max),
+    stream: (key, max) => w.files.stream(key, max),
+    remove: (key) => w.files.remove(key),
+    write: async (key, body, type) => {
+      if (key.startsWith(chunkPrefix(job.kind, job.jobId)) && ++writes === n) throw new Error('killed');
+      await w.files.write(key, body, type);
+    },
+  };
+  await expect(startImport({ ...w, files: failing }, { key: job.fileKey })).rejects.toThrow('killed');
+}
+
 /** What people see of a run: the job's counts, the claims it opened, each household's totals. */
 async function seen(w: World, job: BulkJob) {
   const batches = await w.jobs.batches(job.jobId);
@@ -256,18 +271,8 @@ describe('a feed chunked by household', () => {
     const job = newJob(feedJobKind('medical'), ulid('01JJ'), 'insurer1', clock.now().toISOString());
     await w.jobs.create(job);
     await w.files.write(job.fileKey, csv(rows), 'text/csv');
-    // A start cut off while writing its parts (the third part write fails, as a killed Lambda).
-    let writes = 0;
-    const failing: ImportDeps['files'] = {
-      read: (key, max) => w.files.read(key, max),
-      stream: (key, max) => w.files.stream(key, max),
-      remove: (key) => w.files.remove(key),
-      write: async (key, body, type) => {
-        if (key.startsWith(chunkPrefix(job.kind, job.jobId)) && ++writes === 3) throw new Error('killed');
-        await w.files.write(key, body, type);
-      },
-    };
-    await expect(startImport({ ...w, files: failing }, { key: job.fileKey })).rejects.toThrow('killed');
+    // A start cut off while writing its third part.
+    await startCutOff(w, job, 3);
     // Between the two starts the households changed (a member moved): the cut-off start's parts
     // may not be rewritten. One such part, naming a person, on the grid.
     const grid = Array.from({ length: 3 }, (_, s) =>
@@ -308,17 +313,7 @@ describe('a feed chunked by household', () => {
     await w.jobs.create(job);
     await w.files.write(job.fileKey, csv(many), 'text/csv');
     // The first start (200 rows: 10 segments x 20 buckets) is cut off after a few parts.
-    let writes = 0;
-    const failing: ImportDeps['files'] = {
-      read: (key, max) => w.files.read(key, max),
-      stream: (key, max) => w.files.stream(key, max),
-      remove: (key) => w.files.remove(key),
-      write: async (key, body, type) => {
-        if (key.startsWith(chunkPrefix(job.kind, job.jobId)) && ++writes === 5) throw new Error('killed');
-        await w.files.write(key, body, type);
-      },
-    };
-    await expect(startImport({ ...w, files: failing }, { key: job.fileKey })).rejects.toThrow('killed');
+    await startCutOff(w, job, 5);
     // A part of that start far outside the grid of the smaller file uploaded in its place.
     const far = feedPartKey(job.kind, job.jobId, 9, 19);
     await w.files.write(far, JSON.stringify({ row: 150, line: {} }), 'application/x-ndjson');
