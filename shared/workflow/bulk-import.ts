@@ -2,8 +2,8 @@
 // that contradict each other within the file) and writes the good rows in chunks, reading the
 // file as a stream twice (first the encoding, the sha256 and which keys repeat, then the rows),
 // so a file of a million rows is never held whole; a data feed's rows are chunked by household
-// (feed-chunks.ts); the workflow's Distributed Map hands chunk references (never the rows: they hold names and ID numbers) to
-// `importChunks` in batches; `finishImport` writes the error report and closes the job. Every
+// (feed-chunks.ts). The workflow's Distributed Map hands chunk references (never the rows: they
+// hold names and ID numbers) to `importChunks` in batches; `finishImport` writes the error report and closes the job. Every
 // step can run again with the same effect: a redelivered upload, a retried batch, a restarted
 // local stack.
 import * as z from 'zod';
