@@ -366,6 +366,31 @@ describe('a feed chunked by household', () => {
     expect((await w.store.capCounter(householdId(3), 2026, 'medical')).countedFen).toBe(0);
   });
 
+  it('settles a household with more records than a transaction holds, and opens one claim on the rest', async () => {
+    // A year of weekly dialysis: 120 settlements of 200 yuan self-paid for household 3's child.
+    const rows: Row[] = Array.from({ length: 120 }, (_, i) => ({
+      recordId: `D${String(i).padStart(3, '0')}`,
+      person: 7,
+      totalYuan: 500,
+      basicYuan: 300,
+    }));
+    const w = await world({ segmentRows: 50, bucketRows: 40 });
+    const { job } = await run(w, csv(rows));
+    expect(job.status).toBe('SUCCEEDED');
+    const claims = (await w.store.list({ limit: 1000 })).items.filter((c) => c.source === 'data-feed');
+    expect(claims).toHaveLength(1);
+    const [claim] = claims;
+    // The first transaction's 45 records stay below the 10,000-yuan threshold and are counted
+    // at once; the rest wait for the claim, all on it.
+    expect((await w.store.capCounter(householdId(3), 2026, 'medical')).countedFen).toBe(45 * 20_000);
+    expect(claim?.feedRecords).toHaveLength(75);
+    expect(new Set(claim?.feedRecords).size).toBe(75);
+    const records = await w.store.householdRecords(householdId(3));
+    expect(records.filter((r) => r.state === 'counted')).toHaveLength(45);
+    expect(records.filter((r) => r.state === 'claimed' && r.claimId === claim?.claimId)).toHaveLength(75);
+    expect(job.claimsOpened).toBe(1);
+  });
+
   it('removes only the parts it wrote when its start ran once', async () => {
     const w = await world({ segmentRows: 20, bucketRows: 10 });
     const rows: Row[] = Array.from({ length: 60 }, (_, i) => ({
