@@ -100,12 +100,10 @@ export interface TransitionRequest {
 export function canTransition(from: ClaimState, to: ClaimState, reason?: RejectionReason): boolean {
   // A state may have several rules to one state (a payout's refusal and a correction both
   // reject an approved claim): any of them allows the change.
-  return transitions[from].some((rule) =>
-    rule.to !== to
-      ? false
-      : rule.reasons
-        ? reason !== undefined && rule.reasons.includes(reason)
-        : reason === undefined,
+  return transitions[from].some(
+    (rule) =>
+      rule.to === to &&
+      (rule.reasons ? reason !== undefined && rule.reasons.includes(reason) : reason === undefined),
   );
 }
 

@@ -165,35 +165,19 @@ export function assessClaim(input: AssessmentInput): Assessment {
   if (compensation.grossFen === 0) {
     // A bill that may repeat another claim's or a department record's (which counted already) is
     // not counted a second time: below the threshold there is nothing for people to decide.
-    const repeats = (input.extraAnomalies ?? []).some((a) => a.code === 'POSSIBLE_DUPLICATE');
-    if (counts && repeats)
-      return {
-        ok: false,
-        reason: 'BELOW_THRESHOLD',
-        policy,
-        detail: {
-          code: 'BELOW_THRESHOLD_NOT_COUNTED_REPEAT',
-          params: { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen },
-        },
-      };
+    const repeats =
+      counts !== undefined && (input.extraAnomalies ?? []).some((a) => a.code === 'POSSIBLE_DUPLICATE');
+    const params = { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen };
     return {
       ok: false,
       reason: 'BELOW_THRESHOLD',
       policy,
-      detail: counts
-        ? {
-            code: 'ANNUAL_TOTAL_BELOW_THRESHOLD',
-            params: {
-              selfPaidFen: compensation.selfPaidFen,
-              totalFen: counts.afterFen,
-              thresholdFen: compensation.thresholdFen,
-            },
-          }
-        : {
-            code: 'SELF_PAID_BELOW_THRESHOLD',
-            params: { selfPaidFen: compensation.selfPaidFen, thresholdFen: compensation.thresholdFen },
-          },
-      ...(counts ? { counts } : {}),
+      detail: repeats
+        ? { code: 'BELOW_THRESHOLD_NOT_COUNTED_REPEAT', params }
+        : counts
+          ? { code: 'ANNUAL_TOTAL_BELOW_THRESHOLD', params: { ...params, totalFen: counts.afterFen } }
+          : { code: 'SELF_PAID_BELOW_THRESHOLD', params },
+      ...(counts && !repeats ? { counts } : {}),
     };
   }
   if (compensation.payoutFen === 0) {

@@ -7,7 +7,12 @@
 // The same record again changes nothing; a corrected one (same id, new figures) replaces the old
 // before any claim on it is paid, and is reported after. A batch run twice changes nothing more.
 import type { NumberedFeedLine, FeedLine } from '#shared/feed.ts';
-import type { FeedKind, FeedRecord, FeedRecordState } from '#shared/feed-record.ts';
+import {
+  feedRecordFacts,
+  type FeedKind,
+  type FeedRecord,
+  type FeedRecordState,
+} from '#shared/feed-record.ts';
 import type { BulkJob, RowRejection } from '#shared/bulk-job.ts';
 import {
   FEED_RECORDS_PER_TRANSACTION,
@@ -300,6 +305,13 @@ async function settleGroup(
   const note = (row: number, verdict: Verdict) => {
     if (!verdicts.has(row) || verdict === 'late' || verdict === 'moved') verdicts.set(row, verdict);
   };
+  // The group's records this job left pending, or put on a claim it opened: the group still
+  // has a claim to open, or (a batch run again) one to start (see openFeedGroups).
+  const ownedByJob = (r: FeedRecord) =>
+    r.kind === kind &&
+    r.capYear === capYear &&
+    (r.state === 'pending' || r.state === 'claimed') &&
+    r.jobId === job.jobId;
   const ids = group.rows.map((r) => r.facts.recordId);
   const receiptBills = await receiptBillsOf(deps, householdId);
   let conflicts = 0;
@@ -406,16 +418,7 @@ async function settleGroup(
     }
     const writes = [...carried, ...rowWrites];
     if (writes.length === 0) {
-      // Records on a claim of this job: a batch run again after it opened the claim, which is
-      // then started if that run stopped before (see openFeedGroups).
-      const pending = household.some(
-        (r) =>
-          r.kind === kind &&
-          r.capYear === capYear &&
-          (r.state === 'pending' || r.state === 'claimed') &&
-          r.jobId === job.jobId,
-      );
-      return { verdicts, states, pending, countedMoved };
+      return { verdicts, states, pending: household.some(ownedByJob), countedMoved };
     }
 
     const part = writes.slice(0, FEED_RECORDS_PER_TRANSACTION);
@@ -430,7 +433,7 @@ async function settleGroup(
     // price adds nothing) and no claim of the group is waiting to be opened.
     // A bill a receipt claim of the household already carries (the same category, date and
     // cost) is never counted silently: it waits for a claim, which the duplicate check marks.
-    const doubtful = part.some((w) => billsOf(w.facts).some((bill) => receiptBills.has(bill)));
+    const doubtful = part.some((w) => feedRecordFacts(w.facts).some((bill) => receiptBills.has(bill)));
     const free =
       !doubtful &&
       !othersPending &&
@@ -458,16 +461,7 @@ async function settleGroup(
     // usual case, and it spares a household three reads). A group written in parts reads again.
     if (!wroteBefore && part.length === writes.length) {
       for (const { row, facts } of group.rows) if (inPart.has(facts.recordId)) states.set(row, state);
-      const pending =
-        state === 'pending' ||
-        household.some(
-          (r) =>
-            r.kind === kind &&
-            r.capYear === capYear &&
-            (r.state === 'pending' || r.state === 'claimed') &&
-            r.jobId === job.jobId &&
-            !inPart.has(r.recordId),
-        );
+      const pending = state === 'pending' || household.some((r) => ownedByJob(r) && !inPart.has(r.recordId));
       return { verdicts, states, pending, countedMoved };
     }
     wroteBefore = true;
@@ -487,12 +481,6 @@ async function receiptBillsOf(deps: FeedImportDeps, householdId: string): Promis
       bills.add(evidence.facts);
   }
   return bills;
-}
-
-/** The bills a record stands for, as a receipt claim's facts name them (see feedRecordFacts). */
-function billsOf(facts: RecordFacts): string[] {
-  const dates = new Set([facts.expenseDate, ...(facts.dischargeDate ? [facts.dischargeDate] : [])]);
-  return [...dates].map((date) => `${facts.kind}|${date}|${facts.totalCostFen}`);
 }
 
 /** Closes an unpaid data-feed claim whose record the department corrected. */

@@ -64,7 +64,9 @@ export const feedRecordKey = (kind: FeedKind, recordId: string): string => `${ki
  * The facts a receipt claim for the same bill would carry (`category|date|totalCostFen`, as the
  * duplicate check compares them): a settlement may be filed under its settlement or discharge date.
  */
-export function feedRecordFacts(record: FeedRecord): string[] {
+export function feedRecordFacts(
+  record: Pick<FeedRecord, 'kind' | 'expenseDate' | 'dischargeDate' | 'totalCostFen'>,
+): string[] {
   const dates = new Set([record.expenseDate, ...(record.dischargeDate ? [record.dischargeDate] : [])]);
   return [...dates].map((date) => `${record.kind}|${date}|${record.totalCostFen}`);
 }
