@@ -581,17 +581,18 @@ describe('manifests posing as data-feed claims', () => {
   });
 });
 
-describe('a receipt claim and a department record for the same stay', () => {
-  const receipt = (w: World, total: string, reimbursed: string) =>
-    upload(w, {
-      householdId: HOUSEHOLD,
-      category: 'medical',
-      expenseDate: '2026-02-10',
-      totalCost: total,
-      reimbursed,
-      submittedBy: 'worker1',
-    });
+/** worker1's receipt for the household's stay on 2026-02-10. */
+const receipt = (w: World, total: string, reimbursed: string) =>
+  upload(w, {
+    householdId: HOUSEHOLD,
+    category: 'medical',
+    expenseDate: '2026-02-10',
+    totalCost: total,
+    reimbursed,
+    submittedBy: 'worker1',
+  });
 
+describe('a receipt claim and a department record for the same stay', () => {
   async function assessFeedClaim(w: World, claimId: string) {
     const deps = stepDeps(w);
     const checked = await checkDuplicates(deps, { claimId });
@@ -647,14 +648,7 @@ describe('a receipt claim and a department record for the same stay', () => {
 describe('a receipt claim counted below the threshold and the same stay from a department', () => {
   it('the record is not silently counted a second time', async () => {
     const w = await world();
-    const { claimId, key } = upload(w, {
-      householdId: HOUSEHOLD,
-      category: 'medical',
-      expenseDate: '2026-02-10',
-      totalCost: '5000',
-      reimbursed: '2000',
-      submittedBy: 'worker1',
-    });
+    const { claimId, key } = receipt(w, '5000', '2000');
     expect(await runAssessSteps(stepDeps(w), key)).toBe('rejected');
     expect(await w.store.get(claimId)).toMatchObject({ state: 'REJECTED', reason: 'BELOW_THRESHOLD' });
     expect((await w.store.capCounter(HOUSEHOLD, 2026, 'medical')).countedFen).toBe(300_000);
@@ -674,14 +668,7 @@ describe('a receipt claim counted below the threshold and the same stay from a d
 describe('a receipt claim checked while the same stay arrives from a department', () => {
   it('the record waits for a claim marked as a possible duplicate, not counted beside the receipt', async () => {
     const w = await world();
-    const { claimId, key } = upload(w, {
-      householdId: HOUSEHOLD,
-      category: 'medical',
-      expenseDate: '2026-02-10',
-      totalCost: '5000',
-      reimbursed: '2000',
-      submittedBy: 'worker1',
-    });
+    const { claimId, key } = receipt(w, '5000', '2000');
     const deps = stepDeps(w);
     // The receipt is validated and checked for duplicates (nothing from the department yet)...
     expect(await validateClaim(deps, { bucket: 'receipts', key })).toMatchObject({ outcome: 'continue' });
