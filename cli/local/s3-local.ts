@@ -14,5 +14,5 @@ export {
   type S3ObjectCreatedEvent,
 } from '#cli/local/s3-local/model.ts';
 export { AwsChunkedDecoder, isAwsChunked } from '#cli/local/s3-local/payload.ts';
-export { parseMultipartForm, verifyPostPolicy } from '#cli/local/s3-local/post-policy.ts';
+export { BoundaryScanner, locateFormParts, verifyPostPolicy } from '#cli/local/s3-local/post-policy.ts';
 export { startS3Local } from '#cli/local/s3-local/server.ts';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,11 +19,13 @@ import {
 import { createPresignedPost, type PresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   AwsChunkedDecoder,
   isManifestKey,
-  parseMultipartForm,
+  BoundaryScanner,
+  locateFormParts,
   s3LocalCredentials,
   startS3Local,
   type S3Local,
@@ -349,6 +351,12 @@ describe('presigned POST uploads', () => {
         'SignatureDoesNotMatch',
       ],
       ['no policy', post(good, (f) => f.delete('Policy')), 403, 'AccessDenied'],
+      [
+        'fields before the file over 20 KiB',
+        post(good, (f) => f.append('x-amz-meta-pad', 'x'.repeat(21_000))),
+        400,
+        'MaxPostPreDataLengthExceeded',
+      ],
       ['expired', post(await presign(client, undefined, -5)), 403, 'AccessDenied'],
     ];
     for (const [label, pending, status, code] of cases) {
@@ -366,6 +374,37 @@ describe('presigned POST uploads', () => {
     await expect(
       client.send(new HeadObjectCommand({ Bucket: 'receipts', Key: 'claims/OTHER/receipt-1.jpg' })),
     ).rejects.toThrow();
+  });
+
+  it('streams a large upload through a staged file: the bytes arrive whole, nothing staged stays', async () => {
+    const { client } = await start();
+    const big = Buffer.alloc(24 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2_654_435_761) >>> 0, i);
+    const grant = await createPresignedPost(client, {
+      Bucket: 'receipts',
+      Key: 'imports/roster/J1/big.csv',
+      Conditions: [['content-length-range', 1, 32 * 1024 * 1024]],
+      Expires: 60,
+    });
+    const upload = async (file: Buffer, extra: Record<string, string> = {}) => {
+      const form = new FormData();
+      for (const [name, value] of Object.entries({ ...grant.fields, ...extra })) form.append(name, value);
+      form.append('file', new Blob([new Uint8Array(file)]), 'big.csv');
+      const res = await fetch(grant.url, { method: 'POST', body: form });
+      return { status: res.status, body: await res.text() };
+    };
+    expect((await upload(big)).status).toBe(204);
+    const stored = await client.send(
+      new GetObjectCommand({ Bucket: 'receipts', Key: 'imports/roster/J1/big.csv' }),
+    );
+    const bytes = Buffer.from((await stored.Body?.transformToByteArray()) ?? []);
+    expect(bytes.length).toBe(big.length);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+      createHash('sha256').update(big).digest('hex'),
+    );
+    const refused = await upload(Buffer.alloc(1024), { 'x-amz-meta-evil': '1' });
+    expect(refused.status).toBe(403);
+    expect(await readdir(join(dataDir, 's3-staging'))).toEqual([]);
   });
 
   it('answers the CORS preflight for the web origin only', async () => {
@@ -409,17 +448,52 @@ describe('building blocks', () => {
     ).rejects.toThrow(/malformed/);
   });
 
-  it('parses multipart forms', () => {
-    const body = Buffer.from(
-      '--XX\r\nContent-Disposition: form-data; name="key"\r\n\r\nclaims/a\r\n' +
-        '--XX\r\nContent-Disposition: form-data; name="file"; filename="r.jpg"\r\nContent-Type: image/jpeg\r\n\r\n\r\nbin\r\n' +
-        '--XX--\r\n',
+  /** Parts of a body fed to the scanner in the chunks given, with each part's data. */
+  async function formParts(chunks: readonly Buffer[], boundary: string) {
+    const scanner = new BoundaryScanner(boundary);
+    for (const chunk of chunks) scanner.feed(chunk);
+    const body = Buffer.concat(chunks);
+    const read = async (start: number, length: number) => body.subarray(start, start + length);
+    const parts = await locateFormParts(scanner.found, body.length, boundary, read);
+    return parts.map(({ start, end, ...part }) => ({ ...part, data: body.subarray(start, end).toString() }));
+  }
+
+  const form =
+    '--XX\r\nContent-Disposition: form-data; name="key"\r\n\r\nclaims/a\r\n' +
+    '--XX\r\nContent-Disposition: form-data; name="file"; filename="r.jpg"\r\nContent-Type: image/jpeg\r\n\r\n' +
+    '\r\nbin--XX\r\n-\r\n--X\r\n' +
+    '--XX--\r\n';
+  const parsed = [
+    { name: 'key', data: 'claims/a' },
+    { name: 'file', filename: 'r.jpg', contentType: 'image/jpeg', data: '\r\nbin--XX\r\n-\r\n--X' },
+  ];
+
+  it('parses multipart forms streamed in chunks split anywhere, delimiters only at line starts', async () => {
+    expect(await formParts([Buffer.from(form)], 'XX')).toEqual(parsed);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: form.length - 1 }), { maxLength: 12 }),
+        async (cuts) => {
+          const at = [0, ...[...cuts].sort((a, b) => a - b), form.length];
+          const chunks = at.slice(1).map((end, i) => Buffer.from(form).subarray(at[i], end));
+          expect(await formParts(chunks, 'XX')).toEqual(parsed);
+        },
+      ),
     );
-    expect(parseMultipartForm(body, 'XX')).toEqual([
-      { name: 'key', data: Buffer.from('claims/a') },
-      { name: 'file', filename: 'r.jpg', contentType: 'image/jpeg', data: Buffer.from('\r\nbin') },
-    ]);
-    expect(() => parseMultipartForm(Buffer.from('--XX\r\nbroken'), 'XX')).toThrow(/multipart/);
+  });
+
+  it('refuses forms that are not well formed', async () => {
+    const bad = [
+      '--XX\r\nbroken',
+      'no delimiter at all',
+      '--XX\r\nContent-Disposition: form-data; name="key"\r\n\r\nvalue never closed',
+      '--XX\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--XX--\r\n',
+      '--XXjunk\r\n',
+      `--XX\r\nContent-Disposition: form-data; name="a"; x="${'y'.repeat(17_000)}"\r\n\r\nv\r\n--XX--\r\n`,
+    ];
+    for (const body of bad) await expect(formParts([Buffer.from(body)], 'XX')).rejects.toThrow(/multipart/);
+    const many = `${'--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n'.repeat(1001)}--XX--\r\n`;
+    expect(() => new BoundaryScanner('XX').feed(Buffer.from(many))).toThrow(/multipart/);
   });
 });
 

@@ -2,15 +2,19 @@
 // form, then the checks S3 makes and s3rver skips: the policy's signature (SigV4, or SigV2),
 // expiry, every condition (exact/eq, starts-with, content-length-range, bucket) and that no form
 // field goes unchecked, with S3's error codes. Left out: success_action_redirect/status, ACL and
-// tagging fields, and streaming: the form is buffered (up to maxPostBytes).
+// tagging fields. The form streams to a file beside the store as it arrives (up to maxPostBytes),
+// so an upload of any size costs no memory.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { S3Failure } from '#cli/local/s3-store.ts';
 
-interface FormPart {
+/** A part of a multipart form: its headers, and where its data lies in the body. */
+export interface FormPart {
   readonly name: string;
   readonly filename?: string;
   readonly contentType?: string;
-  readonly data: Buffer;
+  /** Offsets into the body: data is bytes [start, end). */
+  readonly start: number;
+  readonly end: number;
 }
 
 export function multipartBoundary(contentType: string | undefined): string | undefined {
@@ -19,45 +23,95 @@ export function multipartBoundary(contentType: string | undefined): string | und
   return match?.[1] ?? match?.[2];
 }
 
-/** Splits a buffered multipart/form-data body into its parts, in order. */
-export function parseMultipartForm(body: Buffer, boundary: string): FormPart[] {
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: FormPart[] = [];
-  let at = body.indexOf(delimiter);
-  if (at === -1)
-    throw new S3Failure(
-      400,
-      'MalformedPOSTRequest',
-      'The body of your POST request is not well-formed multipart/form-data.',
-    );
-  for (;;) {
-    at += delimiter.length;
-    if (body.subarray(at, at + 2).toString() === '--') return parts;
-    if (body.subarray(at, at + 2).toString() !== '\r\n') break;
-    at += 2;
-    const headerEnd = body.indexOf('\r\n\r\n', at);
-    if (headerEnd === -1) break;
-    const next = body.indexOf(Buffer.concat([Buffer.from('\r\n'), delimiter]), headerEnd + 4);
-    if (next === -1) break;
-    const headers = body.subarray(at, headerEnd).toString('utf8').split('\r\n');
-    const disposition = headers.find((h) => /^content-disposition:/i.test(h)) ?? '';
-    const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
-    const filename = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
-    const contentType = headers.find((h) => /^content-type:/i.test(h))?.replace(/^content-type:\s*/i, '');
-    if (name === undefined) break;
-    parts.push({
-      name,
-      ...(filename !== undefined ? { filename } : {}),
-      ...(contentType !== undefined ? { contentType } : {}),
-      data: body.subarray(headerEnd + 4, next),
-    });
-    at = next + 2;
-  }
-  throw new S3Failure(
+const malformed = (): S3Failure =>
+  new S3Failure(
     400,
     'MalformedPOSTRequest',
     'The body of your POST request is not well-formed multipart/form-data.',
   );
+
+/**
+ * Finds every `--boundary` that starts a line (the body's first line counts) in a body fed chunk
+ * by chunk, so a form of any size is parsed without holding it: the body goes to disk as it comes
+ * and only these offsets stay in memory. A match may straddle two chunks.
+ */
+export class BoundaryScanner {
+  /** Offsets of each `--boundary` found, in order. */
+  readonly found: number[] = [];
+  private readonly needle: Buffer;
+  // The body's start reads as if a line break preceded it; `offset` is where `tail` starts.
+  private tail = Buffer.from('\r\n');
+  private offset = -2;
+
+  constructor(
+    boundary: string,
+    // More delimiters than any real form has: beyond this the body is refused, not indexed.
+    private readonly maxParts = 1000,
+  ) {
+    this.needle = Buffer.from(`\r\n--${boundary}`);
+  }
+
+  feed(chunk: Buffer): void {
+    const data = this.tail.length > 0 ? Buffer.concat([this.tail, chunk]) : chunk;
+    let from = 0;
+    for (;;) {
+      const at = data.indexOf(this.needle, from);
+      if (at === -1) break;
+      this.found.push(this.offset + at + 2);
+      if (this.found.length > this.maxParts) throw malformed();
+      from = at + this.needle.length;
+    }
+    // Keep what could begin a match that the next chunk completes (a copy: the chunk is let go).
+    const keep = Math.max(from, data.length - (this.needle.length - 1));
+    this.offset += keep;
+    this.tail = Buffer.from(data.subarray(keep));
+  }
+}
+
+/**
+ * Where each part of a form lies, from the delimiters a BoundaryScanner found over its `size`
+ * bytes; `read` returns body bytes [start, start + length) (fewer at the end). Headers of a part
+ * beyond 16 KiB, a missing name, a missing closing delimiter: not well-formed.
+ */
+export async function locateFormParts(
+  found: readonly number[],
+  size: number,
+  boundary: string,
+  read: (start: number, length: number) => Promise<Buffer>,
+): Promise<FormPart[]> {
+  const delimiter = `--${boundary}`.length;
+  const parts: FormPart[] = [];
+  let i = 0;
+  if (found.length === 0) throw malformed();
+  for (;;) {
+    let at = (found[i] as number) + delimiter;
+    const after = (await read(at, 2)).toString('latin1');
+    if (after === '--') return parts;
+    if (after !== '\r\n') throw malformed();
+    at += 2;
+    const head = await read(at, Math.max(0, Math.min(16 * 1024, size - at)));
+    const headerLength = head.indexOf('\r\n\r\n');
+    if (headerLength === -1) throw malformed();
+    const dataStart = at + headerLength + 4;
+    // The part ends at the first delimiter line after its headers.
+    let next = i + 1;
+    while (next < found.length && (found[next] as number) - 2 < dataStart) next += 1;
+    if (next >= found.length) throw malformed();
+    const headers = head.subarray(0, headerLength).toString('utf8').split('\r\n');
+    const disposition = headers.find((h) => /^content-disposition:/i.test(h)) ?? '';
+    const name = /\bname="([^"]*)"/i.exec(disposition)?.[1];
+    const filename = /\bfilename="([^"]*)"/i.exec(disposition)?.[1];
+    const contentType = headers.find((h) => /^content-type:/i.test(h))?.replace(/^content-type:\s*/i, '');
+    if (name === undefined) throw malformed();
+    parts.push({
+      name,
+      ...(filename !== undefined ? { filename } : {}),
+      ...(contentType !== undefined ? { contentType } : {}),
+      start: dataStart,
+      end: (found[next] as number) - 2,
+    });
+    i = next;
+  }
 }
 
 const hmac = (key: Buffer | string, data: string): Buffer =>

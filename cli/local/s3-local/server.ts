@@ -23,7 +23,11 @@
 // It listens on 127.0.0.1 only, by default.
 // Left out: virtual-hosted-style addressing (clients need forcePathStyle), IAM and bucket
 // policies beyond "private, one key", versioning, SigV4a, and the S3 features s3rver lacks.
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { PassThrough, pipeline, type Transform } from 'node:stream';
@@ -52,7 +56,12 @@ import {
   Sha256Check,
   substituteRequest,
 } from '#cli/local/s3-local/payload.ts';
-import { multipartBoundary, parseMultipartForm, verifyPostPolicy } from '#cli/local/s3-local/post-policy.ts';
+import {
+  BoundaryScanner,
+  locateFormParts,
+  multipartBoundary,
+  verifyPostPolicy,
+} from '#cli/local/s3-local/post-policy.ts';
 import { errorName, invalidBucket, sendS3Error } from '#cli/local/s3-local/responses.ts';
 import { cacheBucketConfig, corsXml, loadS3rver } from '#cli/local/s3-local/s3rver-app.ts';
 
@@ -65,6 +74,7 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
   const corsOrigins = options.corsOrigins ?? defaultCorsOrigins;
   // Room for the largest bulk file a job accepts (200 MB) and the form's fields.
   const maxPostBytes = options.maxPostBytes ?? 256 * 1024 * 1024;
+  const maxPostPreDataBytes = 20 * 1024;
   const log = options.onLog ?? ((): void => undefined);
   const directory = resolve(options.dataDir, 's3');
   const stagingDirectory = resolve(options.dataDir, 's3-staging');
@@ -225,46 +235,85 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
       res.setHeader('connection', 'close');
       throw tooLarge;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxPostBytes) {
-        res.setHeader('connection', 'close');
-        throw tooLarge;
+    // The form goes to a file as it arrives; only the delimiters' offsets are kept in memory.
+    const spool = join(stagingDirectory, `post-${randomBytes(12).toString('hex')}`);
+    let handed = false;
+    let file: FileHandle | undefined;
+    try {
+      const scanner = new BoundaryScanner(boundary);
+      const out = createWriteStream(spool);
+      let size = 0;
+      try {
+        for await (const chunk of req as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > maxPostBytes) {
+            res.setHeader('connection', 'close');
+            throw tooLarge;
+          }
+          scanner.feed(chunk);
+          if (!out.write(chunk)) await once(out, 'drain');
+        }
+      } finally {
+        out.end();
+        await finished(out).catch(() => undefined);
       }
-      chunks.push(chunk);
+      if (out.errored) {
+        log(`s3: could not stage a POST upload (${errorName(out.errored)})`);
+        throw new S3Failure(500, 'InternalError', 'We encountered an internal error. Please try again.');
+      }
+      const opened = await open(spool, 'r');
+      file = opened;
+      const read = async (start: number, length: number): Promise<Buffer> => {
+        const bytes = Buffer.alloc(length);
+        const { bytesRead } = await opened.read(bytes, 0, length, start);
+        return bytes.subarray(0, bytesRead);
+      };
+      const parts = await locateFormParts(scanner.found, size, boundary, read);
+      const fileIndex = parts.findIndex((p) => p.name.toLowerCase() === 'file');
+      const upload = parts[fileIndex];
+      if (!upload)
+        throw new S3Failure(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', {
+          ArgumentName: 'file',
+        });
+      // S3's own limit on what precedes the file (the policy, its signature and the fields).
+      if (upload.start > maxPostPreDataBytes)
+        throw new S3Failure(
+          400,
+          'MaxPostPreDataLengthExceeded',
+          'Your POST request fields preceeding the upload file was too large.',
+          { MaxPostPreDataLengthBytes: maxPostPreDataBytes },
+        );
+      const fields = new Map<string, string>();
+      // S3 ignores fields after the file; names are case-insensitive.
+      for (const part of parts.slice(0, fileIndex))
+        fields.set(part.name.toLowerCase(), (await read(part.start, part.end - part.start)).toString('utf8'));
+      verifyPostPolicy({
+        fields,
+        fileSize: upload.end - upload.start,
+        bucket: postBucket,
+        now: new Date(),
+        secrets: { [s3LocalCredentials.accessKeyId]: s3LocalCredentials.secretAccessKey },
+      });
+      if (!isValidBucketName(postBucket)) throw invalidBucket();
+      const key = fields.get('key');
+      if (key === undefined)
+        throw new S3Failure(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.", {
+          ArgumentName: 'key',
+        });
+      checkKey(key);
+      await guardWrite(postBucket, key, res);
+      // s3rver parses the same bytes again as they stream from the open file; the file's name is
+      // removed below, its bytes stay readable until the stream closes the handle.
+      const replay = new PassThrough();
+      pipeline(opened.createReadStream({ start: 0 }), replay, (error) => {
+        if (error) log(`s3: staged POST upload not replayed (${errorName(error)})`);
+      });
+      handed = true;
+      handle(substituteRequest(req, { ...req.headers, 'content-length': String(size) }, replay), res);
+    } finally {
+      if (!handed) await file?.close();
+      await rm(spool, { force: true });
     }
-    const body = Buffer.concat(chunks);
-    const parts = parseMultipartForm(body, boundary);
-    const fileIndex = parts.findIndex((p) => p.name.toLowerCase() === 'file');
-    const file = parts[fileIndex];
-    if (!file)
-      throw new S3Failure(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', {
-        ArgumentName: 'file',
-      });
-    const fields = new Map<string, string>();
-    // S3 ignores fields after the file; names are case-insensitive.
-    for (const part of parts.slice(0, fileIndex))
-      fields.set(part.name.toLowerCase(), part.data.toString('utf8'));
-    verifyPostPolicy({
-      fields,
-      fileSize: file.data.length,
-      bucket: postBucket,
-      now: new Date(),
-      secrets: { [s3LocalCredentials.accessKeyId]: s3LocalCredentials.secretAccessKey },
-    });
-    if (!isValidBucketName(postBucket)) throw invalidBucket();
-    const key = fields.get('key');
-    if (key === undefined)
-      throw new S3Failure(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'.", {
-        ArgumentName: 'key',
-      });
-    checkKey(key);
-    await guardWrite(postBucket, key, res);
-    const replay = new PassThrough();
-    handle(substituteRequest(req, { ...req.headers, 'content-length': String(body.length) }, replay), res);
-    replay.end(body);
   };
 
   /** Hands the request to s3rver with its body checked against what was signed. */
