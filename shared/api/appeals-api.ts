@@ -96,17 +96,20 @@ export async function objectToClaim(deps: AppealDeps, principal: Principal, clai
   return { claim: claimView(claim, deps.policies), reviewStarted };
 }
 
-/** The household's grid worker: the claim's, or the one the household is assigned to now. */
+/**
+ * The household's grid worker now: the one its latest roster period names. A worker who filed the
+ * claim and was since moved to other households no longer speaks for this one; a claim of no
+ * roster household (or one whose period names nobody) is its filer's.
+ */
 async function isHouseholdsGridWorker(
   roster: RosterStore,
   claim: ClaimRecord,
   username: string,
 ): Promise<boolean> {
-  if (claim.gridWorker === username) return true;
-  if (claim.householdId === null) return false;
+  if (claim.householdId === null) return claim.gridWorker === username;
   const periods = await roster.periods(claim.householdId);
   const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
-  return latest?.gridWorker === username;
+  return latest?.gridWorker ? latest.gridWorker === username : claim.gridWorker === username;
 }
 
 /**

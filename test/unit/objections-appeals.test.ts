@@ -213,6 +213,18 @@ describe('appeals', () => {
     ).toBe('NOT_YOUR_HOUSEHOLD');
     for (const text of ['', '   ', 'x'.repeat(501)])
       expect((await refusal(appealClaim(world, worker1, claimId, { text }))).code).toBe('INVALID');
+    // The household handed to worker2 since: worker1 filed the claim but no longer speaks for it.
+    const handedOver = await makeWorld();
+    handedOver.clockControl.current = chinaMidday('2026-09-10');
+    const moved = await rejectedAt(handedOver, rejected);
+    const [period] = await handedOver.store.periods('HH-F001');
+    if (!period) throw new Error('HH-F001 is not on the demo roster');
+    await handedOver.store.put([{ ...period, statusFrom: '2026-09-01', gridWorker: 'worker2' }]);
+    expect((await refusal(appealClaim(handedOver, worker1, moved, { text: '复核' }))).code).toBe(
+      'NOT_YOUR_HOUSEHOLD',
+    );
+    const worker2 = as('worker2', 'gridWorker');
+    expect((await appealClaim(handedOver, worker2, moved, { text: '复核' })).claim.state).toBe('APPEALED');
     await appealClaim(world, worker1, claimId, { text: 'x'.repeat(500) });
     // The same appeal sent again answers as before; another is refused.
     expect((await appealClaim(world, worker1, claimId, { text: 'x'.repeat(500) })).claim.state).toBe(
