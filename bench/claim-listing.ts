@@ -11,6 +11,7 @@ import { listClaims } from '#shared/api/claims-api.ts';
 import { claimStates } from '#shared/claim-state.ts';
 import { categories } from '#shared/vocabulary.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
+import { withRequestGate } from '#functions/adapters/handler-deps.ts';
 import { startDynamoDbLocal } from '#cli/local/dynamodb-local.ts';
 import { ensureClaimsTable } from '#cli/local/claims-table.ts';
 import { findFreePort } from '#cli/local/net.ts';
@@ -55,11 +56,14 @@ export async function runClaimListing(options: {
     const store = new DynamoClaimStore(db, 'claims');
     // The load talks to the emulator directly, past the local signature check (a proxy that costs
     // CPU per request on a 2-core machine); the timed listings go through it like the stack's.
-    const direct = new DynamoDBClient({
-      endpoint: `http://127.0.0.1:${dynamo.jvmPort}`,
-      region: 'us-east-1',
-      credentials: s3LocalCredentials,
-    });
+    const direct = withRequestGate(
+      new DynamoDBClient({
+        endpoint: `http://127.0.0.1:${dynamo.jvmPort}`,
+        region: 'us-east-1',
+        credentials: s3LocalCredentials,
+      }),
+      dynamo.gate,
+    );
     options.log(`  loading ${options.claims} claims over ${households} households...`);
     const t0 = performance.now();
     // History events are other items in the table: listings never read them, and they would

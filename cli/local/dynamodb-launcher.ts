@@ -41,6 +41,20 @@ class ConstantPool {
   classRef(name: string): number {
     return this.add(`class:${name}`, Buffer.concat([u1(7), u2(this.utf8(name))]));
   }
+  /** A long constant: it takes two pool slots, the second unused. */
+  long(value: bigint): number {
+    const data = Buffer.alloc(8);
+    data.writeBigInt64BE(value);
+    const index = this.add(`long:${value}`, Buffer.concat([u1(5), data]));
+    if (index === this.entries.length) this.entries.push(Buffer.alloc(0));
+    return index;
+  }
+  fieldRef(owner: string, name: string, descriptor: string): number {
+    return this.add(
+      `field:${owner}.${name}:${descriptor}`,
+      Buffer.concat([u1(9), u2(this.classRef(owner)), u2(this.nameAndType(name, descriptor))]),
+    );
+  }
   string(text: string): number {
     return this.add(`string:${text}`, Buffer.concat([u1(8), u2(this.utf8(text))]));
   }
@@ -77,6 +91,12 @@ function u4(value: number): Buffer {
 
 const op = {
   aload0: 0x2a,
+  new: 0xbb,
+  dup: 0x59,
+  pop: 0x57,
+  ldc2W: 0x14,
+  getstatic: 0xb2,
+  invokespecial: 0xb7,
   aload1: 0x2b,
   aload2: 0x2c,
   astore1: 0x4c,
@@ -100,12 +120,6 @@ const networkConnector = 'org/eclipse/jetty/server/AbstractNetworkConnector';
 export function launcherClass(host = '127.0.0.1'): Buffer {
   if (!/^[0-9a-fA-F.:]+$/.test(host)) throw new Error(`not an IP address: ${host}`);
   const pool = new ConstantPool();
-  const thisClass = pool.classRef(launcherClassName);
-  const superClass = pool.classRef('java/lang/Object');
-  const mainName = pool.utf8('main');
-  const mainDescriptor = pool.utf8('([Ljava/lang/String;)V');
-  const codeName = pool.utf8('Code');
-  const ref = (index: number) => [index >> 8, index & 0xff];
   const code = Buffer.from([
     op.aload0,
     op.invokestatic,
@@ -151,13 +165,26 @@ export function launcherClass(host = '127.0.0.1'): Buffer {
     ...ref(pool.methodRef(proxyServer, 'start', '()V')),
     op.return,
   ]);
-  const maxStack = 2;
-  const maxLocals = 3;
+  return classFile(pool, launcherClassName, code, { maxStack: 2, maxLocals: 3 });
+}
+
+/** A public class with one method, `public static void main(String[])`, of straight-line `code`. */
+function classFile(
+  pool: ConstantPool,
+  className: string,
+  code: Buffer,
+  frame: { readonly maxStack: number; readonly maxLocals: number },
+): Buffer {
+  const thisClass = pool.classRef(className);
+  const superClass = pool.classRef('java/lang/Object');
+  const mainName = pool.utf8('main');
+  const mainDescriptor = pool.utf8('([Ljava/lang/String;)V');
+  const codeName = pool.utf8('Code');
   const codeAttribute = Buffer.concat([
     u2(codeName),
     u4(12 + code.length),
-    u2(maxStack),
-    u2(maxLocals),
+    u2(frame.maxStack),
+    u2(frame.maxLocals),
     u4(code.length),
     code,
     u2(0), // exception table
@@ -184,4 +211,94 @@ export function launcherClass(host = '127.0.0.1'): Buffer {
     codeAttribute,
     u2(0), // class attributes
   ]);
+}
+
+const ref = (index: number): number[] => [index >> 8, index & 0xff];
+
+export const checkpointClassName = 'WalCheckpoint';
+
+const sqliteConnection = 'com/almworks/sqlite4java/SQLiteConnection';
+
+/**
+ * The class file of `WalCheckpoint`, the compiled form of:
+ *
+ *   public class WalCheckpoint {
+ *     public static void main(String[] args) throws Exception {
+ *       SQLiteConnection db = new SQLiteConnection(new File(args[0]));
+ *       db.open(false);
+ *       db.setBusyTimeout(10000L);
+ *       db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+ *       System.out.println("ready");
+ *       System.in.read();
+ *       db.exec("PRAGMA wal_checkpoint(RESTART)");
+ *       db.dispose();
+ *     }
+ *   }
+ *
+ * DynamoDB Local's SQLite never checkpoints its write-ahead log, so without this the log holds
+ * every page ever written. It runs as a process of its own (two copies of SQLite in one process
+ * would break each other's file locks): the passive pass copies the log into the database while
+ * requests go on; the restarting pass, once the caller has paused requests and writes a line,
+ * copies the rest and has the next write start the log again from its beginning, so the file
+ * stops growing. (SQLite 3.8.7, the version DynamoDB Local ships, has no TRUNCATE mode.) When no
+ * other connection is open, closing this one removes the log altogether.
+ */
+export function checkpointClass(): Buffer {
+  const pool = new ConstantPool();
+  const exec = pool.methodRef(sqliteConnection, 'exec', `(Ljava/lang/String;)L${sqliteConnection};`);
+  const code = Buffer.from([
+    op.new,
+    ...ref(pool.classRef(sqliteConnection)),
+    op.dup,
+    op.new,
+    ...ref(pool.classRef('java/io/File')),
+    op.dup,
+    op.aload0,
+    op.iconst0,
+    op.aaload,
+    op.invokespecial,
+    ...ref(pool.methodRef('java/io/File', '<init>', '(Ljava/lang/String;)V')),
+    op.invokespecial,
+    ...ref(pool.methodRef(sqliteConnection, '<init>', '(Ljava/io/File;)V')),
+    op.astore1,
+    op.aload1,
+    op.iconst0,
+    op.invokevirtual,
+    ...ref(pool.methodRef(sqliteConnection, 'open', `(Z)L${sqliteConnection};`)),
+    op.pop,
+    op.aload1,
+    op.ldc2W,
+    ...ref(pool.long(10_000n)),
+    op.invokevirtual,
+    ...ref(pool.methodRef(sqliteConnection, 'setBusyTimeout', `(J)L${sqliteConnection};`)),
+    op.pop,
+    op.aload1,
+    op.ldcW,
+    ...ref(pool.string('PRAGMA wal_checkpoint(PASSIVE)')),
+    op.invokevirtual,
+    ...ref(exec),
+    op.pop,
+    op.getstatic,
+    ...ref(pool.fieldRef('java/lang/System', 'out', 'Ljava/io/PrintStream;')),
+    op.ldcW,
+    ...ref(pool.string('ready')),
+    op.invokevirtual,
+    ...ref(pool.methodRef('java/io/PrintStream', 'println', '(Ljava/lang/String;)V')),
+    op.getstatic,
+    ...ref(pool.fieldRef('java/lang/System', 'in', 'Ljava/io/InputStream;')),
+    op.invokevirtual,
+    ...ref(pool.methodRef('java/io/InputStream', 'read', '()I')),
+    op.pop,
+    op.aload1,
+    op.ldcW,
+    ...ref(pool.string('PRAGMA wal_checkpoint(RESTART)')),
+    op.invokevirtual,
+    ...ref(exec),
+    op.pop,
+    op.aload1,
+    op.invokevirtual,
+    ...ref(pool.methodRef(sqliteConnection, 'dispose', '()V')),
+    op.return,
+  ]);
+  return classFile(pool, checkpointClassName, code, { maxStack: 6, maxLocals: 2 });
 }

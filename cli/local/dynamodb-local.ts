@@ -9,16 +9,30 @@
 // - clients get the port they asked for, served on 127.0.0.1 by a proxy (dynamodb-proxy.ts) that
 //   only forwards requests SigV4-signed with the local key (credentials.ts, the same key as the S3
 //   emulator: `AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER`, any region).
+// The database runs with a write-ahead log (useWriteAheadLog), which DynamoDB Local never
+// checkpoints: left alone the log keeps every page ever written (about 15 KB a write, gigabytes
+// for a county's roster). A small separate JVM (checkpointClass) folds it into the database once
+// the log in use passes `walLimitBytes`, while the proxy holds requests back, so the file stays
+// about that size; and before each start, when nothing else has the database open, which removes
+// the log.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { commandNotFoundExitCode, spawnWatched } from '#cli/local/child-process.ts';
 import { localCredentials, type LocalCredentials } from '#cli/local/credentials.ts';
-import { launcherClass, launcherClassName } from '#cli/local/dynamodb-launcher.ts';
+import {
+  checkpointClass,
+  checkpointClassName,
+  launcherClass,
+  launcherClassName,
+} from '#cli/local/dynamodb-launcher.ts';
 import { startDynamoDbProxy, type DynamoDbProxy } from '#cli/local/dynamodb-proxy.ts';
 import { findFreePort } from '#cli/local/net.ts';
+import { RequestGate } from '#cli/local/request-gate.ts';
 
 export interface DynamoDbLocalOptions {
   /** Where clients connect (127.0.0.1); 0 picks a free port. */
@@ -34,6 +48,10 @@ export interface DynamoDbLocalOptions {
   /** The key requests must be signed with; default the local key (credentials.ts). */
   readonly credentials?: LocalCredentials;
   readonly onLog?: (line: string) => void;
+  /** Fold the write-ahead log into the database once it is larger than this; default 256 MiB. */
+  readonly walLimitBytes?: number;
+  /** How often the log's size is looked at; default 2 s. */
+  readonly walCheckMs?: number;
 }
 
 export interface DynamoDbLocal {
@@ -44,6 +62,13 @@ export interface DynamoDbLocal {
   readonly jvmPort: number;
   /** Milliseconds from spawn to the first ListTables answer. */
   readonly startupMs: number;
+  /**
+   * Where requests wait while the write-ahead log is checkpointed. Requests through the endpoint
+   * pass it already; a client of `jvmPort` must too (withRequestGate), or it may be refused then.
+   */
+  readonly gate: RequestGate;
+  /** Times the write-ahead log was folded into the database since the start. */
+  walCheckpoints(): number;
   /** Stops the proxy and the JVM (SIGTERM, then SIGKILL); safe to call twice. */
   stop(): Promise<void>;
 }
@@ -145,6 +170,86 @@ export async function useWriteAheadLog(dbPath: string): Promise<'created' | 'swi
 
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
+/**
+ * Folds the write-ahead log into the database and empties it, in a JVM of its own (checkpointClass):
+ * it first copies what it can while requests go on, then `quiet` runs the last pass with requests
+ * held back, so DynamoDB Local (which does not wait on a busy database) never finds it locked.
+ */
+export async function checkpointWal(options: {
+  readonly java: string;
+  readonly emulator: string;
+  /** Where checkpointClass's file is. */
+  readonly classDir: string;
+  readonly dbFile: string;
+  readonly quiet: (work: () => Promise<void>) => Promise<void>;
+  readonly timeoutMs?: number;
+}): Promise<void> {
+  const lib = join(options.emulator, 'DynamoDBLocal_lib');
+  const child = spawn(
+    options.java,
+    [
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      `-Djava.library.path=${lib}`,
+      '-cp',
+      `${options.classDir}${process.platform === 'win32' ? ';' : ':'}${join(lib, 'sqlite4java.jar')}`,
+      checkpointClassName,
+      options.dbFile,
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const output: string[] = [];
+  let stdout = '';
+  const exited = new Promise<number | null>((done) => {
+    child.once('exit', (code) => done(code));
+    child.once('error', () => done(null));
+  });
+  child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  try {
+    const ready = await new Promise<boolean>((done) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        if (/ready\r?\n/.test(stdout)) done(true);
+      });
+      void exited.then(() => done(false));
+    });
+    if (ready)
+      await options.quiet(async () => {
+        child.stdin.end('\n');
+        await exited;
+      });
+    else child.stdin.destroy();
+    const code = await exited;
+    if (code !== 0) {
+      const tail = output.join('').trim().split('\n').slice(-3).join(' | ');
+      throw new Error(`the write-ahead log checkpoint exited with ${String(code)}${tail ? `: ${tail}` : ''}`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Bytes of the write-ahead log in use: its frame count from the shared-memory index's header
+ * (mxFrame, offset 16; page size at 14, 1 meaning 65536), in the machine's byte order. The file
+ * itself stays at its largest size once the log restarts, so its length says nothing. 0 when
+ * there is no index.
+ */
+export async function walInUse(dbFile: string): Promise<number> {
+  let header: Buffer;
+  try {
+    header = (await readFile(`${dbFile}-shm`)).subarray(0, 48);
+  } catch {
+    return 0;
+  }
+  if (header.length < 48) return 0;
+  const little = endianness() === 'LE';
+  const page = little ? header.readUInt16LE(14) : header.readUInt16BE(14);
+  const frames = little ? header.readUInt32LE(16) : header.readUInt32BE(16);
+  return frames * ((page === 1 ? 65_536 : page) + 24);
+}
+
 /** Marks the JVM's command line with the port clients use (for tools that look it up by port). */
 export const endpointPortProperty = 'claims.dynamodb.endpoint-port';
 
@@ -160,14 +265,36 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   const launcherDir = resolve(options.dataDir, 'dynamodb-launcher');
   await mkdir(launcherDir, { recursive: true });
   await writeFile(join(launcherDir, `${launcherClassName}.class`), launcherClass('127.0.0.1'));
+  await writeFile(join(launcherDir, `${checkpointClassName}.class`), checkpointClass());
+  const java = options.java ?? 'java';
+  const log = options.onLog ?? ((): void => undefined);
+  const dbFile = join(dbPath, sharedDbFile);
+  const walSize = () =>
+    stat(`${dbFile}-wal`).then(
+      (s) => s.size,
+      () => 0,
+    );
+  const fold = (quiet: (work: () => Promise<void>) => Promise<void>) =>
+    checkpointWal({ java, emulator, classDir: launcherDir, dbFile, quiet });
+  // A log left by the last run (stopped without closing its database, or killed): folded before
+  // anything else opens the database. Best effort: a missing java is reported by the start below.
+  if ((await walSize()) > 0) {
+    await fold((work) => work()).catch((error: unknown) =>
+      log(
+        `dynamodb: the write-ahead log was not folded at start (${error instanceof Error ? error.message : String(error)})`,
+      ),
+    );
+  }
 
   const jvmPort = await findFreePort('127.0.0.1');
+  const gate = new RequestGate();
   let proxy: DynamoDbProxy;
   try {
     proxy = await startDynamoDbProxy({
       port,
       upstreamPort: jvmPort,
       credentials,
+      gate,
       ...(options.onLog ? { onLog: options.onLog } : {}),
     });
   } catch (error) {
@@ -194,7 +321,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     '-disableTelemetry',
   ];
   const started = performance.now();
-  const child = spawnWatched(options.java ?? 'java', args, {
+  const child = spawnWatched(java, args, {
     cwd: emulator,
     ...(options.onLog ? { onOutput: options.onLog } : {}),
   });
@@ -237,14 +364,45 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     client.destroy();
   }
   const startupMs = Math.round(performance.now() - started);
+  const walLimit = options.walLimitBytes ?? 256 * 1024 * 1024;
+  let checkpoints = 0;
+  let folding: Promise<void> | undefined;
+  let quietUntil = 0;
+  const keeper = setInterval(() => {
+    if (folding || Date.now() < quietUntil) return;
+    folding = (async () => {
+      const before = await walInUse(dbFile);
+      if (before <= walLimit) return;
+      await fold((work) => gate.paused(work));
+      checkpoints += 1;
+      log(`dynamodb: write-ahead log folded into the database (${Math.round(before / 1048576)} MiB)`);
+    })()
+      .catch((error: unknown) => {
+        // Tried again after a while, not on every tick.
+        quietUntil = Date.now() + 60_000;
+        log(
+          `dynamodb: write-ahead log not folded (${error instanceof Error ? error.message : String(error)})`,
+        );
+      })
+      .finally(() => {
+        folding = undefined;
+      });
+  }, options.walCheckMs ?? 2000);
+  keeper.unref();
   let stopping: Promise<void> | undefined;
   return {
     endpoint,
     port: proxy.port,
     jvmPort,
     startupMs,
+    gate,
+    walCheckpoints: () => checkpoints,
     stop() {
-      stopping ??= Promise.all([proxy.close(), child.stop()]).then(() => undefined);
+      clearInterval(keeper);
+      stopping ??= (async () => {
+        await folding;
+        await Promise.all([proxy.close(), child.stop()]);
+      })();
       return stopping;
     },
   };

@@ -20,6 +20,7 @@ import {
 } from 'node:http';
 import type { LocalCredentials } from '#cli/local/credentials.ts';
 import { listen } from '#cli/local/net.ts';
+import { RequestGate } from '#cli/local/request-gate.ts';
 import { SigV4Failure, SigV4Verifier } from '#cli/local/sigv4.ts';
 
 export interface DynamoDbProxyOptions {
@@ -32,6 +33,8 @@ export interface DynamoDbProxyOptions {
   /** Largest request body accepted; default 17 MiB (DynamoDB's own limit is 16 MB). */
   readonly maxBodyBytes?: number;
   readonly onLog?: (line: string) => void;
+  /** Where forwarded requests wait while DynamoDB Local's log is checkpointed. */
+  readonly gate?: RequestGate;
 }
 
 export interface DynamoDbProxy {
@@ -120,12 +123,16 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
     return out;
   };
 
+  const gate = options.gate ?? new RequestGate();
+
   const forward = (
     req: IncomingMessage,
     res: ServerResponse,
     body: readonly Buffer[],
     size: number,
     retried: boolean,
+    // Called once the request is done with DynamoDB Local, however it ends.
+    finish: () => void,
   ) => {
     const upstream = httpRequest(
       {
@@ -143,20 +150,26 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
           endToEnd(answer.rawHeaders) as unknown as OutgoingHttpHeaders,
         );
         answer.pipe(res);
-        answer.on('error', () => res.destroy());
+        answer.on('end', finish);
+        answer.on('error', () => {
+          finish();
+          res.destroy();
+        });
       },
     );
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       // A kept-alive connection the JVM closed just as we reused it: the request never arrived.
       if (!retried && upstream.reusedSocket && error.code === 'ECONNRESET') {
-        forward(req, res, body, size, true);
+        forward(req, res, body, size, true, finish);
         return;
       }
+      finish();
       log(`dynamodb: forwarding failed (${error.code ?? error.name})`);
       if (!res.headersSent) sendError(res, 500, 'InternalServerError', 'DynamoDB Local did not answer.');
       else res.destroy();
     });
     res.once('close', () => {
+      finish();
       if (!res.writableFinished) upstream.destroy();
     });
     for (const chunk of body) upstream.write(chunk);
@@ -200,7 +213,13 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
       }
       return;
     }
-    forward(req, res, body, size, false);
+    await gate.enter();
+    let done = false;
+    forward(req, res, body, size, false, () => {
+      if (done) return;
+      done = true;
+      gate.leave();
+    });
   };
 
   const server = createServer((req, res) => {

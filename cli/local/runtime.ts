@@ -203,6 +203,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The handlers run in this process: they talk to the JVM on its loopback port, skipping the
       // signature-checking proxy that guards the printed endpoint (it costs ~20% of throughput).
       endpoints: { dynamodb: `http://127.0.0.1:${dynamo.jvmPort}`, s3: s3.endpoint, sfn: sfnApi.endpoint },
+      // ...but wait with the proxy's requests while the database's log is checkpointed.
+      dynamodbGate: dynamo.gate,
     };
     const deps: AppDeps & { readonly policies?: readonly Policy[] } = {
       ...awsDeps({

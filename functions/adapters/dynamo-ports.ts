@@ -7,6 +7,7 @@ import {
   baseClientConfig,
   requireEnv,
   withoutSdkLogger,
+  withRequestGate,
   type AdapterContext,
 } from '#functions/adapters/handler-deps.ts';
 import { DynamoClaimStore } from '#functions/adapters/dynamo-claim-store.ts';
@@ -32,6 +33,8 @@ export function dynamoClient(context: AdapterContext): DynamoDBClient {
     client = withoutSdkLogger(
       new DynamoDBClient({ ...baseClientConfig(context.overrides), ...(endpoint ? { endpoint } : {}) }),
     );
+    const gate = context.overrides.dynamodbGate;
+    if (gate) withRequestGate(client, gate);
     clients.set(context, client);
   }
   return client;

@@ -2,6 +2,7 @@
 // ports it names, each from its adapter module's factory. A handler that never touches S3 or
 // Step Functions then never imports their SDK clients, which keeps them out of its bundle (and
 // its cold start), and its dependencies' type has no port it was not given.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { powertoolsMetrics, type Metrics } from '#functions/metrics.ts';
 import type { Clock, IdSource } from '#shared/ports.ts';
@@ -13,6 +14,30 @@ export interface ClientOverrides {
   readonly region?: string;
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
   readonly endpoints?: { readonly dynamodb?: string; readonly s3?: string; readonly sfn?: string };
+  /** The local stack's: its DynamoDB requests wait here while the database is checkpointed. */
+  readonly dynamodbGate?: RequestGate;
+}
+
+/** Where a request waits before it is sent (`enter`) and says it is done (`leave`). */
+export interface RequestGate {
+  enter(): Promise<void>;
+  leave(): void;
+}
+
+/** Sends each of the client's requests (every try) through the gate. */
+export function withRequestGate(client: DynamoDBClient, gate: RequestGate): DynamoDBClient {
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      await gate.enter();
+      try {
+        return await next(args);
+      } finally {
+        gate.leave();
+      }
+    },
+    { step: 'deserialize', name: 'requestGate', priority: 'low' },
+  );
+  return client;
 }
 
 /** What a port factory is given to build its adapter. */

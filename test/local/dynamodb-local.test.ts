@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -18,9 +18,11 @@ import {
   sharedDbFile,
   startDynamoDbLocal,
   useWriteAheadLog,
+  walInUse,
 } from '#cli/local/dynamodb-local.ts';
 import { localCredentials } from '#cli/local/credentials.ts';
-import { launcherClass } from '#cli/local/dynamodb-launcher.ts';
+import { checkpointClass, launcherClass } from '#cli/local/dynamodb-launcher.ts';
+import { withRequestGate } from '#functions/adapters/handler-deps.ts';
 import { findFreePort, isPortFree, listen } from '#cli/local/net.ts';
 import { connect, createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -264,6 +266,87 @@ describe('DynamoDB Local access', () => {
     expect(db.jvmPort).not.toBe(db.port);
     expect(await reach(db.jvmPort)).toBe('ECONNREFUSED');
     expect(await reach(db.port)).toBe('ECONNREFUSED');
+  });
+
+  it(
+    'keeps its write-ahead log short under load without refusing a request, and folds it away before the next start',
+    { timeout: 180_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'claims-wal-fold-'));
+      const dbFile = join(dir, 'dynamodb', sharedDbFile);
+      const walBytes = () =>
+        stat(`${dbFile}-wal`).then(
+          (s) => s.size,
+          () => 0,
+        );
+      try {
+        const limit = 2 * 1024 * 1024;
+        const db = await startDynamoDbLocal({
+          port: await findFreePort(),
+          dataDir: dir,
+          walLimitBytes: limit,
+          walCheckMs: 100,
+        });
+        // One try each: a request DynamoDB Local refused while the log was folded would fail here.
+        const c = client(db.endpoint, 'us-east-1', localCredentials, { maxAttempts: 1 });
+        await c.send(
+          new CreateTableCommand({
+            TableName: 'claims',
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          }),
+        );
+        // The local runtime's handlers talk to the JVM itself, through the same gate.
+        const direct = withRequestGate(
+          client(`http://127.0.0.1:${db.jvmPort}`, 'us-east-1', localCredentials, { maxAttempts: 1 }),
+          db.gate,
+        );
+        let largest = 0;
+        const writers = Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 150; i++) {
+            await (w % 2 === 0 ? c : direct).send(
+              new PutItemCommand({
+                TableName: 'claims',
+                Item: { pk: { S: `W${w}#${i}` }, v: { S: 'x'.repeat(400) } },
+              }),
+            );
+            largest = Math.max(largest, await walBytes());
+          }
+        });
+        await Promise.all(writers);
+        // 1,200 writes are about 18 MB of log; folded at 2 MB it stays a few MB.
+        expect(db.walCheckpoints()).toBeGreaterThan(0);
+        expect(largest).toBeLessThan(4 * limit);
+        expect(await walInUse(dbFile)).toBeLessThan(4 * limit);
+        c.destroy();
+        direct.destroy();
+        await db.stop();
+        expect(await walBytes()).toBeGreaterThan(0);
+
+        const again = await startDynamoDbLocal({ port: await findFreePort(), dataDir: dir });
+        try {
+          expect(await walBytes()).toBe(0);
+          const r = client(again.endpoint, 'us-east-1');
+          for (const key of ['W0#0', 'W7#149', 'W3#75'])
+            expect(
+              (await r.send(new GetItemCommand({ TableName: 'claims', Key: { pk: { S: key } } }))).Item?.v,
+            ).toEqual({ S: 'x'.repeat(400) });
+          r.destroy();
+        } finally {
+          await again.stop();
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('generates Java 8 class files for the launcher and the log checkpoint', () => {
+    const checkpoint = checkpointClass();
+    expect(checkpoint.readUInt32BE(0)).toBe(0xcafebabe);
+    expect(checkpoint.readUInt16BE(6)).toBe(52);
+    expect(checkpoint.includes(Buffer.from('PRAGMA wal_checkpoint(RESTART)'))).toBe(true);
   });
 
   it('generates a Java 8 class file for the launcher', () => {
