@@ -138,7 +138,8 @@ export async function topUpFund(
   const amount = parseYuan(input.amount);
   if (!amount.ok || amount.fen === 0)
     throw new InvalidInputError('BAD_AMOUNT', `amount: ${amount.ok ? 'must be above 0' : amount.error}`, {
-      params: { field: 'amount' },
+      // Which rule the amount broke, for the words people read.
+      params: { field: 'amount', problem: amount.ok ? 'AMOUNT_ZERO' : amount.code },
     });
   const topUp: FundTopUp = {
     region: fund.region,

@@ -151,6 +151,7 @@ export const enMessages: Readonly<Record<MessageCode, string>> = {
   AMOUNT_EXPONENT: '{field}: amount uses an exponent; write it out in yuan',
   AMOUNT_DECIMALS: '{field}: amount has more than two decimals (fen is the smallest unit)',
   AMOUNT_TOO_LARGE: '{field}: amount is above 10,000,000 yuan',
+  AMOUNT_ZERO: '{field}: must be more than 0',
   ID_NOT_TEXT: 'ID number must be text',
   ID_EMPTY: 'ID number is empty',
   ID_LENGTH: 'ID number must be 18 characters, got {got}',

@@ -109,8 +109,14 @@ export function actorName(actor: string, lang: Lang): string {
   return actor === SYSTEM_ACTOR ? messageTables[lang]['actor.system'] : actor;
 }
 
-/** An API error's words: its code's text with its params, or the generic one naming the code. */
+/**
+ * An API error's words: its code's text with its params, or the generic one naming the code. An
+ * error whose `problem` names a field's problem (which rule an amount broke) says that instead.
+ */
 export function renderApiError(code: string, params: MessageParams, lang: Lang): string {
+  const problem = params.problem;
+  if (typeof problem === 'string' && !problem.includes('.') && isMessageCode(problem))
+    return renderMessage({ code: problem, params }, lang);
   const key = `error.${code}`;
   return isMessageCode(key)
     ? renderMessage({ code: key, params }, lang)

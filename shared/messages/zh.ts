@@ -138,6 +138,7 @@ export const zhMessages = {
   AMOUNT_EXPONENT: '{field}：金额不能用科学计数法，请写出完整的元数',
   AMOUNT_DECIMALS: '{field}：金额最多两位小数（分为最小单位）',
   AMOUNT_TOO_LARGE: '{field}：金额超过一千万元',
+  AMOUNT_ZERO: '{field}：金额须大于 0',
   ID_NOT_TEXT: '身份证号须为文字',
   ID_EMPTY: '身份证号没有填写',
   ID_LENGTH: '身份证号须为 18 位，实际 {got} 位',

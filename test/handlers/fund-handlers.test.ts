@@ -10,6 +10,7 @@ import { makeHandler as makeTopUp } from '#functions/handlers/top-up-fund.ts';
 import { makeHandler as makeHistory } from '#functions/handlers/get-fund-history.ts';
 import type { FundAccount, FundStore, FundTopUp } from '#shared/ports.ts';
 import type { LedgerEntry } from '#shared/claim.ts';
+import { renderApiError } from '#shared/messages/render.ts';
 
 const context = { awsRequestId: 'req-1', functionName: 'test' } as Context;
 
@@ -212,6 +213,21 @@ describe('POST /funds/{region}/topups', () => {
         typeof amount === 'number' ? 'INVALID_REQUEST' : 'BAD_AMOUNT',
       );
     }
+    // Which rule, in the reader's words: not a generic "not an amount" for a zero or a third decimal.
+    const problem = async (amount: string) => {
+      const got = json(
+        await topUp(
+          event(finance1, { params: { region: 'demo-fund' }, body: { amount, ref: 'R1' } }),
+          context,
+        ),
+      );
+      const { code, params } = got.body.error as { code: string; params: Record<string, string> };
+      return [params.problem, renderApiError(code, params, 'zh')];
+    };
+    expect(await problem('0.00')).toEqual(['AMOUNT_ZERO', '金额：金额须大于 0']);
+    expect(await problem('1.005')).toEqual(['AMOUNT_DECIMALS', '金额：金额最多两位小数（分为最小单位）']);
+    expect(await problem('10000000.01')).toEqual(['AMOUNT_TOO_LARGE', '金额：金额超过一千万元']);
+    expect(await problem('-5')).toEqual(['AMOUNT_NEGATIVE', '金额：金额不能为负数']);
     expect(funds.refs.size).toBe(0);
   });
 
