@@ -12,12 +12,12 @@
 // The database runs with a write-ahead log (useWriteAheadLog), which DynamoDB Local never
 // checkpoints: left alone the log keeps every page ever written (about 15 KB a write, gigabytes
 // for a county's roster). A small separate JVM (checkpointClass) folds it into the database once
-// the log in use passes `walLimitBytes`, while the proxy holds requests back, so the file stays
-// about that size; and before each start, when nothing else has the database open, which removes
+// the log in use passes `walLimitBytes`, while every request waits at a gate (request-gate.ts), so
+// the file stays about that size; and before each start, when nothing else has the database open, which removes
 // the log.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, stat, writeFile } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -171,9 +171,10 @@ export async function useWriteAheadLog(dbPath: string): Promise<'created' | 'swi
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 /**
- * Folds the write-ahead log into the database and empties it, in a JVM of its own (checkpointClass):
- * it first copies what it can while requests go on, then `quiet` runs the last pass with requests
- * held back, so DynamoDB Local (which does not wait on a busy database) never finds it locked.
+ * Folds the write-ahead log into the database and restarts it, in a JVM of its own
+ * (checkpointClass): it first copies what it can while requests go on, then `quiet` runs the last
+ * pass with requests held back, so DynamoDB Local (which does not wait on a busy database) never
+ * finds it locked.
  */
 export async function checkpointWal(options: {
   readonly java: string;
@@ -237,13 +238,17 @@ export async function checkpointWal(options: {
  * there is no index.
  */
 export async function walInUse(dbFile: string): Promise<number> {
-  let header: Buffer;
+  const header = Buffer.alloc(48);
   try {
-    header = (await readFile(`${dbFile}-shm`)).subarray(0, 48);
+    const file = await open(`${dbFile}-shm`, 'r');
+    try {
+      if ((await file.read(header, 0, 48, 0)).bytesRead < 48) return 0;
+    } finally {
+      await file.close();
+    }
   } catch {
     return 0;
   }
-  if (header.length < 48) return 0;
   const little = endianness() === 'LE';
   const page = little ? header.readUInt16LE(14) : header.readUInt16BE(14);
   const frames = little ? header.readUInt32LE(16) : header.readUInt32BE(16);
