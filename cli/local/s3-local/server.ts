@@ -312,7 +312,11 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
       handle(substituteRequest(req, { ...req.headers, 'content-length': String(size) }, replay), res);
     } finally {
       if (!handed) await file?.close();
-      await rm(spool, { force: true });
+      // Where an open file cannot be removed (Windows), it goes once the answer is sent, or with
+      // the staging folder at the next start.
+      const remove = () => rm(spool, { force: true }).catch(() => undefined);
+      await remove();
+      if (handed) res.once('close', () => void remove());
     }
   };
 
