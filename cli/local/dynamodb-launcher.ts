@@ -101,6 +101,8 @@ const op = {
   aload2: 0x2c,
   astore1: 0x4c,
   astore2: 0x4d,
+  istore3: 0x3e,
+  iload3: 0x1d,
   iconst0: 0x03,
   iconst1: 0x04,
   aaload: 0x32,
@@ -218,6 +220,7 @@ const ref = (index: number): number[] => [index >> 8, index & 0xff];
 export const checkpointClassName = 'WalCheckpoint';
 
 const sqliteConnection = 'com/almworks/sqlite4java/SQLiteConnection';
+const sqliteStatement = 'com/almworks/sqlite4java/SQLiteStatement';
 
 /**
  * The class file of `WalCheckpoint`, the compiled form of:
@@ -230,8 +233,12 @@ const sqliteConnection = 'com/almworks/sqlite4java/SQLiteConnection';
  *       db.exec("PRAGMA wal_checkpoint(PASSIVE)");
  *       System.out.println("ready");
  *       System.in.read();
- *       db.exec("PRAGMA wal_checkpoint(RESTART)");
+ *       SQLiteStatement restart = db.prepare("PRAGMA wal_checkpoint(RESTART)");
+ *       restart.step();
+ *       int busy = restart.columnInt(0);
+ *       restart.dispose();
  *       db.dispose();
+ *       System.exit(busy);
  *     }
  *   }
  *
@@ -241,7 +248,8 @@ const sqliteConnection = 'com/almworks/sqlite4java/SQLiteConnection';
  * requests go on; the restarting pass, once the caller has paused requests and writes a line,
  * copies the rest and has the next write start the log again from its beginning, so the file
  * stops growing. (SQLite 3.8.7, the version DynamoDB Local ships, has no TRUNCATE mode.) When no
- * other connection is open, closing this one removes the log altogether.
+ * other connection is open, closing this one removes the log altogether. The exit status is
+ * SQLite's busy flag: 1 when a reader kept the log from restarting.
  */
 export function checkpointClass(): Buffer {
   const pool = new ConstantPool();
@@ -293,12 +301,27 @@ export function checkpointClass(): Buffer {
     op.ldcW,
     ...ref(pool.string('PRAGMA wal_checkpoint(RESTART)')),
     op.invokevirtual,
-    ...ref(exec),
+    ...ref(pool.methodRef(sqliteConnection, 'prepare', `(Ljava/lang/String;)L${sqliteStatement};`)),
+    op.astore2,
+    op.aload2,
+    op.invokevirtual,
+    ...ref(pool.methodRef(sqliteStatement, 'step', '()Z')),
     op.pop,
+    op.aload2,
+    op.iconst0,
+    op.invokevirtual,
+    ...ref(pool.methodRef(sqliteStatement, 'columnInt', '(I)I')),
+    op.istore3,
+    op.aload2,
+    op.invokevirtual,
+    ...ref(pool.methodRef(sqliteStatement, 'dispose', '()V')),
     op.aload1,
     op.invokevirtual,
     ...ref(pool.methodRef(sqliteConnection, 'dispose', '()V')),
+    op.iload3,
+    op.invokestatic,
+    ...ref(pool.methodRef('java/lang/System', 'exit', '(I)V')),
     op.return,
   ]);
-  return classFile(pool, checkpointClassName, code, { maxStack: 6, maxLocals: 2 });
+  return classFile(pool, checkpointClassName, code, { maxStack: 6, maxLocals: 4 });
 }

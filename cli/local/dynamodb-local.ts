@@ -183,6 +183,7 @@ export async function checkpointWal(options: {
   readonly classDir: string;
   readonly dbFile: string;
   readonly quiet: (work: () => Promise<void>) => Promise<void>;
+  /** For the last pass, with requests held; default 2 min. The first pass may copy gigabytes. */
   readonly timeoutMs?: number;
 }): Promise<void> {
   const lib = join(options.emulator, 'DynamoDBLocal_lib');
@@ -206,7 +207,10 @@ export async function checkpointWal(options: {
     child.once('error', () => done(null));
   });
   child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString('utf8')));
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  // A JVM gone before it read its line: its exit status says so below.
+  child.stdin.on('error', () => undefined);
+  const kill = () => child.kill('SIGKILL');
+  let timer = setTimeout(kill, 60 * 60_000);
   try {
     const ready = await new Promise<boolean>((done) => {
       child.stdout.on('data', (chunk: Buffer) => {
@@ -217,6 +221,8 @@ export async function checkpointWal(options: {
     });
     if (ready)
       await options.quiet(async () => {
+        clearTimeout(timer);
+        timer = setTimeout(kill, options.timeoutMs ?? 120_000);
         child.stdin.end('\n');
         await exited;
       });
@@ -224,7 +230,11 @@ export async function checkpointWal(options: {
     const code = await exited;
     if (code !== 0) {
       const tail = output.join('').trim().split('\n').slice(-3).join(' | ');
-      throw new Error(`the write-ahead log checkpoint exited with ${String(code)}${tail ? `: ${tail}` : ''}`);
+      throw new Error(
+        code === 1 && !tail
+          ? 'a reader kept the write-ahead log from restarting'
+          : `the write-ahead log checkpoint exited with ${String(code)}${tail ? `: ${tail}` : ''}`,
+      );
     }
   } finally {
     clearTimeout(timer);
@@ -232,17 +242,18 @@ export async function checkpointWal(options: {
 }
 
 /**
- * Bytes of the write-ahead log in use: its frame count from the shared-memory index's header
- * (mxFrame, offset 16; page size at 14, 1 meaning 65536), in the machine's byte order. The file
- * itself stays at its largest size once the log restarts, so its length says nothing. 0 when
- * there is no index.
+ * Bytes of the write-ahead log not yet folded into the database: frames in the log (mxFrame, at
+ * offset 16 of the shared-memory index; page size at 14, 1 meaning 65536) less those already
+ * copied (nBackfill, at 96), in the machine's byte order. The file itself stays at its largest
+ * size once the log restarts, and a folded log keeps its frame count until the next write
+ * restarts it, so neither says anything alone. 0 when there is no index.
  */
 export async function walInUse(dbFile: string): Promise<number> {
-  const header = Buffer.alloc(48);
+  const header = Buffer.alloc(100);
   try {
     const file = await open(`${dbFile}-shm`, 'r');
     try {
-      if ((await file.read(header, 0, 48, 0)).bytesRead < 48) return 0;
+      if ((await file.read(header, 0, 100, 0)).bytesRead < 100) return 0;
     } finally {
       await file.close();
     }
@@ -252,7 +263,8 @@ export async function walInUse(dbFile: string): Promise<number> {
   const little = endianness() === 'LE';
   const page = little ? header.readUInt16LE(14) : header.readUInt16BE(14);
   const frames = little ? header.readUInt32LE(16) : header.readUInt32BE(16);
-  return frames * ((page === 1 ? 65_536 : page) + 24);
+  const copied = little ? header.readUInt32LE(96) : header.readUInt32BE(96);
+  return Math.max(0, frames - copied) * ((page === 1 ? 65_536 : page) + 24);
 }
 
 /** Marks the JVM's command line with the port clients use (for tools that look it up by port). */

@@ -134,6 +134,8 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
     // Called once the request is done with DynamoDB Local, however it ends.
     finish: () => void,
   ) => {
+    // The client hung up: its request is not sent again, whatever the upstream socket says.
+    let abandoned = false;
     const upstream = httpRequest(
       {
         agent,
@@ -151,6 +153,7 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
         );
         answer.pipe(res);
         answer.on('end', finish);
+        answer.on('close', finish);
         answer.on('error', () => {
           finish();
           res.destroy();
@@ -158,6 +161,10 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
       },
     );
     upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (abandoned) {
+        finish();
+        return;
+      }
       // A kept-alive connection the JVM closed just as we reused it: the request never arrived.
       if (!retried && upstream.reusedSocket && error.code === 'ECONNRESET') {
         forward(req, res, body, size, true, finish);
@@ -170,7 +177,10 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
     });
     res.once('close', () => {
       finish();
-      if (!res.writableFinished) upstream.destroy();
+      if (!res.writableFinished) {
+        abandoned = true;
+        upstream.destroy();
+      }
     });
     for (const chunk of body) upstream.write(chunk);
     upstream.end();
@@ -214,6 +224,11 @@ export async function startDynamoDbProxy(options: DynamoDbProxyOptions): Promise
       return;
     }
     await gate.enter();
+    // Gone while it waited (a pause): nothing to send it for.
+    if (res.destroyed) {
+      gate.leave();
+      return;
+    }
     let done = false;
     forward(req, res, body, size, false, () => {
       if (done) return;

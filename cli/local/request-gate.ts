@@ -8,6 +8,11 @@ export class RequestGate {
   private idle: (() => void) | undefined;
   private pause: Promise<void> | undefined;
 
+  /** Requests at DynamoDB Local now. */
+  get inFlight(): number {
+    return this.active;
+  }
+
   /** Before a request goes to DynamoDB Local: waits while a pause is on. */
   async enter(): Promise<void> {
     while (this.pause) await this.pause;

@@ -12,6 +12,7 @@ import { ForbiddenError, InvariantError, StateConflictError } from '#shared/erro
 import { findPolicy, type Policy } from '#shared/policy.ts';
 import type { ClaimStore, Clock, ReviewTasks, RosterStore } from '#shared/ports.ts';
 import { routeForRound } from '#shared/review-routing.ts';
+import { statusOn } from '#shared/roster.ts';
 import { appealDeadline, reviewRoundOf } from '#shared/review-rounds.ts';
 import { claimIdParam } from '#shared/api/claim-id.ts';
 import { claimView } from '#shared/api/claims-api.ts';
@@ -97,19 +98,20 @@ export async function objectToClaim(deps: AppealDeps, principal: Principal, clai
 }
 
 /**
- * The household's grid worker now: the one its latest roster period names. A worker who filed the
- * claim and was since moved to other households no longer speaks for this one; a claim of no
- * roster household (or one whose period names nobody) is its filer's.
+ * The household's grid worker today: the one its roster period in force names (a period dated
+ * ahead hands the household over on that day, not before). A worker who filed the claim and was
+ * since moved to other households no longer speaks for this one; a claim of no roster household
+ * (or of none in force yet) is its filer's.
  */
 async function isHouseholdsGridWorker(
   roster: RosterStore,
   claim: ClaimRecord,
   username: string,
+  today: string,
 ): Promise<boolean> {
   if (claim.householdId === null) return claim.gridWorker === username;
-  const periods = await roster.periods(claim.householdId);
-  const latest = [...periods].sort((a, b) => (a.statusFrom < b.statusFrom ? 1 : -1))[0];
-  return latest?.gridWorker ? latest.gridWorker === username : claim.gridWorker === username;
+  const current = statusOn(await roster.periods(claim.householdId), today);
+  return current ? current.gridWorker === username : claim.gridWorker === username;
 }
 
 /**
@@ -123,11 +125,17 @@ export async function appealClaim(deps: AppealDeps, principal: Principal, claimI
   const text = maskDigitRuns(claimActBodySchema.parse(body).text);
   const history = await deps.claims.history(claimId);
   const { claim } = await changeClaim(deps, claimId, async (claim, at) => {
-    if (!(await isHouseholdsGridWorker(deps.roster, claim, principal.username)))
+    // The same appeal sent again (a lost answer) answers as before, even after a handover.
+    if (
+      claim.appeal &&
+      claim.state === 'APPEALED' &&
+      claim.appeal.by === principal.username &&
+      claim.appeal.text === text
+    )
+      return { kind: 'keep', result: undefined };
+    if (!(await isHouseholdsGridWorker(deps.roster, claim, principal.username, chinaDate(new Date(at)))))
       throw new ForbiddenError('NOT_YOUR_HOUSEHOLD', "only the household's grid worker may appeal");
     if (claim.appeal) {
-      if (claim.state === 'APPEALED' && claim.appeal.by === principal.username && claim.appeal.text === text)
-        return { kind: 'keep', result: undefined };
       throw new StateConflictError('ALREADY_APPEALED', `claim ${claimId} was appealed already`, {
         params: { state: claim.state },
       });

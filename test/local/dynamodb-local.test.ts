@@ -317,6 +317,11 @@ describe('DynamoDB Local access', () => {
         await Promise.all(writers);
         // 1,200 writes are about 18 MB of log; folded at 2 MB it stays a few MB.
         expect(db.walCheckpoints()).toBeGreaterThan(0);
+        // Once folded, an idle log is left alone (not folded again on every look).
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const folded = db.walCheckpoints();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(db.walCheckpoints()).toBe(folded);
         expect(largest).toBeLessThan(4 * limit);
         expect(await walInUse(dbFile)).toBeLessThan(4 * limit);
         c.destroy();
@@ -341,6 +346,33 @@ describe('DynamoDB Local access', () => {
       }
     },
   );
+
+  it('holds requests during a pause and counts every one out, even a client that gave up waiting', async () => {
+    const db = await startDynamoDbLocal({ port: await findFreePort(), dataDir });
+    try {
+      const c = client(db.endpoint, 'us-east-1', localCredentials, { maxAttempts: 1 });
+      await c.send(new ListTablesCommand({}));
+      let answered = false;
+      const impatient = new AbortController();
+      let waiting: Promise<unknown> = Promise.resolve();
+      let gaveUp: Promise<unknown> = Promise.resolve();
+      await db.gate.paused(async () => {
+        waiting = c.send(new ListTablesCommand({})).then(() => (answered = true));
+        gaveUp = c.send(new ListTablesCommand({}), { abortSignal: impatient.signal }).catch(() => 'aborted');
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        impatient.abort();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(answered).toBe(false);
+      });
+      await waiting;
+      expect(await gaveUp).toBe('aborted');
+      expect(answered).toBe(true);
+      expect(await waitUntil(async () => db.gate.inFlight === 0, 5000)).toBe(true);
+      c.destroy();
+    } finally {
+      await db.stop();
+    }
+  });
 
   it('generates Java 8 class files for the launcher and the log checkpoint', () => {
     const checkpoint = checkpointClass();

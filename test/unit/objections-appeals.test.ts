@@ -223,7 +223,16 @@ describe('appeals', () => {
     expect((await refusal(appealClaim(handedOver, worker1, moved, { text: '复核' }))).code).toBe(
       'NOT_YOUR_HOUSEHOLD',
     );
+    // A handover dated ahead takes effect on its day, not before.
+    await handedOver.store.put([{ ...period, statusFrom: '2026-12-01', gridWorker: 'worker3' }]);
+    const worker3 = as('worker3', 'gridWorker');
+    expect((await refusal(appealClaim(handedOver, worker3, moved, { text: '复核' }))).code).toBe(
+      'NOT_YOUR_HOUSEHOLD',
+    );
     const worker2 = as('worker2', 'gridWorker');
+    expect((await appealClaim(handedOver, worker2, moved, { text: '复核' })).claim.state).toBe('APPEALED');
+    // Its answer lost and sent again after the household moved on: answered as before.
+    await handedOver.store.put([{ ...period, statusFrom: '2026-09-09', gridWorker: 'worker4' }]);
     expect((await appealClaim(handedOver, worker2, moved, { text: '复核' })).claim.state).toBe('APPEALED');
     await appealClaim(world, worker1, claimId, { text: 'x'.repeat(500) });
     // The same appeal sent again answers as before; another is refused.

@@ -242,6 +242,8 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
     try {
       const scanner = new BoundaryScanner(boundary);
       const out = createWriteStream(spool);
+      // Reported below through `out.errored`; unheard, a full disk would end the whole process.
+      out.on('error', () => undefined);
       let size = 0;
       try {
         for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -308,6 +310,8 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
       pipeline(opened.createReadStream({ start: 0 }), replay, (error) => {
         if (error) log(`s3: staged POST upload not replayed (${errorName(error)})`);
       });
+      // s3rver may answer without reading it all: the file's handle is closed all the same.
+      res.once('close', () => replay.destroy());
       handed = true;
       handle(substituteRequest(req, { ...req.headers, 'content-length': String(size) }, replay), res);
     } finally {
