@@ -14,7 +14,7 @@ export interface NumberedPeriod {
 export async function storeRosterPeriods(
   roster: RosterStore,
   rows: readonly NumberedPeriod[],
-): Promise<{ imported: number; rejected: RowRejection[] }> {
+): Promise<{ imported: number; rejected: RowRejection[]; households: string[] }> {
   const rejected: RowRejection[] = [];
   const differs = (row: number, householdId: string) =>
     rejected.push({
@@ -87,13 +87,16 @@ export async function storeRosterPeriods(
     })),
   );
   let imported = 0;
+  const households: string[] = [];
   for (const write of writes) {
     const conflict = conflicts.get(write.householdId);
-    if (!conflict) imported += write.rows.length;
-    else if (conflict.kind === 'id-number-taken')
+    if (!conflict) {
+      imported += write.rows.length;
+      households.push(write.householdId);
+    } else if (conflict.kind === 'id-number-taken')
       for (const item of write.rows) taken(item.row, conflict.holder);
     else for (const item of write.rows) differs(item.row, write.householdId);
   }
   rejected.sort((a, b) => a.row - b.row);
-  return { imported, rejected };
+  return { imported, rejected, households };
 }

@@ -5,7 +5,7 @@
 // is read (an expense older than 365 days drops out without anybody writing anything) and can be
 // explained expense by expense.
 import * as z from 'zod';
-import { categorySchema, policyInForce, type Policy } from '#shared/policy.ts';
+import { builtInPolicies, categorySchema, policyInForce, type Policy } from '#shared/policy.ts';
 import { addDays, chinaDate } from '#shared/dates.ts';
 import { feedRecordKey, type FeedRecord } from '#shared/feed-record.ts';
 import type { ClaimRecord } from '#shared/claim.ts';
@@ -242,6 +242,37 @@ async function refreshOne(
       .sort((a, b) => (a.date === b.date ? a.ref.localeCompare(b.ref) : a.date < b.date ? 1 : -1)),
     computedAt: at,
   });
+}
+
+/**
+ * After households' roster periods changed (a roster import): a burden follows the household's
+ * period in force, so the region, village, grid worker and income it was stored with are read
+ * again, and one stored under a region the household has left is removed. Only households with a
+ * burden stored in some warning region are read again: a county's first roster reads no more
+ * than one batch of keys per 100 households and region.
+ */
+export async function refreshBurdensAfterRosterChange(
+  deps: RefreshBurdenDeps,
+  householdIds: readonly string[],
+): Promise<void> {
+  const today = chinaDate(deps.clock.now());
+  const policies = deps.policies ?? builtInPolicies;
+  const regions = [...new Set(policies.map((p) => p.region))].filter((region) =>
+    warningThresholdsOf(region, today, policies),
+  );
+  const ids = [...new Set(householdIds)];
+  const stored = new Map<string, HouseholdBurden[]>();
+  for (const region of regions)
+    for (let i = 0; i < ids.length; i += 100)
+      for (const burden of (await deps.warnings.burdensOf(region, ids.slice(i, i + 100))).values())
+        stored.set(burden.householdId, [...(stored.get(burden.householdId) ?? []), burden]);
+  if (stored.size === 0) return;
+  await refreshBurdens(deps, [...stored.keys()]);
+  for (const [householdId, burdens] of stored) {
+    const region = latestPeriod(await deps.roster.periods(householdId))?.region;
+    for (const burden of burdens)
+      if (burden.region !== region) await deps.warnings.putBurden({ ...burden, expenses: [] });
+  }
 }
 
 /** What a step that counts an expense may be given to keep the household's burden current. */

@@ -12,7 +12,7 @@ export function makeHandler(deps: () => ImportDeps) {
 
 // The claim store serves the bank result file, whose rows move claims, and the data feeds, whose
 // records move the households' counters (and their warning burdens) and open claims, whose
-// assessment the batch starts.
+// assessment the batch starts; a roster file's households have their warning burdens read again.
 export const handler = makeHandler(
   lazyDeps(() =>
     handlerDeps({

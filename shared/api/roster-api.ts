@@ -7,12 +7,22 @@ import { storeRosterPeriods } from '#shared/roster-import.ts';
 import type { Clock, RosterStore, WarningStore } from '#shared/ports.ts';
 import { InvalidInputError } from '#shared/errors.ts';
 import { policyInForce, type Policy } from '#shared/policy.ts';
-import { assessBurden, warningRank, type WarningLevel } from '#shared/warnings.ts';
+import {
+  assessBurden,
+  refreshBurdensAfterRosterChange,
+  warningRank,
+  type RefreshBurdenDeps,
+  type WarningLevel,
+} from '#shared/warnings.ts';
 
-/** Stores every good row and reports every bad one; a household's ID number never changes. */
-export async function importRoster(roster: RosterStore, csv: string) {
+/**
+ * Stores every good row and reports every bad one; a household's ID number never changes. Given
+ * `burdens`, the warnings of the households stored follow their new periods.
+ */
+export async function importRoster(roster: RosterStore, csv: string, burdens?: RefreshBurdenDeps) {
   const parsed = parseNumberedRosterCsv(csv);
   const stored = await storeRosterPeriods(roster, parsed.numbered);
+  if (burdens) await refreshBurdensAfterRosterChange(burdens, stored.households);
   const rejected = [...parsed.rejected, ...stored.rejected].sort((a, b) => a.row - b.row);
   return { imported: stored.imported, rejected };
 }

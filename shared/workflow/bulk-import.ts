@@ -47,6 +47,7 @@ import {
 import type { Policy } from '#shared/policy.ts';
 import { bankColumns, bankRecordCheck, numberedBankRowSchema } from '#shared/bank-result.ts';
 import { storeBankResults } from '#shared/bank-import.ts';
+import { refreshBurdensAfterRosterChange } from '#shared/warnings.ts';
 import { feedColumns, feedRecordCheck, feedSurvey, numberedFeedLineSchema } from '#shared/feed.ts';
 import type { FeedKind } from '#shared/feed-record.ts';
 import { feedImportDeps, inFlight, storeFeedLines } from '#shared/feed-import.ts';
@@ -141,7 +142,23 @@ const importSteps: Readonly<Record<ImportKind, KindSteps>> = {
     survey: rosterSurvey,
     check: rosterRecordCheck,
     rowSchema: z.object({ row: z.number().int().min(2), period: rosterPeriodSchema }),
-    store: (deps, rows) => storeRosterPeriods(deps.roster, rows),
+    store: async (deps, rows) => {
+      const stored = await storeRosterPeriods(deps.roster, rows);
+      // A household moved, handed over or with a new income: its warning follows the roster.
+      if (deps.warnings && deps.claims && deps.feeds)
+        await refreshBurdensAfterRosterChange(
+          {
+            roster: deps.roster,
+            claims: deps.claims,
+            feeds: deps.feeds,
+            warnings: deps.warnings,
+            clock: deps.clock,
+            ...(deps.policies ? { policies: deps.policies } : {}),
+          },
+          stored.households,
+        );
+      return stored;
+    },
   }),
   members: kindSteps({
     columns: memberColumns,

@@ -17,6 +17,8 @@ import { parseErrorReport } from '#shared/error-report.ts';
 import { toRosterCsv, type RosterPeriod } from '#shared/roster.ts';
 import { residentIdCheckDigit } from '#shared/resident-id.ts';
 import { toMembersCsv, type Member } from '#shared/members.ts';
+import { refreshBurdens } from '#shared/warnings.ts';
+import { claimRecord } from '#test/support/fixtures.ts';
 
 const JOB = '01JB0000000000000000000001';
 const clock = { now: () => new Date('2026-03-01T02:00:00Z') };
@@ -54,7 +56,7 @@ async function granted(deps: ReturnType<typeof world>, jobId = JOB): Promise<Bul
 }
 
 /** What the Distributed Map does: read the chunk list, batch it, run each batch (here in order). */
-async function runJob(deps: ReturnType<typeof world>, key: string, batchSize = 3) {
+async function runJob(deps: ReturnType<typeof world> & Partial<ImportDeps>, key: string, batchSize = 3) {
   const started = await startImport(deps, { key });
   if (started.outcome !== 'run' || !started.chunksKey) return started;
   const chunks = (deps.files.text(started.chunksKey) ?? '')
@@ -100,6 +102,37 @@ describe('bulk import jobs', () => {
       report?.startsWith('\uFEFF行号 row,代码 code,原因,reason\r\n6,STATUS_UNKNOWN,名单状态：须为以下之一'),
     ).toBe(true);
     expect(await deps.roster.periods(periods[0]?.householdId ?? '')).toHaveLength(1);
+  });
+
+  it("moves a household's warning with the roster: handed over, a new income, read again", async () => {
+    const deps = world();
+    const store = deps.roster;
+    const full = { ...deps, claims: store, feeds: store, warnings: store };
+    const before = period(1, { region: 'demo-fund', village: '东山村' });
+    await store.put([before]);
+    await store.create(
+      claimRecord({
+        householdId: before.householdId,
+        region: 'demo-fund',
+        category: 'medical',
+        state: 'PAID',
+        expenseDate: '2026-02-01',
+        accumulated: { beforeFen: 0, afterFen: 400_000 },
+      }),
+      [],
+    );
+    await refreshBurdens(full, [before.householdId]);
+    expect(await store.burdens('demo-fund')).toMatchObject([
+      { gridWorker: 'worker1', annualIncomeFen: 800_000 },
+    ]);
+    const job = await granted(deps);
+    const after = { ...before, statusFrom: '2026-02-15', gridWorker: 'worker2', annualIncomeFen: 2_000_000 };
+    await deps.files.write(job.fileKey, toRosterCsv([before, after]), 'text/csv');
+    await runJob(full, job.fileKey);
+    expect(await deps.jobs.get(JOB)).toMatchObject({ status: 'SUCCEEDED', imported: 2 });
+    expect(await store.burdens('demo-fund')).toMatchObject([
+      { householdId: before.householdId, gridWorker: 'worker2', annualIncomeFen: 2_000_000 },
+    ]);
   });
 
   it('has no second effect when batches run twice or the upload event comes again', async () => {

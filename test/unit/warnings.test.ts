@@ -6,6 +6,7 @@ import {
   burdenBpCap,
   refreshBurdenAfterCounting,
   refreshBurdens,
+  refreshBurdensAfterRosterChange,
   warningLevelOf,
   type HouseholdBurden,
 } from '#shared/warnings.ts';
@@ -240,6 +241,23 @@ describe('refreshBurdens', () => {
       'HH-B',
       'HH-C',
     ]);
+  });
+
+  it('follows a roster change: new income and grid worker read again, a region left behind cleared', async () => {
+    const { store, deps } = await seeded();
+    const [a] = await store.periods('HH-A');
+    const [c] = await store.periods('HH-C');
+    await store.put([
+      { ...a!, statusFrom: '2026-09-01', gridWorker: 'worker2', annualIncomeFen: 2_000_000 },
+      // Moved to a region whose policy sets no warning lines.
+      { ...c!, statusFrom: '2026-09-01', region: 'demo' },
+    ]);
+    await refreshBurdensAfterRosterChange(deps, ['HH-A', 'HH-C', 'HH-NONE']);
+    const [after] = [...(await store.burdensOf('demo-fund', ['HH-A'])).values()];
+    expect(after).toMatchObject({ gridWorker: 'worker2', annualIncomeFen: 2_000_000 });
+    expect(assessBurden(after!, lines, today)).toMatchObject({ burdenBp: 2250, selfPaidFen: 450_000 });
+    expect((await store.burdens('demo-fund')).map((b) => b.householdId).sort()).toEqual(['HH-A', 'HH-B']);
+    expect(await store.burdens('demo')).toEqual([]);
   });
 
   it('a failed refresh after counting is reported by code and does not throw', async () => {
