@@ -68,7 +68,7 @@ describe.each(stores)('roster store (%s)', (_name, make) => {
       store,
       numbered([period(1, '2024-01-01'), period(1, '2025-01-01'), period(2, '2024-03-01')]),
     );
-    expect(out).toEqual({ imported: 3, rejected: [] });
+    expect(out).toEqual({ imported: 3, rejected: [], households: [`${prefix}-1`, `${prefix}-2`] });
     expect((await store.periods(`${prefix}-1`)).map((p) => p.statusFrom).sort()).toEqual([
       '2024-01-01',
       '2025-01-01',
@@ -160,7 +160,9 @@ describe.each(stores)('roster store (%s)', (_name, make) => {
     const store = make();
     const rows = numbered(Array.from({ length: 60 }, (_, i) => period(i, '2024-01-01')));
     await storeRosterPeriods(store, rows);
-    expect(await storeRosterPeriods(store, rows)).toEqual({ imported: 60, rejected: [] });
+    const again = await storeRosterPeriods(store, rows);
+    expect(again).toMatchObject({ imported: 60, rejected: [] });
+    expect(again.households).toHaveLength(60);
     expect(await store.periods(`${prefix}-59`)).toHaveLength(1);
   });
 
