@@ -168,6 +168,28 @@ export function warningThresholdsOf(
   return policyInForce(region, today, policies)?.warning;
 }
 
+/** A region whose policy in force sets warning lines: the picker's choices and their lines. */
+export interface WarningRegion {
+  readonly region: string;
+  readonly name?: { readonly zh: string; readonly en: string };
+  readonly lines: WarningThresholds;
+}
+
+/** Regions whose policy in force today warns, in code order. */
+export function warningRegions(
+  today: string,
+  policies: readonly Policy[] = builtInPolicies,
+): WarningRegion[] {
+  const regions = [...new Set(policies.map((p) => p.region))].sort();
+  const out: WarningRegion[] = [];
+  for (const region of regions) {
+    const policy = policyInForce(region, today, policies);
+    if (policy?.warning)
+      out.push({ region, ...(policy.regionName ? { name: policy.regionName } : {}), lines: policy.warning });
+  }
+  return out;
+}
+
 const claimPage = 100;
 const refreshConcurrency = 8;
 
@@ -175,7 +197,8 @@ const refreshConcurrency = 8;
  * Recomputes and stores the burden of each household from what counted: its claims that counted
  * and its feed records counted without a claim, those of the last 365 days. Households on no
  * roster, or of a region whose policy sets no warning lines, are left alone. Reads everything
- * again each time, so calling it twice, or late, gives the same answer.
+ * again each time, so calling it twice, or late, gives the same answer. Answers each household's
+ * region now (by its latest period; absent for a household on no roster).
  */
 export async function refreshBurdens(
   deps: RefreshBurdenDeps,
@@ -185,18 +208,21 @@ export async function refreshBurdens(
    * reads may lag the write by a moment), and are added when it misses them.
    */
   known: readonly ClaimRecord[] = [],
-): Promise<void> {
+): Promise<Map<string, string>> {
   const ids = [...new Set(householdIds)];
+  const regions = new Map<string, string>();
   const now = deps.clock.now();
   const today = chinaDate(now);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < ids.length) {
       const id = ids[next++]!;
-      await refreshOne(deps, id, today, now.toISOString(), known);
+      const region = await refreshOne(deps, id, today, now.toISOString(), known);
+      if (region !== undefined) regions.set(id, region);
     }
   };
   await Promise.all(Array.from({ length: Math.min(refreshConcurrency, ids.length) }, worker));
+  return regions;
 }
 
 function latestPeriod(periods: readonly RosterPeriod[]): RosterPeriod | undefined {
@@ -211,9 +237,9 @@ async function refreshOne(
   today: string,
   at: string,
   known: readonly ClaimRecord[],
-): Promise<void> {
+): Promise<string | undefined> {
   const period = latestPeriod(await deps.roster.periods(householdId));
-  if (!period || !warningThresholdsOf(period.region, today, deps.policies)) return;
+  if (!period || !warningThresholdsOf(period.region, today, deps.policies)) return period?.region;
   const claims = new Map<string, ClaimRecord>();
   let cursor: string | undefined;
   do {
@@ -242,6 +268,7 @@ async function refreshOne(
       .sort((a, b) => (a.date === b.date ? a.ref.localeCompare(b.ref) : a.date < b.date ? 1 : -1)),
     computedAt: at,
   });
+  return period.region;
 }
 
 /**
@@ -255,11 +282,7 @@ export async function refreshBurdensAfterRosterChange(
   deps: RefreshBurdenDeps,
   householdIds: readonly string[],
 ): Promise<void> {
-  const today = chinaDate(deps.clock.now());
-  const policies = deps.policies ?? builtInPolicies;
-  const regions = [...new Set(policies.map((p) => p.region))].filter((region) =>
-    warningThresholdsOf(region, today, policies),
-  );
+  const regions = warningRegions(chinaDate(deps.clock.now()), deps.policies).map((r) => r.region);
   const ids = [...new Set(householdIds)];
   const stored = new Map<string, HouseholdBurden[]>();
   for (const region of regions)
@@ -267,12 +290,10 @@ export async function refreshBurdensAfterRosterChange(
       for (const burden of (await deps.warnings.burdensOf(region, ids.slice(i, i + 100))).values())
         stored.set(burden.householdId, [...(stored.get(burden.householdId) ?? []), burden]);
   if (stored.size === 0) return;
-  await refreshBurdens(deps, [...stored.keys()]);
-  for (const [householdId, burdens] of stored) {
-    const region = latestPeriod(await deps.roster.periods(householdId))?.region;
+  const now = await refreshBurdens(deps, [...stored.keys()]);
+  for (const [householdId, burdens] of stored)
     for (const burden of burdens)
-      if (burden.region !== region) await deps.warnings.putBurden({ ...burden, expenses: [] });
-  }
+      if (burden.region !== now.get(householdId)) await deps.warnings.putBurden({ ...burden, expenses: [] });
 }
 
 /** What a step that counts an expense may be given to keep the household's burden current. */

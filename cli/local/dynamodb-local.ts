@@ -176,7 +176,7 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
  * pass with requests held back, so DynamoDB Local (which does not wait on a busy database) never
  * finds it locked.
  */
-export async function checkpointWal(options: {
+async function checkpointWal(options: {
   readonly java: string;
   readonly emulator: string;
   /** Where checkpointClass's file is. */

@@ -6,7 +6,7 @@ import type { Principal } from '#shared/access.ts';
 import { chinaDate } from '#shared/dates.ts';
 import { ForbiddenError, InvalidInputError } from '#shared/errors.ts';
 import { fenToYuan } from '#shared/money.ts';
-import { builtInPolicies, policyInForce, type Policy } from '#shared/policy.ts';
+import { builtInPolicies, type Policy } from '#shared/policy.ts';
 import type { Clock, RosterStore, WarningStore } from '#shared/ports.ts';
 import type { RosterPeriod } from '#shared/roster.ts';
 import { renderMessage } from '#shared/messages/render.ts';
@@ -19,8 +19,9 @@ import {
   warningRank,
   type BurdenExpense,
   type HouseholdBurden,
+  warningRegions,
   type WarningLevel,
-  type WarningThresholds,
+  type WarningRegion,
 } from '#shared/warnings.ts';
 
 export interface WarningsApiDeps {
@@ -65,13 +66,6 @@ export interface VillageCounts {
   readonly blue: number;
 }
 
-/** A region whose policy in force sets warning lines: the picker's choices and their lines. */
-export interface WarningRegion {
-  readonly region: string;
-  readonly name?: { readonly zh: string; readonly en: string };
-  readonly lines: WarningThresholds;
-}
-
 export interface WarningsList {
   /** The day the 365 days end on (China time). */
   readonly asOf: string;
@@ -80,21 +74,6 @@ export interface WarningsList {
   readonly households: HouseholdWarning[];
   /** Per village, households at each level (the level filter aside, so the grid stays whole). */
   readonly byVillage: VillageCounts[];
-}
-
-/** Regions whose policy in force today warns, in code order. */
-export function warningRegions(
-  today: string,
-  policies: readonly Policy[] = builtInPolicies,
-): WarningRegion[] {
-  const regions = [...new Set(policies.map((p) => p.region))].sort();
-  const out: WarningRegion[] = [];
-  for (const region of regions) {
-    const policy = policyInForce(region, today, policies);
-    if (policy?.warning)
-      out.push({ region, ...(policy.regionName ? { name: policy.regionName } : {}), lines: policy.warning });
-  }
-  return out;
 }
 
 /** Whom the caller may see: everyone of the regions asked for, or only their own households. */

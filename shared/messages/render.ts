@@ -110,17 +110,20 @@ export function actorName(actor: string, lang: Lang): string {
 }
 
 /**
- * An API error's words: its code's text with its params, or the generic one naming the code. An
- * error whose `problem` names a field's problem (which rule an amount broke) says that instead.
+ * The message an API error reads as: its code's text, or the generic one naming the code. An
+ * error whose `problem` names a field's problem (which rule an amount broke) reads as that.
  */
-export function renderApiError(code: string, params: MessageParams, lang: Lang): string {
+export function apiErrorMessage(code: string, params: MessageParams): Message {
   const problem = params.problem;
   if (typeof problem === 'string' && !problem.includes('.') && isMessageCode(problem))
-    return renderMessage({ code: problem, params }, lang);
+    return { code: problem, params };
   const key = `error.${code}`;
-  return isMessageCode(key)
-    ? renderMessage({ code: key, params }, lang)
-    : renderMessage({ code: 'error.generic', params: { code } }, lang);
+  return isMessageCode(key) ? { code: key, params } : { code: 'error.generic', params: { code } };
+}
+
+/** An API error's words in `lang` (apiErrorMessage). */
+export function renderApiError(code: string, params: MessageParams, lang: Lang): string {
+  return renderMessage(apiErrorMessage(code, params), lang);
 }
 
 /**

@@ -147,14 +147,7 @@ const importSteps: Readonly<Record<ImportKind, KindSteps>> = {
       // A household moved, handed over or with a new income: its warning follows the roster.
       if (deps.warnings && deps.claims && deps.feeds)
         await refreshBurdensAfterRosterChange(
-          {
-            roster: deps.roster,
-            claims: deps.claims,
-            feeds: deps.feeds,
-            warnings: deps.warnings,
-            clock: deps.clock,
-            ...(deps.policies ? { policies: deps.policies } : {}),
-          },
+          { ...deps, claims: deps.claims, feeds: deps.feeds, warnings: deps.warnings },
           stored.households,
         );
       return stored;

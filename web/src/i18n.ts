@@ -4,6 +4,7 @@
 import type { Labels, Lang } from '#shared/vocabulary.ts';
 import {
   actorName,
+  apiErrorMessage,
   fillTemplate,
   formatParams,
   isMessageCode,
@@ -77,18 +78,9 @@ export function messageText(message: Message, options: RenderOptions = {}): stri
   return fillTemplate(t(message.code), formatParams(message.params, current, options));
 }
 
-/**
- * The words for an API error code, or the generic words naming the code; an error whose `problem`
- * names a field's problem (which rule an amount broke) in that problem's words.
- */
+/** The words for an API error (apiErrorMessage) in the current language. */
 export function apiErrorText(code: string, params: Readonly<Record<string, string | number>> = {}): string {
-  const problem = params.problem;
-  if (typeof problem === 'string' && !problem.includes('.') && isMessageCode(problem))
-    return messageText({ code: problem, params });
-  const key = `error.${code}`;
-  return isMessageCode(key)
-    ? messageText({ code: key, params })
-    : messageText({ code: 'error.generic', params: { code } });
+  return messageText(apiErrorMessage(code, params));
 }
 
 /**
