@@ -37,7 +37,7 @@ export interface RosterImportFigure {
   readonly storeItemsPerSecond: number;
   /** rowsPerSecond over storeItemsPerSecond (goal >= 0.5). */
   readonly shareOfStoreRate: number;
-  /** Peak RSS of the stack: this process, the DynamoDB Local JVM and its watchdog, every 250 ms. */
+  /** Peak RSS of the stack: this process, the DynamoDB Local JVM, every 250 ms. */
   readonly peakRssMiB: number;
   readonly peakNodeRssMiB: number;
   readonly peakJvmRssMiB: number;
@@ -134,7 +134,7 @@ export async function rssOf(pid: number | 'self'): Promise<number> {
   }
 }
 
-/** The processes serving this data dir besides this one: the DynamoDB Local JVM and its watchdog. */
+/** The processes serving this data dir besides this one: the DynamoDB Local JVM. */
 export async function helperPids(dataDir: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {

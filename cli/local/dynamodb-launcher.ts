@@ -10,12 +10,19 @@
 //       jetty.setAccessible(true);
 //       ((AbstractNetworkConnector) ((Server) jetty.get(server)).getConnectors()[0]).setHost("127.0.0.1");
 //       server.start();
+//       new BufferedReader(new InputStreamReader(System.in)).lines().count();
+//       System.exit(0);
 //     }
 //   }
 //
-// (ServerRunner.main does the same minus the setHost line.) Generated rather than compiled so that
-// a JRE without javac runs it; class file version 52 (Java 8), so any Java DynamoDB Local runs on
-// loads it. Straight-line code, so the verifier needs no stack map frames.
+// (ServerRunner.main does the same minus the setHost line and the last two.) The last two make
+// it exit when its stdin reaches end-of-file, which the kernel delivers when the process holding
+// the other end of the pipe dies, however it dies (crash, SIGKILL, OOM): so it never outlives the
+// stack that started it, with no watchdog process in between.
+//
+// Generated rather than compiled so that a JRE without javac runs it; class file version 52 and
+// Java 8's library only (the stdin wait counts lines, as transferTo is Java 9), so any Java
+// DynamoDB Local runs on loads it. Straight-line code, so the verifier needs no stack map frames.
 
 export const launcherClassName = 'LoopbackDynamoDbLocal';
 
@@ -53,6 +60,12 @@ class ConstantPool {
     return this.add(
       `field:${owner}.${name}:${descriptor}`,
       Buffer.concat([u1(9), u2(this.classRef(owner)), u2(this.nameAndType(name, descriptor))]),
+    );
+  }
+  interfaceMethodRef(owner: string, name: string, descriptor: string): number {
+    return this.add(
+      `imethod:${owner}.${name}${descriptor}`,
+      Buffer.concat([u1(11), u2(this.classRef(owner)), u2(this.nameAndType(name, descriptor))]),
     );
   }
   string(text: string): number {
@@ -94,6 +107,7 @@ const op = {
   new: 0xbb,
   dup: 0x59,
   pop: 0x57,
+  pop2: 0x58,
   ldc2W: 0x14,
   getstatic: 0xb2,
   invokespecial: 0xb7,
@@ -109,6 +123,7 @@ const op = {
   ldcW: 0x13,
   invokestatic: 0xb8,
   invokevirtual: 0xb6,
+  invokeinterface: 0xb9,
   checkcast: 0xc0,
   return: 0xb1,
 } as const;
@@ -165,9 +180,31 @@ export function launcherClass(host = '127.0.0.1'): Buffer {
     op.aload1,
     op.invokevirtual,
     ...ref(pool.methodRef(proxyServer, 'start', '()V')),
+    op.new,
+    ...ref(pool.classRef('java/io/BufferedReader')),
+    op.dup,
+    op.new,
+    ...ref(pool.classRef('java/io/InputStreamReader')),
+    op.dup,
+    op.getstatic,
+    ...ref(pool.fieldRef('java/lang/System', 'in', 'Ljava/io/InputStream;')),
+    op.invokespecial,
+    ...ref(pool.methodRef('java/io/InputStreamReader', '<init>', '(Ljava/io/InputStream;)V')),
+    op.invokespecial,
+    ...ref(pool.methodRef('java/io/BufferedReader', '<init>', '(Ljava/io/Reader;)V')),
+    op.invokevirtual,
+    ...ref(pool.methodRef('java/io/BufferedReader', 'lines', '()Ljava/util/stream/Stream;')),
+    op.invokeinterface,
+    ...ref(pool.interfaceMethodRef('java/util/stream/Stream', 'count', '()J')),
+    1, // invokeinterface's argument count (the receiver), then a zero byte
+    0,
+    op.pop2,
+    op.iconst0,
+    op.invokestatic,
+    ...ref(pool.methodRef('java/lang/System', 'exit', '(I)V')),
     op.return,
   ]);
-  return classFile(pool, launcherClassName, code, { maxStack: 2, maxLocals: 3 });
+  return classFile(pool, launcherClassName, code, { maxStack: 5, maxLocals: 3 });
 }
 
 /** A public class with one method, `public static void main(String[])`, of straight-line `code`. */

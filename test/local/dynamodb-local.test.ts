@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -53,6 +53,30 @@ const waitUntil = async (check: () => Promise<boolean>, timeoutMs: number): Prom
   return false;
 };
 
+/** Processes (other than this one) whose command line mentions `text`, with their executable. */
+async function processesMentioning(text: string): Promise<{ pid: number; command: string }[]> {
+  const found: { pid: number; command: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0');
+      if (argv.some((arg) => arg.includes(text))) found.push({ pid: Number(entry), command: argv[0] ?? '' });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+const isRunning = async (pid: number): Promise<boolean> => {
+  try {
+    // A zombie has exited: only its parent's bookkeeping is left.
+    return !/^State:\s+Z/m.test(await readFile(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
 describe('startDynamoDbLocal', () => {
   it('serves one shared, persistent database and stops cleanly', { timeout: 120_000 }, async () => {
     const port = await findFreePort();
@@ -96,6 +120,27 @@ describe('startDynamoDbLocal', () => {
       await second.stop();
     }
   });
+
+  it.runIf(process.platform === 'linux')(
+    'runs the JVM as its only process, which exits when the stack lets go of its stdin',
+    { timeout: 120_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'claims-ddb-alone-'));
+      const db = await startDynamoDbLocal({ port: await findFreePort(), dataDir: dir });
+      try {
+        // No watchdog process in between (it cost a Node process's memory): the JVM alone.
+        const serving = await processesMentioning(dir);
+        expect(serving.map((p) => p.command)).toEqual([expect.stringMatching(/(^|\/)java$/)]);
+        const jvm = serving[0]?.pid ?? 0;
+        await db.stop();
+        expect(await waitUntil(async () => !(await isRunning(jvm)), 15_000)).toBe(true);
+        expect(await isPortFree(db.jvmPort, '0.0.0.0')).toBe(true);
+      } finally {
+        await db.stop();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('says how to install Java when it is missing', async () => {
     const port = await findFreePort();
@@ -381,7 +426,7 @@ describe('DynamoDB Local access', () => {
     expect(checkpoint.includes(Buffer.from('PRAGMA wal_checkpoint(RESTART)'))).toBe(true);
   });
 
-  it('generates a Java 8 class file for the launcher', () => {
+  it('generates a Java 8 class file (version 52) for the launcher', () => {
     const bytes = launcherClass();
     expect(bytes.readUInt32BE(0)).toBe(0xcafebabe);
     expect(bytes.readUInt16BE(6)).toBe(52);
