@@ -41,6 +41,11 @@ export function spawnWatched(
     if (recent.length > 50) recent.shift();
     options.onOutput?.(line);
   };
+  /** Notes why the child could not start; the exit code a shell would give. */
+  const startFailed = (error: NodeJS.ErrnoException): number => {
+    remember(`cannot start ${command}: ${error.code ?? error.message}`);
+    return error.code === 'ENOENT' ? commandNotFoundExitCode : 126;
+  };
   let child: ChildProcess;
   try {
     child = spawn(command, [...args], {
@@ -52,8 +57,7 @@ export function spawnWatched(
     });
   } catch (error) {
     // Some failures (a path through a file, an argument with a NUL) throw instead of 'error'.
-    remember(`cannot start ${command}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? commandNotFoundExitCode : 126;
+    const code = startFailed(error as NodeJS.ErrnoException);
     return {
       pid: -1,
       exited: Promise.resolve(code),
@@ -76,8 +80,7 @@ export function spawnWatched(
     child.on('error', (error: NodeJS.ErrnoException) => {
       // Only a failed spawn lands here before 'exit'; a later kill error is ignored.
       if (exitCode !== undefined || child.pid !== undefined) return;
-      remember(`cannot start ${command}: ${error.code ?? error.message}`);
-      exitCode = error.code === 'ENOENT' ? commandNotFoundExitCode : 126;
+      exitCode = startFailed(error);
       resolve(exitCode);
     });
   });
